@@ -1,0 +1,27 @@
+"""The `Linear` layer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+
+from keras_act import ops as act_ops
+from keras_act.layers._base import ActivationLayer
+
+
+@keras.saving.register_keras_serializable(package="keras_act")
+class Linear(ActivationLayer):
+    """Identity, the output activation for regression (and for logits).
+
+    Example:
+        >>> import numpy as np
+        >>> y = Linear()(np.array([-1.0, 2.0], "float32"))
+        >>> np.asarray(y).astype(float).round(6).tolist()
+        [-1.0, 2.0]
+    """
+
+    activation_id = "linear"
+
+    def call(self, inputs: Any) -> Any:
+        return act_ops.linear(self._float_input(inputs))

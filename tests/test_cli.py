@@ -1,0 +1,42 @@
+"""The `keras-act` command line."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from keras_act.cli import main
+
+pytest.importorskip("matplotlib")
+
+
+def _png_pixels(path):
+    import matplotlib.image
+
+    return matplotlib.image.imread(path)
+
+
+def test_list_prints_every_id(capsys):
+    assert main(["list"]) == 0
+    assert capsys.readouterr().out.split() == __import__("keras_act").names()
+
+
+def test_plot_writes_a_png_with_curves(tmp_path):
+    out = tmp_path / "g.png"
+    assert main(["plot", "relu", "elu", "--derivative", "-o", str(out)]) == 0
+    pixels = _png_pixels(out)
+    assert pixels.shape[0] > 100 and pixels.shape[1] > 200
+    assert np.unique(pixels.reshape(-1, pixels.shape[-1]), axis=0).shape[0] > 10  # not blank
+
+
+def test_plot_unknown_id_fails_cleanly(tmp_path, capsys):
+    assert main(["plot", "nope", "-o", str(tmp_path / "x.png")]) == 2
+    assert "valid ids are" in capsys.readouterr().err
+
+
+def test_demo_trains_and_writes_the_gallery(tmp_path, capsys):
+    pytest.importorskip("sklearn")
+    assert main(["demo", "--epochs", "2", "--output-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "PReLU alpha" in out and "Swish beta" in out
+    assert (tmp_path / "keras_act_gallery.png").stat().st_size > 10_000
