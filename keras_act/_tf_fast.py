@@ -1,20 +1,68 @@
 """TensorFlow fast paths, used only where `benchmarks/layers.py` shows they pay.
 
-`tf.nn.elu` and `tf.nn.selu` compute ``exp(x) - 1`` and lose all relative precision near zero
-(tensorflow/tensorflow#116943). The `keras.ops` formulation with `expm1` is precise but, without
-XLA, autodiff through `where` and `minimum` costs about 3x the fused kernel. A custom gradient
-that reuses the forward output brings it back near the fused kernel at full precision.
+Why: without XLA, TensorFlow runs every elementwise op as its own kernel, one pass over memory
+each. The built-ins `tf.nn.elu`/`tf.nn.selu` are single fused kernels but compute ``exp(x) - 1``
+and lose all relative precision near zero (tensorflow/tensorflow#116943); a precise `keras.ops`
+formulation costs 3-5 kernels per direction. Here each direction is one small XLA-compiled
+kernel inside a `tf.custom_gradient`, so it is fused even in a graph that is not compiled (under
+an outer `jit_compile=True` the kernels are simply inlined). The parametric layers' gradient for
+their parameter is reduced inside the same kernel.
+
+Each kernel compiles once per input shape. Where XLA is unavailable (`xla_available()` is
+False), `keras_act.ops` uses its generic `keras.ops` formulation instead.
 """
 
 from __future__ import annotations
+
+import functools
+from typing import Sequence
 
 import tensorflow as tf
 
 from keras_act.ops import SELU_ALPHA, SELU_SCALE
 
+_jit = functools.partial(tf.function, jit_compile=True, autograph=False)
 
-def elu(x: tf.Tensor, alpha: float) -> tf.Tensor:
-    """Precise ELU with a cheap gradient.
+
+@functools.cache
+def xla_available() -> bool:
+    """Whether XLA can compile a kernel on this machine (checked once, eagerly).
+
+    Example:
+        >>> xla_available()
+        True
+    """
+    with tf.init_scope():
+        try:
+            _jit(lambda x: x + 1.0)(tf.constant(1.0))
+        except (tf.errors.OpError, NotImplementedError, ValueError):
+            return False
+    return True
+
+
+def _sum_to_shape(t: tf.Tensor, shape: Sequence[int]) -> tf.Tensor:
+    """Sum a gradient over the axes a parameter of `shape` was broadcast along."""
+    lead = t.shape.rank - len(shape)
+    axes = list(range(lead)) + [lead + i for i, size in enumerate(shape) if size == 1]
+    return tf.reshape(tf.reduce_sum(t, axis=axes), shape)
+
+
+# ELU and SELU: scale * (x if x > 0 else alpha * expm1(x)). The expm1 argument is clipped at 0
+# so that no inf is ever formed; the derivative on the negative side is alpha * exp(x), computed
+# from x, not from the output (alpha + y rounds to 0 for x < -17 in float32).
+
+@_jit
+def _elu_forward(x: tf.Tensor, alpha: float, scale: float) -> tf.Tensor:
+    return tf.where(x > 0, scale * x, (scale * alpha) * tf.math.expm1(tf.minimum(x, 0.0)))
+
+
+@_jit
+def _elu_backward(dy: tf.Tensor, x: tf.Tensor, alpha: float, scale: float) -> tf.Tensor:
+    return tf.where(x > 0, scale * dy, dy * ((scale * alpha) * tf.exp(tf.minimum(x, 0.0))))
+
+
+def elu(x: tf.Tensor, alpha: float, scale: float = 1.0) -> tf.Tensor:
+    """``scale * (x if x > 0 else alpha * expm1(x))``, precise and fused.
 
     Example:
         >>> f"{float(elu(tf.constant(-1e-8), 1.0)):.4g}"
@@ -23,38 +71,97 @@ def elu(x: tf.Tensor, alpha: float) -> tf.Tensor:
 
     @tf.custom_gradient
     def _elu(x):
-        # expm1 overflows to inf for large x; `where` discards it and the gradient below
-        # never touches it, so no NaN appears.
-        y = tf.where(x > 0, x, alpha * tf.math.expm1(x)) if alpha != 1.0 else tf.maximum(
-            x, tf.math.expm1(tf.minimum(x, 0.0)))
-
-        def grad(dy):
-            # d/dx = 1 for x > 0, alpha * exp(x) = y + alpha for x <= 0.
-            return dy * tf.where(x > 0, tf.ones_like(y), y + alpha)
-
-        return y, grad
+        return _elu_forward(x, alpha, scale), lambda dy: _elu_backward(dy, x, alpha, scale)
 
     return _elu(x)
 
 
 def selu(x: tf.Tensor) -> tf.Tensor:
-    """Precise SELU with a cheap gradient.
+    """SELU through the fused, precise ELU kernels.
 
     Example:
         >>> f"{float(selu(tf.constant(-1e-8))):.5g}"
         '-1.7581e-08'
     """
-    scaled_alpha = SELU_SCALE * SELU_ALPHA
+    return elu(x, SELU_ALPHA, SELU_SCALE)
+
+
+@_jit
+def _prelu_forward(x: tf.Tensor, alpha: tf.Tensor) -> tf.Tensor:
+    return tf.where(x > 0, x, alpha * x)
+
+
+@_jit
+def _prelu_backward(dy: tf.Tensor, x: tf.Tensor, alpha: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+    positive = x > 0
+    d_alpha = tf.where(positive, tf.zeros_like(dy), dy * x)
+    return tf.where(positive, dy, alpha * dy), _sum_to_shape(d_alpha, alpha.shape)
+
+
+def prelu(x: tf.Tensor, alpha: tf.Tensor) -> tf.Tensor:
+    """``x if x > 0 else alpha * x`` with a fused gradient for both `x` and `alpha`.
+
+    Example:
+        >>> prelu(tf.constant([-2.0, 3.0]), tf.constant([0.25, 0.25])).numpy().tolist()
+        [-0.5, 3.0]
+    """
 
     @tf.custom_gradient
-    def _selu(x):
-        y = scaled_alpha * tf.math.expm1(tf.minimum(x, 0.0)) + SELU_SCALE * tf.nn.relu(x)
+    def _prelu(x, alpha):
+        return _prelu_forward(x, alpha), lambda dy: _prelu_backward(dy, x, alpha)
 
-        def grad(dy):
-            # d/dx = scale for x > 0, else scale * alpha * exp(x) = y + scale * alpha.
-            return dy * tf.where(x > 0, tf.fill(tf.shape(y), tf.cast(SELU_SCALE, y.dtype)),
-                                 y + scaled_alpha)
+    return _prelu(x, tf.cast(alpha, x.dtype))
 
-        return y, grad
 
-    return _selu(x)
+@_jit
+def _swish_forward(x: tf.Tensor, beta: tf.Tensor) -> tf.Tensor:
+    return x * tf.sigmoid(beta * x)
+
+
+@_jit
+def _swish_backward(dy: tf.Tensor, x: tf.Tensor, beta: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+    # Recomputing the sigmoid is cheaper than saving it: this kernel is memory-bound.
+    s = tf.sigmoid(beta * x)
+    w = x * s * (1.0 - s)  # x * sigmoid'(beta * x)
+    return dy * (s + beta * w), _sum_to_shape(dy * x * w, beta.shape)
+
+
+def swish(x: tf.Tensor, beta: tf.Tensor) -> tf.Tensor:
+    """``x * sigmoid(beta * x)`` with a fused gradient for both `x` and `beta`.
+
+    Example:
+        >>> round(float(swish(tf.constant([1.0]), tf.constant([1.0]))[0]), 6)
+        0.731059
+    """
+
+    @tf.custom_gradient
+    def _swish(x, beta):
+        return _swish_forward(x, beta), lambda dy: _swish_backward(dy, x, beta)
+
+    return _swish(x, tf.cast(beta, x.dtype))
+
+
+@_jit
+def _mish_forward(x: tf.Tensor) -> tf.Tensor:
+    return x * tf.tanh(tf.math.softplus(x))
+
+
+@_jit
+def _mish_backward(dy: tf.Tensor, x: tf.Tensor) -> tf.Tensor:
+    t = tf.tanh(tf.math.softplus(x))
+    return dy * (t + x * tf.sigmoid(x) * (1.0 - t * t))
+
+
+def mish(x: tf.Tensor) -> tf.Tensor:
+    """``x * tanh(softplus(x))`` as two fused kernels.
+
+    Example:
+        >>> round(float(mish(tf.constant(1.0))), 6)
+        0.865098
+    """
+
+    @tf.custom_gradient
+    def _mish(x):
+        return _mish_forward(x), lambda dy: _mish_backward(dy, x)
+
+    return _mish(x)

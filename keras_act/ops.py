@@ -14,6 +14,7 @@ Example:
 from __future__ import annotations
 
 import math
+from types import ModuleType
 from typing import Any
 
 import keras
@@ -29,8 +30,13 @@ GELU_TANH_CLIP = 10.0
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 
 
-def _use_tf_fast_path(x: Any) -> bool:
-    return keras.backend.backend() == "tensorflow" and not keras.backend.is_keras_tensor(x)
+def _tf_fast_path(x: Any) -> ModuleType | None:
+    """The TensorFlow fast-path module where it applies to `x`, else None (use keras.ops)."""
+    if keras.backend.backend() != "tensorflow" or keras.backend.is_keras_tensor(x):
+        return None
+    from keras_act import _tf_fast
+
+    return _tf_fast if _tf_fast.xla_available() else None
 
 
 def sigmoid(x: Any) -> Any:
@@ -82,6 +88,10 @@ def prelu(x: Any, alpha: Any) -> Any:
         >>> float(prelu(-2.0, 0.25))
         -0.5
     """
+    x = ops.convert_to_tensor(x)
+    fast = _tf_fast_path(x)
+    if fast:
+        return fast.prelu(x, ops.convert_to_tensor(alpha, x.dtype))
     return ops.where(x > 0, x, alpha * x)
 
 
@@ -95,10 +105,10 @@ def elu(x: Any, alpha: float = 1.0) -> Any:
         >>> f"{float(elu(-1e-8)):.4g}"
         '-1e-08'
     """
-    if _use_tf_fast_path(x):
-        from keras_act import _tf_fast
-
-        return _tf_fast.elu(x, alpha)
+    x = ops.convert_to_tensor(x)
+    fast = _tf_fast_path(x)
+    if fast:
+        return fast.elu(x, alpha)
     # expm1 of 0, not of x, where x > 0: expm1 overflows for large x and its inf would turn the
     # discarded branch's gradient into NaN. (`where`, not `minimum`: at a tie JAX splits the
     # gradient in half, which would halve ELU's derivative at 0.)
@@ -113,10 +123,10 @@ def selu(x: Any) -> Any:
         >>> round(float(selu(1.0)), 6)
         1.050701
     """
-    if _use_tf_fast_path(x):
-        from keras_act import _tf_fast
-
-        return _tf_fast.selu(x)
+    x = ops.convert_to_tensor(x)
+    fast = _tf_fast_path(x)
+    if fast:
+        return fast.selu(x)
     return SELU_SCALE * elu(x, SELU_ALPHA)
 
 
@@ -129,6 +139,10 @@ def swish(x: Any, beta: Any = 1.0) -> Any:
     """
     if isinstance(beta, (int, float)) and beta == 1.0:
         return ops.silu(x)
+    x = ops.convert_to_tensor(x)
+    fast = _tf_fast_path(x)
+    if fast:
+        return fast.swish(x, ops.convert_to_tensor(beta, x.dtype))
     return x * ops.sigmoid(beta * x)
 
 
@@ -204,4 +218,8 @@ def mish(x: Any) -> Any:
         >>> round(float(mish(1.0)), 6)
         0.865098
     """
+    x = ops.convert_to_tensor(x)
+    fast = _tf_fast_path(x)
+    if fast:
+        return fast.mish(x)
     return x * ops.tanh(ops.softplus(x))

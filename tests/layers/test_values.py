@@ -129,3 +129,28 @@ def test_extreme_finite_inputs_give_finite_outputs_and_gradients(activation_id):
     y, dy = value_and_derivative(curve(activation_id), x)
     assert np.all(np.isfinite(y)), y
     assert np.all(np.isfinite(dy)), dy
+
+
+def _sigmoid64(z):
+    return 0.5 * (1 + np.tanh(z / 2))
+
+
+@pytest.mark.parametrize("shape, shared_axes", [((5, 4), None), ((3, 4, 2), [1]), ((2, 3, 3, 2), [1, 2])])
+def test_parameter_gradients_match_analytic(shape, shared_axes):
+    rng = np.random.default_rng(0)
+    x = (rng.normal(size=shape) * 3).astype("float32")
+    x.flat[0] = 0.0
+    param_shape = [1 if i + 1 in (shared_axes or []) else d for i, d in enumerate(shape[1:])]
+    alpha = rng.uniform(0.1, 0.4, size=param_shape).astype("float32")
+    beta = rng.uniform(0.5, 2.0, size=param_shape).astype("float32")
+    reduce_axes = tuple([0] + [i + 1 for i in range(len(param_shape)) if param_shape[i] == 1])
+
+    def to_param(total):
+        return total.sum(axis=reduce_axes).reshape(param_shape)
+
+    x64 = x.astype("float64")
+    _, d_alpha = value_and_derivative(lambda a: keras_act.ops.prelu(x, a), alpha)
+    np.testing.assert_allclose(d_alpha, to_param(np.where(x64 > 0, 0.0, x64)), rtol=1e-5)
+    _, d_beta = value_and_derivative(lambda b: keras_act.ops.swish(x, b), beta)
+    s = _sigmoid64(beta.astype("float64") * x64)
+    np.testing.assert_allclose(d_beta, to_param(x64 * x64 * s * (1 - s)), rtol=1e-5, atol=1e-6)
