@@ -4,7 +4,8 @@ For each activation: forward + backward of the activation alone on a 4096 x 1024
 tensor inside `tf.function`, with `jit_compile` off and on, timed side by side with the Keras
 built-in (`keras.activations.X` or `keras.layers.X`) and with a "floor" (one multiply forward
 and backward: the memory traffic no elementwise op can avoid). Repetitions are interleaved in
-ABBA order and medians reported. The parametric layers (PReLU, Swish) also compute the
+ABBA order; a ratio is the median over repetitions of
+the two times taken side by side. The parametric layers (PReLU, Swish) also compute the
 gradient for their parameter; Swish's built-in, `silu`, has none. Then an end-to-end line per
 activation: one training step of a 4 x 1024 MLP.
 
@@ -63,8 +64,8 @@ class Floor(keras.layers.Layer):
         return x * 2.0
 
 
-def interleaved_medians(steps: dict[str, Callable[[], object]], reps: int) -> dict[str, float]:
-    """Median seconds per step, running the steps in ABBA order to cancel drift."""
+def interleaved_times(steps: dict[str, Callable[[], object]], reps: int) -> dict[str, list[float]]:
+    """Seconds per call of each step, the steps run in ABBA order to cancel drift."""
     for step in steps.values():  # compile and warm up
         step()
         step()
@@ -75,7 +76,15 @@ def interleaved_medians(steps: dict[str, Callable[[], object]], reps: int) -> di
             start = time.perf_counter()
             steps[name]()
             times[name].append(time.perf_counter() - start)
-    return {name: statistics.median(values) for name, values in times.items()}
+    return times
+
+
+def paired_ratio(times: dict[str, list[float]], name: str, baseline: str) -> float:
+    """Median over repetitions of the ratio of two steps timed side by side in that repetition.
+
+    Pairing cancels the machine's slow drifts (other processes, frequency), which move both.
+    """
+    return statistics.median(a / b for a, b in zip(times[name], times[baseline]))
 
 
 def _run(step, x):
@@ -97,8 +106,9 @@ def activation_table(ids: list[str], reps: int) -> list[tuple]:
                 "keras": _run(forward_backward(keras_builtin(activation_id), jit), x),
                 "floor": _run(forward_backward(Floor(), jit), x),
             }
-            t = interleaved_medians(steps, reps)
-            row += [t["ours"] * 1e3, t["ours"] / t["keras"], t["ours"] / t["floor"]]
+            t = interleaved_times(steps, reps)
+            row += [statistics.median(t["ours"]) * 1e3, paired_ratio(t, "ours", "keras"),
+                    paired_ratio(t, "ours", "floor")]
         rows.append(tuple(row))
         print(_format_row(rows[-1]), flush=True)
     return rows
@@ -135,8 +145,8 @@ def end_to_end_table(ids: list[str], reps: int, batch: int = 512) -> None:
                 model = mlp(factory)
                 model.compile(keras.optimizers.Adam(1e-4), "mse", jit_compile=jit)
                 steps[name] = lambda model=model: model.train_on_batch(x, y)
-            t = interleaved_medians(steps, reps)
-            cells += [t["ours"] * 1e3, t["ours"] / t["keras"]]
+            t = interleaved_times(steps, reps)
+            cells += [statistics.median(t["ours"]) * 1e3, paired_ratio(t, "ours", "keras")]
         print(f"| {activation_id:<10} | {cells[0]:7.1f} | {cells[1]:5.2f} | {cells[2]:7.1f} | {cells[3]:5.2f} |",
               flush=True)
 
@@ -150,7 +160,7 @@ def main() -> None:
     args = parser.parse_args()
     reps = 9 if args.quick else args.reps
     print(f"TensorFlow {tf.__version__}, Keras {keras.__version__}, {os.cpu_count()} CPU cores; "
-          f"tensor {SHAPE[0]}x{SHAPE[1]} float32, forward + backward, median of {reps} (ABBA).")
+          f"tensor {SHAPE[0]}x{SHAPE[1]} float32, forward + backward; median of {reps} paired ratios (ABBA).")
     print("| activation | ms | ÷ Keras | ÷ floor | ms XLA | ÷ Keras XLA | ÷ floor XLA |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     activation_table(args.ids, reps)

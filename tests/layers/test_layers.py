@@ -297,3 +297,35 @@ def test_saved_model_with_every_layer_predicts_the_same(tmp_path):
             np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
     prelu = next(layer for layer in loaded.layers if isinstance(layer, keras_act.PReLU))
     assert not np.allclose(np.asarray(prelu.alpha), 0.25)  # the learned, not the initial, slope
+
+
+def test_conv_net_with_per_channel_prelu_and_conv_activation():
+    keras.utils.set_random_seed(0)
+    prelu = keras_act.PReLU(shared_axes=[1, 2])
+    model = keras.Sequential([
+        keras.Input((8, 8, 1)),
+        keras.layers.Conv2D(4, 3, activation=keras_act.get("elu")),
+        prelu,
+        keras.layers.GlobalAveragePooling2D(),
+        keras.layers.Dense(1),
+    ])
+    model.compile(keras.optimizers.Adam(0.05), "mse")
+    x = np.random.default_rng(0).normal(size=(32, 8, 8, 1)).astype("float32")
+    model.fit(x, x.mean(axis=(1, 2, 3))[:, None], epochs=2, verbose=0)
+    assert tuple(prelu.alpha.shape) == (1, 1, 4)
+    assert not np.allclose(np.asarray(prelu.alpha), 0.25)
+
+
+@pytest.mark.parametrize("policy", ["mixed_float16", "mixed_bfloat16"])
+def test_mixed_precision_keeps_float32_weights_and_trains(policy):
+    keras.config.set_dtype_policy(policy)
+    keras.utils.set_random_seed(0)
+    prelu, swish = keras_act.PReLU(), keras_act.Swish()
+    model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(8), prelu, keras.layers.Dense(8),
+                              swish, keras.layers.Dense(1, dtype="float32")])
+    assert prelu.compute_dtype == policy.removeprefix("mixed_")
+    assert keras.backend.standardize_dtype(prelu.alpha.dtype) == "float32"
+    model.compile(keras.optimizers.Adam(0.05), "mse")
+    history = model.fit(*_data(), epochs=2, verbose=0)
+    assert np.all(np.isfinite(history.history["loss"]))
+    assert not np.allclose(np.asarray(swish.beta), 1.0)
