@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 import keras
+import ml_dtypes
 import numpy as np
 
 
@@ -41,5 +42,14 @@ def value_and_derivative(fn: Callable[[Any], Any], x: np.ndarray) -> tuple[np.nd
         tensor = torch.tensor(x, requires_grad=True)
         y = fn(tensor)
         (grad,) = torch.autograd.grad(y, tensor, torch.ones_like(y))
-        return y.detach().cpu().numpy(), grad.cpu().numpy()
+        return _torch_to_numpy(y), _torch_to_numpy(grad)
     raise NotImplementedError(f"No autodiff for the {backend!r} backend.")
+
+
+def _torch_to_numpy(tensor: Any) -> np.ndarray:
+    import torch
+
+    tensor = tensor.detach().cpu()
+    if tensor.dtype == torch.bfloat16:  # NumPy has no bfloat16; ml_dtypes does
+        return tensor.float().numpy().astype(ml_dtypes.bfloat16)
+    return tensor.numpy()

@@ -54,7 +54,7 @@ def build_model(n_features: int) -> keras.Model:
 
 
 def _summary(values: Any) -> str:
-    values = np.asarray(values)
+    values = keras.ops.convert_to_numpy(values)
     return f"mean {values.mean():.4f}  min {values.min():.4f}  max {values.max():.4f}"
 
 
@@ -75,8 +75,8 @@ def run_demo(epochs: int = 15, output_dir: str | Path = ".", seed: int = 0) -> d
           f"{x_train.shape[1]} features; {epochs} epochs.")
     history = model.fit(x_train, y_train, validation_data=(x_val, y_val), epochs=epochs,
                         batch_size=32, verbose=2)
-    alpha = np.asarray(model.get_layer("prelu").alpha)
-    beta = np.asarray(model.get_layer("swish").beta)
+    alpha = keras.ops.convert_to_numpy(model.get_layer("prelu").alpha)
+    beta = keras.ops.convert_to_numpy(model.get_layer("swish").beta)
     val_accuracy = float(history.history["val_accuracy"][-1])
     print(f"\nValidation accuracy: {val_accuracy:.3f}")
     print(f"PReLU alpha (started at 0.25): {_summary(alpha)}")

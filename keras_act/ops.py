@@ -7,7 +7,7 @@ backend for concrete (non-symbolic) tensors; the `keras.ops` formulation is the 
 Example:
     >>> import numpy as np
     >>> from keras_act import ops as act
-    >>> np.asarray(act.elu(np.array([-1e-8, 1.0], "float32")))  # doctest: +SKIP
+    >>> keras.ops.convert_to_numpy(act.elu(np.array([-1e-8, 1.0], "float32")))  # doctest: +SKIP
     array([-1.e-08,  1.e+00], dtype=float32)
 """
 

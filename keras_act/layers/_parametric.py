@@ -40,8 +40,10 @@ class ParametricActivation(ActivationLayer):
         return self.add_weight(shape=shape, name=name, **weight_kwargs)
 
     def _built_parameter(self, attribute: str, name: str) -> Any:
+        # ValueError, not AttributeError: on the PyTorch backend a layer is a torch Module, whose
+        # __getattr__ would replace an AttributeError's message with "no attribute".
         if not self.built:
-            raise AttributeError(
+            raise ValueError(
                 f"{type(self).__name__} `{name}` does not exist before the layer is built; "
                 "call the layer on an input (or `build(input_shape)`) first."
             )

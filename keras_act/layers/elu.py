@@ -23,7 +23,7 @@ class ELU(ActivationLayer):
 
     Example:
         >>> import numpy as np
-        >>> np.asarray(ELU()(np.array([-1e-8, 2.0], "float32"))).tolist()
+        >>> keras.ops.convert_to_numpy(ELU()(np.array([-1e-8, 2.0], "float32"))).tolist()
         [-9.99999993922529e-09, 2.0]
     """
 

@@ -22,7 +22,7 @@ class GELU(ActivationLayer):
 
     Example:
         >>> import numpy as np
-        >>> np.asarray(GELU()(np.array([-1.0, 1.0], "float32"))).astype(float).round(6).tolist()
+        >>> keras.ops.convert_to_numpy(GELU()(np.array([-1.0, 1.0], "float32"))).astype(float).round(6).tolist()
         [-0.158655, 0.841345]
     """
 

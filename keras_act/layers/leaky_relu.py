@@ -22,7 +22,7 @@ class LeakyReLU(ActivationLayer):
     Example:
         >>> import numpy as np
         >>> layer = LeakyReLU(alpha=0.1)
-        >>> np.asarray(layer(np.array([-2.0, 3.0], "float32"))).tolist()
+        >>> keras.ops.convert_to_numpy(layer(np.array([-2.0, 3.0], "float32"))).tolist()
         [-0.20000000298023224, 3.0]
         >>> layer.alpha
         0.1

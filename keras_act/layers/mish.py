@@ -17,7 +17,7 @@ class Mish(ActivationLayer):
     Example:
         >>> import numpy as np
         >>> y = Mish()(np.array([-1.0, 2.0], "float32"))
-        >>> np.asarray(y).astype(float).round(6).tolist()
+        >>> keras.ops.convert_to_numpy(y).astype(float).round(6).tolist()
         [-0.303401, 1.943959]
     """
 

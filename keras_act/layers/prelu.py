@@ -27,9 +27,9 @@ class PReLU(ParametricActivation):
     Example:
         >>> import numpy as np
         >>> layer = PReLU()
-        >>> np.asarray(layer(np.array([[-2.0, 3.0]], "float32"))).tolist()
+        >>> keras.ops.convert_to_numpy(layer(np.array([[-2.0, 3.0]], "float32"))).tolist()
         [[-0.5, 3.0]]
-        >>> np.asarray(layer.alpha).tolist()
+        >>> keras.ops.convert_to_numpy(layer.alpha).tolist()
         [0.25, 0.25]
     """
 

@@ -17,7 +17,7 @@ class ReLU(ActivationLayer):
     Example:
         >>> import numpy as np
         >>> y = ReLU()(np.array([-1.0, 2.0], "float32"))
-        >>> np.asarray(y).astype(float).round(6).tolist()
+        >>> keras.ops.convert_to_numpy(y).astype(float).round(6).tolist()
         [0.0, 2.0]
     """
 

@@ -21,7 +21,7 @@ class SELU(ActivationLayer):
 
     Example:
         >>> import numpy as np
-        >>> np.asarray(SELU()(np.array([-1.0, 2.0], "float32"))).astype(float).round(6).tolist()
+        >>> keras.ops.convert_to_numpy(SELU()(np.array([-1.0, 2.0], "float32"))).astype(float).round(6).tolist()
         [-1.111331, 2.101402]
     """
 

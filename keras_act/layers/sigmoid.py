@@ -20,7 +20,7 @@ class Sigmoid(ActivationLayer):
     Example:
         >>> import numpy as np
         >>> y = Sigmoid()(np.array([0.0, 1.0], "float32"))
-        >>> np.asarray(y).astype(float).round(6).tolist()
+        >>> keras.ops.convert_to_numpy(y).astype(float).round(6).tolist()
         [0.5, 0.731059]
     """
 

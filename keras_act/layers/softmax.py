@@ -30,7 +30,7 @@ class Softmax(ActivationLayer):
     Example:
         >>> import numpy as np
         >>> y = Softmax()(np.array([[1000.0, 1000.0, -1000.0]], "float32"))
-        >>> np.asarray(y).tolist()
+        >>> keras.ops.convert_to_numpy(y).tolist()
         [[0.5, 0.5, 0.0]]
     """
 

@@ -17,7 +17,7 @@ class Softplus(ActivationLayer):
     Example:
         >>> import numpy as np
         >>> y = Softplus()(np.array([0.0, 2.0], "float32"))
-        >>> np.asarray(y).astype(float).round(6).tolist()
+        >>> keras.ops.convert_to_numpy(y).astype(float).round(6).tolist()
         [0.693147, 2.126928]
     """
 

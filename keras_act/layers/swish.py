@@ -26,9 +26,9 @@ class Swish(ParametricActivation):
     Example:
         >>> import numpy as np
         >>> layer = Swish()
-        >>> np.asarray(layer(np.array([[1.0, -1.0]], "float32"))).astype(float).round(6).tolist()
+        >>> keras.ops.convert_to_numpy(layer(np.array([[1.0, -1.0]], "float32"))).astype(float).round(6).tolist()
         [[0.731059, -0.268941]]
-        >>> np.asarray(layer.beta).tolist()
+        >>> keras.ops.convert_to_numpy(layer.beta).tolist()
         [1.0, 1.0]
     """
 

@@ -17,7 +17,7 @@ class Tanh(ActivationLayer):
     Example:
         >>> import numpy as np
         >>> y = Tanh()(np.array([0.0, 1.0], "float32"))
-        >>> np.asarray(y).astype(float).round(6).tolist()
+        >>> keras.ops.convert_to_numpy(y).astype(float).round(6).tolist()
         [0.0, 0.761594]
     """
 

@@ -57,7 +57,7 @@ def _grid(dtype="float32"):
 @pytest.mark.parametrize("name, activation_id, kwargs, reference, derivative", CASES, ids=IDS)
 def test_values_match_float64_reference(name, activation_id, kwargs, reference, derivative):
     x = _grid()
-    y = np.asarray(_function(activation_id, kwargs)(x))
+    y = keras.ops.convert_to_numpy(_function(activation_id, kwargs)(x))
     assert y.dtype == np.float32
     np.testing.assert_allclose(y, reference(x.astype("float64")), rtol=VALUE_RTOL, atol=TINY)
 
@@ -89,18 +89,18 @@ def test_low_precision_policies_stay_finite_and_close(
 @pytest.mark.parametrize("x", [-1e-8, -1e-20, -3e-5])
 def test_exponential_units_keep_relative_precision_near_zero(activation_id, expected_ratio, x):
     # exp(x) - 1 cancels to 0 here; expm1 keeps ~ x. Keras' TF backend returns 0 (TF #116943).
-    y = float(np.asarray(keras_act.get(activation_id)(np.array([x], "float32")))[0])
+    y = float(keras.ops.convert_to_numpy(keras_act.get(activation_id)(np.array([x], "float32")))[0])
     assert y == pytest.approx(expected_ratio * x * (1 + x / 2), rel=1e-6)
 
 
 def test_softmax_of_huge_logits_is_exact():
-    y = np.asarray(keras_act.Softmax()(np.array([[1000.0, 1000.0, -1000.0]], "float32")))
+    y = keras.ops.convert_to_numpy(keras_act.Softmax()(np.array([[1000.0, 1000.0, -1000.0]], "float32")))
     np.testing.assert_array_equal(y, [[0.5, 0.5, 0.0]])
 
 
 def test_softmax_over_several_axes_sums_to_one():
     x = np.random.default_rng(0).normal(size=(2, 3, 4)).astype("float32") * 50
-    y = np.asarray(keras_act.Softmax(axis=[1, 2])(x))
+    y = keras.ops.convert_to_numpy(keras_act.Softmax(axis=[1, 2])(x))
     reference = np.exp(x - x.max(axis=(1, 2), keepdims=True))
     np.testing.assert_allclose(y, reference / reference.sum(axis=(1, 2), keepdims=True), rtol=1e-5, atol=TINY)
 
@@ -108,7 +108,7 @@ def test_softmax_over_several_axes_sums_to_one():
 def test_softmax_mask_zeroes_masked_positions():
     x = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], "float32")
     mask = np.array([[True, True, False], [False, False, False]])
-    y = np.asarray(keras_act.Softmax()(x, mask=mask))
+    y = keras.ops.convert_to_numpy(keras_act.Softmax()(x, mask=mask))
     e = np.exp([1.0, 2.0])
     np.testing.assert_allclose(y[0], [*(e / e.sum()), 0.0], rtol=1e-6)
     np.testing.assert_array_equal(y[1], [0.0, 0.0, 0.0])  # fully masked: zeros, not NaN
@@ -116,7 +116,7 @@ def test_softmax_mask_zeroes_masked_positions():
 
 def test_softplus_does_not_overflow():
     x = np.array([-3e38, -1e4, 1e4, 3e38], "float32")
-    y = np.asarray(keras_act.Softplus()(x))
+    y = keras.ops.convert_to_numpy(keras_act.Softplus()(x))
     np.testing.assert_array_equal(y, [0.0, 0.0, 1e4, np.float32(3e38)])
 
 
