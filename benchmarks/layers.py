@@ -30,6 +30,7 @@ import tensorflow as tf  # noqa: E402
 import keras_act  # noqa: E402
 
 SHAPE = (4096, 1024)
+NOISE_ROW = "(noise)"
 
 
 def keras_builtin(activation_id: str) -> keras.layers.Layer:
@@ -96,14 +97,19 @@ def _run(step, x):
 
 
 def activation_table(ids: list[str], reps: int) -> list[tuple]:
+    """One row per activation; first a control row timing Keras' ReLU against itself, whose
+    distance from 1.00 is the measurement noise of this run."""
     x = tf.random.normal(SHAPE, seed=0)
     rows = []
-    for activation_id in ids:
+    for activation_id in [NOISE_ROW] + ids:
+        noise = activation_id == NOISE_ROW
+        builtin_id = "relu" if noise else activation_id
+        ours = keras_builtin(builtin_id) if noise else keras_act.get(activation_id)
         row = [activation_id]
         for jit in (False, True):
             steps = {
-                "ours": _run(forward_backward(keras_act.get(activation_id), jit), x),
-                "keras": _run(forward_backward(keras_builtin(activation_id), jit), x),
+                "ours": _run(forward_backward(ours, jit), x),
+                "keras": _run(forward_backward(keras_builtin(builtin_id), jit), x),
                 "floor": _run(forward_backward(Floor(), jit), x),
             }
             t = interleaved_times(steps, reps)

@@ -8,20 +8,48 @@ kernel inside a `tf.custom_gradient`, so it is fused even in a graph that is not
 an outer `jit_compile=True` the kernels are simply inlined). The parametric layers' gradient for
 their parameter is reduced inside the same kernel.
 
-Each kernel compiles once per input shape. Where XLA is unavailable (`xla_available()` is
-False), `keras_act.ops` uses its generic `keras.ops` formulation instead.
+Each kernel compiles once per input shape. While a function that XLA compiles whole is being
+traced (Keras' `jit_compile=True`), the kernels' ops are inlined instead: a nested compiled call
+there blocks fusion with its neighbours. Where XLA is unavailable (`xla_available()` is False),
+`keras_act.ops` uses its generic `keras.ops` formulation instead.
 """
 
 from __future__ import annotations
 
 import functools
-from typing import Sequence
+from typing import Any, Callable, Sequence
 
 import tensorflow as tf
 
 from keras_act.ops import SELU_ALPHA, SELU_SCALE
 
-_jit = functools.partial(tf.function, jit_compile=True, autograph=False)
+_compile = functools.partial(tf.function, jit_compile=True, autograph=False)
+
+
+def inside_xla_compilation() -> bool:
+    """Whether the current graph is being traced for whole-function XLA compilation.
+
+    Example:
+        >>> bool(tf.function(inside_xla_compilation, jit_compile=True)())
+        True
+    """
+    try:  # TensorFlow has no public API for this; without it, assume not.
+        from tensorflow.python.ops import control_flow_util
+
+        return bool(control_flow_util.GraphOrParentsInXlaContext(tf.compat.v1.get_default_graph()))
+    except (ImportError, AttributeError):
+        return False
+
+
+def _jit(kernel: Callable) -> Callable:
+    """Run `kernel` as one XLA-compiled call, or inline its ops inside an XLA compilation."""
+    compiled = _compile(kernel)
+
+    @functools.wraps(kernel)
+    def run(*args: Any) -> Any:
+        return kernel(*args) if inside_xla_compilation() else compiled(*args)
+
+    return run
 
 
 @functools.cache
@@ -34,7 +62,7 @@ def xla_available() -> bool:
     """
     with tf.init_scope():
         try:
-            _jit(lambda x: x + 1.0)(tf.constant(1.0))
+            _compile(lambda x: x + 1.0)(tf.constant(1.0))
         except (tf.errors.OpError, NotImplementedError, ValueError):
             return False
     return True
