@@ -104,7 +104,7 @@ def _elu_backward(dy: tf.Tensor, y: tf.Tensor, alpha: float, scale: float) -> tf
     return tf.where(y > 0, scale * dy, dy * (y + scale * alpha))
 
 
-def elu(x: tf.Tensor, alpha: float, scale: float = 1.0) -> tf.Tensor:
+def elu(x: tf.Tensor, alpha: float = 1.0, scale: float = 1.0) -> tf.Tensor:
     """``scale * (x if x > 0 else alpha * expm1(x))``, precise and fused.
 
     Example:
@@ -130,6 +130,21 @@ def selu(x: tf.Tensor) -> tf.Tensor:
     return elu(x, SELU_ALPHA, SELU_SCALE)
 
 
+def _with_parameter(forward: Callable, backward: Callable, x: tf.Tensor, parameter: tf.Tensor) -> tf.Tensor:
+    """`forward(x, parameter)` whose gradient is `backward(dy, x, parameter)`, which returns the
+    input's gradient and the parameter's before its reduction over the broadcast axes."""
+
+    @tf.custom_gradient
+    def _op(x, parameter):
+        def grad(dy):
+            dx, d_parameter = backward(dy, x, parameter)
+            return dx, _sum_to_shape(d_parameter, parameter.shape)
+
+        return forward(x, parameter), grad
+
+    return _op(x, tf.cast(tf.convert_to_tensor(parameter), x.dtype))
+
+
 @_jit
 def _prelu_forward(x: tf.Tensor, alpha: tf.Tensor) -> tf.Tensor:
     return tf.where(x > 0, x, alpha * x)
@@ -149,15 +164,7 @@ def prelu(x: tf.Tensor, alpha: tf.Tensor) -> tf.Tensor:
         [-0.5, 3.0]
     """
 
-    @tf.custom_gradient
-    def _prelu(x, alpha):
-        def grad(dy):
-            dx, d_alpha = _prelu_backward(dy, x, alpha)
-            return dx, _sum_to_shape(d_alpha, alpha.shape)
-
-        return _prelu_forward(x, alpha), grad
-
-    return _prelu(x, tf.cast(alpha, x.dtype))
+    return _with_parameter(_prelu_forward, _prelu_backward, x, alpha)
 
 
 @_jit
@@ -181,15 +188,7 @@ def swish(x: tf.Tensor, beta: tf.Tensor) -> tf.Tensor:
         0.731059
     """
 
-    @tf.custom_gradient
-    def _swish(x, beta):
-        def grad(dy):
-            dx, d_beta = _swish_backward(dy, x, beta)
-            return dx, _sum_to_shape(d_beta, beta.shape)
-
-        return _swish_forward(x, beta), grad
-
-    return _swish(x, tf.cast(beta, x.dtype))
+    return _with_parameter(_swish_forward, _swish_backward, x, beta)
 
 
 @_jit

@@ -13,9 +13,9 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import math
-from types import ModuleType
-from typing import Any
+from typing import Any, Callable
 
 import keras
 import ml_dtypes
@@ -30,13 +30,24 @@ GELU_TANH_CLIP = 10.0
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 
 
-def _tf_fast_path(x: Any) -> ModuleType | None:
-    """The TensorFlow fast-path module where it applies to `x`, else None (use keras.ops)."""
-    if keras.backend.backend() != "tensorflow" or keras.backend.is_keras_tensor(x):
-        return None
-    from keras_act import _tf_fast
+def _tf_fast_path(name: str) -> Callable[[Callable], Callable]:
+    """Decorate a `keras.ops` formulation to run `keras_act._tf_fast.<name>` instead where that
+    applies: the TensorFlow backend, a concrete (not symbolic) tensor, and XLA available."""
 
-    return _tf_fast if _tf_fast.xla_available() else None
+    def decorate(generic: Callable) -> Callable:
+        @functools.wraps(generic)
+        def dispatch(x: Any, *args: Any, **kwargs: Any) -> Any:
+            x = ops.convert_to_tensor(x)
+            if keras.backend.backend() == "tensorflow" and not keras.backend.is_keras_tensor(x):
+                from keras_act import _tf_fast
+
+                if _tf_fast.xla_available():
+                    return getattr(_tf_fast, name)(x, *args, **kwargs)
+            return generic(x, *args, **kwargs)
+
+        return dispatch
+
+    return decorate
 
 
 def sigmoid(x: Any) -> Any:
@@ -79,6 +90,7 @@ def leaky_relu(x: Any, alpha: float = 0.01) -> Any:
     return ops.leaky_relu(x, negative_slope=alpha)
 
 
+@_tf_fast_path("prelu")
 def prelu(x: Any, alpha: Any) -> Any:
     """Parametric ReLU: ``x`` for ``x > 0``, else ``alpha * x``; `alpha` broadcasts against `x`.
 
@@ -88,13 +100,10 @@ def prelu(x: Any, alpha: Any) -> Any:
         >>> float(prelu(-2.0, 0.25))
         -0.5
     """
-    x = ops.convert_to_tensor(x)
-    fast = _tf_fast_path(x)
-    if fast:
-        return fast.prelu(x, ops.convert_to_tensor(alpha, x.dtype))
     return ops.where(x > 0, x, alpha * x)
 
 
+@_tf_fast_path("elu")
 def elu(x: Any, alpha: float = 1.0) -> Any:
     """Exponential linear unit: ``x`` for ``x > 0``, else ``alpha * expm1(x)``.
 
@@ -105,10 +114,6 @@ def elu(x: Any, alpha: float = 1.0) -> Any:
         >>> f"{float(elu(-1e-8)):.4g}"
         '-1e-08'
     """
-    x = ops.convert_to_tensor(x)
-    fast = _tf_fast_path(x)
-    if fast:
-        return fast.elu(x, alpha)
     # expm1 of 0, not of x, where x > 0: expm1 overflows for large x and its inf would turn the
     # discarded branch's gradient into NaN. (`where`, not `minimum`: at a tie JAX splits the
     # gradient in half, which would halve ELU's derivative at 0.)
@@ -116,6 +121,7 @@ def elu(x: Any, alpha: float = 1.0) -> Any:
     return ops.where(x > 0, x, alpha * ops.expm1(negative_part))
 
 
+@_tf_fast_path("selu")
 def selu(x: Any) -> Any:
     """Scaled ELU with the self-normalizing constants of Klambauer et al. 2017.
 
@@ -123,10 +129,6 @@ def selu(x: Any) -> Any:
         >>> round(float(selu(1.0)), 6)
         1.050701
     """
-    x = ops.convert_to_tensor(x)
-    fast = _tf_fast_path(x)
-    if fast:
-        return fast.selu(x)
     return SELU_SCALE * elu(x, SELU_ALPHA)
 
 
@@ -139,10 +141,11 @@ def swish(x: Any, beta: Any = 1.0) -> Any:
     """
     if isinstance(beta, (int, float)) and beta == 1.0:
         return ops.silu(x)
-    x = ops.convert_to_tensor(x)
-    fast = _tf_fast_path(x)
-    if fast:
-        return fast.swish(x, ops.convert_to_tensor(beta, x.dtype))
+    return _swish(x, beta)
+
+
+@_tf_fast_path("swish")
+def _swish(x: Any, beta: Any) -> Any:
     return x * ops.sigmoid(beta * x)
 
 
@@ -211,6 +214,7 @@ def gelu(x: Any, approximate: bool = False) -> Any:
     return 0.5 * x * (1.0 + ops.tanh(inner))
 
 
+@_tf_fast_path("mish")
 def mish(x: Any) -> Any:
     """Mish ``x * tanh(softplus(x))`` (Misra 2019).
 
@@ -218,8 +222,4 @@ def mish(x: Any) -> Any:
         >>> round(float(mish(1.0)), 6)
         0.865098
     """
-    x = ops.convert_to_tensor(x)
-    fast = _tf_fast_path(x)
-    if fast:
-        return fast.mish(x)
     return x * ops.tanh(ops.softplus(x))
