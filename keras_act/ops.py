@@ -153,7 +153,8 @@ def softmax(x: Any, axis: int | tuple[int, ...] = -1, mask: Any = None) -> Any:
     """Softmax along `axis`, computed stably (the maximum is subtracted first).
 
     With a boolean `mask` (True = keep), masked positions get probability 0 and the others
-    share the mass; a row with every position masked gives all zeros, never NaN.
+    share the mass; a row with every position masked gives all zeros, never NaN. A mask of
+    lower rank than `x` (Keras' per-timestep mask) masks whole trailing vectors.
 
     Example:
         >>> [round(float(p), 3) for p in softmax([1000.0, 1000.0, -1000.0])]
@@ -164,13 +165,32 @@ def softmax(x: Any, axis: int | tuple[int, ...] = -1, mask: Any = None) -> Any:
         if isinstance(axis, int):
             return keras.activations.softmax(x, axis=axis)
         return ops.exp(x - ops.logsumexp(x, axis=axis, keepdims=True))
-    keep = ops.cast(mask, "bool")
+    keep = _broadcastable_mask(ops.cast(mask, "bool"), x)
     # The dtype's lowest finite value, not -inf: a fully masked row must not become NaN.
     lowest = ops.convert_to_tensor(
         float(ml_dtypes.finfo(keras.backend.standardize_dtype(x.dtype)).min), x.dtype
     )
     probabilities = softmax(ops.where(keep, x, lowest), axis=axis)
     return ops.where(keep, probabilities, ops.zeros_like(probabilities))
+
+
+def _broadcastable_mask(keep: Any, x: Any) -> Any:
+    """Align a boolean mask with `x`, or raise a ValueError naming both shapes.
+
+    A mask of lower rank covers whole trailing vectors, e.g. Keras' per-timestep mask (batch,
+    time) for a (batch, time, features) input: a masked timestep gets all-zero probabilities.
+    """
+    while len(keep.shape) < len(x.shape):
+        keep = ops.expand_dims(keep, -1)
+    compatible = len(keep.shape) == len(x.shape) and all(
+        m is None or i is None or m in (1, i) for m, i in zip(keep.shape, x.shape)
+    )
+    if not compatible:
+        raise ValueError(
+            f"softmax: `mask` of shape {tuple(keep.shape)} cannot be broadcast to the inputs' "
+            f"shape {tuple(x.shape)}; each mask axis must be 1 or the input's size."
+        )
+    return keep
 
 
 def softplus(x: Any) -> Any:

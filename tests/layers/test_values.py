@@ -154,3 +154,19 @@ def test_parameter_gradients_match_analytic(shape, shared_axes):
     _, d_beta = value_and_derivative(lambda b: keras_act.ops.swish(x, b), beta)
     s = _sigmoid64(beta.astype("float64") * x64)
     np.testing.assert_allclose(d_beta, to_param(x64 * x64 * s * (1 - s)), rtol=1e-5, atol=1e-6)
+
+
+def test_softmax_after_masking_zeroes_masked_timesteps():
+    inputs = keras.Input((5, 3))
+    model = keras.Model(inputs, keras_act.Softmax()(keras.layers.Masking(0.0)(inputs)))
+    x = np.random.default_rng(0).normal(size=(2, 5, 3)).astype("float32")
+    x[:, 3:] = 0.0
+    y = model.predict(x, verbose=0)
+    np.testing.assert_array_equal(y[:, 3:], 0.0)
+    e = np.exp(x[:, :3] - x[:, :3].max(axis=-1, keepdims=True))
+    np.testing.assert_allclose(y[:, :3], e / e.sum(axis=-1, keepdims=True), rtol=1e-6)
+
+
+def test_softmax_mask_of_the_wrong_shape_is_a_clear_error():
+    with pytest.raises(ValueError, match=r"`mask` of shape \(2, 4\) cannot be broadcast"):
+        keras_act.Softmax()(np.zeros((2, 3), "float32"), mask=np.ones((2, 4), bool))
