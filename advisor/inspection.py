@@ -137,7 +137,7 @@ def activation_id(activation: Any) -> str | None:
     return _KERAS_ALIASES.get(name, name)
 
 
-def _snake_case(name: str) -> str:
+def snake_case(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
@@ -152,8 +152,8 @@ def initializer_name(initializer: Any) -> str | None:
     if initializer is None:
         return None
     if isinstance(initializer, str):
-        return _snake_case(type(keras.initializers.get(initializer)).__name__)
-    return _snake_case(type(initializer).__name__)
+        return snake_case(type(keras.initializers.get(initializer)).__name__)
+    return snake_case(type(initializer).__name__)
 
 
 def _kind(layer: keras.layers.Layer) -> str:

@@ -1,0 +1,222 @@
+"""Which task a model solves: from the `task=` argument, the compiled loss, the output layer or
+the labels, in that order of trust.
+
+A linear (identity) output decides nothing by itself: it ends both regression models and
+logits classifiers. Binary crossentropy means `binary` on one output unit and `multilabel` on
+several. Reading the loss before the output width avoids a known peer tool's mistake (AUTOTRAINER
+decides binary-vs-multiclass from the unit count and flags a correct two-unit softmax).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import keras
+import numpy as np
+
+from advisor.findings import Finding
+from advisor.inspection import LayerInfo, snake_case, inspect_layer
+
+TASKS = ("binary", "multiclass", "multilabel", "regression")
+SOURCES = ("argument", "loss", "output", "labels")
+
+# Integer labels read as class indices only up to this many distinct values; beyond that
+# (prices, counts) they read as a regression target.
+MAX_CLASSES_FROM_LABELS = 100
+
+_BINARY_LOSSES = {"binary_crossentropy", "bce", "binary_focal_crossentropy", "hinge", "squared_hinge"}
+_MULTICLASS_LOSSES = {
+    "categorical_crossentropy", "cce", "sparse_categorical_crossentropy", "scce",
+    "categorical_focal_crossentropy", "categorical_hinge",
+}
+_REGRESSION_LOSSES = {
+    "mean_squared_error", "mse", "mean_absolute_error", "mae", "mean_absolute_percentage_error",
+    "mape", "mean_squared_logarithmic_error", "msle", "huber", "huber_loss", "log_cosh",
+    "logcosh", "poisson", "tweedie",
+}
+
+
+@dataclass(frozen=True)
+class LossInfo:
+    """The compiled loss as the advisor reads it.
+
+    Example:
+        >>> read_loss("binary_crossentropy")
+        LossInfo(name='binary_crossentropy', from_logits=False)
+    """
+
+    name: str
+    from_logits: bool
+
+
+@dataclass(frozen=True)
+class TaskInference:
+    """The task, the source that decided it, and what every source said.
+
+    Example:
+        >>> TaskInference("binary", "loss", {"loss": "binary"}).task
+        'binary'
+    """
+
+    task: str
+    source: str
+    votes: dict[str, str]
+    findings: tuple[Finding, ...] = field(default=())
+
+
+def read_loss(loss: Any) -> LossInfo | None:
+    """Name and `from_logits` of a loss given as a string, a `Loss` object or a function.
+
+    Example:
+        >>> import keras
+        >>> read_loss(keras.losses.CategoricalCrossentropy(from_logits=True))
+        LossInfo(name='categorical_crossentropy', from_logits=True)
+    """
+    if isinstance(loss, (list, tuple)):
+        loss = loss[0] if loss else None
+    if isinstance(loss, dict):
+        loss = next(iter(loss.values()), None)
+    if loss is None:
+        return None
+    if isinstance(loss, str):
+        return LossInfo(loss.lower(), False)
+    if isinstance(loss, keras.losses.Loss):
+        config = loss.get_config()
+        return LossInfo(snake_case(type(loss).__name__), bool(config.get("from_logits", False)))
+    name = getattr(loss, "__name__", None)
+    return LossInfo(name.lower(), False) if name else None
+
+
+def task_from_loss(loss: LossInfo | None, output_units: int | None) -> str | None:
+    """The task a loss implies, or None when it implies none.
+
+    Example:
+        >>> task_from_loss(LossInfo("binary_crossentropy", False), 5)
+        'multilabel'
+    """
+    if loss is None:
+        return None
+    if loss.name in _BINARY_LOSSES:
+        return "multilabel" if output_units and output_units > 1 else "binary"
+    if loss.name in _MULTICLASS_LOSSES:
+        return "multiclass"
+    if loss.name in _REGRESSION_LOSSES:
+        return "regression"
+    return None
+
+
+def task_from_output(output: LayerInfo | None) -> str | None:
+    """The task an output activation implies; a linear output implies none.
+
+    Example:
+        >>> task_from_output(LayerInfo("o", "Dense", "weight", "sigmoid", 1, None))
+        'binary'
+    """
+    if output is None or output.activation in (None, "linear"):
+        return None
+    if output.activation == "softmax":
+        return "multiclass" if (output.units or 0) > 1 else None
+    if output.activation == "sigmoid":
+        return "multilabel" if (output.units or 1) > 1 else "binary"
+    return "regression"
+
+
+def task_from_labels(y: Any) -> str | None:
+    """The task labels imply: two classes, k classes (integers or one-hot), multi-hot, or reals.
+
+    Example:
+        >>> task_from_labels([0, 2, 1, 2]), task_from_labels([0.5, 1.7])
+        ('multiclass', 'regression')
+    """
+    if y is None:
+        return None
+    labels = np.asarray(y)
+    if labels.dtype == object or not np.issubdtype(labels.dtype, np.number) and labels.dtype != bool:
+        raise TypeError(f"advise: `y` must hold numbers, received dtype {labels.dtype}.")
+    labels = labels.astype("float64")
+    if labels.size == 0 or not np.all(np.isfinite(labels)):
+        raise ValueError("advise: `y` must be a non-empty array of finite numbers.")
+    if labels.ndim == 2 and labels.shape[1] == 1 or labels.ndim == 1:
+        flat = labels.ravel()
+        values = np.unique(flat)
+        if np.all(values == np.round(values)) and values.min() >= 0:
+            if set(values) <= {0.0, 1.0}:
+                return "binary"
+            if len(values) <= MAX_CLASSES_FROM_LABELS:
+                return "multiclass"
+        return "regression"
+    columns = labels.reshape(len(labels), -1)
+    if np.all((columns == 0) | (columns == 1)):
+        return "multiclass" if np.all(columns.sum(axis=1) == 1) else "multilabel"
+    if np.all(columns >= 0) and np.allclose(columns.sum(axis=1), 1.0):
+        return "multiclass"  # soft labels: rows are probability distributions
+    return "regression"
+
+
+def output_layer(model: keras.Model) -> LayerInfo | None:
+    """The layer that decides the model's (first) output activation.
+
+    Walks back from the output through transparent layers (Dropout, Flatten, ...) to the last
+    activation or weight layer.
+
+    Example:
+        >>> import keras
+        >>> model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(3), keras.layers.Softmax()])
+        >>> output_layer(model).activation
+        'softmax'
+    """
+    if not model.outputs:
+        return None
+    layer = model.outputs[0]._keras_history.operation
+    while layer is not None:
+        info = inspect_layer(layer)
+        if info.kind != "transparent":
+            return info
+        parents = [n.parent_nodes for n in layer._inbound_nodes]
+        layer = parents[0][0].operation if parents and parents[0] else None
+    return None
+
+
+def infer_task(model: keras.Model, task: str | None = None, y: Any = None) -> TaskInference:
+    """Decide the task from the highest source that has an opinion; note disagreements.
+
+    Example:
+        >>> import keras
+        >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])
+        >>> infer_task(model, y=[0, 1, 2]).task
+        'multiclass'
+    """
+    if task is not None and task not in TASKS:
+        raise ValueError(f"advise: `task` must be one of {', '.join(TASKS)} or None, received {task!r}.")
+    output = output_layer(model)
+    loss = read_loss(getattr(model, "loss", None))
+    votes = {
+        source: vote
+        for source, vote in (
+            ("argument", task),
+            ("loss", task_from_loss(loss, output.units if output else None)),
+            ("output", task_from_output(output)),
+            ("labels", task_from_labels(y)),
+        )
+        if vote is not None
+    }
+    findings: list[Finding] = []
+    if votes:
+        source, decided = next(iter(votes.items()))
+    else:
+        source, decided = "default", "regression"
+        findings.append(Finding(
+            "task-assumed", "info", None,
+            "Nothing says what the task is (no task=, no compiled loss, a linear output, no labels); "
+            "assuming regression.",
+            "Pass task=..., compile the model with its loss, or give labels y.",
+        ))
+    if len(set(votes.values())) > 1:
+        said = ", ".join(f"{s}: {t}" for s, t in votes.items())
+        findings.append(Finding(
+            "task-sources-disagree", "info", None,
+            f"The task sources disagree ({said}); using {decided!r} from the {source}.",
+            "Check the error findings for the defect behind the disagreement.",
+        ))
+    return TaskInference(decided, source, votes, tuple(findings))
