@@ -1,4 +1,15 @@
 """Recommend activations, initializers and input scaling for a Keras model.
 
-The advisor is being built on top of :mod:`keras_act`; see the project's issues for its API.
+Example:
+    >>> import keras
+    >>> from advisor import advise
+    >>> model = keras.Sequential([keras.Input((8,)), keras.layers.Dense(3, activation="softmax")])
+    >>> advise(model).output_activation
+    'softmax'
 """
+
+from advisor.advice import Advice
+from advisor.analyze import advise
+from advisor.findings import Finding
+
+__all__ = ["Advice", "Finding", "advise"]

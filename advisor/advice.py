@@ -1,0 +1,85 @@
+"""`Advice`: what the advisor recommends for a model, why, and what it found wrong."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from advisor.findings import Finding
+
+
+@dataclass(frozen=True)
+class Advice:
+    """The advisor's recommendation for one model.
+
+    Attributes:
+        task: ``"binary"``, ``"multiclass"``, ``"multilabel"`` or ``"regression"``.
+        task_source: what decided the task: ``"argument"``, ``"loss"``, ``"output"``,
+            ``"labels"`` or ``"default"``.
+        depth: hidden weight layers (Dense, Conv, recurrent, attention), not counting the output.
+        hidden_activation: keras_act id for the hidden layers.
+        output_activation: keras_act id for the output layer.
+        hidden_initializer: Keras initializer name for the hidden kernels.
+        output_initializer: Keras initializer name for the output kernel.
+        input_range: the range to scale inputs to, e.g. ``(0.0, 1.0)``; None means standardize
+            (zero mean, unit variance).
+        candidates: hidden activation ids, best first, for a tuner to confirm.
+        reasons: why, per recommendation (``"hidden_activation"``, ...), each citing its source.
+        findings: what is wrong or worth knowing, errors first.
+
+    Example:
+        >>> advice = Advice("binary", "loss", 2, "relu", "sigmoid", "he_normal", "glorot_uniform",
+        ...                 (0.0, 1.0), ["relu", "tanh"], {}, [])
+        >>> advice.to_dict()["output_activation"]
+        'sigmoid'
+    """
+
+    task: str
+    task_source: str
+    depth: int
+    hidden_activation: str
+    output_activation: str
+    hidden_initializer: str
+    output_initializer: str
+    input_range: tuple[float, float] | None
+    candidates: list[str]
+    reasons: dict[str, str]
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Finding]:
+        """The findings of severity ``"error"``."""
+        return [f for f in self.findings if f.severity == "error"]
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-serializable dict of every field.
+
+        Example:
+            >>> import json
+            >>> advice = Advice("regression", "default", 0, "relu", "linear", "he_normal",
+            ...                 "glorot_uniform", None, ["relu"], {}, [])
+            >>> json.loads(json.dumps(advice.to_dict()))["input_range"] is None
+            True
+        """
+        data = asdict(self)
+        data["input_range"] = list(self.input_range) if self.input_range else None
+        return data
+
+    def __str__(self) -> str:
+        scale = (f"[{self.input_range[0]:g}, {self.input_range[1]:g}]" if self.input_range
+                 else "standardized (zero mean, unit variance)")
+        lines = [
+            f"Task: {self.task} (from the {self.task_source}); depth: {self.depth} hidden weight layers",
+            "Recommendations:",
+            f"  hidden activation : {self.hidden_activation} with {self.hidden_initializer}",
+            f"      why: {self.reasons.get('hidden_activation', '')}",
+            f"  output activation : {self.output_activation} with {self.output_initializer}",
+            f"      why: {self.reasons.get('output_activation', '')}",
+            f"  inputs scaled to  : {scale}",
+            f"      why: {self.reasons.get('input_range', '')}",
+            f"  initializers      : {self.reasons.get('hidden_initializer', '')}",
+            f"  candidates        : {', '.join(self.candidates)} (for confirm() to test on your data)",
+            "Findings:" if self.findings else "Findings: none",
+        ]
+        lines += [f"  {finding}" for finding in self.findings]
+        return "\n".join(lines)

@@ -1,0 +1,171 @@
+"""The rules of thumb, as a table: which activation, initializer and input scaling to use.
+
+They are priors from the literature and the seed articles in `shared/seeds/`, not truths:
+`candidates` keeps alternatives from different families so that `confirm()` can test them on
+the user's data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+# A plain stack is "deep" from this many hidden weight layers on: there ReLU's dead units and
+# the vanishing gradients of saturating units start to cost (Clevert et al. 2016 compare ELU and
+# ReLU on nets of 8 and more layers; seed 004 recommends ELU for deep networks).
+DEEP_STACK_DEPTH = 8
+# Below this depth tanh with Glorot init stays a candidate: on small real tabular data a
+# 12-layer tanh MLP (Glorot, Adam) was best or within noise of the best on 4 of 5 tasks (issue
+# #10's measurement); from here on saturation makes it a poor bet.
+TANH_CANDIDATE_MAX_DEPTH = 20
+
+RELU_FAMILY = ("relu", "leaky_relu", "prelu", "elu", "swish", "gelu", "mish")
+SATURATING = ("sigmoid", "tanh")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One row of the recommendation table: when it applies, what it says, and why."""
+
+    applies_to: str
+    choice: str
+    reason: str
+    source: str
+
+
+# Output activation per task.
+OUTPUT_RULES = {
+    "binary": Rule("binary classification", "sigmoid",
+                   "one probability per example; pairs with binary crossentropy",
+                   "Goodfellow et al. 2016, Deep Learning, 6.2.2.2; seed 000"),
+    "multilabel": Rule("multi-label classification", "sigmoid",
+                       "an independent probability per label; softmax would force them to sum to 1",
+                       "Goodfellow et al. 2016, 6.2.2.2"),
+    "multiclass": Rule("multi-class classification", "softmax",
+                       "a probability distribution over the classes; pairs with categorical crossentropy",
+                       "Goodfellow et al. 2016, 6.2.2.3; seed 001"),
+    "regression": Rule("regression", "linear",
+                       "an unbounded real output; pairs with MSE/MAE/Huber",
+                       "Goodfellow et al. 2016, 6.2.2.1"),
+    "regression-positive": Rule("regression with strictly positive targets", "softplus",
+                                "keeps predictions positive while staying smooth",
+                                "Dugas et al. 2001; seed 004"),
+}
+
+# Hidden activation per architecture.
+HIDDEN_RULES = {
+    "recurrent": Rule("recurrent network", "tanh",
+                      "LSTM/GRU cells keep their tanh/sigmoid gates; tanh suits the layers around them",
+                      "Hochreiter & Schmidhuber 1997; seed 000"),
+    "attention": Rule("attention/transformer blocks", "gelu",
+                      "the activation of BERT/GPT feed-forward blocks",
+                      "Hendrycks & Gimpel 2016; Devlin et al. 2019"),
+    "deep": Rule(f"plain stack of >= {DEEP_STACK_DEPTH} hidden layers", "elu",
+                 "non-saturating like ReLU but without dead units, and its negative outputs keep "
+                 "activations near zero mean, which speeds up learning in deep stacks",
+                 "Clevert et al. 2016; seed 004 (ELU for deep networks)"),
+    "default": Rule("shallow feed-forward or conv net", "relu",
+                    "cheap, non-saturating for positive inputs; the usual default",
+                    "Nair & Hinton 2010; Glorot et al. 2011; seed 004"),
+}
+
+# Kernel initializer per activation family.
+INITIALIZER_RULES = {
+    "he_normal": Rule("ReLU family", "he_normal",
+                      "variance 2/fan_in keeps the signal's variance through rectifiers",
+                      "He et al. 2015"),
+    "glorot_uniform": Rule("sigmoid, tanh, softmax, linear", "glorot_uniform",
+                           "variance 2/(fan_in + fan_out) keeps saturating units in their linear range",
+                           "Glorot & Bengio 2010; seed 002"),
+    "lecun_normal": Rule("SELU", "lecun_normal",
+                         "self-normalization assumes weights of variance 1/fan_in",
+                         "Klambauer et al. 2017"),
+}
+
+# Input scaling per hidden activation.
+INPUT_RANGE_RULES = {
+    "zero-one": Rule("sigmoid and ReLU-family nets", "[0, 1]",
+                     "min-max scaled inputs keep first-layer pre-activations moderate",
+                     "LeCun et al. 1998, Efficient BackProp; seed 002"),
+    "minus-one-one": Rule("tanh nets", "[-1, 1]",
+                          "zero-centred inputs match tanh's symmetric range",
+                          "LeCun et al. 1998; seed 002"),
+    "standardized": Rule("SELU nets", "standardized",
+                         "self-normalization assumes inputs of zero mean and unit variance",
+                         "Klambauer et al. 2017"),
+}
+
+
+def initializer_for(activation: str) -> str:
+    """The kernel initializer that fits an activation.
+
+    Example:
+        >>> initializer_for("swish"), initializer_for("tanh"), initializer_for("selu")
+        ('he_normal', 'glorot_uniform', 'lecun_normal')
+    """
+    if activation == "selu":
+        return "lecun_normal"
+    return "he_normal" if activation in RELU_FAMILY else "glorot_uniform"
+
+
+def input_range_for(activation: str) -> tuple[float, float] | None:
+    """The input range an activation wants; None means standardize (zero mean, unit variance).
+
+    Example:
+        >>> input_range_for("relu"), input_range_for("tanh"), input_range_for("selu")
+        ((0.0, 1.0), (-1.0, 1.0), None)
+    """
+    if activation == "selu":
+        return None
+    return (-1.0, 1.0) if activation == "tanh" else (0.0, 1.0)
+
+
+def output_rule(task: str, y: Any = None) -> Rule:
+    """The output activation rule for a task (softplus for strictly positive regression targets).
+
+    Example:
+        >>> output_rule("multiclass").choice, output_rule("regression", [1.0, 3.0]).choice
+        ('softmax', 'softplus')
+    """
+    if task == "regression" and y is not None and np.all(np.asarray(y, dtype="float64") > 0):
+        return OUTPUT_RULES["regression-positive"]
+    return OUTPUT_RULES[task]
+
+
+def hidden_rule(depth: int, has_recurrent: bool, has_attention: bool) -> Rule:
+    """The hidden activation rule for an architecture.
+
+    Example:
+        >>> hidden_rule(2, False, False).choice, hidden_rule(12, False, False).choice
+        ('relu', 'elu')
+    """
+    if has_attention:
+        return HIDDEN_RULES["attention"]
+    if has_recurrent:
+        return HIDDEN_RULES["recurrent"]
+    return HIDDEN_RULES["deep" if depth >= DEEP_STACK_DEPTH else "default"]
+
+
+def candidates_for(recommended: str, depth: int) -> list[str]:
+    """The recommended hidden activation first, then alternatives from different families.
+
+    Another ReLU variant or a smooth one, SELU, and tanh below `TANH_CANDIDATE_MAX_DEPTH`, so
+    that a search can find what the rules of thumb miss.
+
+    Example:
+        >>> candidates_for("relu", 2)
+        ['relu', 'elu', 'swish', 'selu', 'tanh']
+        >>> candidates_for("elu", 24)
+        ['elu', 'leaky_relu', 'swish', 'selu']
+    """
+    if recommended == "relu":
+        other_variant = "elu"
+    else:
+        other_variant = "leaky_relu" if recommended in RELU_FAMILY else "relu"
+    smooth = "gelu" if "swish" in (recommended, other_variant) else "swish"
+    alternatives = [other_variant, smooth, "selu"]
+    if depth < TANH_CANDIDATE_MAX_DEPTH:
+        alternatives.append("tanh")
+    return [recommended] + [c for c in alternatives if c != recommended]

@@ -1,0 +1,93 @@
+"""advise(): recommendations, reasons and the report."""
+
+from __future__ import annotations
+
+import json
+
+import keras
+import numpy as np
+import pytest
+
+from advisor import Advice, advise
+
+
+def _mlp(depth, hidden="relu", units=1, output="sigmoid", loss=None, init="glorot_uniform"):
+    layers = [keras.Input((6,))]
+    layers += [keras.layers.Dense(16, activation=hidden, kernel_initializer=init) for _ in range(depth)]
+    model = keras.Sequential(layers + [keras.layers.Dense(units, activation=output)])
+    if loss:
+        model.compile("adam", loss)
+    return model
+
+
+def test_rejects_anything_but_a_keras_model():
+    with pytest.raises(TypeError, match="advise expects a keras.Model, received Dense"):
+        advise(keras.layers.Dense(3))
+
+
+def test_shallow_binary_classifier():
+    advice = advise(_mlp(2, loss="binary_crossentropy"))
+    assert isinstance(advice, Advice)
+    assert (advice.task, advice.task_source, advice.depth) == ("binary", "loss", 2)
+    assert (advice.hidden_activation, advice.hidden_initializer) == ("relu", "he_normal")
+    assert (advice.output_activation, advice.output_initializer) == ("sigmoid", "glorot_uniform")
+    assert advice.input_range == (0.0, 1.0)
+    assert advice.candidates == ["relu", "elu", "swish", "selu", "tanh"]
+    assert "He et al. 2015" in advice.reasons["hidden_initializer"]
+    assert "seed 004" in advice.reasons["hidden_activation"]
+    assert advice.findings == []
+
+
+@pytest.mark.parametrize("depth, hidden, has_tanh", [(12, "elu", True), (24, "elu", False)])
+def test_deep_stacks_get_a_non_saturating_variant(depth, hidden, has_tanh):
+    advice = advise(_mlp(depth, "sigmoid"))
+    assert advice.depth == depth and advice.hidden_activation == hidden
+    assert "sigmoid" not in advice.candidates
+    assert ("tanh" in advice.candidates) is has_tanh
+    assert len(set(advice.candidates)) == len(advice.candidates) >= 4
+
+
+def test_recurrent_and_attention_models():
+    lstm = keras.Sequential([keras.Input((5, 3)), keras.layers.LSTM(8), keras.layers.Dense(1)])
+    assert advise(lstm, task="regression").hidden_activation == "tanh"
+    inputs = keras.Input((5, 8))
+    attended = keras.layers.MultiHeadAttention(2, 4)(inputs, inputs)
+    pooled = keras.layers.GlobalAveragePooling1D()(attended)
+    transformer = keras.Model(inputs, keras.layers.Dense(3, activation="softmax")(pooled))
+    advice = advise(transformer)
+    assert (advice.hidden_activation, advice.hidden_initializer, advice.task) == ("gelu", "he_normal", "multiclass")
+
+
+def test_selu_and_tanh_recommendations_carry_their_input_scaling():
+    from advisor.recommend import input_range_for
+
+    assert input_range_for("selu") is None and input_range_for("tanh") == (-1.0, 1.0)
+
+
+def test_positive_regression_targets_get_softplus():
+    advice = advise(_mlp(2, output=None), y=np.array([1.5, 3.0, 0.2]))
+    assert (advice.task, advice.output_activation) == ("regression", "softplus")
+    advice = advise(_mlp(2, output=None), y=np.array([1.5, -3.0, 0.2]))
+    assert advice.output_activation == "linear"
+
+
+def test_report_and_dict():
+    advice = advise(_mlp(2, units=3, output="softmax"))
+    text = str(advice)
+    assert "Task: multiclass (from the output)" in text and "hidden activation : relu with he_normal" in text
+    data = json.loads(json.dumps(advice.to_dict()))
+    assert data["candidates"][0] == "relu" and data["findings"] == [] and data["input_range"] == [0.0, 1.0]
+
+
+def test_assumed_task_is_reported_as_info():
+    advice = advise(_mlp(1, output=None))
+    assert [(f.code, f.severity) for f in advice.findings] == [("task-assumed", "info")]
+    assert "INFO" in str(advice) and "task-assumed" in str(advice)
+
+
+def test_the_model_is_left_untouched():
+    model = _mlp(3, loss="binary_crossentropy")
+    config, weights = model.get_config(), [w.copy() for w in model.get_weights()]
+    advise(model, y=np.array([0, 1]))
+    assert model.get_config() == config
+    assert all(np.array_equal(a, b) for a, b in zip(weights, model.get_weights()))
