@@ -6,11 +6,10 @@ from typing import Any
 
 import keras
 
-from advisor import recommend
+from advisor import recommend, rules
 from advisor.advice import Advice
-from advisor.findings import SEVERITIES
 from advisor.inspection import inspect_model
-from advisor.task import infer_task
+from advisor.task import infer_task, output_layer, read_loss
 
 
 def _cite(rule: recommend.Rule) -> str:
@@ -61,7 +60,16 @@ def advise(model: Any, task: str | None = None, x: Any = None, y: Any = None) ->
         "output_initializer": _cite(recommend.INITIALIZER_RULES[recommend.initializer_for(output.choice)]),
         "input_range": _cite(range_rule),
     }
-    findings = sorted(inference.findings, key=lambda f: SEVERITIES.index(f.severity))
+    context = rules.ModelContext(
+        layers=layers,
+        keras_layers={layer.name: layer for layer in model.layers},
+        task=inference.task,
+        loss=read_loss(getattr(model, "loss", None)),
+        depth=depth,
+        output=output_layer(model),
+        y=y,
+    )
+    findings = rules.order(list(inference.findings) + rules.check(context))
     return Advice(
         task=inference.task,
         task_source=inference.source,
