@@ -11,5 +11,6 @@ Example:
 from advisor.advice import Advice
 from advisor.analyze import advise
 from advisor.findings import Finding
+from advisor.rebuild import apply
 
-__all__ = ["Advice", "Finding", "advise"]
+__all__ = ["Advice", "Finding", "advise", "apply"]

@@ -9,7 +9,7 @@ as ``"softmax"``.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import keras
@@ -219,3 +219,39 @@ def inspect_model(model: keras.Model) -> list[LayerInfo]:
         [('Dense', 'softmax')]
     """
     return [inspect_layer(layer) for layer in model.layers]
+
+
+@dataclass
+class LayerGraph:
+    """The layers of a model and who feeds whom, for walking from one activation site to the next.
+
+    Example:
+        >>> import keras
+        >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2), keras.layers.ReLU()])
+        >>> graph = LayerGraph(inspect_model(model))
+        >>> graph.effective_activation(graph.layers[0])
+        'relu'
+    """
+
+    layers: list[LayerInfo]
+    consumers: dict[str, list[LayerInfo]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.consumers = {info.name: [] for info in self.layers}
+        for info in self.layers:
+            for parent in info.inbound:
+                self.consumers.setdefault(parent, []).append(info)
+
+    def next_layer(self, info: LayerInfo, skip: tuple[str, ...] = ("transparent",)) -> LayerInfo | None:
+        """The single layer `info` feeds, past layers of the `skip` kinds; None at a fork or end."""
+        following = self.consumers.get(info.name, [])
+        while len(following) == 1 and following[0].kind in skip:
+            following = self.consumers.get(following[0].name, [])
+        return following[0] if len(following) == 1 else None
+
+    def effective_activation(self, info: LayerInfo) -> str | None:
+        """A weight layer's activation, or that of the activation layer that follows it."""
+        if info.activation not in (None, "linear"):
+            return info.activation
+        following = self.next_layer(info)
+        return following.activation if following and following.kind == "activation" else info.activation

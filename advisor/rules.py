@@ -16,7 +16,7 @@ import keras
 import numpy as np
 
 from advisor.findings import SEVERITIES, Finding
-from advisor.inspection import LayerInfo
+from advisor.inspection import LayerGraph, LayerInfo
 from advisor.recommend import RELU_FAMILY, SATURATING, initializer_for
 from advisor.task import LossInfo
 
@@ -42,37 +42,15 @@ _CONSTANT_NAMES = {"zeros", "ones", "constant"}
 
 
 @dataclass
-class ModelContext:
-    """Everything a rule may look at."""
+class ModelContext(LayerGraph):
+    """Everything a rule may look at: the layer graph plus the task, loss and labels."""
 
-    layers: list[LayerInfo]
-    keras_layers: dict[str, keras.layers.Layer]
-    task: str
-    loss: LossInfo | None
-    depth: int
-    output: LayerInfo | None
+    keras_layers: dict[str, keras.layers.Layer] = field(default_factory=dict)
+    task: str = "regression"
+    loss: LossInfo | None = None
+    depth: int = 0
+    output: LayerInfo | None = None
     y: Any = None
-    consumers: dict[str, list[LayerInfo]] = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.consumers = {info.name: [] for info in self.layers}
-        for info in self.layers:
-            for parent in info.inbound:
-                self.consumers.setdefault(parent, []).append(info)
-
-    def next_layer(self, info: LayerInfo, skip: tuple[str, ...] = ("transparent",)) -> LayerInfo | None:
-        """The single layer `info` feeds, past layers of the `skip` kinds; None at a fork or end."""
-        following = self.consumers.get(info.name, [])
-        while len(following) == 1 and following[0].kind in skip:
-            following = self.consumers.get(following[0].name, [])
-        return following[0] if len(following) == 1 else None
-
-    def effective_activation(self, info: LayerInfo) -> str | None:
-        """A weight layer's activation, or that of the activation layer that follows it."""
-        if info.activation not in (None, "linear"):
-            return info.activation
-        following = self.next_layer(info)
-        return following.activation if following and following.kind == "activation" else info.activation
 
     def hidden_weight_layers(self) -> list[LayerInfo]:
         """Dense/Conv layers other than the one that produces the output."""
