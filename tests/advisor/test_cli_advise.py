@@ -1,0 +1,78 @@
+"""`keras-act advise MODEL.keras [--task] [--data] [--json]`: report, JSON and exit codes."""
+
+from __future__ import annotations
+
+import json
+
+import keras
+import numpy as np
+import pytest
+
+from keras_act.cli import main
+
+L = keras.layers
+
+
+def save(model: keras.Model, path) -> str:
+    model.save(path)
+    return str(path)
+
+
+@pytest.fixture
+def sound_model(tmp_path) -> str:
+    model = keras.Sequential([keras.Input((4,)), L.Dense(8, activation="relu"), L.Dense(3, activation="softmax")])
+    model.compile("adam", "sparse_categorical_crossentropy")
+    return save(model, tmp_path / "sound.keras")
+
+
+@pytest.fixture
+def flawed_model(tmp_path) -> str:
+    model = keras.Sequential([keras.Input((4,)), L.Dense(8, activation="relu"), L.Dense(3, activation="softmax")])
+    model.compile("adam", keras.losses.CategoricalCrossentropy(from_logits=True))
+    return save(model, tmp_path / "flawed.keras")
+
+
+def test_sound_model_prints_the_report_and_exits_0(sound_model, capsys) -> None:
+    assert main(["advise", sound_model]) == 0
+    out = capsys.readouterr().out
+    assert "Task: multiclass (from the loss)" in out and "hidden activation : relu" in out
+
+
+def test_error_findings_exit_1_and_json_is_valid(flawed_model, capsys) -> None:
+    assert main(["advise", flawed_model, "--json"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert data["task"] == "multiclass"
+    assert "output-loss-mismatch" in {f["code"] for f in data["findings"] if f["severity"] == "error"}
+
+
+def test_task_and_data_are_used(tmp_path, capsys) -> None:
+    model = keras.Sequential([keras.Input((4,)), L.Dense(8, activation="relu"), L.Dense(1)])
+    path = save(model, tmp_path / "plain.keras")
+    data = tmp_path / "data.npz"
+    np.savez(data, x=np.zeros((6, 4)), y=np.array([0.5, 1.5, 2.0, 3.0, 4.0, 9.0]))
+    assert main(["advise", path, "--data", str(data), "--json"]) == 0
+    advice = json.loads(capsys.readouterr().out)
+    assert (advice["task"], advice["task_source"], advice["output_activation"]) == ("regression", "labels", "softplus")
+    assert main(["advise", path, "--task", "binary", "--json"]) == 1  # a linear output cannot give probabilities
+    assert json.loads(capsys.readouterr().out)["task_source"] == "argument"
+
+
+@pytest.mark.parametrize("make_args, message", [
+    (lambda tmp: ["advise", str(tmp / "missing.keras")], "no such model file"),
+    (lambda tmp: ["advise", str(tmp / "notes.keras")], "is not a Keras model file"),
+    (lambda tmp: ["advise", str(tmp / "sound.keras"), "--data", str(tmp / "none.npz")], "no such data file"),
+    (lambda tmp: ["advise", str(tmp / "sound.keras"), "--data", str(tmp / "notes.keras")], "must be an .npz"),
+    (lambda tmp: ["advise", str(tmp / "sound.keras"), "--data", str(tmp / "other.npz")], "neither an array 'x' nor 'y'"),
+])
+def test_bad_usage_exits_2_with_a_clear_message(tmp_path, sound_model, capsys, make_args, message) -> None:
+    (tmp_path / "notes.keras").write_text("not a model")
+    np.savez(tmp_path / "other.npz", features=np.zeros(3))
+    assert main(make_args(tmp_path)) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_invalid_task_is_an_argparse_error(sound_model, capsys) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["advise", sound_model, "--task", "ranking"])
+    assert exit_info.value.code == 2
+    assert "invalid choice: 'ranking'" in capsys.readouterr().err
