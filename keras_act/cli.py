@@ -12,8 +12,11 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="keras-act", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
-    demo = commands.add_parser("demo", help="train PReLU and Swish on real data; write the gallery")
+    demo = commands.add_parser(
+        "demo", help="train PReLU and Swish on real data, write the gallery, advise a flawed model")
     demo.add_argument("--epochs", type=int, default=15, help="training epochs (default 15)")
+    demo.add_argument("--advisor-epochs", type=int, default=20,
+                      help="epochs for the flawed model and its fix (default 20)")
     demo.add_argument("--output-dir", default=".", help="where the gallery PNG goes (default .)")
     demo.add_argument("--seed", type=int, default=0)
 
@@ -113,13 +116,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     elif args.command == "advise":
         return _advise(args)
     elif args.command == "demo":
-        if args.epochs < 1:
-            print("keras-act demo: --epochs must be >= 1", file=sys.stderr)
+        if args.epochs < 1 or args.advisor_epochs < 1:
+            print("keras-act demo: --epochs and --advisor-epochs must be >= 1", file=sys.stderr)
             return 2
+        from advisor.demo import run_advisor_demo
         from keras_act.demo import run_demo
 
         try:
             run_demo(epochs=args.epochs, output_dir=args.output_dir, seed=args.seed)
+            run_advisor_demo(epochs=args.advisor_epochs, seed=args.seed)
         except ImportError as error:
             print(f"keras-act demo: {error}", file=sys.stderr)
             return 2

@@ -9,31 +9,10 @@ import keras
 import numpy as np
 
 import keras_act
+from keras_act import datasets
 from keras_act.gallery import plot_gallery
 
 GALLERY_FILE = "keras_act_gallery.png"
-
-
-def load_breast_cancer(seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """scikit-learn's bundled breast-cancer data, split 75/25 and standardized on the train part.
-
-    Example:
-        >>> x_train, x_val, y_train, y_val = load_breast_cancer()  # doctest: +SKIP
-        >>> x_train.shape  # doctest: +SKIP
-        (426, 30)
-    """
-    try:
-        from sklearn.datasets import load_breast_cancer as sklearn_breast_cancer
-        from sklearn.model_selection import train_test_split
-    except ImportError:
-        raise ImportError('The demo needs scikit-learn: pip install "keras-act[demo]"') from None
-    x, y = sklearn_breast_cancer(return_X_y=True)
-    x_train, x_val, y_train, y_val = train_test_split(
-        x, y, test_size=0.25, random_state=seed, stratify=y
-    )
-    mean, std = x_train.mean(axis=0), x_train.std(axis=0)
-    scale = lambda a: ((a - mean) / std).astype("float32")  # noqa: E731
-    return scale(x_train), scale(x_val), y_train.astype("float32"), y_val.astype("float32")
 
 
 def build_model(n_features: int) -> keras.Model:
@@ -67,7 +46,7 @@ def run_demo(epochs: int = 15, output_dir: str | Path = ".", seed: int = 0) -> d
         ['alpha', 'beta', 'gallery', 'val_accuracy']
     """
     keras.utils.set_random_seed(seed)
-    x_train, x_val, y_train, y_val = load_breast_cancer(seed)
+    x_train, x_val, y_train, y_val = datasets.load("breast_cancer", seed)
     model = build_model(x_train.shape[1])
     model.compile(optimizer=keras.optimizers.Adam(0.01), loss="binary_crossentropy",
                   metrics=["accuracy"])

@@ -1,0 +1,70 @@
+"""How long `advise()` and `apply()` take on large models (no training, no data).
+
+Builds a plain Dense stack of each depth (and a Functional one with a residual add every two
+layers), then times `advise(model)` (median of several runs) and `apply(model, advice)` once.
+`advise()` only reads the model, so it should stay well under a second at 500 layers.
+
+Run:  python benchmarks/advisor_speed.py            (about a minute on 2 CPU cores)
+      python benchmarks/advisor_speed.py --depths 500 --reps 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+
+from advisor import advise, apply  # noqa: E402
+
+
+def dense_stack(depth: int) -> keras.Model:
+    """`depth` hidden Dense(16, relu) layers and a sigmoid output, compiled."""
+    layers = [keras.layers.Dense(16, activation="relu") for _ in range(depth)]
+    model = keras.Sequential([keras.Input((16,)), *layers, keras.layers.Dense(1, activation="sigmoid")])
+    model.compile("adam", "binary_crossentropy")
+    return model
+
+
+def residual_stack(depth: int) -> keras.Model:
+    """`depth` hidden Dense(16, relu) layers with an Add skip connection every two."""
+    inputs = keras.Input((16,))
+    x = keras.layers.Dense(16, activation="relu")(inputs)
+    for _ in range(depth // 2):
+        y = keras.layers.Dense(16, activation="relu")(keras.layers.Dense(16, activation="relu")(x))
+        x = keras.layers.Add()([x, y])
+    model = keras.Model(inputs, keras.layers.Dense(1, activation="sigmoid")(x))
+    model.compile("adam", "binary_crossentropy")
+    return model
+
+
+def seconds(function, reps: int) -> float:
+    times = []
+    for _ in range(reps):
+        start = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--depths", type=int, nargs="+", default=[10, 100, 500])
+    parser.add_argument("--reps", type=int, default=5, help="advise() runs per model (median)")
+    args = parser.parse_args()
+    print(f"{'model':<22}{'layers':>8}{'advise() s':>13}{'apply() s':>12}")
+    for depth in args.depths:
+        for label, build in (("Sequential Dense", dense_stack), ("Functional residual", residual_stack)):
+            model = build(depth)
+            advice = advise(model)
+            advise_s = seconds(lambda: advise(model), args.reps)
+            apply_s = seconds(lambda: apply(model, advice), 1)
+            print(f"{label:<22}{len(model.layers):>8}{advise_s:>13.3f}{apply_s:>12.2f}")
+
+
+if __name__ == "__main__":
+    main()

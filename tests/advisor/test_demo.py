@@ -1,0 +1,18 @@
+"""The advisor demo: the flawed model's mistakes are found, and the fix trains better."""
+
+from __future__ import annotations
+
+import pytest
+
+from advisor.demo import run_advisor_demo
+
+pytest.importorskip("sklearn")
+
+
+def test_applied_advice_beats_the_flawed_model(capsys) -> None:
+    result = run_advisor_demo(epochs=6)
+    codes = {f.code for f in result["advice"].findings}
+    assert {"output-loss-mismatch", "saturating-deep"} <= codes
+    assert result["after"]["val_accuracy"] > result["before"]["val_accuracy"] + 0.3
+    assert result["after"]["val_loss"] < result["before"]["val_loss"]
+    assert "before (as written)" in capsys.readouterr().out
