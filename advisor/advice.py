@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from advisor.diagnostics import InputSummary, SiteDiagnostic
 from advisor.findings import Finding
 
 
@@ -26,6 +27,9 @@ class Advice:
         candidates: hidden activation ids, best first, for a tuner to confirm.
         reasons: why, per recommendation (``"hidden_activation"``, ...), each citing its source.
         findings: what is wrong or worth knowing, errors first.
+        diagnostics: with sample data, one row per hidden activation site (dead and saturated
+            fractions, gradient norm); empty without data.
+        input_summary: with sample data, the inputs' range and per-feature mean and std.
 
     Example:
         >>> advice = Advice("binary", "loss", 2, "relu", "sigmoid", "he_normal", "glorot_uniform",
@@ -45,6 +49,8 @@ class Advice:
     candidates: list[str]
     reasons: dict[str, str]
     findings: list[Finding] = field(default_factory=list)
+    diagnostics: list[SiteDiagnostic] = field(default_factory=list)
+    input_summary: InputSummary | None = None
 
     @property
     def errors(self) -> list[Finding]:
@@ -82,4 +88,16 @@ class Advice:
             "Findings:" if self.findings else "Findings: none",
         ]
         lines += [f"  {finding}" for finding in self.findings]
+        if self.diagnostics:
+            lines += ["Diagnostics on the sample:",
+                      f"  {'layer':<24}{'activation':<12}{'units':>6}{'dead':>8}{'saturated':>11}{'grad norm':>12}"]
+            for row in self.diagnostics:
+                dead = "-" if row.dead_fraction is None else f"{row.dead_fraction:.0%}"
+                saturated = "-" if row.saturated_fraction is None else f"{row.saturated_fraction:.0%}"
+                norm = "-" if row.grad_norm is None else f"{row.grad_norm:.2e}"
+                lines.append(f"  {row.layer:<24}{row.activation:<12}{row.units:>6}{dead:>8}{saturated:>11}{norm:>12}")
+        if self.input_summary is not None:
+            lines.append(f"Inputs: range [{self.input_summary.min:.3g}, {self.input_summary.max:.3g}]; "
+                         f"feature means up to {max(map(abs, self.input_summary.mean)):.3g}, "
+                         f"stds up to {max(self.input_summary.std):.3g}")
         return "\n".join(lines)

@@ -6,25 +6,33 @@ from typing import Any
 
 import keras
 
-from advisor import recommend, rules
+from advisor import diagnostics, recommend, rules
 from advisor.advice import Advice
 from advisor.inspection import inspect_model
-from advisor.task import infer_task, output_layer, read_loss
+from advisor.sample import prepare_sample
+from advisor.task import infer_task, output_layer, read_loss, training_loss
 
 
 def _cite(rule: recommend.Rule) -> str:
     return f"{rule.reason} ({rule.source})"
 
 
-def advise(model: Any, task: str | None = None, x: Any = None, y: Any = None) -> Advice:
+def advise(model: Any, task: str | None = None, x: Any = None, y: Any = None,
+           max_samples: int = diagnostics.MAX_SAMPLES) -> Advice:
     """Recommend hidden and output activations, initializers and input scaling for `model`.
 
     Args:
         model: a built `keras.Model` (Sequential or Functional). It is only read.
         task: ``"binary"``, ``"multiclass"``, ``"multilabel"`` or ``"regression"``; inferred from
             the compiled loss, the output layer or `y` when None.
-        x: sample inputs (reserved for the data diagnostics).
-        y: sample labels; they help infer the task and refine the output activation.
+        x: sample inputs (NumPy arrays or a batched `tf.data.Dataset` of x or (x, y)). With them
+            the advice carries `diagnostics` (dead and saturated units, gradient norms per
+            activation site) and `input_summary`, and the data findings (`dead-units`,
+            `saturated-units`, `vanishing-gradient`, `exploding-gradient`, `input-scale`,
+            `nan-output`); see `advisor.diagnostics` for the thresholds.
+        y: sample labels; they help infer the task, refine the output activation, check that
+            the labels fit the output, and give the gradient norms.
+        max_samples: the most rows of `x` to use (drawn reproducibly).
 
     Example:
         >>> import keras
@@ -38,6 +46,8 @@ def advise(model: Any, task: str | None = None, x: Any = None, y: Any = None) ->
         raise TypeError(f"advise expects a keras.Model, received {type(model).__name__}: {model!r:.80}")
     if not model.built or not model.inputs:
         raise ValueError("advise: the model must be built (give it a keras.Input or call build()).")
+    if x is not None:
+        x, y = prepare_sample(model, x, y, max_samples)
     layers = inspect_model(model)
     inference = infer_task(model, task, y)
     weight_layers = [info for info in layers if info.has_weights]
@@ -69,7 +79,12 @@ def advise(model: Any, task: str | None = None, x: Any = None, y: Any = None) ->
         output=output_layer(model),
         y=y,
     )
-    findings = rules.order(list(inference.findings) + rules.check(context))
+    findings = list(inference.findings) + rules.check(context)
+    diagnosis = None
+    if x is not None:
+        loss = training_loss(model, inference.task, context.output, y)
+        diagnosis = diagnostics.Diagnoser(model, loss).measure(x, y)
+        findings += diagnosis.findings
     return Advice(
         task=inference.task,
         task_source=inference.source,
@@ -81,5 +96,7 @@ def advise(model: Any, task: str | None = None, x: Any = None, y: Any = None) ->
         input_range=input_range,
         candidates=recommend.candidates_for(hidden.choice, depth),
         reasons=reasons,
-        findings=findings,
+        findings=rules.order(findings),
+        diagnostics=diagnosis.sites if diagnosis else [],
+        input_summary=diagnosis.inputs if diagnosis else None,
     )

@@ -255,3 +255,31 @@ class LayerGraph:
             return info.activation
         following = self.next_layer(info)
         return following.activation if following and following.kind == "activation" else info.activation
+
+
+def feeding_weight_layer(graph: LayerGraph, info: LayerInfo) -> LayerInfo | None:
+    """The weight layer whose output reaches `info` through transparent or normalization layers."""
+    by_name = {layer.name: layer for layer in graph.layers}
+    current: LayerInfo | None = info
+    while current is not None and len(current.inbound) == 1:
+        current = by_name.get(current.inbound[0])
+        if current is None or current.kind == "weight":
+            return current
+        if current.kind not in ("transparent", "normalization"):
+            return None
+    return None
+
+
+def output_sites(model: keras.Model, graph: LayerGraph) -> list[LayerInfo]:
+    """The layers that make each model output: its last layer and, for an activation layer,
+    the weight layer feeding it. The first output's come first."""
+    by_name = {info.name: info for info in graph.layers}
+    sites = []
+    for tensor in model.outputs:
+        info = by_name.get(tensor._keras_history.operation.name)
+        if info is not None:
+            sites.append(info)
+            feeding = feeding_weight_layer(graph, info) if info.kind == "activation" else None
+            if feeding is not None:
+                sites.append(feeding)
+    return sites

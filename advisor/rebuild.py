@@ -29,7 +29,8 @@ from keras.src.models.functional import Functional
 
 import keras_act
 from advisor.advice import Advice
-from advisor.inspection import WEIGHT_LAYERS, LayerGraph, LayerInfo, inspect_model
+from advisor.inspection import (WEIGHT_LAYERS, LayerGraph, LayerInfo, feeding_weight_layer,
+                                inspect_model, output_sites)
 from advisor.recommend import initializer_for
 from advisor.task import output_layer, read_loss
 
@@ -69,19 +70,6 @@ def _check_arguments(model: Any, advice: Any) -> None:
                              f"received {getattr(advice, name)!r}.") from error
 
 
-def _feeding_weight_layer(graph: LayerGraph, info: LayerInfo) -> LayerInfo | None:
-    """The weight layer whose output reaches `info` through transparent or normalization layers."""
-    by_name = {layer.name: layer for layer in graph.layers}
-    current: LayerInfo | None = info
-    while current is not None and len(current.inbound) == 1:
-        current = by_name.get(current.inbound[0])
-        if current is None or current.kind == "weight":
-            return current
-        if current.kind not in ("transparent", "normalization"):
-            return None
-    return None
-
-
 def _is_gate(graph: LayerGraph, info: LayerInfo) -> bool:
     following = graph.next_layer(info)
     return following is not None and following.class_name in GATE_CONSUMERS
@@ -109,11 +97,11 @@ def plan_changes(model: keras.Model, advice: Advice) -> dict[str, LayerChange]:
     loss = read_loss(getattr(model, "loss", None))
     changes: dict[str, LayerChange] = {}
     # Outputs other than the first keep their activation and initializer: the advice is for one task.
-    kept = {info.name for info in _output_sites(model, graph)[1:]}
+    kept = {info.name for info in output_sites(model, graph)[1:]}
     output = output_layer(model)
     if output is not None and output.kind in ("weight", "activation"):
         new_output = _output_activation(advice, output, bool(loss and loss.from_logits))
-        output_weights = output if output.kind == "weight" else _feeding_weight_layer(graph, output)
+        output_weights = output if output.kind == "weight" else feeding_weight_layer(graph, output)
         changes[output.name] = LayerChange(new_output)
         if output_weights is not None:
             own = new_output if output_weights is output else "linear"
@@ -150,19 +138,6 @@ def _hidden_activation(graph: LayerGraph, info: LayerInfo, advice: Advice, flagg
     if following is not None and following.kind == "activation" and following.activation != "linear":
         return "linear"  # the activation layer that follows carries the activation
     return advice.hidden_activation
-
-
-def _output_sites(model: keras.Model, graph: LayerGraph) -> list[LayerInfo]:
-    by_name = {info.name: info for info in graph.layers}
-    sites = []
-    for tensor in model.outputs:
-        info = by_name.get(tensor._keras_history.operation.name)
-        if info is not None:
-            sites.append(info)
-            feeding = _feeding_weight_layer(graph, info) if info.kind == "activation" else None
-            if feeding is not None:
-                sites.append(feeding)
-    return sites
 
 
 def _clone_layer(layer: keras.layers.Layer, changes: dict[str, LayerChange]) -> keras.layers.Layer:

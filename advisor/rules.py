@@ -121,29 +121,55 @@ def output_loss_mismatch(context: ModelContext) -> Iterator[Finding]:
                       "Use a softmax output (one class per example) or binary crossentropy (multi-label).")
 
 
+def _label_problems(output: LayerInfo, loss: LossInfo | None, y: Any) -> list[str]:
+    """Ways the labels `y` do not fit the output layer (and a sparse categorical loss)."""
+    labels = np.asarray(y, dtype="float64")
+    activation, units = output.activation, output.units or 1
+    low, high = float(labels.min()), float(labels.max())
+    problems = []
+    if activation == "sigmoid" and (low < 0 or high > 1):
+        problems.append(f"A sigmoid output lies in (0, 1) but the targets span [{low:g}, {high:g}].")
+    if activation in ("relu", "softplus") and low < 0:
+        problems.append(f"A {activation} output is never negative but the targets go down to {low:g}.")
+    column = labels.ndim == 1 or labels.shape[-1] == 1
+    integers = bool(np.all(labels == np.round(labels)))
+    sparse_loss = loss is not None and loss.name in ("sparse_categorical_crossentropy", "scce")
+    if sparse_loss and not (column and integers and low >= 0 and high < units):
+        problems.append(f"Sparse categorical crossentropy needs integer labels in [0, {units}); "
+                        f"the labels span [{low:g}, {high:g}]" + ("" if integers else " and are not integers") + ".")
+    elif column and integers and low >= 0 and units > 1 and high >= units and activation != "sigmoid":
+        problems.append(f"The labels name {int(high) + 1} classes but the output has {units} units.")
+    if not column and labels.shape[-1] != units:
+        problems.append(f"The targets have {labels.shape[-1]} columns but the output has {units} units.")
+    elif not column and activation == "softmax" and not (
+            low >= 0 and np.allclose(labels.reshape(len(labels), -1).sum(axis=1), 1.0)):
+        problems.append("A softmax output is a probability distribution, but the target rows are not "
+                        "(multi-hot or real-valued rows that do not sum to 1).")
+    return problems
+
+
 @rule("output-task-mismatch")
 def output_task_mismatch(context: ModelContext) -> Iterator[Finding]:
     output, task = context.output, context.task
     if output is None:
         return
     activation = output.activation
-    problem = None
+    problems = []
     if task == "regression" and activation == "softmax":
-        problem = "A softmax output sums to 1 and cannot fit regression targets."
-    elif task == "regression" and activation in ("sigmoid", "relu", "softplus") and context.y is not None:
-        y = np.asarray(context.y, dtype="float64")
-        if y.min() < 0 or (activation == "sigmoid" and y.max() > 1):
-            problem = f"A {activation} output cannot reach targets in [{y.min():g}, {y.max():g}]."
+        problems.append("A softmax output sums to 1 and cannot fit regression targets.")
     elif task == "multilabel" and activation == "softmax":
-        problem = "A softmax output forces the labels' probabilities to sum to 1."
+        problems.append("A softmax output forces the labels' probabilities to sum to 1.")
     elif (task in CLASSIFICATION_TASKS and activation in (None, "linear", "relu")
           and not (context.loss and context.loss.from_logits)
           and not (context.loss and context.loss.name in CROSSENTROPY_LOSSES)):
-        problem = f"A {activation or 'linear'} output does not give {task} probabilities."
-    if problem:
+        problems.append(f"A {activation or 'linear'} output does not give {task} probabilities.")
+    if context.y is not None:
+        problems += [p for p in _label_problems(output, context.loss, context.y) if p not in problems]
+    for problem in problems:
         yield Finding("output-task-mismatch", "error", output.name, problem,
                       "Use a linear output for regression, sigmoid for binary/multi-label and softmax "
-                      "for multi-class (or keep logits and compile with from_logits=True).")
+                      "for multi-class (or keep logits and compile with from_logits=True), with one "
+                      "unit per class; check that the labels are what the loss expects.")
 
 
 @rule("softmax-hidden")

@@ -220,3 +220,30 @@ def infer_task(model: keras.Model, task: str | None = None, y: Any = None) -> Ta
             "Check the error findings for the defect behind the disagreement.",
         ))
     return TaskInference(decided, source, votes, tuple(findings))
+
+
+def training_loss(model: keras.Model, task: str, output: LayerInfo | None, y: Any = None) -> Any:
+    """The loss the model trains with: its compiled loss, else the usual one for the task.
+
+    Example:
+        >>> import keras
+        >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])
+        >>> loss = training_loss(model, "multiclass", output_layer(model), [0, 2])
+        >>> type(loss).__name__, loss.get_config()["from_logits"]
+        ('SparseCategoricalCrossentropy', True)
+    """
+    compiled = getattr(model, "loss", None)
+    if isinstance(compiled, (list, tuple)):
+        compiled = compiled[0] if compiled else None
+    if isinstance(compiled, dict):
+        compiled = next(iter(compiled.values()), None)
+    if compiled is not None:
+        return keras.losses.get(compiled)
+    logits = output is None or output.activation in (None, "linear")
+    if task in ("binary", "multilabel"):
+        return keras.losses.BinaryCrossentropy(from_logits=logits)
+    if task == "multiclass":
+        sparse = y is None or np.asarray(y).ndim == 1 or np.asarray(y).shape[-1] == 1
+        cls = keras.losses.SparseCategoricalCrossentropy if sparse else keras.losses.CategoricalCrossentropy
+        return cls(from_logits=logits)
+    return keras.losses.MeanSquaredError()

@@ -1,0 +1,351 @@
+"""What happens inside a model on real data: dead and saturated units, gradient flow, input scale.
+
+One row (`SiteDiagnostic`) per hidden activation site: each hidden weight layer with the
+activation it feeds (its own `activation=`, or the activation layer that follows it), plus
+activation layers that follow no weight layer (e.g. a ReLU after a residual `Add`). All sites
+come from one forward and one backward pass (`advisor.probe`); the model is not changed.
+
+Thresholds, and why these:
+
+- A unit is *dead* when it is never active on any sample: output exactly 0 for ReLU, the
+  negative regime for Leaky ReLU/PReLU with a slope of at most `DEAD_SLOPE_MAX` (their gradient
+  there is too small to revive it). DeepDiagnosis (Wardat et al. 2022) calls a layer dead when
+  >= 70% of its activations are <= 0; that counts activations, and a healthy ReLU layer sits
+  near 50% of them. Counting units that never fire is what "dying ReLU" means and is exact, so a
+  lower layer threshold, `DEAD_UNITS_FRACTION` = 40% of units, already means a badly hurt layer.
+- A unit is *saturated* when |f'(x)| < 1% of f's largest derivative (`SATURATION_DERIVATIVE`) on
+  most (> `SATURATED_SAMPLE_FRACTION`) samples: |x| > 6.0 for sigmoid, > 3.0 for tanh.
+  DeepDiagnosis uses |x| > 5 for every activation; a derivative criterion means the same thing
+  (no gradient gets through) for sigmoid and tanh alike. `SATURATED_UNITS_FRACTION` = 40%.
+- Gradients *vanish* when the first hidden layer's kernel-gradient norm is < 1e-3 x the last
+  one's (AUTOTRAINER, Zhang et al. 2021), and *explode* when one is > 1e3 x the median layer's,
+  or not finite. When they vanish, the last layers also tower over the median; that spread is
+  reported once, as vanishing (a 12-layer sigmoid MLP would otherwise get both).
+- Inputs are *off scale* when some feature has std > 10, or |mean| > 5 and |mean| > 5 x its std
+  (raw 0-255 pixels fire; standardized data and data in [-10, 10] do not; a feature of counts
+  with mean 15 and std 4 does not). A model that normalizes its inputs itself (a
+  normalization or `Rescaling` layer before its first weight layer) is exempt.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from typing import Any, Callable
+
+import keras
+import numpy as np
+
+from advisor.findings import Finding
+from advisor.inspection import WEIGHT_LAYERS, LayerGraph, inspect_model, output_sites
+from advisor.probe import build_probe, run_probe
+
+MAX_SAMPLES = 2048
+DEAD_UNITS_FRACTION = 0.4
+SATURATED_UNITS_FRACTION = 0.4
+SATURATION_DERIVATIVE = 0.01
+SATURATED_SAMPLE_FRACTION = 0.5
+DEAD_SLOPE_MAX = 0.1
+VANISHING_RATIO = 1e-3
+EXPLODING_RATIO = 1e3
+INPUT_STD_MAX = 10.0
+INPUT_MEAN_MAX = 5.0
+INPUT_MEAN_TO_STD = 5.0
+
+RECTIFIERS = ("relu", "relu6", "leaky_relu", "prelu")
+# |f'(x)| / max |f'| written in terms of the output y = f(x), so no pre-activation is needed.
+RELATIVE_DERIVATIVE: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "sigmoid": lambda y: 4.0 * y * (1.0 - y),
+    "tanh": lambda y: 1.0 - y * y,
+    "softsign": lambda y: (1.0 - np.abs(y)) ** 2,
+}
+SELF_SCALING_LAYERS = (keras.layers.BatchNormalization, keras.layers.LayerNormalization,
+                       keras.layers.Normalization, keras.layers.Rescaling)
+
+
+@dataclass(frozen=True)
+class SiteDiagnostic:
+    """What one hidden activation site does on the sample.
+
+    Attributes:
+        layer: the weight layer's name (the activation layer's, for a site with no weight layer).
+        activation: its activation's keras_act id.
+        units: units (channels, for conv maps) at the site.
+        dead_fraction: units never active on any sample (ReLU family; None for others).
+        saturated_fraction: units in the flat region on most samples (sigmoid/tanh/softsign; None
+            for others).
+        grad_norm: L2 norm of the loss gradient for the layer's kernel (None without labels).
+        tapped: the layer whose output was measured (the activation layer, when separate).
+
+    Example:
+        >>> SiteDiagnostic("dense", "relu", 16, 0.25, None, 0.03).dead_fraction
+        0.25
+    """
+
+    layer: str
+    activation: str
+    units: int
+    dead_fraction: float | None
+    saturated_fraction: float | None
+    grad_norm: float | None
+    tapped: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-serializable dict."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class InputSummary:
+    """The inputs' observed range and the per-feature mean and standard deviation.
+
+    Example:
+        >>> import numpy as np
+        >>> summary = summarize_inputs(np.array([[0.0, 100.0], [2.0, 300.0]]))
+        >>> summary.max, summary.mean, summary.std
+        (300.0, [1.0, 200.0], [1.0, 100.0])
+    """
+
+    min: float
+    max: float
+    mean: list[float]
+    std: list[float]
+
+    def off_scale_feature(self) -> int | None:
+        """The feature that is furthest off scale, or None when every one is in range."""
+        worst, worst_score = None, 0.0
+        for index, (mean, std) in enumerate(zip(self.mean, self.std)):
+            off = std > INPUT_STD_MAX or (abs(mean) > INPUT_MEAN_MAX and abs(mean) > INPUT_MEAN_TO_STD * std)
+            score = max(std, abs(mean))
+            if off and score > worst_score:
+                worst, worst_score = index, score
+        return worst
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-serializable dict."""
+        return asdict(self)
+
+
+def summarize_inputs(x: np.ndarray) -> InputSummary:
+    """Range and per-feature (every non-batch position) mean and std of a sample."""
+    flat = np.asarray(x, dtype="float64").reshape(len(x), -1)
+    return InputSummary(float(flat.min()), float(flat.max()),
+                        [float(v) for v in flat.mean(axis=0)], [float(v) for v in flat.std(axis=0)])
+
+
+@dataclass(frozen=True)
+class _Site:
+    layer: str
+    tapped: str
+    activation: str
+    activation_object: Any
+    kernel_layer: keras.layers.Layer | None
+
+
+def find_sites(graph: LayerGraph, keras_layers: dict[str, keras.layers.Layer],
+               output_names: set[str]) -> list[_Site]:
+    """Hidden activation sites, in layer order (`output_names`: the output site's layers)."""
+    sites, claimed = [], set()
+    for info in graph.layers:
+        if info.name in output_names or info.kind != "weight":
+            continue
+        tapped = info
+        if info.activation in (None, "linear"):
+            following = graph.next_layer(info, skip=("transparent", "normalization"))
+            if following is not None and following.kind == "activation" and following.name not in output_names:
+                tapped = following
+        claimed.add(tapped.name)
+        layer = keras_layers[tapped.name]
+        sites.append(_Site(info.name, tapped.name, tapped.activation or "linear",
+                           layer if tapped is not info else getattr(layer, "activation", None),
+                           keras_layers[info.name]))
+    for info in graph.layers:
+        if (info.kind == "activation" and info.name not in claimed and info.name not in output_names
+                and info.activation not in (None, "linear") and graph.consumers.get(info.name)):
+            sites.append(_Site(info.name, info.name, info.activation, keras_layers[info.name], None))
+    return sites
+
+
+def _negative_slope(activation: str, activation_object: Any) -> float:
+    """The slope of a rectifier's negative side (0 for ReLU)."""
+    if activation in ("relu", "relu6"):
+        return float(getattr(activation_object, "negative_slope", 0.0) or 0.0)
+    for name in ("alpha", "negative_slope"):
+        value = getattr(activation_object, name, None)
+        if value is not None:
+            return float(np.max(keras.ops.convert_to_numpy(value)))
+    return 0.2  # keras.activations.leaky_relu's default
+
+
+def _per_unit(values: np.ndarray) -> np.ndarray:
+    """(samples x positions, units): conv maps count each channel as one unit."""
+    return values.reshape(-1, values.shape[-1]) if values.ndim > 1 else values.reshape(-1, 1)
+
+
+def dead_fraction(activation: str, activation_object: Any, values: np.ndarray) -> float | None:
+    """Fraction of units never active on any sample (None for non-rectifiers).
+
+    Example:
+        >>> import numpy as np
+        >>> dead_fraction("relu", None, np.array([[0.0, 1.0], [0.0, 0.0]]))
+        0.5
+    """
+    if activation not in RECTIFIERS or _negative_slope(activation, activation_object) > DEAD_SLOPE_MAX:
+        return None
+    units = _per_unit(values)
+    return float(np.mean(np.all(units <= 0, axis=0)))
+
+
+def saturated_fraction(activation: str, values: np.ndarray) -> float | None:
+    """Fraction of units saturated on most samples (None for non-saturating activations).
+
+    Example:
+        >>> import numpy as np
+        >>> saturated_fraction("tanh", np.array([[0.999, 0.1], [-0.9999, 0.2], [1.0, 0.0]]))
+        0.5
+    """
+    derivative = RELATIVE_DERIVATIVE.get(activation)
+    if derivative is None:
+        return None
+    units = _per_unit(values).astype("float64")
+    flat = derivative(units) < SATURATION_DERIVATIVE
+    return float(np.mean(np.mean(flat, axis=0) > SATURATED_SAMPLE_FRACTION))
+
+
+def _kernels(layer: keras.layers.Layer | None) -> list[keras.Variable]:
+    if layer is None or not isinstance(layer, WEIGHT_LAYERS):
+        return []
+    return [w for w in layer.trainable_weights if "kernel" in w.name]
+
+
+@dataclass
+class Diagnosis:
+    """Everything measured on the sample."""
+
+    sites: list[SiteDiagnostic]
+    inputs: InputSummary | None
+    output: np.ndarray
+    findings: list[Finding]
+
+
+class Diagnoser:
+    """Measures a model's activation sites on samples; reusable across calls (the probe is cached).
+
+    Example:
+        >>> import keras, numpy as np
+        >>> model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4, activation="relu"),
+        ...                           keras.layers.Dense(1)])
+        >>> rows = Diagnoser(model).measure(np.ones((8, 3)), None)
+        >>> [(r.activation, r.units) for r in rows.sites]
+        [('relu', 4)]
+    """
+
+    def __init__(self, model: keras.Model, loss: Any = None) -> None:
+        graph = LayerGraph(inspect_model(model))
+        output_names = {info.name for info in output_sites(model, graph)}
+        self.model = model
+        self.loss = loss
+        self.sites = find_sites(graph, {layer.name: layer for layer in model.layers}, output_names)
+        self.probe = build_probe(model, [site.tapped for site in self.sites])
+        self.self_scaling = _scales_its_inputs(model)
+
+    def measure(self, x: Any, y: Any) -> Diagnosis:
+        """Run the probe once on (`x`, `y`) and compute every site's figures and the findings."""
+        with_gradients = [site for site in self.sites if _kernels(site.kernel_layer)]
+        kernels = [_kernels(site.kernel_layer) for site in with_gradients]
+        skipped = None
+        try:
+            outputs, norms = run_probe(self.probe, x, y, self.loss, kernels)
+        except Exception as error:  # the loss rejected the labels; the label rules say why
+            outputs, norms = run_probe(self.probe, x, None, None, kernels)
+            skipped = Finding("gradients-skipped", "info", None,
+                              f"Gradient norms were not computed: the loss rejected the labels "
+                              f"({type(error).__name__}: {str(error).splitlines()[0][:160]}).",
+                              "Fix the labels or the loss (see the error findings).")
+        grad_norms = dict(zip((site.layer for site in with_gradients), norms)) if norms else {}
+        rows = [
+            SiteDiagnostic(
+                layer=site.layer, activation=site.activation, units=int(values.shape[-1]),
+                dead_fraction=dead_fraction(site.activation, site.activation_object, values),
+                saturated_fraction=saturated_fraction(site.activation, values),
+                grad_norm=grad_norms.get(site.layer), tapped=site.tapped,
+            )
+            for site, values in zip(self.sites, outputs[1:])
+        ]
+        inputs = summarize_inputs(x) if isinstance(x, np.ndarray) else None
+        findings = _findings(rows, inputs, outputs[0], self.self_scaling) + ([skipped] if skipped else [])
+        return Diagnosis(rows, inputs, outputs[0], findings)
+
+
+def _scales_its_inputs(model: keras.Model) -> bool:
+    """Whether a normalization or Rescaling layer comes before the first weight layer."""
+    for layer in model.layers:
+        if isinstance(layer, SELF_SCALING_LAYERS):
+            return True
+        if isinstance(layer, WEIGHT_LAYERS):
+            return False
+    return False
+
+
+def _gradient_findings(norms: list[tuple[str, float]]) -> list[Finding]:
+    findings = []
+    vanishing = False
+    if len(norms) >= 2:
+        (first, first_norm), (last, last_norm) = norms[0], norms[-1]
+        vanishing = (math.isfinite(first_norm) and math.isfinite(last_norm)
+                     and first_norm < VANISHING_RATIO * last_norm)
+        if vanishing:
+            findings.append(Finding(
+                "vanishing-gradient", "warning", first,
+                f"The gradient reaching {first} is {first_norm / max(last_norm, 1e-300):.1e} x the "
+                f"one at {last} (< {VANISHING_RATIO:g}): the early layers barely learn.",
+                "Use a non-saturating activation (relu, elu) with he_normal, or add "
+                "BatchNormalization / residual connections."))
+    median = float(np.median([n for _, n in norms if math.isfinite(n)] or [0.0]))
+    for layer, norm in norms:
+        # When gradients vanish, the last layers tower over the median too: that is the
+        # vanishing pattern, not an explosion, and is reported once, as vanishing.
+        if not math.isfinite(norm) or (not vanishing and median > 0 and norm > EXPLODING_RATIO * median):
+            findings.append(Finding(
+                "exploding-gradient", "warning", layer,
+                f"The gradient at {layer} is {norm:.3g}, > {EXPLODING_RATIO:g} x the median layer's "
+                f"({median:.3g}), or not finite.",
+                "Lower the learning rate, clip gradients (clipnorm=1.0), scale the inputs, or use "
+                "glorot/he initializers instead of large ones."))
+    return findings
+
+
+def _findings(rows: list[SiteDiagnostic], inputs: InputSummary | None, output: np.ndarray,
+              self_scaling: bool) -> list[Finding]:
+    findings = []
+    if not np.all(np.isfinite(output)):
+        findings.append(Finding("nan-output", "error", None,
+                                "The model's output on the sample contains NaN or inf.",
+                                "Check the inputs for NaN/inf and extreme values; lower the learning rate."))
+    for row in rows:
+        if row.dead_fraction is not None and row.dead_fraction >= DEAD_UNITS_FRACTION:
+            findings.append(Finding(
+                "dead-units", "warning", row.layer,
+                f"{row.dead_fraction:.0%} of {row.layer}'s {row.units} {row.activation} units never "
+                "activate on the sample (dying ReLU): they get no gradient and cannot recover.",
+                f"Replace {row.activation} by LeakyReLU(0.01) or ELU in layer {row.layer}; use he_normal "
+                "and zero biases; lower the learning rate if this appeared during training."))
+        if row.saturated_fraction is not None and row.saturated_fraction >= SATURATED_UNITS_FRACTION:
+            findings.append(Finding(
+                "saturated-units", "warning", row.layer,
+                f"{row.saturated_fraction:.0%} of {row.layer}'s {row.units} {row.activation} units are "
+                "saturated (derivative < 1% of its peak) on most samples: little gradient gets through.",
+                f"Scale the inputs (standardize, or to [-1, 1]); use glorot_uniform in layer {row.layer}; "
+                "or use relu/elu with he_normal there."))
+    findings += _gradient_findings([(row.layer, row.grad_norm) for row in rows if row.grad_norm is not None])
+    if inputs is not None and not self_scaling:
+        feature = inputs.off_scale_feature()
+        if feature is not None:
+            findings.append(Finding(
+                "input-scale", "warning", None,
+                f"The inputs are far off the scale activations want: feature {feature} has mean "
+                f"{inputs.mean[feature]:.3g} and std {inputs.std[feature]:.3g} (range of all features "
+                f"[{inputs.min:.3g}, {inputs.max:.3g}]).",
+                "Standardize the features (e.g. a keras.layers.Normalization layer adapted on the "
+                "training data) or scale them to [0, 1]."))
+    return findings
