@@ -11,6 +11,8 @@ Example:
 from advisor.advice import Advice
 from advisor.analyze import advise
 from advisor.findings import Finding
+from advisor.monitor import ActivationMonitor
+from advisor.plots import plot_diagnostics
 from advisor.rebuild import apply
 
-__all__ = ["Advice", "Finding", "advise", "apply"]
+__all__ = ["ActivationMonitor", "Advice", "Finding", "advise", "apply", "plot_diagnostics"]

@@ -57,6 +57,12 @@ class Advice:
         """The findings of severity ``"error"``."""
         return [f for f in self.findings if f.severity == "error"]
 
+    def plot(self, path: str) -> Any:
+        """Draw the diagnostics per layer into a PNG (see `advisor.plot_diagnostics`)."""
+        from advisor.plots import plot_diagnostics
+
+        return plot_diagnostics(self.diagnostics, path)
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-serializable dict of every field.
 

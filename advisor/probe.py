@@ -98,6 +98,10 @@ def run_probe(
     """
     if y is None or loss is None:
         return [keras.ops.convert_to_numpy(o) for o in probe(x, training=False)], None
+    y = np.asarray(y)
+    output_rank = len(probe.outputs[0].shape)
+    if y.ndim == output_rank - 1:  # as Keras' compiled losses do: (n,) labels for (n, 1) outputs
+        y = y[..., None]
     flat = [variable for group in kernels for variable in group]
     groups, start = [], 0
     for group in kernels:

@@ -1,8 +1,12 @@
-"""How long `advise()` and `apply()` take on large models (no training, no data).
+"""How long `advise()` and `apply()` take on large models, and the diagnostics on data.
 
-Builds a plain Dense stack of each depth (and a Functional one with a residual add every two
-layers), then times `advise(model)` (median of several runs) and `apply(model, advice)` once.
+Part 1 builds a plain Dense stack of each depth (and a Functional one with a residual add every
+two layers), then times `advise(model)` (median of several runs) and `apply(model, advice)` once.
 `advise()` only reads the model, so it should stay well under a second at 500 layers.
+
+Part 2 times the data diagnostics on 2048 samples of a 10-layer, 256-wide MLP against a plain
+`model.predict` on the same sample: `advise(model, x=, y=)` (builds the probe model each call)
+and one `ActivationMonitor` measurement (the probe cached), each the median of several runs.
 
 Run:  python benchmarks/advisor_speed.py            (about a minute on 2 CPU cores)
       python benchmarks/advisor_speed.py --depths 500 --reps 3
@@ -19,7 +23,11 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
 
+import numpy as np  # noqa: E402
+
 from advisor import advise, apply  # noqa: E402
+from advisor.diagnostics import Diagnoser  # noqa: E402
+from advisor.task import output_layer, training_loss  # noqa: E402
 
 
 def dense_stack(depth: int) -> keras.Model:
@@ -64,6 +72,31 @@ def main() -> None:
             advise_s = seconds(lambda: advise(model), args.reps)
             apply_s = seconds(lambda: apply(model, advice), 1)
             print(f"{label:<22}{len(model.layers):>8}{advise_s:>13.3f}{apply_s:>12.2f}")
+    diagnostics_timing(args.reps)
+
+
+def diagnostics_timing(reps: int, samples: int = 2048, depth: int = 10, width: int = 256) -> None:
+    """Diagnostics on `samples` rows of a `depth` x `width` MLP, relative to `model.predict`."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(samples, width)).astype("float32")
+    y = rng.integers(0, 10, size=samples)
+    hidden = [keras.layers.Dense(width, activation="relu") for _ in range(depth)]
+    model = keras.Sequential([keras.Input((width,)), *hidden, keras.layers.Dense(10, activation="softmax")])
+    model.compile("adam", "sparse_categorical_crossentropy")
+    diagnoser = Diagnoser(model, training_loss(model, "multiclass", output_layer(model), y))
+    timings = {
+        "model.predict (reference)": lambda: model.predict(x, batch_size=samples, verbose=0),
+        "advise(model, x=, y=)": lambda: advise(model, x=x, y=y),
+        "one monitor measurement": lambda: diagnoser.measure(x, y),
+    }
+    for function in timings.values():
+        function()  # warm up: tracing and first-call costs are not what is measured
+    results = {name: seconds(function, reps) for name, function in timings.items()}
+    reference = results["model.predict (reference)"]
+    print(f"\nDiagnostics on {samples} samples of a {depth}-layer, {width}-wide MLP:")
+    print(f"{'what':<28}{'seconds':>10}{'x predict':>11}")
+    for name, value in results.items():
+        print(f"{name:<28}{value:>10.3f}{value / reference:>11.2f}")
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 from keras import ops
 
+from keras_act._plotting import pyplot
 from keras_act._autodiff import value_and_derivative
 from keras_act.registry import get, names
 
@@ -50,15 +51,7 @@ def plot_gallery(
     low, high = x_range
     if not low < high:
         raise ValueError(f"x_range must be (low, high) with low < high, received {x_range!r}.")
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise ImportError(
-            'The gallery needs matplotlib: pip install "keras-act[plot]"'
-        ) from None
+    plt = pyplot()
 
     x = np.linspace(low, high, 401, dtype="float32").reshape(-1, 1)
     columns = min(4, len(ids))

@@ -1,0 +1,109 @@
+"""`ActivationMonitor`: the diagnostics of `advise(model, x=...)`, recorded during `fit`."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import Any
+
+import keras
+
+from advisor.diagnostics import MAX_SAMPLES, Diagnoser
+from advisor.sample import prepare_sample
+from advisor.task import infer_task, output_layer, training_loss
+
+
+class ActivationMonitor(keras.callbacks.Callback):
+    """Record dead/saturated fractions and gradient norms per activation site while training.
+
+    At the end of every `every` epochs it measures the model on the sample exactly as
+    `advise(model, x=x_sample, y=y_sample)` would (same rows, same figures) and appends one dict
+    per activation site to `history`, with keys ``epoch``, ``layer``, ``activation``,
+    ``dead_fraction``, ``saturated_fraction``, ``grad_norm`` (``pandas.DataFrame(monitor.history)``
+    works). With `log_dir` it also writes them as TensorBoard scalars. A model it does not
+    understand gets one warning and no error; training goes on.
+
+    Args:
+        x_sample: inputs to measure on (NumPy arrays; at most 2048 rows are used).
+        every: measure every this many epochs.
+        log_dir: a TensorBoard log directory, or None.
+        y_sample: labels for `x_sample`; without them `grad_norm` is None.
+
+    Example:
+        >>> import keras, numpy as np
+        >>> x, y = np.random.rand(64, 4), np.random.randint(0, 2, 64)
+        >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, activation="relu"),
+        ...                           keras.layers.Dense(1, activation="sigmoid")])
+        >>> model.compile("adam", "binary_crossentropy")
+        >>> monitor = ActivationMonitor(x, y_sample=y)
+        >>> _ = model.fit(x, y, epochs=2, verbose=0, callbacks=[monitor])
+        >>> [(r["epoch"], r["activation"]) for r in monitor.history]
+        [(1, 'relu'), (2, 'relu')]
+    """
+
+    def __init__(self, x_sample: Any, every: int = 1, log_dir: str | Path | None = None,
+                 y_sample: Any = None) -> None:
+        super().__init__()
+        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
+            raise ValueError(f"ActivationMonitor: `every` must be a positive integer, received {every!r}.")
+        if x_sample is None:
+            raise ValueError("ActivationMonitor: `x_sample` is required (a NumPy array of inputs).")
+        self.x_sample = x_sample
+        self.y_sample = y_sample
+        self.every = every
+        self.log_dir = None if log_dir is None else str(log_dir)
+        self.history: list[dict[str, Any]] = []
+        self._diagnoser: Diagnoser | None = None
+        self._sample: tuple[Any, Any] | None = None
+        self._writer: Any = None
+        self._disabled = False
+
+    def _disable(self, error: Exception) -> None:
+        self._disabled = True
+        warnings.warn(f"ActivationMonitor: cannot diagnose this model ({type(error).__name__}: {error}); "
+                      "it records nothing.", stacklevel=2)
+
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        if self._diagnoser is not None or self._disabled:
+            return
+        try:
+            x, y = prepare_sample(self.model, self.x_sample, self.y_sample, MAX_SAMPLES)
+            inference = infer_task(self.model, None, y)
+            loss = training_loss(self.model, inference.task, output_layer(self.model), y)
+            self._diagnoser = Diagnoser(self.model, loss)
+            self._sample = (x, y)
+        except Exception as error:  # a model it does not understand must not stop training
+            self._disable(error)
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        if self._disabled or self._diagnoser is None or (epoch + 1) % self.every:
+            return
+        try:
+            rows = self._diagnoser.measure(*self._sample).sites
+        except Exception as error:
+            self._disable(error)
+            return
+        records = [{"epoch": epoch + 1, "layer": r.layer, "activation": r.activation,
+                    "dead_fraction": r.dead_fraction, "saturated_fraction": r.saturated_fraction,
+                    "grad_norm": r.grad_norm} for r in rows]
+        self.history.extend(records)
+        if self.log_dir is not None:
+            self._log(records, epoch + 1)
+
+    def _log(self, records: list[dict[str, Any]], step: int) -> None:
+        import tensorflow as tf
+
+        if self._writer is None:
+            self._writer = tf.summary.create_file_writer(self.log_dir)
+        with self._writer.as_default():
+            for record in records:
+                for key in ("dead_fraction", "saturated_fraction", "grad_norm"):
+                    if record[key] is not None:
+                        tf.summary.scalar(f"activations/{record['layer']}/{key}", record[key], step=step)
+        self._writer.flush()
+
+    def plot(self, path: str | Path) -> Path:
+        """Draw the recorded figures over the epochs into a PNG (needs matplotlib)."""
+        from advisor.plots import plot_history
+
+        return plot_history(self.history, path)

@@ -1,0 +1,85 @@
+"""ActivationMonitor during fit, and the diagnostics plots."""
+
+from __future__ import annotations
+
+import warnings
+
+import keras
+import numpy as np
+import pytest
+
+from advisor import ActivationMonitor, advise, plot_diagnostics
+
+L = keras.layers
+RNG = np.random.default_rng(0)
+X = RNG.normal(size=(256, 8)).astype("float32")
+Y = (X[:, 0] + X[:, 1] > 0).astype("float32")
+
+
+def model() -> keras.Model:
+    keras.utils.set_random_seed(0)
+    built = keras.Sequential([keras.Input((8,)), L.Dense(16, activation="relu"), L.Dense(16, activation="tanh"),
+                              L.Dense(1, activation="sigmoid")])
+    built.compile(keras.optimizers.Adam(0.01), "binary_crossentropy")
+    return built
+
+
+def test_figures_equal_what_advise_reports_on_the_same_weights() -> None:
+    net = model()
+    monitor = ActivationMonitor(X, y_sample=Y)
+    net.fit(X, Y, epochs=3, batch_size=32, verbose=0, callbacks=[monitor])
+    assert [r["epoch"] for r in monitor.history] == [1, 1, 2, 2, 3, 3]
+    last = [r for r in monitor.history if r["epoch"] == 3]
+    rows = advise(net, x=X, y=Y).diagnostics
+    assert [(r["layer"], r["activation"], r["dead_fraction"], r["saturated_fraction"]) for r in last] == \
+        [(r.layer, r.activation, r.dead_fraction, r.saturated_fraction) for r in rows]
+    np.testing.assert_allclose([r["grad_norm"] for r in last], [r.grad_norm for r in rows], rtol=1e-4)
+    first = [r["grad_norm"] for r in monitor.history if r["epoch"] == 1]
+    assert first != [r["grad_norm"] for r in last]  # it measures the weights as they train
+
+
+def test_every_and_tensorboard_log(tmp_path) -> None:
+    monitor = ActivationMonitor(X, every=2, log_dir=tmp_path / "logs")
+    model().fit(X, Y, epochs=4, verbose=0, callbacks=[monitor])
+    assert sorted({r["epoch"] for r in monitor.history}) == [2, 4]
+    assert all(r["grad_norm"] is None for r in monitor.history)  # no labels given
+    assert list((tmp_path / "logs").glob("events.out.tfevents.*"))
+
+
+def test_a_model_it_cannot_read_warns_once_and_training_goes_on() -> None:
+    class Subclassed(keras.Model):
+        def __init__(self) -> None:
+            super().__init__()
+            self.dense = L.Dense(1)
+
+        def call(self, x):
+            return self.dense(x)
+
+    net = Subclassed()
+    net.compile("adam", "mse")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        history = net.fit(X, Y, epochs=2, verbose=0, callbacks=[ActivationMonitor(X)])
+    assert len([w for w in caught if "ActivationMonitor" in str(w.message)]) == 1
+    assert len(history.history["loss"]) == 2
+
+
+@pytest.mark.parametrize("kwargs", [{"every": 0}, {"every": 1.5}, {"x_sample": None}])
+def test_bad_arguments(kwargs) -> None:
+    with pytest.raises(ValueError, match="every|x_sample"):
+        ActivationMonitor(**{"x_sample": X, **kwargs})
+
+
+def test_plots_are_drawn(tmp_path) -> None:
+    pytest.importorskip("matplotlib")
+    import matplotlib.image
+
+    net = model()
+    monitor = ActivationMonitor(X, y_sample=Y)
+    net.fit(X, Y, epochs=2, verbose=0, callbacks=[monitor])
+    for path in (advise(net, x=X, y=Y).plot(tmp_path / "a.png"), monitor.plot(tmp_path / "m.png")):
+        pixels = matplotlib.image.imread(path)
+        assert pixels.shape[1] > 500
+        assert np.unique(pixels.reshape(-1, pixels.shape[-1]), axis=0).shape[0] > 20
+    with pytest.raises(ValueError, match="no diagnostics"):
+        plot_diagnostics(advise(net), tmp_path / "none.png")
