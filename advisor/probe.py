@@ -84,6 +84,9 @@ def run_probe(
 ) -> tuple[list[np.ndarray], list[float] | None]:
     """Run `probe` on `x` once; with a loss, also the gradient norm of each group of `kernels`.
 
+    The loss is averaged over the sample (a loss function's per-sample values too), as a
+    compiled loss's default reduction does.
+
     Returns the probe's outputs as NumPy arrays and, per group, the L2 norm of the loss
     gradient with respect to the group's variables (None without `y` or a loss).
 
@@ -116,7 +119,7 @@ def _tensorflow_gradients(probe, x, y, loss, variables):
 
     with tf.GradientTape() as tape:
         outputs = probe(x, training=False)
-        value = loss(y, outputs[0])
+        value = keras.ops.mean(loss(y, outputs[0]))
     return outputs, tape.gradient(value, variables, unconnected_gradients="zero")
 
 
@@ -129,7 +132,7 @@ def _jax_gradients(probe, x, y, loss, variables):
 
     def loss_of(values):
         outputs, _ = probe.stateless_call(values, non_trainable, x, training=False)
-        return loss(y, outputs[0]), outputs
+        return keras.ops.mean(loss(y, outputs[0])), outputs
 
     (_, outputs), gradients = jax.value_and_grad(loss_of, has_aux=True)([v.value for v in trainable])
     return outputs, [gradients[i] for i in wanted]
@@ -139,7 +142,7 @@ def _torch_gradients(probe, x, y, loss, variables):
     import torch
 
     outputs = probe(x, training=False)
-    value = loss(keras.ops.convert_to_tensor(y), outputs[0])
+    value = keras.ops.mean(loss(keras.ops.convert_to_tensor(y), outputs[0]))
     # autograd.grad returns the gradients without accumulating into `.grad`: no training state changes.
     gradients = torch.autograd.grad(value, [v.value for v in variables], allow_unused=True)
     gradients = [torch.zeros_like(v.value) if g is None else g for g, v in zip(gradients, variables)]
