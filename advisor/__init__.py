@@ -10,9 +10,13 @@ Example:
 
 from advisor.advice import Advice
 from advisor.analyze import advise
+from advisor.confirm import ConfirmResult, ConfirmRow, confirm
 from advisor.findings import Finding
 from advisor.monitor import ActivationMonitor
 from advisor.plots import plot_diagnostics
 from advisor.rebuild import apply
 
-__all__ = ["ActivationMonitor", "Advice", "Finding", "advise", "apply", "plot_diagnostics"]
+__all__ = [
+    "ActivationMonitor", "Advice", "ConfirmResult", "ConfirmRow", "Finding", "advise", "apply", "confirm",
+    "plot_diagnostics",
+]

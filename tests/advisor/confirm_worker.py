@@ -1,0 +1,32 @@
+"""A confirm() search in its own process, for the resume (killed mid-way) and distributed tests.
+
+Usage: python confirm_worker.py DIRECTORY TUNER RESULT_JSON
+Prints nothing of its own; writes the result's ranking to RESULT_JSON when it finishes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # run as a script, next to search_setup
+
+from search_setup import CANDIDATES, data, model  # noqa: E402
+
+from advisor import confirm  # noqa: E402
+
+
+def main() -> None:
+    directory, tuner, result_path = sys.argv[1:4]
+    x, y = data()
+    result = confirm(model(), x, y, candidates=CANDIDATES, tuner=tuner, executions_per_trial=1,
+                     epochs=2, directory=directory, verbose=0)
+    with open(result_path, "w") as handle:
+        json.dump({"ranking": [[r.candidate, r.initializer] for r in result.ranking],
+                   "trials_run": result.trials_run}, handle)
+
+
+if __name__ == "__main__":
+    main()

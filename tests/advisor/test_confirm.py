@@ -1,0 +1,153 @@
+"""confirm(): a real keras-tuner search over the advice's candidates; resume; distributed; bad input."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+
+pytest.importorskip("sklearn")
+from advisor import advise, confirm  # noqa: E402
+from tests.advisor.search_setup import CANDIDATES, data, model  # noqa: E402
+
+HERE = Path(__file__).parent
+QUICK = {"executions_per_trial": 2, "epochs": 3, "verbose": 0}
+
+
+def configurations(result) -> set[tuple[str, str]]:
+    return {(row.candidate, row.initializer) for row in result.ranking}
+
+
+def test_tensorboard_is_importable_for_keras_tuner() -> None:
+    # keras-tuner's run_trial imports the hparams plugin on TensorFlow; without it every trial fails.
+    import tensorboard.plugins.hparams.api  # noqa: F401
+
+
+@pytest.mark.slow
+def test_grid_ranks_every_candidate_with_the_advised_and_current_rows(tmp_path) -> None:
+    x, y = data()
+    net = model()
+    before = [np.array(w) for w in net.weights]
+    result = confirm(net, x, y, candidates=["relu", "tanh"], directory=tmp_path, **QUICK)
+    advice = advise(net, y=y)
+    assert configurations(result) == {("relu", "he_normal"), ("tanh", "glorot_uniform"),
+                                      (advice.hidden_activation, advice.hidden_initializer),
+                                      ("sigmoid", "glorot_uniform")}
+    assert [row.rank for row in result.ranking] == [1, 2, 3]  # relu + he_normal is also the advice
+    means = [row.mean for row in result.ranking]
+    assert means == sorted(means) and result.objective == "val_loss" and not result.higher_is_better
+    for row in result.ranking:
+        assert len(row.scores) == 2 and all(math.isfinite(s) for s in row.scores)
+        assert math.isfinite(row.std) and 0 <= row.accuracy <= 1
+        assert row.mean == pytest.approx(np.mean(row.scores))
+    assert result.baseline.candidate == "sigmoid" and result.advised.advised
+    assert result.best is result.ranking[0] and result.tested
+    assert "Confirmed" in str(result) or "Not confirmed" in str(result)
+    assert json.loads(json.dumps(result.to_dict()))["objective"] == "val_loss"
+    for old, new in zip(before, net.weights):
+        np.testing.assert_array_equal(old, np.array(new))
+
+
+@pytest.mark.slow
+def test_the_same_search_gives_the_same_numbers(tmp_path) -> None:
+    x, y = data()
+    runs = [confirm(model(), x, y, candidates=["relu"], directory=tmp_path, overwrite=True, **QUICK)
+            for _ in range(2)]
+    assert [r.scores for r in runs[0].ranking] == [r.scores for r in runs[1].ranking]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("tuner", ["grid", "random", "bayesian"])
+def test_a_killed_search_resumes_and_runs_only_the_missing_trials(tmp_path, tuner) -> None:
+    result_file = tmp_path / "result.json"
+    process = subprocess.Popen([sys.executable, str(HERE / "confirm_worker.py"), str(tmp_path), tuner,
+                                str(result_file)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    project = tmp_path / "confirm"
+    deadline = time.time() + 240
+
+    def completed() -> int:
+        trials = [json.loads(p.read_text()) for p in project.glob("trial_*/trial.json")]
+        return sum(t.get("status") == "COMPLETED" for t in trials)
+
+    while completed() < 2 and process.poll() is None and time.time() < deadline:
+        time.sleep(0.2)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    done_before = completed()
+    assert 2 <= done_before < 6 and not result_file.exists(), "the search must be killed mid-way"
+    x, y = data()
+    result = confirm(model(), x, y, candidates=CANDIDATES, tuner=tuner, executions_per_trial=1, epochs=2,
+                     directory=tmp_path, verbose=0)
+    total = len(CANDIDATES) + 1  # + the model's own sigmoid/glorot_uniform
+    assert len(result.ranking) == total
+    assert result.trials_run == total - done_before
+
+
+@pytest.mark.slow
+def test_chief_and_two_workers_on_loopback(tmp_path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = str(probe.getsockname()[1])
+    base = {**os.environ, "KERASTUNER_ORACLE_IP": "127.0.0.1", "KERASTUNER_ORACLE_PORT": port}
+    processes = {}
+    for tuner_id in ("chief", "tuner0", "tuner1"):
+        env = {**base, "KERASTUNER_TUNER_ID": tuner_id}
+        processes[tuner_id] = subprocess.Popen(
+            [sys.executable, str(HERE / "confirm_worker.py"), str(tmp_path / "search"), "grid",
+             str(tmp_path / f"{tuner_id}.json")], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        if tuner_id == "chief":
+            time.sleep(3)  # let the chief's oracle server start
+    try:
+        for tuner_id, process in processes.items():
+            _, err = process.communicate(timeout=400)
+            assert process.returncode == 0, f"{tuner_id} failed:\n{err.decode()[-3000:]}"
+    finally:
+        for process in processes.values():
+            if process.poll() is None:
+                process.kill()
+    chief = json.loads((tmp_path / "chief.json").read_text())
+    assert len(chief["ranking"]) == len(CANDIDATES) + 1
+    workers = [json.loads((tmp_path / f"tuner{i}.json").read_text()) for i in (0, 1)]
+    assert all(worker["trials_run"] >= 1 for worker in workers)
+    assert sum(worker["trials_run"] for worker in workers) == len(CANDIDATES) + 1
+
+
+def test_bad_inputs_raise_clear_errors(tmp_path) -> None:
+    x, y = data()
+    net = model()
+    with pytest.raises(ValueError, match="one row per row"):
+        confirm(net, x, y[:-1], **QUICK)
+    with pytest.raises(ValueError, match="binary task needs labels in"):
+        confirm(net, x, y * 3, **QUICK)
+    with pytest.raises(ValueError, match="too few"):
+        confirm(net, x[:3], y[:3], validation_split=0.2, **QUICK)
+    with pytest.raises(ValueError, match="`tuner` must be one of grid, random, bayesian"):
+        confirm(net, x, y, tuner="annealing", **QUICK)
+    with pytest.raises(ValueError, match="unknown candidate"):
+        confirm(net, x, y, candidates=["relu", "rectifier"], **QUICK)
+    with pytest.raises(TypeError, match="keras.Model"):
+        confirm("model.keras", x, y, **QUICK)
+
+
+def test_a_directory_with_another_search_is_refused_and_kept(tmp_path) -> None:
+    project = tmp_path / "confirm"
+    project.mkdir()
+    (project / "keras_act_confirm.json").write_text(json.dumps({"configurations": ["gelu + he_normal"]}))
+    (project / "trial_0").mkdir()
+    x, y = data()
+    with pytest.raises(ValueError, match="different search"):
+        confirm(model(), x, y, directory=tmp_path, **QUICK)
+    assert (project / "trial_0").exists()
+    (tmp_path / "other" / "confirm").mkdir(parents=True)
+    with pytest.raises(ValueError, match="something other than"):
+        confirm(model(), x, y, directory=tmp_path / "other", **QUICK)
