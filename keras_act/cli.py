@@ -1,11 +1,11 @@
-"""The `keras-act` command line: `demo`, `plot`, `list` and `advise`."""
+"""The `keras-act` command line: `demo`, `plot`, `list`, `advise` and `confirm`."""
 
 from __future__ import annotations
 
 import argparse
 import os
 import sys
-from typing import Sequence
+from typing import Any, Sequence
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -38,54 +38,101 @@ def _parser() -> argparse.ArgumentParser:
     advise.add_argument("--data", metavar="FILE.npz",
                         help="sample data: an .npz with array 'x' and/or labels 'y'")
     advise.add_argument("--json", action="store_true", help="print the advice as JSON")
+
+    confirm = commands.add_parser(
+        "confirm", help="test the advice with a keras-tuner search; exit 1 when it does not hold",
+        description="Search the advice's candidates on your data. Exit status: 0 the advice is "
+                    "confirmed, 1 it is not, 2 bad usage.")
+    confirm.add_argument("model", help="a saved model (.keras)")
+    confirm.add_argument("--data", required=True, metavar="FILE.npz",
+                         help="arrays 'x' and 'y', optionally 'x_val' and 'y_val'")
+    confirm.add_argument("--task", choices=("binary", "multiclass", "multilabel", "regression"))
+    confirm.add_argument("--tuner", choices=("grid", "random", "bayesian"), default="grid")
+    confirm.add_argument("--epochs", type=int, default=20)
+    confirm.add_argument("--executions", type=int, default=3, help="trainings per configuration (default 3)")
+    confirm.add_argument("--directory", help="keep the search here (rerun to resume)")
+    confirm.add_argument("--json", action="store_true", help="print the result as JSON")
     return parser
 
 
-def _advise(args: argparse.Namespace) -> int:
-    """Run `keras-act advise`: 0 no error findings, 1 error findings, 2 bad usage."""
-    import json
-    import warnings
+class UsageError(Exception):
+    """Bad usage: the command prints the message and exits with status 2."""
 
+
+def _load_data(path: str, keys: tuple[str, ...]) -> dict[str, Any]:
+    """The arrays `keys` found in an .npz file (UsageError when none is there)."""
     import numpy as np
 
-    def usage_error(message: str) -> int:
-        print(f"keras-act advise: {message}", file=sys.stderr)
-        return 2
+    if not os.path.isfile(path):
+        raise UsageError(f"no such data file: {path}")
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            data = {key: archive[key] for key in keys if key in archive.files}
+    except (OSError, ValueError) as error:
+        raise UsageError(f"--data must be an .npz file with arrays {', '.join(keys)}: {error}") from None
+    if not data:
+        raise UsageError(f"--data {path} holds none of the arrays {', '.join(keys)}.")
+    return data
 
-    if not os.path.isfile(args.model):
-        return usage_error(f"no such model file: {args.model}")
-    data: dict[str, object] = {}
-    if args.data is not None:
-        if not os.path.isfile(args.data):
-            return usage_error(f"no such data file: {args.data}")
-        try:
-            with np.load(args.data, allow_pickle=False) as archive:
-                data = {key: archive[key] for key in ("x", "y") if key in archive.files}
-        except (OSError, ValueError) as error:
-            return usage_error(f"--data must be an .npz file with arrays 'x' and/or 'y': {error}")
-        if not data:
-            return usage_error(f"--data {args.data} holds neither an array 'x' nor 'y'.")
 
+def _load_model(path: str) -> Any:
+    """A saved keras.Model (UsageError when the file is missing or not a model)."""
+    import warnings
+
+    if not os.path.isfile(path):
+        raise UsageError(f"no such model file: {path}")
     import keras
-
-    import advisor
 
     try:
         with warnings.catch_warnings():
             # An unfitted model's optimizer has no saved state to restore; nothing is lost.
             warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
-            model = keras.models.load_model(args.model)
+            model = keras.models.load_model(path)
     except Exception as error:  # Keras raises many kinds for a file it cannot read
-        return usage_error(f"{args.model} is not a Keras model file this Keras can load "
-                           f"({type(error).__name__}: {str(error)[:200]})")
+        raise UsageError(f"{path} is not a Keras model file this Keras can load "
+                         f"({type(error).__name__}: {str(error)[:200]})") from None
     if not isinstance(model, keras.Model):
-        return usage_error(f"{args.model} holds a {type(model).__name__}, not a keras.Model")
+        raise UsageError(f"{path} holds a {type(model).__name__}, not a keras.Model")
+    return model
+
+
+def _advise(args: argparse.Namespace) -> int:
+    """Run `keras-act advise`: 0 no error findings, 1 error findings, 2 bad usage."""
+    import json
+
+    import advisor
+
+    data = _load_data(args.data, ("x", "y")) if args.data is not None else {}
+    model = _load_model(args.model)
     try:
         advice = advisor.advise(model, task=args.task, x=data.get("x"), y=data.get("y"))
     except (TypeError, ValueError) as error:
-        return usage_error(str(error))
+        raise UsageError(str(error)) from None
     print(json.dumps(advice.to_dict(), indent=2) if args.json else advice)
     return 1 if advice.errors else 0
+
+
+def _confirm(args: argparse.Namespace) -> int:
+    """Run `keras-act confirm`: 0 the advice is confirmed, 1 it is not, 2 bad usage."""
+    import json
+
+    import advisor
+
+    data = _load_data(args.data, ("x", "y", "x_val", "y_val"))
+    if "x" not in data or "y" not in data:
+        raise UsageError(f"--data {args.data} must hold arrays 'x' and 'y' (and optionally 'x_val', 'y_val').")
+    model = _load_model(args.model)
+    validation = (data["x_val"], data["y_val"]) if "x_val" in data and "y_val" in data else None
+    try:
+        advice = advisor.advise(model, task=args.task, y=data["y"])
+        result = advisor.confirm(model, data["x"], data["y"], advice=advice, tuner=args.tuner,
+                                 epochs=args.epochs, executions_per_trial=args.executions,
+                                 validation_data=validation, directory=args.directory,
+                                 verbose=0 if args.json else 1)
+    except (TypeError, ValueError) as error:
+        raise UsageError(str(error)) from None
+    print(json.dumps(result.to_dict(), indent=2) if args.json else result)
+    return 0 if result.confirmed else 1
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -113,8 +160,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"keras-act plot: {error}", file=sys.stderr)
             return 2
         print(f"Wrote {path}")
-    elif args.command == "advise":
-        return _advise(args)
+    elif args.command in ("advise", "confirm"):
+        try:
+            return _advise(args) if args.command == "advise" else _confirm(args)
+        except UsageError as error:
+            print(f"keras-act {args.command}: {error}", file=sys.stderr)
+            return 2
     elif args.command == "demo":
         if args.epochs < 1 or args.advisor_epochs < 1:
             print("keras-act demo: --epochs and --advisor-epochs must be >= 1", file=sys.stderr)

@@ -62,7 +62,7 @@ def test_task_and_data_are_used(tmp_path, capsys) -> None:
     (lambda tmp: ["advise", str(tmp / "notes.keras")], "is not a Keras model file"),
     (lambda tmp: ["advise", str(tmp / "sound.keras"), "--data", str(tmp / "none.npz")], "no such data file"),
     (lambda tmp: ["advise", str(tmp / "sound.keras"), "--data", str(tmp / "notes.keras")], "must be an .npz"),
-    (lambda tmp: ["advise", str(tmp / "sound.keras"), "--data", str(tmp / "other.npz")], "neither an array 'x' nor 'y'"),
+    (lambda tmp: ["advise", str(tmp / "sound.keras"), "--data", str(tmp / "other.npz")], "holds none of the arrays x, y"),
 ])
 def test_bad_usage_exits_2_with_a_clear_message(tmp_path, sound_model, capsys, make_args, message) -> None:
     (tmp_path / "notes.keras").write_text("not a model")
@@ -76,3 +76,21 @@ def test_invalid_task_is_an_argparse_error(sound_model, capsys) -> None:
         main(["advise", sound_model, "--task", "ranking"])
     assert exit_info.value.code == 2
     assert "invalid choice: 'ranking'" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_confirm_command_prints_the_ranking_and_its_verdict(tmp_path, capsys) -> None:
+    from tests.advisor.search_setup import data, model
+
+    x, y = data()
+    path = save(model(), tmp_path / "model.keras")
+    np.savez(tmp_path / "data.npz", x=x, y=y)
+    code = main(["confirm", path, "--data", str(tmp_path / "data.npz"), "--epochs", "2", "--executions", "2",
+                 "--directory", str(tmp_path / "search"), "--json"])
+    result = json.loads(capsys.readouterr().out)
+    assert code == (0 if result["confirmed"] else 1)
+    assert {row["candidate"] for row in result["ranking"]} >= {"relu", "sigmoid"}
+    assert main(["confirm", path, "--data", str(tmp_path / "missing.npz")]) == 2
+    np.savez(tmp_path / "only_x.npz", x=x)
+    assert main(["confirm", path, "--data", str(tmp_path / "only_x.npz")]) == 2
+    assert "must hold arrays 'x' and 'y'" in capsys.readouterr().err
