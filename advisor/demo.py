@@ -15,6 +15,7 @@ from typing import Any, Iterator
 import keras
 
 from advisor.analyze import advise
+from advisor.confirm import confirm
 from advisor.rebuild import apply
 from keras_act import datasets
 
@@ -56,15 +57,21 @@ def _fit(model: keras.Model, split: datasets.Split, epochs: int, seed: int) -> d
             "val_loss": float(history.history["val_loss"][-1])}
 
 
-def run_advisor_demo(epochs: int = 20, seed: int = 0) -> dict[str, Any]:
+CONFIRM_EPOCHS = 8
+CONFIRM_EXECUTIONS = 2
+
+
+def run_advisor_demo(epochs: int = 20, seed: int = 0, confirm_epochs: int = CONFIRM_EPOCHS) -> dict[str, Any]:
     """Advise a flawed model for scikit-learn's digits, apply the advice, compare validation scores.
 
-    Both models train on the same split, for the same epochs, from the same seed.
+    Both models train on the same split, for the same epochs, from the same seed. Then a short
+    `confirm()` (keras-tuner grid over the advice's candidates and the model's own sigmoid, 2
+    executions of at most `confirm_epochs` epochs) checks the advice on the training split.
 
     Example:
         >>> result = run_advisor_demo(epochs=2)  # doctest: +SKIP
         >>> sorted(result)  # doctest: +SKIP
-        ['advice', 'after', 'before']
+        ['advice', 'after', 'before', 'confirm']
     """
     split = datasets.load("digits", seed, scaling="minmax")
     keras.utils.set_random_seed(seed)
@@ -81,4 +88,10 @@ def run_advisor_demo(epochs: int = 20, seed: int = 0) -> dict[str, Any]:
     print(f"\nSame data, seed and {epochs} epochs:      val accuracy   val loss")
     print(f"  before (as written)                 {before['val_accuracy']:>10.3f} {before['val_loss']:>10.3f}")
     print(f"  after apply(model, advice)          {after['val_accuracy']:>10.3f} {after['val_loss']:>10.3f}")
-    return {"advice": advice, "before": before, "after": after}
+    print(f"\nconfirm(): a keras-tuner grid over the candidates on the training split "
+          f"({CONFIRM_EXECUTIONS} executions of at most {confirm_epochs} epochs each):\n")
+    with _known_flaw_quiet():
+        checked = confirm(flawed, split.x_train, split.y_train, advice=advice, epochs=confirm_epochs,
+                          executions_per_trial=CONFIRM_EXECUTIONS, seed=seed, verbose=0)
+    print(checked)
+    return {"advice": advice, "before": before, "after": after, "confirm": checked}

@@ -17,6 +17,8 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--epochs", type=int, default=15, help="training epochs (default 15)")
     demo.add_argument("--advisor-epochs", type=int, default=20,
                       help="epochs for the flawed model and its fix (default 20)")
+    demo.add_argument("--confirm-epochs", type=int, default=8,
+                      help="most epochs per confirm() training (default 8)")
     demo.add_argument("--output-dir", default=".", help="where the gallery PNG goes (default .)")
     demo.add_argument("--seed", type=int, default=0)
 
@@ -167,15 +169,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"keras-act {args.command}: {error}", file=sys.stderr)
             return 2
     elif args.command == "demo":
-        if args.epochs < 1 or args.advisor_epochs < 1:
-            print("keras-act demo: --epochs and --advisor-epochs must be >= 1", file=sys.stderr)
+        if min(args.epochs, args.advisor_epochs, args.confirm_epochs) < 1:
+            print("keras-act demo: --epochs, --advisor-epochs and --confirm-epochs must be >= 1",
+                  file=sys.stderr)
             return 2
         from advisor.demo import run_advisor_demo
         from keras_act.demo import run_demo
 
         try:
             run_demo(epochs=args.epochs, output_dir=args.output_dir, seed=args.seed)
-            run_advisor_demo(epochs=args.advisor_epochs, seed=args.seed)
+            run_advisor_demo(epochs=args.advisor_epochs, seed=args.seed, confirm_epochs=args.confirm_epochs)
         except ImportError as error:
             print(f"keras-act demo: {error}", file=sys.stderr)
             return 2

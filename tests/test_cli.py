@@ -36,8 +36,10 @@ def test_plot_unknown_id_fails_cleanly(tmp_path, capsys):
 
 def test_demo_trains_and_writes_the_gallery(tmp_path, capsys):
     pytest.importorskip("sklearn")
-    assert main(["demo", "--epochs", "2", "--advisor-epochs", "1", "--output-dir", str(tmp_path)]) == 0
+    assert main(["demo", "--epochs", "2", "--advisor-epochs", "1", "--confirm-epochs", "1",
+                 "--output-dir", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "PReLU alpha" in out and "Swish beta" in out
     assert "output-loss-mismatch" in out and "after apply(model, advice)" in out
+    assert "confirm(): 6 configurations ranked by val_loss" in out
     assert (tmp_path / "keras_act_gallery.png").stat().st_size > 10_000

@@ -10,9 +10,10 @@ pytest.importorskip("sklearn")
 
 
 def test_applied_advice_beats_the_flawed_model(capsys) -> None:
-    result = run_advisor_demo(epochs=6)
+    result = run_advisor_demo(epochs=6, confirm_epochs=1)
     codes = {f.code for f in result["advice"].findings}
     assert {"output-loss-mismatch", "saturating-deep"} <= codes
     assert result["after"]["val_accuracy"] > result["before"]["val_accuracy"] + 0.3
     assert result["after"]["val_loss"] < result["before"]["val_loss"]
     assert "before (as written)" in capsys.readouterr().out
+    assert result["confirm"].baseline.candidate == "sigmoid"
