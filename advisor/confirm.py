@@ -29,6 +29,7 @@ import json
 import math
 import os
 import tempfile
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -155,15 +156,21 @@ class ConfirmResult:
 
 
 class _CoversEveryConfiguration:
-    """Oracle mixin: never repeat a configuration, and stop only when every one has been tried.
+    """Oracle mixin: a new trial gets an untried configuration while any is left.
 
     keras-tuner's Bayesian oracle can propose a configuration it already tried (measured here: 6
-    trials over 6 configurations covered only 5); a proposal of a tried one is replaced by the
-    first untried one, so the ranking always covers every candidate.
+    trials over 6 configurations covered only 5); such a proposal gets the first untried
+    configuration instead, so the ranking always covers every candidate. Once all are tried,
+    oracles that do not train a configuration twice stop; Hyperband goes on, since it retrains
+    the best configurations for more epochs.
     """
 
-    def __init__(self, objective: Any, configurations: list[str], seed: int) -> None:
-        super().__init__(objective=objective, max_trials=len(configurations), seed=seed)  # type: ignore[call-arg]
+    repeats_allowed = False
+
+    def __init__(self, objective: Any, configurations: list[str], seed: int, **kwargs: Any) -> None:
+        if not self.repeats_allowed:
+            kwargs["max_trials"] = len(configurations)
+        super().__init__(objective=objective, seed=seed, **kwargs)  # type: ignore[call-arg]
         self.configurations = configurations
 
     def _untried(self) -> list[str]:
@@ -181,10 +188,15 @@ class _CoversEveryConfiguration:
     def populate_space(self, trial_id: str) -> dict[str, Any]:
         response = super().populate_space(trial_id)  # type: ignore[misc]
         values = response.get("values") or {}
-        if response["status"] == kt.engine.trial.TrialStatus.RUNNING and \
-                values.get("configuration") in self._untried():
+        if response["status"] != kt.engine.trial.TrialStatus.RUNNING or "tuner/trial_id" in values:
+            return response  # not a new configuration (Hyperband promotes a trial to more epochs)
+        untried = self._untried()
+        if values.get("configuration") in untried:
             return response
-        return self._next()
+        if untried:
+            values["configuration"] = untried[0]  # keeps Hyperband's bracket keys
+            return response
+        return response if self.repeats_allowed else self._next()
 
 
 class _GridOracle(_CoversEveryConfiguration, kt.Oracle):
@@ -197,10 +209,36 @@ class _GridOracle(_CoversEveryConfiguration, kt.Oracle):
 class _RandomOracle(_CoversEveryConfiguration, kt.oracles.RandomSearchOracle):
     """keras-tuner's random search over the configurations."""
 
+
 class _BayesianOracle(_CoversEveryConfiguration, kt.oracles.BayesianOptimizationOracle):
     """keras-tuner's Bayesian optimization over the configurations."""
 
-ORACLES = {"grid": _GridOracle, "random": _RandomOracle, "bayesian": _BayesianOracle}
+
+class _HyperbandOracle(_CoversEveryConfiguration, kt.oracles.HyperbandOracle):
+    """keras-tuner's Hyperband: short trainings first, the best ones retrained for more epochs."""
+
+    repeats_allowed = True
+
+    def __init__(self, objective: Any, configurations: list[str], seed: int, **kwargs: Any) -> None:
+        super().__init__(objective, configurations, seed, **kwargs)
+        # Enough Hyperband iterations that their first rounds cover every configuration (a small
+        # max_epochs gives brackets of a single trial).
+        per_iteration = sum(self._get_size(bracket, 0) for bracket in range(self._get_num_brackets()))
+        self.hyperband_iterations = math.ceil(len(configurations) / per_iteration)
+
+    def _random_values(self) -> dict[str, str]:
+        # keras-tuner's sampler gives up (and stops the search) once every value has been drawn,
+        # before any trial is promoted; a bracket may need more first-round trials than there are
+        # configurations. Untried ones first, then the least trained again on the new budget.
+        untried = self._untried()
+        if untried:
+            return {"configuration": untried[0]}
+        counts = Counter(t.hyperparameters.values.get("configuration") for t in self.trials.values())
+        return {"configuration": min(self.configurations, key=lambda c: counts[c])}
+
+
+ORACLES = {"grid": _GridOracle, "random": _RandomOracle, "bayesian": _BayesianOracle,
+           "hyperband": _HyperbandOracle}
 
 
 class _ConfirmHyperModel(kt.HyperModel):
@@ -234,6 +272,8 @@ class _ConfirmTuner(kt.Tuner):
     def run_trial(self, trial: Any, x: Any, y: Any, **fit_kwargs: Any) -> dict[str, float]:
         objective = self.oracle.objective
         scores, accuracies = [], []
+        if "tuner/epochs" in trial.hyperparameters.values:  # Hyperband's budget for this round
+            fit_kwargs["epochs"] = trial.hyperparameters.values["tuner/epochs"]
         for execution in range(self.executions):
             keras.backend.clear_session()
             keras.utils.set_random_seed(self.seed + execution)
@@ -242,6 +282,7 @@ class _ConfirmTuner(kt.Tuner):
                 model = self.hypermodel.build(trial.hyperparameters)
             stop = keras.callbacks.EarlyStopping(monitor=objective.name, mode=objective.direction,
                                                  patience=self.patience)
+            fit_kwargs["verbose"] = 2 if fit_kwargs.get("verbose", 0) >= 2 else 0
             history = model.fit(x, y, callbacks=[stop], **fit_kwargs).history
             values = np.asarray(history[objective.name], dtype="float64")
             values = np.where(np.isfinite(values), values, np.inf if objective.direction == "min" else -np.inf)
@@ -342,7 +383,9 @@ def confirm(
         candidates: hidden activation ids to compare; default `advice.candidates`.
         initializers: ``"paired"`` (the initializer that fits each activation) or a list of
             Keras initializer names to search in combination with every candidate.
-        tuner: ``"grid"``, ``"random"`` or ``"bayesian"``.
+        tuner: ``"grid"``, ``"random"``, ``"bayesian"`` or ``"hyperband"`` (keras-tuner's oracles;
+            every one covers every configuration; Hyperband retrains the best for more epochs and
+            ranks each configuration by its longest training).
         executions_per_trial: trainings per configuration (seeds ``seed + i``).
         epochs: the most epochs per training; early stopping on the objective cuts bad runs short.
         validation_split: the share of (x, y) held out (after a seeded shuffle), unless
@@ -353,7 +396,8 @@ def confirm(
         overwrite: start afresh, deleting an earlier search of the same name.
         distribution_strategy: passed to keras-tuner, e.g. `tf.distribute.MirroredStrategy()`.
         seed: the seed of the executions and of keras-tuner's sampling.
-        verbose: keras-tuner's own progress output when >= 1.
+        verbose: 0 silent; 1 keras-tuner's own trial output and the final table; 2 also each
+            training's epochs.
 
     Example:
         >>> import keras, numpy as np
@@ -421,15 +465,20 @@ def confirm(
                                      ["accuracy"] if classification else [])
     kt_objective = objective if not isinstance(objective, str) else kt.Objective(
         objective, "max" if "acc" in objective or "auc" in objective else "min")
-    oracle = ORACLES[tuner](kt_objective, configurations, seed)
+    extra = {"max_epochs": epochs} if tuner == "hyperband" else {}
+    oracle = ORACLES[tuner](kt_objective, configurations, seed, **extra)
     search = _ConfirmTuner(oracle, hypermodel, directory=directory, project_name=project_name,
                            overwrite=overwrite, distribution_strategy=distribution_strategy,
                            executions=executions_per_trial, seed=seed, patience=EARLY_STOPPING_PATIENCE)
     project.mkdir(parents=True, exist_ok=True)
     (project / SETTINGS_FILE).write_text(json.dumps(settings, indent=1))
+    # keras-tuner prints its own trial summaries when verbose; per-epoch fit output only from verbose=2.
     search.search(x_train, y_train, validation_data=(x_val, y_val), epochs=epochs,
-                  batch_size=BATCH_SIZE, verbose=max(0, verbose - 1) if verbose else 0)
-    return _result(search, configurations, advised_pair, baseline_pair, objective_name, directory)
+                  batch_size=BATCH_SIZE, verbose=verbose)
+    result = _result(search, configurations, advised_pair, baseline_pair, objective_name, directory)
+    if verbose:
+        print(f"\n{result}")
+    return result
 
 
 def _rows_from_trials(search: _ConfirmTuner, objective: str) -> dict[str, dict[str, float]]:
@@ -439,13 +488,16 @@ def _rows_from_trials(search: _ConfirmTuner, objective: str) -> dict[str, dict[s
     except Exception:  # a distributed worker after the chief has gone: what it ran itself
         trials = []
     found: dict[str, dict[str, float]] = {}
-    for trial in trials:
-        if trial.status != "COMPLETED":
+    budgets: dict[str, int] = {}
+    for trial in trials:  # best first; per configuration, its longest training (Hyperband)
+        configuration = trial.hyperparameters.values.get("configuration")
+        budget = int(trial.hyperparameters.values.get("tuner/epochs", 0))
+        if trial.status != "COMPLETED" or budgets.get(configuration, -1) >= budget:
             continue
+        budgets[configuration] = budget
         names = [n for n in trial.metrics.metrics if n == objective or n.startswith("execution_")
                  or n == "accuracy_at_best"]
-        found[trial.hyperparameters.values["configuration"]] = {
-            n: trial.metrics.get_last_value(n) for n in names}
+        found[configuration] = {n: trial.metrics.get_last_value(n) for n in names}
     if not found and search.ran:
         trial_values = {tid: search.oracle.get_trial(tid).hyperparameters.values["configuration"]
                         for tid in search.ran}

@@ -49,7 +49,7 @@ def _parser() -> argparse.ArgumentParser:
     confirm.add_argument("--data", required=True, metavar="FILE.npz",
                          help="arrays 'x' and 'y', optionally 'x_val' and 'y_val'")
     confirm.add_argument("--task", choices=("binary", "multiclass", "multilabel", "regression"))
-    confirm.add_argument("--tuner", choices=("grid", "random", "bayesian"), default="grid")
+    confirm.add_argument("--tuner", choices=("grid", "random", "bayesian", "hyperband"), default="grid")
     confirm.add_argument("--epochs", type=int, default=20)
     confirm.add_argument("--executions", type=int, default=3, help="trainings per configuration (default 3)")
     confirm.add_argument("--directory", help="keep the search here (rerun to resume)")
@@ -133,7 +133,8 @@ def _confirm(args: argparse.Namespace) -> int:
                                  verbose=0 if args.json else 1)
     except (TypeError, ValueError) as error:
         raise UsageError(str(error)) from None
-    print(json.dumps(result.to_dict(), indent=2) if args.json else result)
+    if args.json:  # otherwise confirm() has printed keras-tuner's progress and the final table
+        print(json.dumps(result.to_dict(), indent=2))
     return 0 if result.confirmed else 1
 
 
