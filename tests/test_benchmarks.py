@@ -1,0 +1,25 @@
+"""Smoke runs of the benchmark scripts, at their smallest settings, so they cannot rot."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCHMARKS = Path(__file__).parent.parent / "benchmarks"
+
+
+@pytest.mark.slow
+def test_advisor_quality_runs_one_task_with_one_seed() -> None:
+    pytest.importorskip("sklearn")
+    completed = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "advisor_quality.py"), "--tasks", "iris-shallow", "--seeds", "1",
+         "--epochs", "2", "--confirm-epochs", "1"],
+        capture_output=True, text=True, timeout=600,
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    rows = [line for line in completed.stdout.splitlines() if line.startswith("| iris-shallow |")]
+    assert len(rows) == 1 and "accuracy" in rows[0]
+    assert "advise() + confirm()" in completed.stdout and "/ 1" in completed.stdout
