@@ -131,7 +131,8 @@ class HeldOutGrid(kt.HyperModel):
         return {"test_score": score}
 
 
-def run_task(task: Task, seeds: int, epochs: int, confirm_epochs: int, seed: int) -> dict[str, Any]:
+def run_task(task: Task, seeds: int, epochs: int, confirm_epochs: int, confirm_executions: int,
+             seed: int) -> dict[str, Any]:
     split = datasets.load(task.dataset, seed)
     regression = task.dataset == "diabetes"
     if task.conv:
@@ -143,8 +144,8 @@ def run_task(task: Task, seeds: int, epochs: int, confirm_epochs: int, seed: int
     static = (advice.hidden_activation, advice.hidden_initializer)
 
     start = time.perf_counter()
-    result = confirm(model, split.x_train, split.y_train, advice=advice, epochs=confirm_epochs, seed=seed,
-                     verbose=0)
+    result = confirm(model, split.x_train, split.y_train, advice=advice, epochs=confirm_epochs,
+                     executions_per_trial=confirm_executions, seed=seed, verbose=0)
     confirm_s = time.perf_counter() - start
     confirmed = (result.best.candidate, result.best.initializer)
 
@@ -184,6 +185,7 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--epochs", type=int, default=60, help="most epochs per grid training (early stopping)")
     parser.add_argument("--confirm-epochs", type=int, default=20, help="confirm()'s epochs (its default)")
+    parser.add_argument("--confirm-executions", type=int, default=3, help="confirm()'s executions (its default)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     rows = []
@@ -192,7 +194,7 @@ def main() -> None:
           "| Keras defaults | relu + He | confirm() s | grid s |")
     print("|---|---|---|---|---|---|---|---:|---:|")
     for task in (t for t in TASKS if t.name in args.tasks):
-        row = run_task(task, args.seeds, args.epochs, args.confirm_epochs, args.seed)
+        row = run_task(task, args.seeds, args.epochs, args.confirm_epochs, args.confirm_executions, args.seed)
         rows.append(row)
 
         def cell(entry: dict[str, Any]) -> str:

@@ -16,7 +16,7 @@ def test_advisor_quality_runs_one_task_with_one_seed() -> None:
     pytest.importorskip("sklearn")
     completed = subprocess.run(
         [sys.executable, str(BENCHMARKS / "advisor_quality.py"), "--tasks", "iris-shallow", "--seeds", "1",
-         "--epochs", "2", "--confirm-epochs", "1"],
+         "--epochs", "2", "--confirm-epochs", "1", "--confirm-executions", "1"],
         capture_output=True, text=True, timeout=600,
     )
     assert completed.returncode == 0, completed.stderr[-3000:]

@@ -160,7 +160,9 @@ def test_a_mirrored_strategy_trains_each_trial_on_two_devices(tmp_path) -> None:
     import tensorflow as tf
 
     devices = [d.name for d in tf.config.list_logical_devices("CPU")]
-    strategy = tf.distribute.MirroredStrategy(devices)
+    # No collective ops: their instance keys are process-global, and a second strategy's collectives
+    # (tests/layers/test_distribute.py) would collide with this one's.
+    strategy = tf.distribute.MirroredStrategy(devices, cross_device_ops=tf.distribute.ReductionToOneDevice())
     x, y = data()
     result = confirm(model(), x, y, candidates=["relu"], executions_per_trial=1, epochs=2, verbose=0,
                      directory=tmp_path, distribution_strategy=strategy)
