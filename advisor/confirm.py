@@ -147,7 +147,7 @@ class ConfirmResult:
         axis.bar(range(len(rows)), [r.mean for r in rows], yerr=[r.std for r in rows], color=colors, capsize=4)
         axis.set_xticks(range(len(rows)), [f"{r.candidate}\n{r.initializer}" for r in rows], fontsize=8)
         axis.set_ylabel(self.objective)
-        axis.set_title("confirm(): green = advised, orange = yours; bars: mean ± std over executions")
+        axis.set_title("confirm(): green = advised, orange = yours (mean ± std)", fontsize=10)
         figure.tight_layout()
         path = Path(path)
         figure.savefig(path, dpi=110)
@@ -417,9 +417,9 @@ def confirm(
     for name, value in (("executions_per_trial", executions_per_trial), ("epochs", epochs)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f"confirm: `{name}` must be a positive integer, received {value!r}.")
-    x, y = prepare_sample(model, x, y, max_samples=max(1, len(np.asarray(y)) if y is not None else 1))
     if y is None:
         raise ValueError("confirm: `y` (the labels) is required.")
+    x, y = prepare_sample(model, x, y, max_samples=max(1, len(np.asarray(y))))  # checks only, no cut
     if validation_data is not None:
         x_val, y_val = prepare_sample(model, validation_data[0], validation_data[1],
                                       max_samples=len(np.asarray(validation_data[1])))
