@@ -41,7 +41,7 @@ import numpy as np
 import keras_act
 from advisor.advice import Advice
 from advisor.analyze import advise
-from advisor.inspection import LayerGraph, inspect_model, output_sites
+from advisor.inspection import LayerGraph, inspect_model, output_site_names
 from advisor.rebuild import apply
 from advisor.recommend import initializer_for
 from advisor.sample import prepare_sample
@@ -301,7 +301,7 @@ class _ConfirmTuner(kt.Tuner):
 def _current_configuration(model: keras.Model) -> tuple[str, str] | None:
     """The model's most common hidden activation and initializer, when keras_act can rebuild them."""
     graph = LayerGraph(inspect_model(model))
-    outputs = {info.name for info in output_sites(model, graph)}
+    outputs = output_site_names(model, graph)
     pairs = [(graph.effective_activation(info), info.kernel_initializer) for info in graph.layers
              if info.kind == "weight" and info.name not in outputs]
     pairs = [(a, i) for a, i in pairs if a in keras_act.names() and i]

@@ -37,7 +37,7 @@ import keras
 import numpy as np
 
 from advisor.findings import Finding
-from advisor.inspection import WEIGHT_LAYERS, LayerGraph, inspect_model, output_sites
+from advisor.inspection import WEIGHT_LAYERS, LayerGraph, inspect_model, output_site_names
 from advisor.probe import build_probe, run_probe
 
 MAX_SAMPLES = 2048
@@ -242,7 +242,7 @@ class Diagnoser:
 
     def __init__(self, model: keras.Model, loss: Any = None) -> None:
         graph = LayerGraph(inspect_model(model))
-        output_names = {info.name for info in output_sites(model, graph)}
+        output_names = output_site_names(model, graph)
         self.model = model
         self.loss = loss
         self.sites = find_sites(graph, {layer.name: layer for layer in model.layers}, output_names)

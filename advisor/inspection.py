@@ -270,16 +270,21 @@ def feeding_weight_layer(graph: LayerGraph, info: LayerInfo) -> LayerInfo | None
     return None
 
 
-def output_sites(model: keras.Model, graph: LayerGraph) -> list[LayerInfo]:
-    """The layers that make each model output: its last layer and, for an activation layer,
-    the weight layer feeding it. The first output's come first."""
+def output_sites(model: keras.Model, graph: LayerGraph) -> list[list[LayerInfo]]:
+    """Per model output, in order, the layers that make it: its last layer and, for an
+    activation layer, the weight layer feeding it."""
     by_name = {info.name: info for info in graph.layers}
     sites = []
     for tensor in model.outputs:
         info = by_name.get(tensor._keras_history.operation.name)
-        if info is not None:
-            sites.append(info)
-            feeding = feeding_weight_layer(graph, info) if info.kind == "activation" else None
-            if feeding is not None:
-                sites.append(feeding)
+        if info is None:
+            sites.append([])
+            continue
+        feeding = feeding_weight_layer(graph, info) if info.kind == "activation" else None
+        sites.append([info] if feeding is None else [info, feeding])
     return sites
+
+
+def output_site_names(model: keras.Model, graph: LayerGraph) -> set[str]:
+    """The names of every output's layers (see `output_sites`)."""
+    return {info.name for site in output_sites(model, graph) for info in site}

@@ -97,7 +97,7 @@ def plan_changes(model: keras.Model, advice: Advice) -> dict[str, LayerChange]:
     loss = read_loss(getattr(model, "loss", None))
     changes: dict[str, LayerChange] = {}
     # Outputs other than the first keep their activation and initializer: the advice is for one task.
-    kept = {info.name for info in output_sites(model, graph)[1:]}
+    kept = {info.name for site in output_sites(model, graph)[1:] for info in site}
     output = output_layer(model)
     if output is not None and output.kind in ("weight", "activation"):
         new_output = _output_activation(advice, output, bool(loss and loss.from_logits))
