@@ -144,8 +144,9 @@ def run_task(task: Task, seeds: int, epochs: int, confirm_epochs: int, confirm_e
     static = (advice.hidden_activation, advice.hidden_initializer)
 
     start = time.perf_counter()
-    result = confirm(model, split.x_train, split.y_train, advice=advice, epochs=confirm_epochs,
-                     executions_per_trial=confirm_executions, seed=seed, verbose=0)
+    with tempfile.TemporaryDirectory(prefix="quality_confirm_") as directory:
+        result = confirm(model, split.x_train, split.y_train, advice=advice, epochs=confirm_epochs,
+                         executions_per_trial=confirm_executions, seed=seed, directory=directory, verbose=0)
     confirm_s = time.perf_counter() - start
     confirmed = (result.best.candidate, result.best.initializer)
 
@@ -155,10 +156,11 @@ def run_task(task: Task, seeds: int, epochs: int, confirm_epochs: int, confirm_e
             pairs.append(extra)
     hypermodel = HeldOutGrid(model, advice, pairs, split, regression, epochs, seed)
     start = time.perf_counter()
-    tuner = kt.GridSearch(hypermodel, objective=kt.Objective("test_score", "max"), executions_per_trial=seeds,
-                          directory=tempfile.mkdtemp(prefix="quality_"), project_name=task.name)
-    hypermodel.builds.clear()  # the build keras-tuner made to read the space trained nothing
-    tuner.search(verbose=0)
+    with tempfile.TemporaryDirectory(prefix="quality_") as directory:
+        tuner = kt.GridSearch(hypermodel, objective=kt.Objective("test_score", "max"),
+                              executions_per_trial=seeds, directory=directory, project_name=task.name)
+        hypermodel.builds.clear()  # the build keras-tuner made to read the space trained nothing
+        tuner.search(verbose=0)
     grid_s = time.perf_counter() - start
     stats = {pair: (float(np.mean(s)), float(np.std(s, ddof=1)) / math.sqrt(len(s)) if len(s) > 1 else 0.0)
              for pair, s in ((tuple(k.split("/")), v) for k, v in hypermodel.scores.items())}

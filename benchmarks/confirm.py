@@ -51,10 +51,11 @@ def plain_grid(model, advice, pairs, x, y, x_val, y_val, epochs, executions, see
                                                 hidden_initializer=initializer))
 
     keras.utils.set_random_seed(seed)
-    tuner = kt.GridSearch(build, objective="val_loss", executions_per_trial=executions, seed=seed,
-                          directory=tempfile.mkdtemp(prefix="grid_"), project_name="grid")
-    tuner.search(x, y, validation_data=(x_val, y_val), epochs=epochs, batch_size=32, verbose=0)
-    best = tuner.oracle.get_best_trials(1)[0]
+    with tempfile.TemporaryDirectory(prefix="grid_") as directory:
+        tuner = kt.GridSearch(build, objective="val_loss", executions_per_trial=executions, seed=seed,
+                              directory=directory, project_name="grid")
+        tuner.search(x, y, validation_data=(x_val, y_val), epochs=epochs, batch_size=32, verbose=0)
+        best = tuner.oracle.get_best_trials(1)[0]
     return best.hyperparameters.values["configuration"], float(best.score)
 
 
