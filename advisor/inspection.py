@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import keras
+# The class `keras.models.clone_model` itself tests for; Keras exports no public name for it.
+from keras.src.models.functional import Functional
 
 import keras_act
 

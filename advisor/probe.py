@@ -15,8 +15,8 @@ from typing import Any, Callable
 
 import keras
 import numpy as np
-# The class `keras.models.clone_model` itself tests for; Keras exports no public name for it.
-from keras.src.models.functional import Functional
+
+from advisor.inspection import Functional
 
 
 def _has_initial_statistics(layer: keras.layers.BatchNormalization) -> bool:

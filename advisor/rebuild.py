@@ -24,12 +24,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import keras
-# The class `keras.models.clone_model` itself tests for; Keras exports no public name for it.
-from keras.src.models.functional import Functional
 
 import keras_act
 from advisor.advice import Advice
-from advisor.inspection import (WEIGHT_LAYERS, LayerGraph, LayerInfo, feeding_weight_layer,
+from advisor.inspection import (WEIGHT_LAYERS, Functional, LayerGraph, LayerInfo, feeding_weight_layer,
                                 inspect_model, output_sites)
 from advisor.recommend import initializer_for
 from advisor.task import output_layer, read_loss
