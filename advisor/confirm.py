@@ -1,9 +1,10 @@
 """`confirm()`: test the advice with a real keras-tuner search on the user's data.
 
 Every row of the search is one hidden activation with one kernel initializer, applied to the
-user's model with `apply()` and trained from fresh weights. The rows are the advice's candidates,
-the advisor's pick (added when missing) and the model's current configuration (the baseline:
-"does the change beat what I have?"). keras-tuner runs the search (`kt.Tuner` with an oracle of
+user's model with `apply()` and trained from fresh weights. The rows are the advice's candidates
+and Keras' defaults (relu + glorot_uniform; or the caller's candidates alone), the advisor's pick
+(added when missing) and the model's current configuration (the baseline: "does the change beat
+what I have?"). keras-tuner runs the search (`kt.Tuner` with an oracle of
 its own, or the grid oracle below); each trial trains `executions_per_trial` times, with
 `keras.utils.set_random_seed(seed + execution)` before each, so every row sees the same seeds and
 the same search gives the same numbers twice.
@@ -52,6 +53,10 @@ EARLY_STOPPING_PATIENCE = 5
 DEFAULT_OBJECTIVE = "val_loss"
 SETTINGS_FILE = "keras_act_confirm.json"
 BATCH_SIZE = 32
+# Keras' out-of-the-box hidden configuration (Dense's glorot_uniform with relu). On small tabular
+# data it was within noise of the best more often than relu + he_normal (benchmarks/advisor_quality.py),
+# so the advice's candidates are always compared with it.
+KERAS_DEFAULTS = ("relu", "glorot_uniform")
 _SEPARATOR = " + "
 
 
@@ -380,7 +385,8 @@ def confirm(
         model: the user's Sequential or Functional model (never modified).
         x, y: training data (NumPy arrays).
         advice: `advise(model, y=y)` when None.
-        candidates: hidden activation ids to compare; default `advice.candidates`.
+        candidates: hidden activation ids to compare; default `advice.candidates`, and then Keras'
+            defaults (relu + glorot_uniform) are compared too.
         initializers: ``"paired"`` (the initializer that fits each activation) or a list of
             Keras initializer names to search in combination with every candidate.
         tuner: ``"grid"``, ``"random"``, ``"bayesian"`` or ``"hyperband"`` (keras-tuner's oracles;
@@ -430,7 +436,8 @@ def confirm(
     output = output_layer(model)
     _check_labels(advice.task, y, output.units if output else None)
 
-    candidates = list(candidates) if candidates is not None else list(advice.candidates)
+    explicit = candidates is not None
+    candidates = list(candidates) if explicit else list(advice.candidates)
     unknown = [c for c in candidates if c not in keras_act.names()]
     if unknown or not candidates:
         raise ValueError(f"confirm: unknown candidate id(s) {unknown}; valid ids: {', '.join(keras_act.names())}.")
@@ -445,7 +452,9 @@ def confirm(
         pairs = [(c, i) for c in candidates for i in initializers]
     advised_pair = (advice.hidden_activation, advice.hidden_initializer)
     baseline_pair = _current_configuration(model)
-    for pair in (advised_pair, baseline_pair):
+    # The advice's candidates also meet Keras' defaults, what most models start from.
+    extra_pairs = [] if explicit else [KERAS_DEFAULTS]
+    for pair in (advised_pair, baseline_pair, *extra_pairs):
         if pair is not None and pair not in pairs:
             pairs.append(pair)
     configurations = [_key(*pair) for pair in pairs]

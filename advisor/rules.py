@@ -206,7 +206,7 @@ def saturating_deep(context: ModelContext) -> Iterator[Finding]:
         yield Finding("saturating-deep", "warning", None,
                       f"Sigmoid hidden layers in a stack of depth {context.depth}: gradients vanish "
                       "through saturated units (Glorot & Bengio 2010).",
-                      "Use elu or relu with he_normal (or tanh with glorot_uniform below depth 20).")
+                      "Use selu with lecun_normal (or tanh with glorot_uniform below depth 20).")
     if "tanh" in hidden:
         deep = context.depth >= TANH_MAX_DEPTH
         yield Finding("saturating-deep", "warning" if deep else "info", None,
@@ -214,7 +214,7 @@ def saturating_deep(context: ModelContext) -> Iterator[Finding]:
                       + (": gradients vanish this deep." if deep else
                          "; fine with glorot_uniform at this depth (best or tied on 4 of 5 small "
                          "tabular tasks at depth 12)."),
-                      "Use elu or relu with he_normal." if deep else "No change needed; confirm() can compare.")
+                      "Use selu with lecun_normal." if deep else "No change needed; confirm() can compare.")
 
 
 def _variance_times_fan_in(layer: keras.layers.Layer) -> float | None:

@@ -39,10 +39,12 @@ def test_shallow_binary_classifier():
     assert {(f.code, f.severity) for f in advice.findings} == {("initializer-mismatch", "info")}
 
 
-@pytest.mark.parametrize("depth, hidden, has_tanh", [(12, "elu", True), (24, "elu", False)])
-def test_deep_stacks_get_a_non_saturating_variant(depth, hidden, has_tanh):
+@pytest.mark.parametrize("depth, has_tanh", [(12, True), (24, False)])
+def test_deep_stacks_get_selu_with_lecun_normal_and_standardized_inputs(depth, has_tanh):
     advice = advise(_mlp(depth, "sigmoid"))
-    assert advice.depth == depth and advice.hidden_activation == hidden
+    assert advice.depth == depth and advice.hidden_activation == "selu"
+    assert advice.hidden_initializer == "lecun_normal" and advice.input_range is None
+    assert "Klambauer et al. 2017" in advice.reasons["hidden_activation"]
     assert "sigmoid" not in advice.candidates
     assert ("tanh" in advice.candidates) is has_tanh
     assert len(set(advice.candidates)) == len(advice.candidates) >= 4

@@ -75,8 +75,8 @@ def test_deep_sigmoid_sequential_gets_the_advice_and_trains() -> None:
     new = apply_checked(model, advice)
     acts, inits = activations(new), initializers(new)
     for layer in new.layers[:-1]:
-        assert acts[layer.name] == advice.hidden_activation == "elu"
-        assert inits[layer.name] == "he_normal"
+        assert acts[layer.name] == advice.hidden_activation == "selu"
+        assert inits[layer.name] == "lecun_normal"
     assert acts[new.layers[-1].name] == "sigmoid" and inits[new.layers[-1].name] == "glorot_uniform"
     assert new.optimizer is not model.optimizer
     assert float(new.optimizer.learning_rate) == pytest.approx(0.005)
