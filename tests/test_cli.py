@@ -41,5 +41,5 @@ def test_demo_trains_and_writes_the_gallery(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "PReLU alpha" in out and "Swish beta" in out
     assert "output-loss-mismatch" in out and "after apply(model, advice)" in out
-    assert "confirm(): 6 configurations ranked by val_loss" in out
+    assert "confirm(): 7 configurations ranked by val_loss" in out
     assert (tmp_path / "keras_act_gallery.png").stat().st_size > 10_000
