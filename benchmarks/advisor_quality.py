@@ -192,7 +192,8 @@ def run_task(task: Task, seeds: int, epochs: int, confirm_epochs: int, confirm_e
     confirm_s = time.perf_counter() - start
     confirmed = (result.best.candidate, result.best.initializer)
 
-    pairs = [(a, initializer_for(a)) for a in GRID]
+    grid_pairs = [(a, initializer_for(a)) for a in GRID]
+    pairs = list(grid_pairs)
     for extra in (KERAS_DEFAULTS, static, confirmed):
         if extra not in pairs:
             pairs.append(extra)
@@ -206,7 +207,7 @@ def run_task(task: Task, seeds: int, epochs: int, confirm_epochs: int, confirm_e
     grid_s = time.perf_counter() - start
     stats = {pair: (float(np.mean(s)), float(np.std(s, ddof=1)) / math.sqrt(len(s)) if len(s) > 1 else 0.0)
              for pair, s in ((tuple(k.split("/")), v) for k, v in hypermodel.scores.items())}
-    best_pair = max((p for p in stats if p[0] in GRID and p[1] == initializer_for(p[0])), key=lambda p: stats[p][0])
+    best_pair = max(grid_pairs, key=lambda p: stats[p][0])
     best_mean, best_se = stats[best_pair]
     margin = max(2 * best_se, MIN_MARGIN["r2" if regression else "accuracy"])
     ranked = sorted(stats, key=lambda p: -stats[p][0])
