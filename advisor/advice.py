@@ -10,6 +10,33 @@ from advisor.findings import Finding
 
 
 @dataclass(frozen=True)
+class HeadAdvice:
+    """The advice for one model output: its task and output activation.
+
+    Attributes:
+        name: the output's name (`model.output_names`).
+        task: its task, and `task_source` what decided it.
+        current_activation: what the head applies now (None where the advisor cannot read it).
+        output_activation: the advised output activation (a linear head trained on logits,
+            `from_logits=True`, is kept as logits by `apply()`).
+        output_initializer: the advised kernel initializer of its weight layer.
+        reason: why, with the source.
+
+    Example:
+        >>> HeadAdvice("department", "multiclass", "loss", "softmax", "softmax", "glorot_uniform", "").task
+        'multiclass'
+    """
+
+    name: str
+    task: str
+    task_source: str
+    current_activation: str | None
+    output_activation: str
+    output_initializer: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class Advice:
     """The advisor's recommendation for one model.
 
@@ -30,6 +57,13 @@ class Advice:
         diagnostics: with sample data, one row per hidden activation site (dead and saturated
             fractions, gradient norm); empty without data.
         input_summary: with sample data, the inputs' range and per-feature mean and std.
+        heads: one `HeadAdvice` per model output, each with its own task and loss; `task`,
+            `output_activation` and `output_initializer` are the first head's.
+        family: the architecture family the hidden rule was chosen by (see
+            `advisor.recommend.FAMILIES`).
+        kept: whether the hidden activation is the model's own, kept because it fits the family.
+        input_preprocessing: the layers that scale the inputs inside the model (Rescaling,
+            Normalization); when there are any, feed the inputs as they expect.
 
     Example:
         >>> advice = Advice("binary", "loss", 2, "relu", "sigmoid", "he_normal", "glorot_uniform",
@@ -51,6 +85,10 @@ class Advice:
     findings: list[Finding] = field(default_factory=list)
     diagnostics: list[SiteDiagnostic] = field(default_factory=list)
     input_summary: InputSummary | None = None
+    heads: list[HeadAdvice] = field(default_factory=list)
+    family: str = "plain-dense"
+    kept: bool = False
+    input_preprocessing: list[str] = field(default_factory=list)
 
     @property
     def errors(self) -> list[Finding]:
@@ -78,15 +116,32 @@ class Advice:
         return data
 
     def __str__(self) -> str:
-        scale = (f"[{self.input_range[0]:g}, {self.input_range[1]:g}]" if self.input_range
-                 else "standardized (zero mean, unit variance)")
+        if self.input_preprocessing:
+            scale = f"inside the model ({', '.join(self.input_preprocessing)})"
+        elif self.input_range:
+            scale = f"[{self.input_range[0]:g}, {self.input_range[1]:g}]"
+        else:
+            scale = "standardized (zero mean, unit variance)"
+        layers = "layer" if self.depth == 1 else "layers"
+        keep = " (kept: the model's own)" if self.kept else ""
         lines = [
-            f"Task: {self.task} (from the {self.task_source}); depth: {self.depth} hidden weight layers",
+            f"Task: {self.task} (from the {self.task_source}); depth: {self.depth} hidden weight {layers}; "
+            f"family: {self.family}",
             "Recommendations:",
-            f"  hidden activation : {self.hidden_activation} with {self.hidden_initializer}",
+            f"  hidden activation : {self.hidden_activation} with {self.hidden_initializer}{keep}",
             f"      why: {self.reasons.get('hidden_activation', '')}",
-            f"  output activation : {self.output_activation} with {self.output_initializer}",
-            f"      why: {self.reasons.get('output_activation', '')}",
+        ]
+        if len(self.heads) > 1:
+            for head in self.heads:
+                change = ("keep" if head.current_activation == head.output_activation
+                          else f"now {head.current_activation}")
+                lines += [f"  output {head.name!r:<12}: {head.output_activation} with {head.output_initializer} "
+                          f"({head.task} from the {head.task_source}; {change})",
+                          f"      why: {head.reason}"]
+        else:
+            lines += [f"  output activation : {self.output_activation} with {self.output_initializer}",
+                      f"      why: {self.reasons.get('output_activation', '')}"]
+        lines += [
             f"  inputs scaled to  : {scale}",
             f"      why: {self.reasons.get('input_range', '')}",
             f"  initializers      : {self.reasons.get('hidden_initializer', '')}",

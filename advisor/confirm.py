@@ -42,7 +42,7 @@ import numpy as np
 import keras_act
 from advisor.advice import Advice
 from advisor.analyze import advise
-from advisor.inspection import LayerGraph, inspect_model, output_site_names
+from advisor.inspection import KNOWN_ACTIVATIONS, view
 from advisor.rebuild import apply
 from advisor.recommend import initializer_for
 from advisor.sample import prepare_sample
@@ -305,11 +305,10 @@ class _ConfirmTuner(kt.Tuner):
 
 def _current_configuration(model: keras.Model) -> tuple[str, str] | None:
     """The model's most common hidden activation and initializer, when keras_act can rebuild them."""
-    graph = LayerGraph(inspect_model(model))
-    outputs = output_site_names(model, graph)
-    pairs = [(graph.effective_activation(info), info.kernel_initializer) for info in graph.layers
-             if info.kind == "weight" and info.name not in outputs]
-    pairs = [(a, i) for a, i in pairs if a in keras_act.names() and i]
+    model_view = view(model)
+    pairs = [(site.activation, model_view.by_name[site.weight].kernel_initializer)
+             for site in model_view.hidden_sites() if site.weight]
+    pairs = [(a, i) for a, i in pairs if a in KNOWN_ACTIVATIONS and i]
     if not pairs:
         return None
     return max(set(pairs), key=pairs.count)
@@ -438,9 +437,10 @@ def confirm(
 
     explicit = candidates is not None
     candidates = list(candidates) if explicit else list(advice.candidates)
-    unknown = [c for c in candidates if c not in keras_act.names()]
+    unknown = [c for c in candidates if c not in KNOWN_ACTIVATIONS]
     if unknown or not candidates:
-        raise ValueError(f"confirm: unknown candidate id(s) {unknown}; valid ids: {', '.join(keras_act.names())}.")
+        raise ValueError(f"confirm: unknown candidate id(s) {unknown}; valid ids: {', '.join(keras_act.names())} "
+                         "or a Keras activation name.")
     if initializers == "paired":
         pairs = [(c, initializer_for(c)) for c in candidates]
     else:

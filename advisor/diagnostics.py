@@ -30,14 +30,14 @@ Thresholds, and why these:
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any, Callable
 
 import keras
 import numpy as np
 
-from advisor.findings import Finding
-from advisor.inspection import WEIGHT_LAYERS, LayerGraph, inspect_model, output_site_names
+from advisor.findings import Finding, FindingRule, Threshold, register
+from advisor.inspection import WEIGHT_LAYERS, ModelView, view
 from advisor.probe import build_probe, run_probe
 
 MAX_SAMPLES = 2048
@@ -52,6 +52,61 @@ INPUT_STD_MAX = 10.0
 INPUT_MEAN_MAX = 5.0
 INPUT_MEAN_TO_STD = 5.0
 
+_WARDAT = "DeepDiagnosis (Wardat et al. 2022) uses 70% of activations, which fires near 50% on a healthy layer"
+NAN_OUTPUT = register(FindingRule(
+    "nan-output", "error", "data", "the output on the sample has NaN/inf",
+    "the loss and every gradient are NaN: training cannot start",
+    "raw inputs with inf, or weights that overflow",
+    "Check the inputs for NaN/inf and extreme values; lower the learning rate."))
+DEAD_UNITS = register(FindingRule(
+    "dead-units", "warning", "data",
+    f">= {DEAD_UNITS_FRACTION:.0%} of a ReLU-family layer's units never activate on any sample",
+    "a unit that never fires gets no gradient and cannot recover (dying ReLU)",
+    "a ReLU layer after a large negative bias", "Use LeakyReLU(0.01) there; he_normal and zero biases.",
+    thresholds=(Threshold("DEAD_UNITS_FRACTION", DEAD_UNITS_FRACTION,
+                          f"counts units, not activations: {_WARDAT}"),
+                Threshold("DEAD_SLOPE_MAX", DEAD_SLOPE_MAX, "a negative slope above this revives a unit"))))
+SATURATED_UNITS = register(FindingRule(
+    "saturated-units", "warning", "data",
+    f">= {SATURATED_UNITS_FRACTION:.0%} of a sigmoid/tanh/softsign hidden layer's units have "
+    f"|f'| < {SATURATION_DERIVATIVE:.0%} of its peak on most samples (gates do not count)",
+    "little gradient gets through a saturated unit",
+    "tanh units fed raw 0-255 pixels", "Scale the inputs; use glorot_uniform; or a non-saturating activation.",
+    thresholds=(Threshold("SATURATED_UNITS_FRACTION", SATURATED_UNITS_FRACTION, "as dead-units"),
+                Threshold("SATURATION_DERIVATIVE", SATURATION_DERIVATIVE,
+                          "|x| > 6 for sigmoid, > 3 for tanh; DeepDiagnosis uses |x| > 5 for all"),
+                Threshold("SATURATED_SAMPLE_FRACTION", SATURATED_SAMPLE_FRACTION, "most samples"))))
+VANISHING_GRADIENT = register(FindingRule(
+    "vanishing-gradient", "warning", "data",
+    f"the first hidden kernel's gradient norm is < {VANISHING_RATIO:g} x the last one's",
+    "the early layers barely learn", "a 12-layer sigmoid MLP on digits: 1.1e-7 (with ReLU + He: 1.7)",
+    "Use the advised hidden activation and initializer.",
+    thresholds=(Threshold("VANISHING_RATIO", VANISHING_RATIO, "AUTOTRAINER (Zhang et al. 2021)"),)))
+EXPLODING_GRADIENT = register(FindingRule(
+    "exploding-gradient", "warning", "data",
+    f"a layer's gradient norm is > {EXPLODING_RATIO:g} x the median layer's, or not finite",
+    "one step can throw the weights far off; the spread of vanishing gradients is reported once, as vanishing",
+    "a kernel initialized with stddev 10",
+    "Lower the learning rate, clip gradients (clipnorm=1.0), scale the inputs, or use glorot/he "
+    "initializers instead of large ones.",
+    thresholds=(Threshold("EXPLODING_RATIO", EXPLODING_RATIO, "AUTOTRAINER (Zhang et al. 2021)"),)))
+INPUT_SCALE = register(FindingRule(
+    "input-scale", "warning", "data",
+    f"some feature has std > {INPUT_STD_MAX:g}, or |mean| > {INPUT_MEAN_MAX:g} and > "
+    f"{INPUT_MEAN_TO_STD:g} x its std; not when the model scales its own inputs (a Rescaling, "
+    "Normalization or BatchNormalization layer before its first weight layer)",
+    "activations want inputs near unit scale; raw 0-255 pixels saturate or blow up the first layer",
+    "raw 0-255 pixels into a Dense layer",
+    "Standardize the features (e.g. a keras.layers.Normalization layer adapted on the training "
+    "data) or scale them to [0, 1].",
+    thresholds=(Threshold("INPUT_STD_MAX", INPUT_STD_MAX, "raw pixels fire; data in [-10, 10] does not"),
+                Threshold("INPUT_MEAN_MAX", INPUT_MEAN_MAX, "counts with mean 15 and std 4 do not fire"),
+                Threshold("INPUT_MEAN_TO_STD", INPUT_MEAN_TO_STD, "as above"))))
+GRADIENTS_SKIPPED = register(FindingRule(
+    "gradients-skipped", "info", "data", "the loss rejected the labels, so no gradient norms were computed",
+    "the gradient findings need the loss on the labels", "labels with more classes than output units",
+    "Fix the labels or the loss (see the error findings)."))
+
 RECTIFIERS = ("relu", "relu6", "leaky_relu", "prelu")
 # |f'(x)| / max |f'| written in terms of the output y = f(x), so no pre-activation is needed.
 RELATIVE_DERIVATIVE: dict[str, Callable[[np.ndarray], np.ndarray]] = {
@@ -59,9 +114,6 @@ RELATIVE_DERIVATIVE: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "tanh": lambda y: 1.0 - y * y,
     "softsign": lambda y: (1.0 - np.abs(y)) ** 2,
 }
-SELF_SCALING_LAYERS = (keras.layers.BatchNormalization, keras.layers.LayerNormalization,
-                       keras.layers.Normalization, keras.layers.Rescaling)
-
 
 @dataclass(frozen=True)
 class SiteDiagnostic:
@@ -142,27 +194,23 @@ class _Site:
     kernel_layer: keras.layers.Layer | None
 
 
-def find_sites(graph: LayerGraph, keras_layers: dict[str, keras.layers.Layer],
-               output_names: set[str]) -> list[_Site]:
-    """Hidden activation sites, in layer order (`output_names`: the output site's layers)."""
-    sites, claimed = [], set()
-    for info in graph.layers:
-        if info.name in output_names or info.kind != "weight":
+# Roles that get a row: what the advice's hidden activation replaces, and the linear weight
+# layers between (for the gradient flow). Gates saturate by design and are not measured.
+MEASURED_ROLES = ("hidden", "linear", "bottleneck")
+
+
+def find_sites(model_view: ModelView) -> list[_Site]:
+    """The hidden activation sites the probe can tap (the model's own layers), in layer order."""
+    sites = []
+    for site in model_view.sites:
+        info = model_view.by_name[site.name]
+        if site.role not in MEASURED_ROLES or not info.top_level or not site.readable:
             continue
-        tapped = info
-        if info.activation in (None, "linear"):
-            following = graph.next_layer(info, skip=("transparent", "normalization"))
-            if following is not None and following.kind == "activation" and following.name not in output_names:
-                tapped = following
-        claimed.add(tapped.name)
-        layer = keras_layers[tapped.name]
-        sites.append(_Site(info.name, tapped.name, tapped.activation or "linear",
-                           layer if tapped is not info else getattr(layer, "activation", None),
-                           keras_layers[info.name]))
-    for info in graph.layers:
-        if (info.kind == "activation" and info.name not in claimed and info.name not in output_names
-                and info.activation not in (None, "linear") and graph.consumers.get(info.name)):
-            sites.append(_Site(info.name, info.name, info.activation, keras_layers[info.name], None))
+        layer = model_view.keras_layers[site.name]
+        weight = model_view.keras_layers[site.weight] if site.weight else None
+        own = site.weight == site.name
+        sites.append(_Site(site.weight or site.name, site.name, site.activation,
+                           getattr(layer, "activation", None) if own else layer, weight))
     return sites
 
 
@@ -226,6 +274,19 @@ class Diagnosis:
     inputs: InputSummary | None
     output: np.ndarray
     findings: list[Finding]
+    self_scaling: bool = False
+    notes: list[Finding] = field(default_factory=list)
+
+    def findings_for(self, advised_activation: str, advised_initializer: str) -> list[Finding]:
+        """The data findings with fixes that name the advice's hidden pair."""
+        return data_findings(self.sites, self.inputs, self.output, self.self_scaling,
+                             (advised_activation, advised_initializer)) + self.notes
+
+    @property
+    def dead_units(self) -> bool:
+        """Whether some ReLU-family layer has `DEAD_UNITS_FRACTION` of its units dead."""
+        return any(row.dead_fraction is not None and row.dead_fraction >= DEAD_UNITS_FRACTION
+                   for row in self.sites)
 
 
 class Diagnoser:
@@ -240,14 +301,13 @@ class Diagnoser:
         [('relu', 4)]
     """
 
-    def __init__(self, model: keras.Model, loss: Any = None) -> None:
-        graph = LayerGraph(inspect_model(model))
-        output_names = output_site_names(model, graph)
+    def __init__(self, model: keras.Model, loss: Any = None, model_view: ModelView | None = None) -> None:
+        model_view = model_view or view(model)
         self.model = model
         self.loss = loss
-        self.sites = find_sites(graph, {layer.name: layer for layer in model.layers}, output_names)
+        self.sites = find_sites(model_view)
         self.probe = build_probe(model, [site.tapped for site in self.sites])
-        self.self_scaling = _scales_its_inputs(model)
+        self.self_scaling = bool(model_view.input_scaling)
 
     def measure(self, x: Any, y: Any) -> Diagnosis:
         """Run the probe once on (`x`, `y`) and compute every site's figures and the findings."""
@@ -258,10 +318,9 @@ class Diagnoser:
             outputs, norms = run_probe(self.probe, x, y, self.loss, kernels)
         except Exception as error:  # the loss rejected the labels; the label rules say why
             outputs, norms = run_probe(self.probe, x, None, None, kernels)
-            skipped = Finding("gradients-skipped", "info", None,
-                              f"Gradient norms were not computed: the loss rejected the labels "
-                              f"({type(error).__name__}: {str(error).splitlines()[0][:160]}).",
-                              "Fix the labels or the loss (see the error findings).")
+            skipped = GRADIENTS_SKIPPED.finding(
+                None, f"Gradient norms were not computed: the loss rejected the labels "
+                f"({type(error).__name__}: {str(error).splitlines()[0][:160]}).")
         grad_norms = dict(zip((site.layer for site in with_gradients), norms)) if norms else {}
         rows = [
             SiteDiagnostic(
@@ -273,21 +332,11 @@ class Diagnoser:
             for site, values in zip(self.sites, outputs[1:])
         ]
         inputs = summarize_inputs(x) if isinstance(x, np.ndarray) else None
-        findings = _findings(rows, inputs, outputs[0], self.self_scaling) + ([skipped] if skipped else [])
-        return Diagnosis(rows, inputs, outputs[0], findings)
+        findings = data_findings(rows, inputs, outputs[0], self.self_scaling) + ([skipped] if skipped else [])
+        return Diagnosis(rows, inputs, outputs[0], findings, self.self_scaling, [skipped] if skipped else [])
 
 
-def _scales_its_inputs(model: keras.Model) -> bool:
-    """Whether a normalization or Rescaling layer comes before the first weight layer."""
-    for layer in model.layers:
-        if isinstance(layer, SELF_SCALING_LAYERS):
-            return True
-        if isinstance(layer, WEIGHT_LAYERS):
-            return False
-    return False
-
-
-def _gradient_findings(norms: list[tuple[str, float]]) -> list[Finding]:
+def _gradient_findings(norms: list[tuple[str, float]], advised: tuple[str, str] | None) -> list[Finding]:
     findings = []
     vanishing = False
     if len(norms) >= 2:
@@ -295,57 +344,55 @@ def _gradient_findings(norms: list[tuple[str, float]]) -> list[Finding]:
         vanishing = (math.isfinite(first_norm) and math.isfinite(last_norm)
                      and first_norm < VANISHING_RATIO * last_norm)
         if vanishing:
-            findings.append(Finding(
-                "vanishing-gradient", "warning", first,
-                f"The gradient reaching {first} is {first_norm / max(last_norm, 1e-300):.1e} x the "
-                f"one at {last} (< {VANISHING_RATIO:g}): the early layers barely learn.",
-                "Use a non-saturating activation (relu, elu) with he_normal, or add "
-                "BatchNormalization / residual connections."))
+            fix = (f"Use {advised[0]} with {advised[1]} (the advice), or add BatchNormalization / "
+                   "residual connections." if advised else
+                   "Use the advised hidden activation and initializer, or add BatchNormalization / "
+                   "residual connections.")
+            findings.append(VANISHING_GRADIENT.finding(
+                first, f"The gradient reaching {first} is {first_norm / max(last_norm, 1e-300):.1e} x the "
+                f"one at {last} (< {VANISHING_RATIO:g}): the early layers barely learn.", fix))
     median = float(np.median([n for _, n in norms if math.isfinite(n)] or [0.0]))
     for layer, norm in norms:
         # When gradients vanish, the last layers tower over the median too: that is the
         # vanishing pattern, not an explosion, and is reported once, as vanishing.
         if not math.isfinite(norm) or (not vanishing and median > 0 and norm > EXPLODING_RATIO * median):
-            findings.append(Finding(
-                "exploding-gradient", "warning", layer,
-                f"The gradient at {layer} is {norm:.3g}, > {EXPLODING_RATIO:g} x the median layer's "
-                f"({median:.3g}), or not finite.",
-                "Lower the learning rate, clip gradients (clipnorm=1.0), scale the inputs, or use "
-                "glorot/he initializers instead of large ones."))
+            findings.append(EXPLODING_GRADIENT.finding(
+                layer, f"The gradient at {layer} is {norm:.3g}, > {EXPLODING_RATIO:g} x the median layer's "
+                f"({median:.3g}), or not finite."))
     return findings
 
 
-def _findings(rows: list[SiteDiagnostic], inputs: InputSummary | None, output: np.ndarray,
-              self_scaling: bool) -> list[Finding]:
+def data_findings(rows: list[SiteDiagnostic], inputs: InputSummary | None, output: np.ndarray,
+                  self_scaling: bool, advised: tuple[str, str] | None = None) -> list[Finding]:
+    """The data rules over one measurement; `advised`: the advice's hidden pair, for the fixes."""
     findings = []
     if not np.all(np.isfinite(output)):
-        findings.append(Finding("nan-output", "error", None,
-                                "The model's output on the sample contains NaN or inf.",
-                                "Check the inputs for NaN/inf and extreme values; lower the learning rate."))
+        findings.append(NAN_OUTPUT.finding(None, "The model's output on the sample contains NaN or inf."))
     for row in rows:
         if row.dead_fraction is not None and row.dead_fraction >= DEAD_UNITS_FRACTION:
-            findings.append(Finding(
-                "dead-units", "warning", row.layer,
-                f"{row.dead_fraction:.0%} of {row.layer}'s {row.units} {row.activation} units never "
+            revive = (f"Use {advised[0]} with {advised[1]} (the advice)"
+                      if advised and advised[0] not in ("relu", "relu6") else
+                      f"Replace {row.activation} by LeakyReLU(0.01) or ELU")
+            findings.append(DEAD_UNITS.finding(
+                row.layer, f"{row.dead_fraction:.0%} of {row.layer}'s {row.units} {row.activation} units never "
                 "activate on the sample (dying ReLU): they get no gradient and cannot recover.",
-                f"Replace {row.activation} by LeakyReLU(0.01) or ELU in layer {row.layer}; use he_normal "
-                "and zero biases; lower the learning rate if this appeared during training."))
+                f"{revive} in layer {row.layer}; use zero biases; lower the learning rate if this "
+                "appeared during training."))
         if row.saturated_fraction is not None and row.saturated_fraction >= SATURATED_UNITS_FRACTION:
-            findings.append(Finding(
-                "saturated-units", "warning", row.layer,
-                f"{row.saturated_fraction:.0%} of {row.layer}'s {row.units} {row.activation} units are "
+            other = (f"or use {advised[0]} with {advised[1]} (the advice) there" if advised
+                     and advised[0] != row.activation else "or a non-saturating activation there")
+            findings.append(SATURATED_UNITS.finding(
+                row.layer, f"{row.saturated_fraction:.0%} of {row.layer}'s {row.units} {row.activation} units are "
                 "saturated (derivative < 1% of its peak) on most samples: little gradient gets through.",
-                f"Scale the inputs (standardize, or to [-1, 1]); use glorot_uniform in layer {row.layer}; "
-                "or use relu/elu with he_normal there."))
-    findings += _gradient_findings([(row.layer, row.grad_norm) for row in rows if row.grad_norm is not None])
+                f"Scale the inputs (standardize, or to [-1, 1]); use glorot_uniform in layer {row.layer}; {other}."))
+    findings += _gradient_findings([(row.layer, row.grad_norm) for row in rows if row.grad_norm is not None],
+                                   advised)
     if inputs is not None and not self_scaling:
         feature = inputs.off_scale_feature()
         if feature is not None:
-            findings.append(Finding(
-                "input-scale", "warning", None,
+            findings.append(INPUT_SCALE.finding(
+                None,
                 f"The inputs are far off the scale activations want: feature {feature} has mean "
                 f"{inputs.mean[feature]:.3g} and std {inputs.std[feature]:.3g} (range of all features "
-                f"[{inputs.min:.3g}, {inputs.max:.3g}]).",
-                "Standardize the features (e.g. a keras.layers.Normalization layer adapted on the "
-                "training data) or scale them to [0, 1]."))
+                f"[{inputs.min:.3g}, {inputs.max:.3g}])."))
     return findings

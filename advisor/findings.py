@@ -1,4 +1,12 @@
-"""The `Finding` a rule reports: a stable code, a severity, where, what and how to fix it."""
+"""The `Finding` a rule reports, and the rule registry: every finding code defined once.
+
+Each code is one `FindingRule`: its severity, when it fires, why that is bad, an example, the
+default fix and its thresholds (named constants with their sources). The model rules
+(`advisor.rules`), the data rules (`advisor.diagnostics`) and the task notes (`advisor.task`)
+all register theirs here, and every finding is made through its rule (`RULE.finding(...)`), so
+a code cannot be reported without its docs; `advisor.registry` collects them and renders the
+README's tables.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +14,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 SEVERITIES = ("error", "warning", "info")
+SCOPES = ("model", "data", "task")
 
 
 @dataclass(frozen=True)
@@ -19,6 +28,7 @@ class Finding:
         layer: the layer's name, or None for the model as a whole.
         message: what is wrong, in a sentence.
         fix: what to do about it.
+        head: for a finding about one output of a multi-output model, that output's name.
 
     Example:
         >>> Finding("softmax-hidden", "warning", "dense_1", "softmax in a hidden layer", "use relu").severity
@@ -30,6 +40,7 @@ class Finding:
     layer: str | None
     message: str
     fix: str
+    head: str | None = None
 
     def __post_init__(self) -> None:
         if self.severity not in SEVERITIES:
@@ -40,10 +51,91 @@ class Finding:
 
         Example:
             >>> sorted(Finding("c", "info", None, "m", "f").to_dict())
-            ['code', 'fix', 'layer', 'message', 'severity']
+            ['code', 'fix', 'head', 'layer', 'message', 'severity']
         """
         return asdict(self)
 
     def __str__(self) -> str:
         where = f" [{self.layer}]" if self.layer else ""
-        return f"{self.severity.upper():7} {self.code}{where}: {self.message} Fix: {self.fix}"
+        head = f" (output {self.head!r})" if self.head else ""
+        return f"{self.severity.upper():7} {self.code}{where}{head}: {self.message} Fix: {self.fix}"
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """A named constant a rule compares against, with where its value comes from.
+
+    Example:
+        >>> Threshold("SIGMOID_MAX_DEPTH", 5, "Glorot & Bengio 2010").value
+        5
+    """
+
+    name: str
+    value: float
+    source: str
+
+
+@dataclass(frozen=True)
+class FindingRule:
+    """One finding code and everything about it: the single place a code is defined.
+
+    Attributes:
+        code: the stable code.
+        severity: the severity it reports by default (``"warning / info"`` style for rules that
+            pick one; `severities` lists them).
+        scope: ``"model"`` (read from the model), ``"data"`` (measured on sample data) or
+            ``"task"`` (how the task was decided).
+        fires_when: one line: when it fires.
+        why: why that is bad (or worth knowing).
+        example: a model or input that makes it fire.
+        fix: the default fix.
+        thresholds: the constants it compares against, with sources.
+        severities: every severity it may report.
+
+    Example:
+        >>> rule = FindingRule("demo-code", "info", "model", "never", "an example", "x", "nothing")
+        >>> rule.finding("dense", "It happened.").fix
+        'nothing'
+    """
+
+    code: str
+    severity: str
+    scope: str
+    fires_when: str
+    why: str
+    example: str
+    fix: str
+    thresholds: tuple[Threshold, ...] = ()
+    severities: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.scope not in SCOPES:
+            raise ValueError(f"FindingRule scope must be one of {SCOPES}, received {self.scope!r}.")
+        allowed = self.severities or (self.severity,)
+        if any(s not in SEVERITIES for s in allowed) or self.severity not in allowed:
+            raise ValueError(f"FindingRule {self.code}: severities {allowed} must be in {SEVERITIES}.")
+
+    def finding(self, layer: str | None, message: str, fix: str | None = None,
+                severity: str | None = None, head: str | None = None) -> Finding:
+        """A `Finding` of this code (default fix and severity unless given)."""
+        severity = severity or self.severity
+        if severity not in (self.severities or (self.severity,)):
+            raise ValueError(f"{self.code} does not report severity {severity!r}.")
+        return Finding(self.code, severity, layer, message, fix or self.fix, head)
+
+
+REGISTRY: dict[str, FindingRule] = {}
+
+
+def register(rule: FindingRule) -> FindingRule:
+    """Add a rule to the registry (each code once) and return it.
+
+    Example:
+        >>> rule = register(FindingRule("doc-example", "info", "model", "never", "-", "-", "-"))
+        >>> REGISTRY.pop("doc-example") is rule
+        True
+    """
+    if rule.code in REGISTRY and REGISTRY[rule.code] != rule:
+        raise ValueError(f"Finding code {rule.code!r} is registered twice.")
+    REGISTRY[rule.code] = rule
+    return rule

@@ -1,21 +1,27 @@
 """`apply()`: a new model with the advice carried out and fresh weights; the original is untouched.
 
-The new model has the same layer graph and shapes. What changes:
+The new model has the same layer graph, layer count, parameter count (for parameter-free
+activations), input/output names and shapes. It reads the one model view
+(`advisor.inspection.view`) and changes only what the advice changes:
 
-- Every hidden activation site becomes `advice.hidden_activation`, however it was written (a
-  weight layer's `activation` argument, an `Activation` layer, a Keras or keras_act activation
-  layer). Two exceptions keep their activation: recurrent cells (their gates need tanh/sigmoid),
-  and gates, an activation whose output feeds a `Multiply` (a squeeze-excitation sigmoid, a GLU).
-- The output site of the (first) model output becomes `advice.output_activation`, unless it is a
-  linear output trained on logits (`from_logits=True`): logits are the stable form and stay.
+- Every *hidden* site whose activation or kernel initializer differs from the advice gets
+  `advice.hidden_activation` / `advice.hidden_initializer`, however it was written (a weight
+  layer's `activation` argument, an `Activation` layer, a Keras or keras_act activation layer).
+  A site the advice keeps (a ResNet's ReLU under advice to keep it) is cloned as it is.
+- Kept as they are: gates (an activation whose value multiplies another tensor: squeeze-
+  excitation, GLU, MobileNetV3's hard sigmoid built from `keras.ops`), recurrent cells,
+  linear bottlenecks and projections, preprocessing layers, activations computed by `keras.ops`
+  (they are graph nodes, not layers) and activations the advisor cannot read.
+- Each output head gets its own advice (`advice.heads`; the first head follows
+  `advice.output_activation` / `advice.output_initializer`, which a user may edit); a head
+  whose activation is already right is left as it is, and a linear head trained on logits
+  (`from_logits=True`) stays logits.
 - A weight layer that feeds an activation layer loses its own activation (the layer that follows
   carries it), which also resolves `double-activation`; a hidden weight layer flagged
   `linear-hidden` gets the hidden activation.
-- Kernel initializers become `advice.hidden_initializer` / `advice.output_initializer` (a gate's
-  kernel gets the initializer that fits its activation; recurrent and attention layers keep theirs).
 - A compiled model is compiled again with a fresh optimizer of the same config and the same loss,
-  metrics and options; a `from_logits=True` crossentropy on an output that now squashes gets
-  `from_logits=False` (the `output-loss-mismatch` fix).
+  metrics and options; a `from_logits=True` crossentropy on a head that now squashes gets
+  `from_logits=False` (the `output-loss-mismatch` fix), per head for dict and list losses.
 """
 
 from __future__ import annotations
@@ -27,15 +33,12 @@ import keras
 
 import keras_act
 from advisor.advice import Advice
-from advisor.inspection import (WEIGHT_LAYERS, Functional, LayerGraph, LayerInfo, feeding_weight_layer,
-                                inspect_model, output_sites)
-from advisor.recommend import initializer_for
-from advisor.task import output_layer, read_loss
+from advisor.inspection import KNOWN_ACTIVATIONS, WEIGHT_LAYERS, Functional, ModelView, view
+from advisor.task import LossInfo, read_loss
 
 SQUASHING_OUTPUTS = ("sigmoid", "softmax")
 # Config keys of the kernels a weight layer may hold (Dense/Conv, separable and depthwise convs).
 KERNEL_INITIALIZER_KEYS = ("kernel_initializer", "depthwise_initializer", "pointwise_initializer")
-GATE_CONSUMERS = ("Multiply",)
 
 
 @dataclass(frozen=True)
@@ -57,9 +60,9 @@ def _check_arguments(model: Any, advice: Any) -> None:
             "model whose layer graph cannot be rebuilt. Rebuild it yourself with the advice's values."
         )
     for name in ("hidden_activation", "output_activation"):
-        if getattr(advice, name) not in keras_act.names():
-            raise ValueError(f"apply: advice.{name} must be one of {', '.join(keras_act.names())}, "
-                             f"received {getattr(advice, name)!r}.")
+        if getattr(advice, name) not in KNOWN_ACTIVATIONS:
+            raise ValueError(f"apply: advice.{name} must be a keras_act id ({', '.join(keras_act.names())}) "
+                             f"or a Keras activation name, received {getattr(advice, name)!r}.")
     for name in ("hidden_initializer", "output_initializer"):
         try:
             keras.initializers.get(getattr(advice, name))
@@ -68,19 +71,28 @@ def _check_arguments(model: Any, advice: Any) -> None:
                              f"received {getattr(advice, name)!r}.") from error
 
 
-def _is_gate(graph: LayerGraph, info: LayerInfo) -> bool:
-    following = graph.next_layer(info)
-    return following is not None and following.class_name in GATE_CONSUMERS
+def _head_targets(model_view: ModelView, advice: Advice) -> list[tuple[str, str]]:
+    """Per head, the advised (activation, initializer): the first head from the advice's own
+    fields (which a user may edit), the others from `advice.heads` (kept when absent)."""
+    by_name = {head.name: head for head in advice.heads}
+    targets = []
+    for index, head in enumerate(model_view.heads):
+        if index == 0:
+            targets.append((advice.output_activation, advice.output_initializer))
+        elif head.name in by_name:
+            targets.append((by_name[head.name].output_activation, by_name[head.name].output_initializer))
+        else:
+            targets.append((head.activation, head.weight.kernel_initializer if head.weight else None))
+    return targets
 
 
-def _output_activation(advice: Advice, output: LayerInfo, from_logits: bool) -> str:
-    if output.activation in (None, "linear") and from_logits:
-        return "linear"
-    return advice.output_activation
+def _is_layer(model_view: ModelView, name: str | None) -> bool:
+    return name is not None and isinstance(model_view.keras_layers.get(name), keras.layers.Layer)
 
 
 def plan_changes(model: keras.Model, advice: Advice) -> dict[str, LayerChange]:
-    """Per layer name, the activation and initializer `apply` gives it.
+    """Per layer name, the activation and initializer `apply` gives it (layers not listed are
+    cloned as they are).
 
     Example:
         >>> import keras
@@ -88,54 +100,60 @@ def plan_changes(model: keras.Model, advice: Advice) -> dict[str, LayerChange]:
         >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, activation="sigmoid"),
         ...                           keras.layers.Dense(1, activation="sigmoid")])
         >>> changes = plan_changes(model, advise(model))
-        >>> changes[model.layers[0].name]
-        LayerChange(activation='relu', initializer='he_normal')
+        >>> changes[model.layers[0].name], model.layers[1].name in changes
+        (LayerChange(activation='relu', initializer='he_normal'), False)
     """
-    graph = LayerGraph(inspect_model(model))
-    loss = read_loss(getattr(model, "loss", None))
+    return _plan(view(model), advice)
+
+
+def _plan(model_view: ModelView, advice: Advice) -> dict[str, LayerChange]:
     changes: dict[str, LayerChange] = {}
-    # Outputs other than the first keep their activation and initializer: the advice is for one task.
-    kept = {info.name for site in output_sites(model, graph)[1:] for info in site}
-    output = output_layer(model)
-    if output is not None and output.kind in ("weight", "activation"):
-        new_output = _output_activation(advice, output, bool(loss and loss.from_logits))
-        output_weights = output if output.kind == "weight" else feeding_weight_layer(graph, output)
-        changes[output.name] = LayerChange(new_output)
-        if output_weights is not None:
-            own = new_output if output_weights is output else "linear"
-            changes[output_weights.name] = LayerChange(own, advice.output_initializer)
-    linear_hidden = {f.layer for f in advice.findings if f.code == "linear-hidden"}
-    for info in graph.layers:
-        if info.name in changes or info.name in kept or info.kind not in ("weight", "activation"):
+
+    def change(name: str, activation: str | None = None, initializer: str | None = None) -> None:
+        old = changes.get(name, LayerChange())
+        changes[name] = LayerChange(activation or old.activation, initializer or old.initializer)
+
+    for head, (activation, initializer) in zip(model_view.heads, _head_targets(model_view, advice)):
+        layer, weight = head.layer, head.weight
+        if layer is None or layer.kind not in ("weight", "activation") or not _is_layer(model_view, layer.name):
             continue
-        activation = _hidden_activation(graph, info, advice, info.name in linear_hidden)
-        if info.kind == "weight":
-            gate = _gate_activation(graph, info)
-            initializer = initializer_for(gate) if gate else advice.hidden_initializer
-            changes[info.name] = LayerChange(activation, initializer)
-        elif activation is not None:
-            changes[info.name] = LayerChange(activation)
+        if head.activation == "linear" and (read_loss(head.loss) or LossInfo("", False)).from_logits:
+            activation = "linear"
+        if activation is not None and activation != head.activation:
+            change(layer.name, activation)
+            if weight is not None and weight is not layer:
+                change(weight.name, "linear")
+        if weight is not None and initializer and initializer != weight.kernel_initializer:
+            change(weight.name, initializer=initializer)
+
+    flagged_linear = {f.layer for f in advice.findings if f.code == "linear-hidden"}
+    # Advice to keep the model's own activation keeps every hidden site as it is (a design may
+    # mix several: MobileNetV3's ReLU and hard-swish blocks), unless the user edited the pick.
+    keep_activations = advice.kept and advice.hidden_activation == model_view.own_hidden_activation
+    keep_initializers = advice.kept and advice.hidden_initializer == model_view.own_hidden_initializer
+    for site in model_view.sites:
+        if site.role == "linear" and site.name in flagged_linear:
+            change(site.name, advice.hidden_activation, advice.hidden_initializer)
+        if (site.role != "hidden" or site.composite or not site.readable
+                or not _is_layer(model_view, site.name)):
+            continue
+        if site.activation != advice.hidden_activation and not keep_activations:
+            change(site.name, advice.hidden_activation)
+        if site.name == site.weight:
+            following = model_view.next_layer(model_view.by_name[site.name])
+            if following is not None and following.kind == "activation" and following.activation != "linear":
+                change(site.name, "linear")  # the activation layer that follows carries it
+        weight = model_view.by_name.get(site.weight) if site.weight else None
+        if weight is not None and advice.hidden_initializer != weight.kernel_initializer and not keep_initializers:
+            change(weight.name, initializer=advice.hidden_initializer)
     return changes
 
 
-def _gate_activation(graph: LayerGraph, info: LayerInfo) -> str | None:
-    """The activation a weight layer's kernel feeds when that activation is a gate, else None."""
-    site = info if info.activation not in (None, "linear") else graph.next_layer(info)
-    if site is not None and site.activation not in (None, "linear") and _is_gate(graph, site):
-        return site.activation
-    return None
-
-
-def _hidden_activation(graph: LayerGraph, info: LayerInfo, advice: Advice, flagged_linear: bool) -> str | None:
-    """The new activation of a hidden activation site (None: keep what it has)."""
-    if info.activation in (None, "linear"):
-        return advice.hidden_activation if flagged_linear else None
-    if _is_gate(graph, info):
-        return None
-    following = graph.next_layer(info)
-    if following is not None and following.kind == "activation" and following.activation != "linear":
-        return "linear"  # the activation layer that follows carries the activation
-    return advice.hidden_activation
+def _activation_object(activation: str) -> Any:
+    """What a weight layer's `activation=` gets: a keras_act layer, else Keras' own name."""
+    if activation == "linear":
+        return "linear"
+    return keras_act.get(activation) if activation in keras_act.names() else activation
 
 
 def _clone_layer(layer: keras.layers.Layer, changes: dict[str, LayerChange]) -> keras.layers.Layer:
@@ -145,16 +163,20 @@ def _clone_layer(layer: keras.layers.Layer, changes: dict[str, LayerChange]) -> 
         return layer.__class__.from_config(config)
     if isinstance(layer, WEIGHT_LAYERS):
         if change.activation is not None:
-            config["activation"] = ("linear" if change.activation == "linear"
-                                    else keras_act.get(change.activation))
+            config["activation"] = _activation_object(change.activation)
         if change.initializer is not None:
             for key in KERNEL_INITIALIZER_KEYS:
                 if key in config:
                     config[key] = change.initializer
         return layer.__class__.from_config(config)
-    # An activation layer: replaced by the keras_act layer of the new activation, same name.
-    return keras_act.get({"class_name": change.activation,
-                          "config": {"name": layer.name, "dtype": config.get("dtype")}})
+    if change.activation is None:
+        return layer.__class__.from_config(config)
+    # An activation layer: replaced by the keras_act layer of the new activation (Keras'
+    # `Activation` for activations keras_act does not have), same name.
+    if change.activation in keras_act.names():
+        return keras_act.get({"class_name": change.activation,
+                              "config": {"name": layer.name, "dtype": config.get("dtype")}})
+    return keras.layers.Activation(change.activation, name=layer.name, dtype=config.get("dtype"))
 
 
 def _same_inputs(model: keras.Model) -> Any:
@@ -170,15 +192,27 @@ def _same_inputs(model: keras.Model) -> Any:
     return keras.tree.map_structure(fresh, model.input)
 
 
-def _compile_arguments(model: keras.Model, output_activation: str) -> dict[str, Any]:
-    """The original compile arguments, deserialized afresh (a new optimizer), loss fixed."""
+def _logits_fixed(loss: Any, activation: str | None) -> Any:
+    """`loss` with `from_logits=False` when it expects logits and the head now squashes."""
+    info = read_loss(loss)
+    if info and info.from_logits and activation in SQUASHING_OUTPUTS and isinstance(loss, keras.losses.Loss):
+        return loss.__class__.from_config({**loss.get_config(), "from_logits": False})
+    return loss
+
+
+def _compile_arguments(model: keras.Model, new_activations: dict[str, str | None]) -> dict[str, Any]:
+    """The original compile arguments, deserialized afresh (a new optimizer), each head's loss
+    fixed where its output squashes (`new_activations`: per head name, its activation after apply)."""
     arguments = keras.saving.deserialize_keras_object(model.get_compile_config())
     loss = arguments.get("loss")
-    first = loss[0] if isinstance(loss, (list, tuple)) and loss else loss
-    info = read_loss(first)
-    if info and info.from_logits and output_activation in SQUASHING_OUTPUTS:
-        fixed = first.__class__.from_config({**first.get_config(), "from_logits": False})
-        arguments["loss"] = [fixed, *loss[1:]] if first is not loss else fixed
+    names = list(new_activations)
+    if isinstance(loss, dict):
+        arguments["loss"] = {key: _logits_fixed(value, new_activations.get(key)) for key, value in loss.items()}
+    elif isinstance(loss, (list, tuple)):
+        arguments["loss"] = [_logits_fixed(value, new_activations.get(names[i]) if i < len(names) else None)
+                             for i, value in enumerate(loss)]
+    elif names:
+        arguments["loss"] = _logits_fixed(loss, new_activations[names[0]])
     return arguments
 
 
@@ -207,13 +241,16 @@ def apply(model: keras.Model, advice: Advice) -> keras.Model:
         'sigmoid'
     """
     _check_arguments(model, advice)
-    changes = plan_changes(model, advice)
+    model_view = view(model)
+    changes = _plan(model_view, advice)
     new_model = keras.models.clone_model(
         model, input_tensors=_same_inputs(model),
-        clone_function=lambda layer: _clone_layer(layer, changes),
+        clone_function=lambda layer: _clone_layer(layer, changes), recursive=True,
     )
     if getattr(model, "compiled", False) and model.get_compile_config():
-        output = output_layer(model)
-        output_activation = changes[output.name].activation if output and output.name in changes else None
-        new_model.compile(**_compile_arguments(model, output_activation or ""))
+        new_activations = {head.name: (changes[head.layer.name].activation
+                                       if head.layer is not None and head.layer.name in changes
+                                       and changes[head.layer.name].activation else head.activation)
+                           for head in model_view.heads}
+        new_model.compile(**_compile_arguments(model, new_activations))
     return new_model

@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from advisor.inspection import ModelView
+
 # A plain stack is "deep" from this many hidden weight layers on: there ReLU's dead units and
 # the vanishing gradients of saturating units start to cost (Klambauer et al. 2017 and Clevert
 # et al. 2016 compare their activations with ReLU on nets of 8 and more layers).
@@ -21,8 +23,19 @@ DEEP_STACK_DEPTH = 8
 # #10's measurement); from here on saturation makes it a poor bet.
 TANH_CANDIDATE_MAX_DEPTH = 20
 
-RELU_FAMILY = ("relu", "leaky_relu", "prelu", "elu", "swish", "gelu", "mish")
-SATURATING = ("sigmoid", "tanh")
+# Rectifiers and their smooth relatives: He-initialized, the family of every published
+# normalized/residual CNN and transformer (ReLU, ReLU6, swish, hard-swish, GELU, ...).
+RELU_FAMILY = ("relu", "relu6", "leaky_relu", "prelu", "elu", "celu", "swish", "hard_swish", "gelu",
+               "mish")
+SATURATING = ("sigmoid", "tanh", "hard_sigmoid", "softsign", "hard_tanh")
+# The architecture families the hidden rules are written for (see `family_of`).
+FAMILIES = ("plain-dense", "plain-cnn", "normalized-residual", "attention", "recurrent")
+# Per family, the hidden activations that fit it: a model that already uses one keeps it.
+FITS_FAMILY = {
+    "normalized-residual": RELU_FAMILY,
+    "attention": RELU_FAMILY,
+    "recurrent": RELU_FAMILY + ("tanh",),
+}
 
 
 @dataclass(frozen=True)
@@ -54,22 +67,40 @@ OUTPUT_RULES = {
                                 "Dugas et al. 2001; seed 004"),
 }
 
-# Hidden activation per architecture.
+# Hidden activation per architecture family.
 HIDDEN_RULES = {
+    "keep": Rule("a published design's own activation", "(the model's own)",
+                 "normalized, residual, attention and recurrent designs chose their activation with "
+                 "ablations (ResNet: ReLU; MobileNetV2: ReLU6; MobileNetV3: hard-swish; EfficientNet: "
+                 "swish; ConvNeXt and BERT/ViT: GELU); it fits the family, so it is kept, and a "
+                 "change is recommended only on evidence: a finding on the model or its data, or a "
+                 "confirm() win on your data",
+                 "He et al. 2016; Sandler et al. 2018; Howard et al. 2019; Tan & Le 2019; "
+                 "Liu et al. 2022; Devlin et al. 2019"),
     "recurrent": Rule("recurrent network", "tanh",
                       "LSTM/GRU cells keep their tanh/sigmoid gates; tanh suits the layers around them",
                       "Hochreiter & Schmidhuber 1997; seed 000"),
     "attention": Rule("attention/transformer blocks", "gelu",
-                      "the activation of BERT/GPT feed-forward blocks",
-                      "Hendrycks & Gimpel 2016; Devlin et al. 2019"),
-    "deep": Rule(f"plain stack of >= {DEEP_STACK_DEPTH} hidden layers", "selu",
+                      "the activation of BERT/GPT/ViT feed-forward blocks (ReLU, the original "
+                      "transformer's, stays a candidate)",
+                      "Hendrycks & Gimpel 2016; Devlin et al. 2019; Vaswani et al. 2017"),
+    "normalized-residual": Rule(
+        "network with normalization layers or residual adds", "relu",
+        "normalization and skip connections keep the signal's scale, so the ReLU family trains "
+        "them at any depth; SELU's self-normalization holds only in plain feed-forward stacks "
+        "without normalization layers or skip connections, so it is never picked here",
+        "He et al. 2016; Ioffe & Szegedy 2015; Klambauer et al. 2017"),
+    "dead-units": Rule("dead ReLU units measured on the data", "leaky_relu",
+                       "units that never fire get no gradient; a small negative slope revives them",
+                       "Maas et al. 2013; measured by the dead-units diagnostic"),
+    "deep": Rule(f"plain stack (no normalization, no residual adds) of >= {DEEP_STACK_DEPTH} hidden layers", "selu",
                  "self-normalizing: with lecun_normal weights and standardized inputs, activations keep "
                  "zero mean and unit variance through the stack, so deep plain nets train without "
                  "dead or saturated units",
                  "Klambauer et al. 2017 (deep feed-forward nets on 121 UCI tabular tasks); measured in "
                  "benchmarks/advisor_quality.py: within noise of the grid's best on 5 of 6 deep tasks, "
                  "ELU + He (the earlier rule, Clevert et al. 2016) on 2"),
-    "default": Rule("shallow feed-forward or conv net", "relu",
+    "default": Rule("shallow plain feed-forward or conv net", "relu",
                     "cheap, non-saturating for positive inputs; the usual default",
                     "Nair & Hinton 2010; Glorot et al. 2011; seed 004"),
 }
@@ -85,6 +116,10 @@ INITIALIZER_RULES = {
     "lecun_normal": Rule("SELU", "lecun_normal",
                          "self-normalization assumes weights of variance 1/fan_in",
                          "Klambauer et al. 2017"),
+    "keep": Rule("a kept activation", "(the model's own)",
+                 "kept with the activation it was chosen for; after a normalization layer the "
+                 "kernel's scale does not reach the next layer",
+                 "Ioffe & Szegedy 2015"),
 }
 
 # Input scaling per hidden activation.
@@ -98,6 +133,10 @@ INPUT_RANGE_RULES = {
     "standardized": Rule("SELU nets", "standardized",
                          "self-normalization assumes inputs of zero mean and unit variance",
                          "Klambauer et al. 2017"),
+    "in-model": Rule("models that scale their own inputs", "as the model expects",
+                     "a Rescaling/Normalization layer before the first weight layer scales the "
+                     "inputs inside the model: feed them as its preprocessing expects",
+                     "Keras preprocessing layers guide"),
 }
 
 
@@ -107,6 +146,8 @@ def initializer_for(activation: str) -> str:
     Example:
         >>> initializer_for("swish"), initializer_for("tanh"), initializer_for("selu")
         ('he_normal', 'glorot_uniform', 'lecun_normal')
+        >>> initializer_for("hard_swish"), initializer_for("relu6")
+        ('he_normal', 'he_normal')
     """
     if activation == "selu":
         return "lecun_normal"
@@ -137,25 +178,66 @@ def output_rule(task: str, y: Any = None) -> Rule:
     return OUTPUT_RULES[task]
 
 
-def hidden_rule(depth: int, has_recurrent: bool, has_attention: bool) -> Rule:
-    """The hidden activation rule for an architecture.
+def family_of(model_view: ModelView) -> str:
+    """The architecture family the hidden rules are chosen by (one of `FAMILIES`).
+
+    Attention and recurrent layers decide first; then normalization layers or residual adds
+    (a ResNet, EfficientNet, a BatchNormalization MLP); else a plain conv or dense stack.
 
     Example:
-        >>> hidden_rule(2, False, False).choice, hidden_rule(12, False, False).choice
-        ('relu', 'selu')
+        >>> import keras
+        >>> from advisor.inspection import view
+        >>> model = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Conv2D(4, 3, activation="relu"),
+        ...                           keras.layers.Flatten(), keras.layers.Dense(2)])
+        >>> family_of(view(model))
+        'plain-cnn'
     """
-    if has_attention:
-        return HIDDEN_RULES["attention"]
-    if has_recurrent:
-        return HIDDEN_RULES["recurrent"]
+    if model_view.has_attention:
+        return "attention"
+    if model_view.has_recurrent:
+        return "recurrent"
+    if model_view.has_normalization or model_view.residual_adds:
+        return "normalized-residual"
+    return "plain-cnn" if model_view.has_conv else "plain-dense"
+
+
+def hidden_rule(depth: int, family: str = "plain-dense", own: str | None = None,
+                dead_units: bool = False) -> Rule:
+    """The hidden activation rule for an architecture family.
+
+    `own`: the model's current hidden activation; in a normalized/residual, attention or
+    recurrent design it is kept when it fits the family (`FITS_FAMILY`). `dead_units`: the
+    diagnostics measured dead ReLU units (evidence for a change).
+
+    Example:
+        >>> hidden_rule(2).choice, hidden_rule(12).choice
+        ('relu', 'selu')
+        >>> rule = hidden_rule(50, "normalized-residual", own="swish")
+        >>> rule.applies_to, rule.choice
+        ("a published design's own activation", 'swish')
+        >>> hidden_rule(50, "normalized-residual", own="sigmoid").choice
+        'relu'
+    """
+    if family not in FAMILIES:
+        raise ValueError(f"family must be one of {', '.join(FAMILIES)}, received {family!r}.")
+    if dead_units and own in ("relu", "relu6"):
+        return HIDDEN_RULES["dead-units"]
+    if family in FITS_FAMILY:
+        if own in FITS_FAMILY[family]:
+            keep = HIDDEN_RULES["keep"]
+            return Rule(keep.applies_to, own, keep.reason, keep.source)
+        return HIDDEN_RULES[family]
     return HIDDEN_RULES["deep" if depth >= DEEP_STACK_DEPTH else "default"]
 
 
-def candidates_for(recommended: str, depth: int) -> list[str]:
+def candidates_for(recommended: str, depth: int, family: str = "plain-dense", own: str | None = None) -> list[str]:
     """The recommended hidden activation first, then alternatives from different families.
 
-    Another ReLU variant, a smooth one, SELU, and tanh below `TANH_CANDIDATE_MAX_DEPTH`, so
-    that a search can find what the rules of thumb miss.
+    Plain stacks: another ReLU variant, a smooth one, SELU, and tanh below
+    `TANH_CANDIDATE_MAX_DEPTH`, so that a search can find what the rules of thumb miss.
+    Normalized/residual, attention and recurrent designs: the ReLU family (relu, a smooth
+    rectifier, GELU and swish), never SELU; tanh too for recurrent models. The model's own
+    hidden activation (`own`) is always among them.
 
     Example:
         >>> candidates_for("relu", 2)
@@ -164,14 +246,28 @@ def candidates_for(recommended: str, depth: int) -> list[str]:
         ['selu', 'elu', 'swish', 'leaky_relu', 'tanh']
         >>> candidates_for("elu", 24)
         ['elu', 'leaky_relu', 'swish', 'selu']
+        >>> candidates_for("relu", 50, "normalized-residual", own="relu")
+        ['relu', 'leaky_relu', 'swish', 'gelu']
+        >>> candidates_for("gelu", 4, "attention", own="gelu")
+        ['gelu', 'relu', 'leaky_relu', 'swish']
+        >>> candidates_for("selu", 12, own="sigmoid")
+        ['selu', 'elu', 'swish', 'leaky_relu', 'tanh', 'sigmoid']
     """
-    if recommended in ("relu", "selu"):
-        other_variant = "elu"
+    if family in FITS_FAMILY:
+        alternatives = ["relu", "leaky_relu", "swish", "gelu"]
+        if family == "recurrent":
+            alternatives = ["tanh", "relu", "swish", "gelu"]
     else:
-        other_variant = "leaky_relu" if recommended in RELU_FAMILY else "relu"
-    smooth = "gelu" if "swish" in (recommended, other_variant) else "swish"
-    # The self-normalizing slot; when SELU is the pick itself, another rectifier takes it.
-    alternatives = [other_variant, smooth, "selu" if recommended != "selu" else "leaky_relu"]
-    if depth < TANH_CANDIDATE_MAX_DEPTH:
-        alternatives.append("tanh")
-    return [recommended] + [c for c in alternatives if c != recommended]
+        if recommended in ("relu", "selu"):
+            other_variant = "elu"
+        else:
+            other_variant = "leaky_relu" if recommended in RELU_FAMILY else "relu"
+        smooth = "gelu" if "swish" in (recommended, other_variant) else "swish"
+        # The self-normalizing slot; when SELU is the pick itself, another rectifier takes it.
+        alternatives = [other_variant, smooth, "selu" if recommended != "selu" else "leaky_relu"]
+        if depth < TANH_CANDIDATE_MAX_DEPTH:
+            alternatives.append("tanh")
+    chosen = list(dict.fromkeys([recommended, *alternatives]))
+    if own and own not in chosen:
+        chosen.append(own)
+    return chosen

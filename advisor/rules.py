@@ -1,9 +1,10 @@
-"""The findings, one small rule each, like a linter's: a stable code, a severity, a message and
-a fix. Adding a rule is writing one function decorated with `@rule`.
+"""The model rules, one small unit each, like a linter's: a registered `FindingRule` (code,
+severity, docs, thresholds with sources) and the check that reports it. Adding a rule is writing
+one `@model_rule(FindingRule(...))` function.
 
 Warnings only where the evidence says a choice hurts; Keras' defaults (a shallow ReLU net with
-glorot_uniform) get no warning. Activations are read from what layers compute (see
-`advisor.inspection`), never from a layer's class.
+glorot_uniform) and published architectures get no warning. Every rule reads the one model view
+(`advisor.inspection`): roles decide what is hidden, an output head, a gate or a bottleneck.
 """
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ from typing import Any, Callable, Iterator
 import keras
 import numpy as np
 
-from advisor.findings import SEVERITIES, Finding
-from advisor.inspection import LayerGraph, LayerInfo
+from advisor.findings import SEVERITIES, Finding, FindingRule, Threshold, register
+from advisor.inspection import Head, ModelView
 from advisor.recommend import RELU_FAMILY, SATURATING, initializer_for
-from advisor.task import LossInfo
+from advisor.task import LossInfo, read_loss
 
 # Saturating hidden activations in a feed-forward stack: sigmoid from this depth on (Glorot &
 # Bengio 2010: sigmoid nets of 5 layers stall with the top hidden layer saturated) ...
@@ -28,8 +29,8 @@ TANH_MAX_DEPTH = 20
 # Glorot with ReLU hurts only in plain stacks this deep: He et al. 2015 report a 30-layer ReLU
 # net with Xavier init that did not converge; shallow nets measured as well with Glorot as He.
 GLOROT_RELU_MAX_DEPTH = 20
-# Variance x fan-in of a kernel initializer: He gives 2, Glorot/LeCun about 1. Above this an
-# initializer counts as He-scaled (too large for saturating units).
+# Variance x fan-in of an explicitly scaled kernel initializer (VarianceScaling's `scale` in
+# fan_in mode, a RandomNormal's stddev): He gives 2, LeCun 1. Above this it counts as He-scaled.
 HE_SCALED_VARIANCE = 1.5
 
 CROSSENTROPY_LOSSES = {
@@ -38,48 +39,67 @@ CROSSENTROPY_LOSSES = {
 }
 CLASSIFICATION_TASKS = ("binary", "multiclass", "multilabel")
 _HE_NAMES = {"he_normal", "he_uniform"}
+_NOT_HE_NAMES = {"glorot_normal", "glorot_uniform", "lecun_normal", "lecun_uniform", "orthogonal",
+                 "identity"}
 _CONSTANT_NAMES = {"zeros", "ones", "constant"}
 
 
-@dataclass
-class ModelContext(LayerGraph):
-    """Everything a rule may look at: the layer graph plus the task, loss and labels."""
+@dataclass(frozen=True)
+class HeadContext:
+    """One output as the rules see it: the head, its task, its loss and its labels."""
 
-    keras_layers: dict[str, keras.layers.Layer] = field(default_factory=dict)
-    task: str = "regression"
-    loss: LossInfo | None = None
-    depth: int = 0
-    output: LayerInfo | None = None
+    head: Head
+    task: str
+    loss: LossInfo | None
     y: Any = None
+    named: bool = False
 
-    def hidden_weight_layers(self) -> list[LayerInfo]:
-        """Dense/Conv layers other than the one that produces the output."""
-        weights = [info for info in self.layers if info.kind == "weight"]
-        return weights[:-1]
-
-
-RuleFunction = Callable[[ModelContext], Iterator[Finding]]
-RULES: dict[str, RuleFunction] = {}
+    @property
+    def where(self) -> str | None:
+        """The head's name for findings (None for a single-output model)."""
+        return self.head.name if self.named else None
 
 
-def rule(code: str) -> Callable[[RuleFunction], RuleFunction]:
-    """Register a rule under its stable code."""
+@dataclass
+class ModelContext:
+    """Everything a rule may look at: the model view, each head's task and loss, the depth and
+    the advice's hidden pick (so that fixes agree with the advice)."""
 
-    def register(function: RuleFunction) -> RuleFunction:
-        RULES[code] = function
-        return function
+    view: ModelView
+    heads: list[HeadContext] = field(default_factory=list)
+    depth: int = 0
+    advised_activation: str = "relu"
+    advised_initializer: str = "he_normal"
 
-    return register
+    @property
+    def advised(self) -> str:
+        """The advice's hidden pair, as a fix names it."""
+        return f"{self.advised_activation} with {self.advised_initializer}"
+
+
+RuleCheck = Callable[[ModelContext], Iterator[Finding]]
+MODEL_RULES: dict[str, tuple[FindingRule, RuleCheck]] = {}
+
+
+def model_rule(spec: FindingRule) -> Callable[[RuleCheck], RuleCheck]:
+    """Register a model rule: its `FindingRule` and the check that reports it."""
+
+    def decorate(check_function: RuleCheck) -> RuleCheck:
+        MODEL_RULES[register(spec).code] = (spec, check_function)
+        check_function.spec = spec  # type: ignore[attr-defined]
+        return check_function
+
+    return decorate
 
 
 def check(context: ModelContext) -> list[Finding]:
-    """Run every rule, in registration order.
+    """Run every model rule, in registration order.
 
     Example:
-        >>> sorted(RULES)[:3]
-        ['constant-initializer', 'double-activation', 'initializer-mismatch']
+        >>> list(MODEL_RULES)[:3]
+        ['softmax-single-unit', 'output-loss-mismatch', 'output-task-mismatch']
     """
-    return [finding for function in RULES.values() for finding in function(context)]
+    return [finding for _, function in MODEL_RULES.values() for finding in function(context)]
 
 
 def order(findings: list[Finding]) -> list[Finding]:
@@ -87,44 +107,57 @@ def order(findings: list[Finding]) -> list[Finding]:
     return sorted(findings, key=lambda f: SEVERITIES.index(f.severity))
 
 
-@rule("softmax-single-unit")
+@model_rule(FindingRule(
+    "softmax-single-unit", "error", "model", "softmax over one unit (always 1.0)",
+    "softmax normalizes over its axis; over one unit it outputs 1.0 whatever the input, so the "
+    "model cannot learn", "`Dense(1, activation='softmax')` with binary crossentropy",
+    "Use a sigmoid output for binary classification, or one unit per class."))
 def softmax_single_unit(context: ModelContext) -> Iterator[Finding]:
-    for info in context.layers:
-        if info.activation == "softmax" and info.units == 1:
-            yield Finding("softmax-single-unit", "error", info.name,
-                          "Softmax over an axis of size 1 always outputs 1.0: the model cannot learn.",
-                          "Use a sigmoid output for binary classification, or one unit per class.")
+    for site in context.view.sites:
+        info = context.view.by_name[site.name]
+        if site.activation == "softmax" and info.units == 1:
+            yield softmax_single_unit.spec.finding(
+                info.name, "Softmax over an axis of size 1 always outputs 1.0: the model cannot learn.",
+                head=next((h.where for h in context.heads if h.head.name == site.head), None))
 
 
-@rule("output-loss-mismatch")
+@model_rule(FindingRule(
+    "output-loss-mismatch", "error", "model",
+    "a head's output activation contradicts its loss: softmax/sigmoid with `from_logits=True`, "
+    "a linear output with `from_logits=False`, a multi-unit softmax with binary crossentropy, "
+    "sigmoid with categorical crossentropy",
+    "the loss then reads probabilities as logits (or the reverse) and trains toward wrong targets",
+    "a softmax output compiled with `SparseCategoricalCrossentropy(from_logits=True)`",
+    "Make the output activation and the loss agree (see the message)."))
 def output_loss_mismatch(context: ModelContext) -> Iterator[Finding]:
-    loss, output = context.loss, context.output
-    if loss is None or output is None or loss.name not in CROSSENTROPY_LOSSES:
-        return
-    activation, name = output.activation, output.name
-    categorical = "categorical" in loss.name or loss.name in ("cce", "scce")
-    if loss.from_logits and activation in ("softmax", "sigmoid"):
-        yield Finding("output-loss-mismatch", "error", name,
-                      f"The loss expects logits (from_logits=True) but the output applies {activation}.",
-                      f"Remove the {activation} output activation, or compile with from_logits=False.")
-    elif not loss.from_logits and activation in (None, "linear"):
-        yield Finding("output-loss-mismatch", "error", name,
-                      f"{loss.name} with from_logits=False reads the linear output as probabilities.",
-                      "Compile with from_logits=True (stable), or add a sigmoid/softmax output.")
-    elif activation == "softmax" and not categorical and (output.units or 0) > 1:
-        yield Finding("output-loss-mismatch", "error", name,
-                      "Binary crossentropy on a multi-unit softmax output: the units are not independent.",
-                      "Use categorical crossentropy for one class per example, or sigmoid for multi-label.")
-    elif activation == "sigmoid" and categorical:
-        yield Finding("output-loss-mismatch", "error", name,
-                      "Categorical crossentropy on a sigmoid output: the outputs are not a distribution.",
-                      "Use a softmax output (one class per example) or binary crossentropy (multi-label).")
+    spec = output_loss_mismatch.spec
+    for head in context.heads:
+        loss, activation = head.loss, head.head.activation
+        if loss is None or head.head.layer is None or loss.name not in CROSSENTROPY_LOSSES:
+            continue
+        name = head.head.layer.name
+        categorical = "categorical" in loss.name or loss.name in ("cce", "scce")
+        if loss.from_logits and activation in ("softmax", "sigmoid"):
+            yield spec.finding(name, f"The loss expects logits (from_logits=True) but the output applies {activation}.",
+                               f"Remove the {activation} output activation, or compile with from_logits=False.",
+                               head=head.where)
+        elif not loss.from_logits and activation in (None, "linear"):
+            yield spec.finding(name, f"{loss.name} with from_logits=False reads the linear output as probabilities.",
+                               "Compile with from_logits=True (stable), or add a sigmoid/softmax output.",
+                               head=head.where)
+        elif activation == "softmax" and not categorical and (head.head.units or 0) > 1:
+            yield spec.finding(name, "Binary crossentropy on a multi-unit softmax output: the units are not independent.",
+                               "Use categorical crossentropy for one class per example, or sigmoid for multi-label.",
+                               head=head.where)
+        elif activation == "sigmoid" and categorical:
+            yield spec.finding(name, "Categorical crossentropy on a sigmoid output: the outputs are not a distribution.",
+                               "Use a softmax output (one class per example) or binary crossentropy (multi-label).",
+                               head=head.where)
 
 
-def _label_problems(output: LayerInfo, loss: LossInfo | None, y: Any) -> list[str]:
-    """Ways the labels `y` do not fit the output layer (and a sparse categorical loss)."""
+def _label_problems(activation: str | None, units: int, loss: LossInfo | None, y: Any) -> list[str]:
+    """Ways the labels `y` do not fit the output (and a sparse categorical loss)."""
     labels = np.asarray(y, dtype="float64")
-    activation, units = output.activation, output.units or 1
     low, high = float(labels.min()), float(labels.max())
     problems = []
     if activation == "sigmoid" and (low < 0 or high > 1):
@@ -148,153 +181,230 @@ def _label_problems(output: LayerInfo, loss: LossInfo | None, y: Any) -> list[st
     return problems
 
 
-@rule("output-task-mismatch")
+@model_rule(FindingRule(
+    "output-task-mismatch", "error", "model",
+    "a head's output cannot represent its task (softmax for regression or multi-label; "
+    "sigmoid/relu for targets outside its range; a linear/relu classifier output without a "
+    "logits loss) or the labels do not fit it (range, number of classes, sparse labels out of "
+    "range, softmax targets that are not distributions)",
+    "the model cannot fit the targets, whatever it learns", "a softmax output for regression targets",
+    "Use a linear output for regression, sigmoid for binary/multi-label and softmax for "
+    "multi-class (or keep logits and compile with from_logits=True), with one unit per class; "
+    "check that the labels are what the loss expects."))
 def output_task_mismatch(context: ModelContext) -> Iterator[Finding]:
-    output, task = context.output, context.task
-    if output is None:
-        return
-    activation = output.activation
-    problems = []
-    if task == "regression" and activation == "softmax":
-        problems.append("A softmax output sums to 1 and cannot fit regression targets.")
-    elif task == "multilabel" and activation == "softmax":
-        problems.append("A softmax output forces the labels' probabilities to sum to 1.")
-    elif (task in CLASSIFICATION_TASKS and activation in (None, "linear", "relu")
-          and not (context.loss and context.loss.from_logits)
-          and not (context.loss and context.loss.name in CROSSENTROPY_LOSSES)):
-        problems.append(f"A {activation or 'linear'} output does not give {task} probabilities.")
-    if context.y is not None:
-        problems += [p for p in _label_problems(output, context.loss, context.y) if p not in problems]
-    for problem in problems:
-        yield Finding("output-task-mismatch", "error", output.name, problem,
-                      "Use a linear output for regression, sigmoid for binary/multi-label and softmax "
-                      "for multi-class (or keep logits and compile with from_logits=True), with one "
-                      "unit per class; check that the labels are what the loss expects.")
-
-
-@rule("softmax-hidden")
-def softmax_hidden(context: ModelContext) -> Iterator[Finding]:
-    output_name = context.output.name if context.output else None
-    for info in context.layers:
-        if info.activation == "softmax" and info.name != output_name and context.consumers.get(info.name):
-            yield Finding("softmax-hidden", "warning", info.name,
-                          "Softmax in a hidden layer squeezes its units into a distribution and "
-                          "starves the next layer of signal.",
-                          "Use relu (or another hidden activation) there; keep softmax for the output.")
-
-
-@rule("linear-hidden")
-def linear_hidden(context: ModelContext) -> Iterator[Finding]:
-    skip = ("transparent", "normalization")
-    for info in context.layers:
-        if info.kind != "weight" or info.activation not in (None, "linear"):
+    for head in context.heads:
+        if head.head.layer is None:
             continue
-        following = context.next_layer(info, skip)
-        while following is not None and following.kind == "activation" and following.activation == "linear":
-            following = context.next_layer(following, skip)
-        if following is not None and following.kind == "weight":
-            yield Finding("linear-hidden", "warning", info.name,
-                          f"{info.name} and {following.name} are weight layers with no nonlinearity "
-                          "between them: together they are one linear map.",
-                          f"Give {info.name} an activation (e.g. relu), or remove one of the layers.")
+        activation, task, loss = head.head.activation, head.task, head.loss
+        problems = []
+        if task == "regression" and activation == "softmax":
+            problems.append("A softmax output sums to 1 and cannot fit regression targets.")
+        elif task == "multilabel" and activation == "softmax":
+            problems.append("A softmax output forces the labels' probabilities to sum to 1.")
+        elif (task in CLASSIFICATION_TASKS and activation in (None, "linear", "relu")
+              and not (loss and loss.from_logits) and not (loss and loss.name in CROSSENTROPY_LOSSES)):
+            problems.append(f"A {activation or 'linear'} output does not give {task} probabilities.")
+        if head.y is not None:
+            problems += [p for p in _label_problems(activation, head.head.units or 1, loss, head.y)
+                         if p not in problems]
+        for problem in problems:
+            yield output_task_mismatch.spec.finding(head.head.layer.name, problem, head=head.where)
 
 
-@rule("saturating-deep")
+@model_rule(FindingRule(
+    "softmax-hidden", "warning", "model", "softmax in a hidden layer (not a gate or an attention weight)",
+    "it squeezes the layer's units into a distribution and starves the next layer of signal",
+    "`Dense(64, activation='softmax')` before another Dense",
+    "Use relu (or another hidden activation) there; keep softmax for the output."))
+def softmax_hidden(context: ModelContext) -> Iterator[Finding]:
+    for site in context.view.hidden_sites():
+        if site.activation == "softmax":
+            yield softmax_hidden.spec.finding(
+                site.name, "Softmax in a hidden layer squeezes its units into a distribution and "
+                "starves the next layer of signal.")
+
+
+@model_rule(FindingRule(
+    "linear-hidden", "warning", "model",
+    "two weight layers with no nonlinearity between them, the first no narrower than its "
+    "neighbours (not a bottleneck: nothing non-linear follows it, no residual add, no depthwise conv)",
+    "together they compute one linear map: the extra layer adds weights, not capacity",
+    "`Dense(32)` (no activation) followed by `Dense(32, activation='relu')`",
+    "Give the layer an activation (e.g. relu), or remove one of the layers."))
+def linear_hidden(context: ModelContext) -> Iterator[Finding]:
+    for site in context.view.sites:
+        if site.role != "linear":
+            continue
+        following = context.view.next_layer(context.view.by_name[site.name], ("transparent", "normalization"))
+        while following is not None and following.kind == "activation":
+            following = context.view.next_layer(following, ("transparent", "normalization"))
+        other = following.name if following is not None else "the next weight layer"
+        yield linear_hidden.spec.finding(
+            site.name, f"{site.name} and {other} are weight layers with no nonlinearity between "
+            "them: together they are one linear map.",
+            f"Give {site.name} an activation (e.g. {context.advised_activation}), or remove one of the layers.")
+
+
+@model_rule(FindingRule(
+    "saturating-deep", "warning", "model",
+    f"sigmoid hidden layers at depth >= {SIGMOID_MAX_DEPTH}, tanh at depth >= {TANH_MAX_DEPTH} "
+    f"(info below {TANH_MAX_DEPTH}); gates (squeeze-excitation, GLU, LSTM-style) do not count",
+    "gradients vanish through saturated units in deep stacks",
+    "8 `Dense(32, activation='sigmoid')` layers",
+    "Use the advised hidden activation.",
+    thresholds=(Threshold("SIGMOID_MAX_DEPTH", SIGMOID_MAX_DEPTH, "Glorot & Bengio 2010"),
+                Threshold("TANH_MAX_DEPTH", TANH_MAX_DEPTH,
+                          "measured: 12-layer tanh + Glorot MLPs best or tied on 4 of 5 tabular tasks")),
+    severities=("warning", "info")))
 def saturating_deep(context: ModelContext) -> Iterator[Finding]:
-    hidden = {context.effective_activation(info) for info in context.hidden_weight_layers()}
-    if "sigmoid" in hidden and context.depth >= SIGMOID_MAX_DEPTH:
-        yield Finding("saturating-deep", "warning", None,
-                      f"Sigmoid hidden layers in a stack of depth {context.depth}: gradients vanish "
-                      "through saturated units (Glorot & Bengio 2010).",
-                      "Use selu with lecun_normal (or tanh with glorot_uniform below depth 20).")
+    spec = saturating_deep.spec
+    hidden = {site.activation for site in context.view.hidden_sites()}
+    depth = context.depth
+    if "sigmoid" in hidden and depth >= SIGMOID_MAX_DEPTH:
+        yield spec.finding(None, f"Sigmoid hidden layers in a stack of depth {depth}: gradients vanish "
+                           "through saturated units (Glorot & Bengio 2010).",
+                           f"Use {context.advised} (the advice).")
     if "tanh" in hidden:
-        deep = context.depth >= TANH_MAX_DEPTH
-        yield Finding("saturating-deep", "warning" if deep else "info", None,
-                      f"tanh hidden layers at depth {context.depth}"
-                      + (": gradients vanish this deep." if deep else
-                         "; fine with glorot_uniform at this depth (best or tied on 4 of 5 small "
-                         "tabular tasks at depth 12)."),
-                      "Use selu with lecun_normal." if deep else "No change needed; confirm() can compare.")
+        deep = depth >= TANH_MAX_DEPTH
+        if deep:
+            yield spec.finding(None, f"tanh hidden layers at depth {depth}: gradients vanish this deep.",
+                               f"Use {context.advised} (the advice).")
+        else:
+            yield spec.finding(None, f"tanh hidden layers at depth {depth}; fine with glorot_uniform at this "
+                               "depth (best or tied on 4 of 5 small tabular tasks at depth 12).",
+                               "No change needed; confirm() can compare.", severity="info")
 
 
-def _variance_times_fan_in(layer: keras.layers.Layer) -> float | None:
-    """Kernel variance x fan-in of an explicit random initializer (He ~ 2, Glorot/LeCun ~ 1)."""
+def _he_scaled(layer: Any, name: str) -> bool:
+    """Whether a kernel initializer gives He's variance (2 / fan_in) or more, by its real family:
+    He by name; Glorot, LeCun and orthogonal never; VarianceScaling by its `scale`; an explicit
+    random normal/uniform by its variance x fan-in."""
+    if name in _HE_NAMES:
+        return True
+    if name in _NOT_HE_NAMES:
+        return False
     initializer = getattr(layer, "kernel_initializer", None)
+    if isinstance(initializer, keras.initializers.VarianceScaling):
+        return initializer.scale > HE_SCALED_VARIANCE
     kernel = getattr(layer, "kernel", None)
     if initializer is None or kernel is None:
-        return None
-    shape = tuple(kernel.shape)
-    fan_in = max(1, math.prod(shape[:-1]))
-    fan_out = int(shape[-1])
-    if isinstance(initializer, keras.initializers.VarianceScaling):
-        fans = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}
-        return initializer.scale / fans[initializer.mode] * fan_in
+        return False
+    fan_in = max(1, math.prod(tuple(kernel.shape)[:-1]))
     config = initializer.get_config()
     if isinstance(initializer, keras.initializers.TruncatedNormal):
-        return 0.7737 * config["stddev"] ** 2 * fan_in  # variance of a normal cut at 2 sigma
+        return 0.7737 * config["stddev"] ** 2 * fan_in > HE_SCALED_VARIANCE  # a normal cut at 2 sigma
     if isinstance(initializer, keras.initializers.RandomNormal):
-        return config["stddev"] ** 2 * fan_in
+        return config["stddev"] ** 2 * fan_in > HE_SCALED_VARIANCE
     if isinstance(initializer, keras.initializers.RandomUniform):
-        return (config["maxval"] - config["minval"]) ** 2 / 12 * fan_in
-    return None
+        return (config["maxval"] - config["minval"]) ** 2 / 12 * fan_in > HE_SCALED_VARIANCE
+    return False
 
 
-@rule("initializer-mismatch")
+def _normalized(context: ModelContext, weight: str) -> bool:
+    """Whether a normalization layer follows the weight layer (its kernel's scale then does not
+    reach the next layer)."""
+    following = context.view.next_layer(context.view.by_name[weight])
+    return following is not None and following.kind == "normalization"
+
+
+@model_rule(FindingRule(
+    "initializer-mismatch", "warning", "model",
+    "warning where it hurts: He-scaled weights with sigmoid/tanh, SELU without lecun_normal, "
+    f"Glorot with ReLU in a plain stack of >= {GLOROT_RELU_MAX_DEPTH} layers; info otherwise "
+    "(never after a normalization layer)",
+    "the kernel's scale decides whether the signal shrinks, grows or saturates through the stack",
+    "`Dense(64, activation='sigmoid', kernel_initializer='he_normal')`",
+    "Use the initializer that fits the activation.",
+    thresholds=(Threshold("HE_SCALED_VARIANCE", HE_SCALED_VARIANCE, "He et al. 2015: variance 2/fan_in"),
+                Threshold("GLOROT_RELU_MAX_DEPTH", GLOROT_RELU_MAX_DEPTH,
+                          "He et al. 2015: a 30-layer ReLU net with Xavier init did not converge")),
+    severities=("warning", "info")))
 def initializer_mismatch(context: ModelContext) -> Iterator[Finding]:
-    has_normalization = any(info.kind == "normalization" for info in context.layers)
-    for info in context.hidden_weight_layers():
-        activation = context.effective_activation(info)
-        initializer = info.kernel_initializer
-        if activation is None or initializer is None or initializer in _CONSTANT_NAMES:
+    spec = initializer_mismatch.spec
+    plain = not (context.view.has_normalization or context.view.residual_adds)
+    for site in context.view.hidden_sites():
+        if site.weight is None or not site.readable or _normalized(context, site.weight):
+            continue
+        info = context.view.by_name[site.weight]
+        initializer, activation = info.kernel_initializer, site.activation
+        if initializer is None or initializer in _CONSTANT_NAMES:
             continue
         wanted = initializer_for(activation)
-        scale = _variance_times_fan_in(context.keras_layers[info.name])
-        he_scaled = initializer in _HE_NAMES or (scale is not None and scale > HE_SCALED_VARIANCE)
         severity = None
-        if activation in SATURATING and he_scaled:
+        if activation in SATURATING and _he_scaled(context.view.keras_layers[info.name], initializer):
             severity, why = "warning", "He-scaled weights push sigmoid/tanh units into saturation"
         elif activation == "selu" and initializer != "lecun_normal":
             severity, why = "warning", "SELU's self-normalization assumes lecun_normal weights"
         elif (activation in RELU_FAMILY and initializer.startswith("glorot")
-              and context.depth >= GLOROT_RELU_MAX_DEPTH and not has_normalization):
+              and context.depth >= GLOROT_RELU_MAX_DEPTH and plain):
             severity, why = "warning", (f"Glorot weights shrink the signal through {context.depth} "
                                         "rectifier layers (He et al. 2015)")
-        elif initializer != wanted and not initializer.startswith(wanted.split("_")[0]):
+        elif plain and initializer != wanted and not initializer.startswith(wanted.split("_")[0]):
             severity, why = "info", f"{wanted} is the textbook match for {activation}"
         if severity:
-            yield Finding("initializer-mismatch", severity, info.name,
-                          f"{info.name}: {initializer} with {activation}: {why}.",
-                          f"Use kernel_initializer='{wanted}'.")
+            yield spec.finding(info.name, f"{info.name}: {initializer} with {activation}: {why}.",
+                               f"Use kernel_initializer='{wanted}'.", severity=severity)
 
 
-@rule("constant-initializer")
+@model_rule(FindingRule(
+    "constant-initializer", "error", "model", "a hidden kernel starts as zeros/ones/constant",
+    "every unit computes the same thing and gets the same update: they never differ",
+    "`Dense(32, kernel_initializer='zeros')`",
+    "Use a random initializer (he_normal for ReLU-like units, glorot_uniform otherwise)."))
 def constant_initializer(context: ModelContext) -> Iterator[Finding]:
-    for info in context.hidden_weight_layers():
-        if info.kernel_initializer in _CONSTANT_NAMES:
-            yield Finding("constant-initializer", "error", info.name,
-                          f"{info.name}'s kernel starts {info.kernel_initializer}: every unit computes "
-                          "the same thing and learns the same update.",
-                          "Use a random initializer (he_normal for ReLU-like units, glorot_uniform otherwise).")
+    heads = context.view.output_site_names()
+    for info in context.view.of_kind("weight"):
+        if info.name not in heads and info.kernel_initializer in _CONSTANT_NAMES:
+            yield constant_initializer.spec.finding(
+                info.name, f"{info.name}'s kernel starts {info.kernel_initializer}: every unit computes "
+                "the same thing and learns the same update.")
 
 
-@rule("double-activation")
+@model_rule(FindingRule(
+    "double-activation", "warning", "model", "two activations in a row",
+    "the second squashes what the first already shaped; usually a leftover `activation=`",
+    "`Dense(32, activation='relu')` followed by `Activation('relu')`",
+    "Keep one of the two activations."))
 def double_activation(context: ModelContext) -> Iterator[Finding]:
-    for info in context.layers:
+    for info in context.view.layers:
         if info.kind not in ("weight", "activation") or info.activation in (None, "linear"):
             continue
-        following = context.next_layer(info)
+        following = context.view.next_layer(info)
         if following is not None and following.kind == "activation" and following.activation != "linear":
-            yield Finding("double-activation", "warning", following.name,
-                          f"{following.name} applies {following.activation} on top of "
-                          f"{info.name}'s {info.activation}.",
-                          f"Keep one: remove {following.name}, or give {info.name} no activation.")
+            yield double_activation.spec.finding(
+                following.name, f"{following.name} applies {following.activation} on top of "
+                f"{info.name}'s {info.activation}.",
+                f"Keep one: remove {following.name}, or give {info.name} no activation.")
 
 
-@rule("unknown-layer")
+@model_rule(FindingRule(
+    "unknown-layer", "info", "model",
+    "a custom layer (or a `Lambda`) whose computation the advisor cannot read",
+    "the advice cannot see what it computes; it is left as it is",
+    "a subclassed `keras.layers.Layer` of your own", "Nothing to do; the advice covers the layers around it."))
 def unknown_layer(context: ModelContext) -> Iterator[Finding]:
-    for info in context.layers:
-        if info.kind == "unknown":
-            yield Finding("unknown-layer", "info", info.name,
-                          f"{info.name} ({info.class_name}) is a layer the advisor does not know; "
-                          "it was skipped.",
-                          "Nothing to do; the advice covers the layers around it.")
+    for info in context.view.of_kind("unknown"):
+        yield unknown_layer.spec.finding(
+            info.name, f"{info.name} ({info.class_name}) is a layer the advisor does not know; it was skipped.")
+
+
+@model_rule(FindingRule(
+    "unreadable-activation", "info", "model",
+    "an activation the advisor cannot name (a Python function of your own, a `ReLU` with an "
+    "unusual `max_value` or `threshold`)",
+    "the advisor never guesses what it computes: it is left as it is and not advised on",
+    "`Dense(32, activation=my_function)`", "Nothing to do; apply() keeps it."))
+def unreadable_activation(context: ModelContext) -> Iterator[Finding]:
+    for site in context.view.sites:
+        if not site.readable:
+            yield unreadable_activation.spec.finding(
+                site.name, f"{site.name} applies {site.activation.split(':', 1)[1]}, which the advisor "
+                "cannot name; it is kept as it is.")
+
+
+def head_contexts(model_view: ModelView, tasks: list[str], labels: list[Any]) -> list[HeadContext]:
+    """One `HeadContext` per head, with its task and labels (a `TaskInference` per head)."""
+    named = len(model_view.heads) > 1
+    return [HeadContext(head, task, read_loss(head.loss), y, named)
+            for head, task, y in zip(model_view.heads, tasks, labels)]
+

@@ -15,8 +15,8 @@ from typing import Any
 import keras
 import numpy as np
 
-from advisor.findings import Finding
-from advisor.inspection import LayerInfo, snake_case, inspect_layer
+from advisor.findings import Finding, FindingRule, register
+from advisor.inspection import Head, LayerInfo, ModelView, snake_case, view
 
 TASKS = ("binary", "multiclass", "multilabel", "regression")
 SOURCES = ("argument", "loss", "output", "labels")
@@ -24,6 +24,22 @@ SOURCES = ("argument", "loss", "output", "labels")
 # Integer labels read as class indices only up to this many distinct values; beyond that
 # (prices, counts) they read as a regression target.
 MAX_CLASSES_FROM_LABELS = 100
+
+TASK_ASSUMED = register(FindingRule(
+    "task-assumed", "info", "task",
+    "nothing says what the task is (no `task=`, no compiled loss, a linear output, no labels)",
+    "the output activation and the loss depend on the task; regression is assumed",
+    "an uncompiled `Dense(1)` output with no labels",
+    "Pass task=..., compile the model with its loss, or give labels y.",
+))
+TASK_SOURCES_DISAGREE = register(FindingRule(
+    "task-sources-disagree", "info", "task",
+    "`task=`, the loss, the output layer and the labels imply different tasks",
+    "one of them is wrong; the most trusted source (argument > loss > output > labels) is used",
+    "a sigmoid output compiled with categorical crossentropy",
+    "Check the loss and the output activation against the task (the output-loss-mismatch and "
+    "output-task-mismatch findings say which is wrong); pass task= if the inference is wrong.",
+))
 
 _BINARY_LOSSES = {"binary_crossentropy", "bce", "binary_focal_crossentropy", "hinge", "squared_hinge"}
 _MULTICLASS_LOSSES = {
@@ -73,12 +89,8 @@ def read_loss(loss: Any) -> LossInfo | None:
         >>> read_loss(keras.losses.CategoricalCrossentropy(from_logits=True))
         LossInfo(name='categorical_crossentropy', from_logits=True)
     """
-    if isinstance(loss, (list, tuple)):
-        loss = loss[0] if loss else None
-    if isinstance(loss, dict):
-        loss = next(iter(loss.values()), None)
-    if loss is None:
-        return None
+    if loss is None or isinstance(loss, (list, tuple, dict)):
+        return None  # one head's loss is read at a time (see `advisor.inspection.Head.loss`)
     if isinstance(loss, str):
         return LossInfo(loss.lower(), False)
     if isinstance(loss, keras.losses.Loss):
@@ -155,10 +167,7 @@ def task_from_labels(y: Any) -> str | None:
 
 
 def output_layer(model: keras.Model) -> LayerInfo | None:
-    """The layer that decides the model's (first) output activation.
-
-    Walks back from the output through transparent layers (Dropout, Flatten, ...) to the last
-    activation or weight layer.
+    """The node that decides the model's first output activation (see `advisor.inspection.Head`).
 
     Example:
         >>> import keras
@@ -166,20 +175,62 @@ def output_layer(model: keras.Model) -> LayerInfo | None:
         >>> output_layer(model).activation
         'softmax'
     """
-    if not model.outputs:
+    heads = view(model).heads
+    return heads[0].layer if heads else None
+
+
+def _head_info(head: Head) -> LayerInfo | None:
+    """The head's deciding node, with the head's activation (a linear weight layer: linear)."""
+    if head.layer is None:
         return None
-    layer = model.outputs[0]._keras_history.operation
-    while layer is not None:
-        info = inspect_layer(layer)
-        if info.kind != "transparent":
-            return info
-        parents = [n.parent_nodes for n in layer._inbound_nodes]
-        layer = parents[0][0].operation if parents and parents[0] else None
-    return None
+    return LayerInfo(head.layer.name, head.layer.class_name, head.layer.kind, head.activation,
+                     head.units, head.layer.kernel_initializer)
 
 
-def infer_task(model: keras.Model, task: str | None = None, y: Any = None) -> TaskInference:
-    """Decide the task from the highest source that has an opinion; note disagreements.
+def infer_head_task(head: Head, task: str | None = None, y: Any = None,
+                    name_head: bool = False) -> TaskInference:
+    """Decide one output's task from the highest source that has an opinion; note disagreements.
+
+    `name_head`: name the head in the findings (for a model with several outputs).
+
+    Example:
+        >>> import keras
+        >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])
+        >>> infer_head_task(view(model).heads[0], y=[0, 1, 2]).task
+        'multiclass'
+    """
+    if task is not None and task not in TASKS:
+        raise ValueError(f"advise: `task` must be one of {', '.join(TASKS)} or None, received {task!r}.")
+    output = _head_info(head)
+    loss = read_loss(head.loss)
+    votes = {
+        source: vote
+        for source, vote in (
+            ("argument", task),
+            ("loss", task_from_loss(loss, head.units)),
+            ("output", task_from_output(output)),
+            ("labels", task_from_labels(y)),
+        )
+        if vote is not None
+    }
+    findings: list[Finding] = []
+    where = head.name if name_head else None
+    if votes:
+        source, decided = next(iter(votes.items()))
+    else:
+        source, decided = "default", "regression"
+        findings.append(TASK_ASSUMED.finding(
+            None, "Nothing says what the task is (no task=, no compiled loss, a linear output, no "
+            "labels); assuming regression.", head=where))
+    if len(set(votes.values())) > 1:
+        said = ", ".join(f"{s}: {t}" for s, t in votes.items())
+        findings.append(TASK_SOURCES_DISAGREE.finding(
+            None, f"The task sources disagree ({said}); using {decided!r} from the {source}.", head=where))
+    return TaskInference(decided, source, votes, tuple(findings))
+
+
+def infer_task(model: keras.Model | ModelView, task: str | None = None, y: Any = None) -> TaskInference:
+    """The task of the model's first output (see `infer_head_task`).
 
     Example:
         >>> import keras
@@ -187,39 +238,8 @@ def infer_task(model: keras.Model, task: str | None = None, y: Any = None) -> Ta
         >>> infer_task(model, y=[0, 1, 2]).task
         'multiclass'
     """
-    if task is not None and task not in TASKS:
-        raise ValueError(f"advise: `task` must be one of {', '.join(TASKS)} or None, received {task!r}.")
-    output = output_layer(model)
-    loss = read_loss(getattr(model, "loss", None))
-    votes = {
-        source: vote
-        for source, vote in (
-            ("argument", task),
-            ("loss", task_from_loss(loss, output.units if output else None)),
-            ("output", task_from_output(output)),
-            ("labels", task_from_labels(y)),
-        )
-        if vote is not None
-    }
-    findings: list[Finding] = []
-    if votes:
-        source, decided = next(iter(votes.items()))
-    else:
-        source, decided = "default", "regression"
-        findings.append(Finding(
-            "task-assumed", "info", None,
-            "Nothing says what the task is (no task=, no compiled loss, a linear output, no labels); "
-            "assuming regression.",
-            "Pass task=..., compile the model with its loss, or give labels y.",
-        ))
-    if len(set(votes.values())) > 1:
-        said = ", ".join(f"{s}: {t}" for s, t in votes.items())
-        findings.append(Finding(
-            "task-sources-disagree", "info", None,
-            f"The task sources disagree ({said}); using {decided!r} from the {source}.",
-            "Check the error findings for the defect behind the disagreement.",
-        ))
-    return TaskInference(decided, source, votes, tuple(findings))
+    model_view = model if isinstance(model, ModelView) else view(model)
+    return infer_head_task(model_view.heads[0], task, y)
 
 
 def training_loss(model: keras.Model, task: str, output: LayerInfo | None, y: Any = None) -> Any:
@@ -232,11 +252,8 @@ def training_loss(model: keras.Model, task: str, output: LayerInfo | None, y: An
         >>> type(loss).__name__, loss.get_config()["from_logits"]
         ('SparseCategoricalCrossentropy', True)
     """
-    compiled = getattr(model, "loss", None)
-    if isinstance(compiled, (list, tuple)):
-        compiled = compiled[0] if compiled else None
-    if isinstance(compiled, dict):
-        compiled = next(iter(compiled.values()), None)
+    heads = view(model).heads
+    compiled = heads[0].loss if heads else None
     if compiled is not None:
         return keras.losses.get(compiled)
     logits = output is None or output.activation in (None, "linear")

@@ -5,6 +5,10 @@ images in a small conv net, wine, iris: multiclass; diabetes: regression), each 
 hidden layers) and a deep (12 hidden layers; 10 conv layers) architecture of 32 units. The user's
 model starts from ReLU when shallow and from sigmoid when deep, with Keras' default glorot_uniform.
 Features are standardized on the training split; the test split (25%) is held out throughout.
+Beyond plain stacks: digits as 8x8 images in a BatchNormalization + residual CNN, and the UCR
+time-series sets bundled in aeon's wheel (ItalyPowerDemand, GunPoint, ArrowHead, BasicMotions:
+their own train/test splits) with a plain Conv1D net, a residual Conv1D net with
+BatchNormalization and a GRU; the user's model uses ReLU there (`pip install -e ".[benchmark]"`).
 
 For each task, keras-tuner's GridSearch trains every hidden activation in GRID with its paired
 initializer, plus Keras' defaults (relu + glorot_uniform), 3 seeds each; a training uses 20% of the
@@ -68,42 +72,122 @@ CONV_FILTERS = 8  # a small conv net: 8x8 images, 10 layers of 8 filters still f
 MIN_MARGIN = {"accuracy": 0.01, "r2": 0.02}
 
 
+# The UCR time-series sets bundled in aeon's wheel (its own loaders read the installed files).
+UCR = {"italy": "load_italy_power_demand", "gunpoint": "load_gunpoint", "arrowhead": "load_arrow_head",
+       "basicmotions": "load_basic_motions"}
+# Architectures: plain dense and conv stacks (shallow/deep), and the designs beyond them: a
+# BatchNormalization + residual CNN on digits as 8x8 images, and on time series a plain Conv1D
+# net, a residual Conv1D net with BatchNormalization (Wang et al. 2017's ResNet for time-series
+# classification, smaller) and a GRU with a dense layer after it.
+ARCHITECTURES = ("mlp", "conv", "resnet", "conv1d", "resconv1d", "gru")
+CONV1D_FILTERS = 16
+
+
 class Task(NamedTuple):
     name: str
     dataset: str
-    conv: bool
-    depth_name: str
+    arch: str
+    depth_name: str  # "shallow" / "deep" for the plain stacks; "" for a fixed design
+
+    @property
+    def conv(self) -> bool:
+        return self.arch != "mlp"
 
 
-TASKS = [Task(f"{data}{'-conv' if conv else ''}-{depth}", data, conv, depth)
-         for data, conv in (("breast_cancer", False), ("digits", False), ("digits", True), ("wine", False),
-                            ("iris", False), ("diabetes", False))
+TASKS = [Task(f"{data}{'-conv' if arch == 'conv' else ''}-{depth}", data, arch, depth)
+         for data, arch in (("breast_cancer", "mlp"), ("digits", "mlp"), ("digits", "conv"), ("wine", "mlp"),
+                            ("iris", "mlp"), ("diabetes", "mlp"))
          for depth in ("shallow", "deep")]
+TASKS += [Task(f"{data}-{arch}", data, arch, "") for data, arch in (
+    ("digits", "resnet"), ("italy", "conv1d"), ("italy", "resconv1d"), ("italy", "gru"),
+    ("gunpoint", "resconv1d"), ("arrowhead", "conv1d"), ("arrowhead", "gru"), ("basicmotions", "resconv1d"),
+    ("basicmotions", "gru"))]
 
 
-def user_model(task: Task, n_features: int, n_outputs: int, regression: bool) -> keras.Model:
-    """The model a user starts from: ReLU when shallow, sigmoid when deep; Keras' default init."""
-    activation = "relu" if task.depth_name == "shallow" else "sigmoid"
-    if task.conv:
-        layers = [keras.Input((8, 8, 1))]
-        layers += [keras.layers.Conv2D(CONV_FILTERS, 3, padding="same", activation=activation)
-                   for _ in range(CONV_DEPTHS[task.depth_name])]
-        layers.append(keras.layers.Flatten())
-    else:
-        layers = [keras.Input((n_features,))]
-        layers += [keras.layers.Dense(WIDTH, activation=activation) for _ in range(DEPTHS[task.depth_name])]
+def _residual_block(x: Any, filters: int, conv: Any) -> Any:
+    """conv -> BN -> ReLU -> conv -> BN, added to the block's input (projected when widths differ)."""
+    y = keras.layers.ReLU()(keras.layers.BatchNormalization()(conv(filters)(x)))
+    y = keras.layers.BatchNormalization()(conv(filters)(y))
+    shortcut = x if x.shape[-1] == filters else keras.layers.BatchNormalization()(
+        conv(filters, 1)(x))
+    return keras.layers.ReLU()(keras.layers.Add()([shortcut, y]))
+
+
+def _body(task: Task, shape: tuple[int, ...]) -> tuple[keras.KerasTensor, keras.KerasTensor]:
+    """The user's model up to its head: ReLU for the fixed designs; the plain stacks use ReLU when
+    shallow and sigmoid when deep; Keras' default initializer throughout."""
+    inputs = keras.Input(shape)
+    activation = "relu" if task.depth_name in ("shallow", "") else "sigmoid"
+    x = inputs
+    if task.arch == "mlp":
+        for _ in range(DEPTHS[task.depth_name]):
+            x = keras.layers.Dense(WIDTH, activation=activation)(x)
+    elif task.arch == "conv":
+        for _ in range(CONV_DEPTHS[task.depth_name]):
+            x = keras.layers.Conv2D(CONV_FILTERS, 3, padding="same", activation=activation)(x)
+        x = keras.layers.Flatten()(x)
+    elif task.arch == "resnet":
+        conv = lambda f, k=3: keras.layers.Conv2D(f, k, padding="same")  # noqa: E731
+        x = keras.layers.ReLU()(keras.layers.BatchNormalization()(conv(CONV_FILTERS)(x)))
+        for filters in (CONV_FILTERS, 2 * CONV_FILTERS, 2 * CONV_FILTERS):
+            x = _residual_block(x, filters, conv)
+        x = keras.layers.GlobalAveragePooling2D()(x)
+    elif task.arch == "conv1d":
+        for _ in range(3):
+            x = keras.layers.Conv1D(CONV1D_FILTERS, 5, padding="same", activation="relu")(x)
+        x = keras.layers.GlobalAveragePooling1D()(x)
+    elif task.arch == "resconv1d":
+        conv = lambda f, k=5: keras.layers.Conv1D(f, k, padding="same")  # noqa: E731
+        for filters in (CONV1D_FILTERS, 2 * CONV1D_FILTERS):
+            x = _residual_block(x, filters, conv)
+        x = keras.layers.GlobalAveragePooling1D()(x)
+    else:  # gru
+        x = keras.layers.Dense(WIDTH, activation="relu")(keras.layers.GRU(WIDTH)(x))
+    return inputs, x
+
+
+def user_model(task: Task, shape: tuple[int, ...], n_outputs: int, regression: bool) -> keras.Model:
+    """The model a user starts from (see `_body`), with the usual head and loss for the task."""
+    inputs, x = _body(task, shape)
     if regression:
-        layers.append(keras.layers.Dense(1))
-        loss = "mse"
+        outputs, loss = keras.layers.Dense(1)(x), "mse"
     elif n_outputs == 2:
-        layers.append(keras.layers.Dense(1, activation="sigmoid"))
-        loss = "binary_crossentropy"
+        outputs, loss = keras.layers.Dense(1, activation="sigmoid")(x), "binary_crossentropy"
     else:
-        layers.append(keras.layers.Dense(n_outputs, activation="softmax"))
+        outputs = keras.layers.Dense(n_outputs, activation="softmax")(x)
         loss = "sparse_categorical_crossentropy"
-    model = keras.Sequential(layers)
+    model = keras.Model(inputs, outputs)
     model.compile(keras.optimizers.Adam(1e-3), loss)
     return model
+
+
+def load_ucr(name: str) -> datasets.Split:
+    """A UCR set's own train/test split from aeon's bundled files: (series, time, channels),
+    standardized per channel on the training split, labels as class indices."""
+    try:
+        import aeon.datasets
+    except ImportError:
+        raise SystemExit('The time-series tasks need aeon: pip install -e ".[benchmark]"') from None
+    loader = getattr(aeon.datasets, UCR[name])
+    x_train, y_train = loader(split="train")
+    x_test, y_test = loader(split="test")
+    x_train, x_test = (np.transpose(np.asarray(a, dtype="float64"), (0, 2, 1)) for a in (x_train, x_test))
+    mean, std = x_train.mean(axis=(0, 1)), x_train.std(axis=(0, 1))
+    classes = {label: index for index, label in enumerate(sorted(set(y_train)))}
+    labels = lambda a: np.array([classes[v] for v in a], dtype="int64")  # noqa: E731
+    return datasets.Split(((x_train - mean) / std).astype("float32"), ((x_test - mean) / std).astype("float32"),
+                          labels(y_train), labels(y_test))
+
+
+def load_task(task: Task, seed: int) -> datasets.Split:
+    """The task's data: a UCR set's own split, or a bundled scikit-learn set split 75/25."""
+    if task.dataset in UCR:
+        return load_ucr(task.dataset)
+    split = datasets.load(task.dataset, seed)
+    if task.arch in ("conv", "resnet"):  # digits as 8x8 images
+        split = datasets.Split(split.x_train.reshape(-1, 8, 8, 1), split.x_val.reshape(-1, 8, 8, 1),
+                               split.y_train, split.y_val)
+    return split
 
 
 def test_score(model: keras.Model, x: np.ndarray, y: np.ndarray, regression: bool) -> float:
@@ -175,13 +259,10 @@ def fresh_compile_cache() -> Iterator[None]:
 
 def run_task(task: Task, seeds: int, epochs: int, confirm_epochs: int, confirm_executions: int,
              seed: int) -> dict[str, Any]:
-    split = datasets.load(task.dataset, seed)
+    split = load_task(task, seed)
     regression = task.dataset == "diabetes"
-    if task.conv:
-        split = datasets.Split(split.x_train.reshape(-1, 8, 8, 1), split.x_val.reshape(-1, 8, 8, 1),
-                               split.y_train, split.y_val)
     n_outputs = 1 if regression else len(np.unique(split.y_train))
-    model = user_model(task, split.x_train.shape[1] if not task.conv else 64, n_outputs, regression)
+    model = user_model(task, split.x_train.shape[1:], n_outputs, regression)
     advice = advise(model, y=split.y_train)
     static = (advice.hidden_activation, advice.hidden_initializer)
 
@@ -263,14 +344,20 @@ def main() -> None:
         print(f"| {row['task']} | {row['metric']} | {row['best']['pair']} {row['best']['mean']:.3f} ± "
               f"{row['best_se']:.3f} | {cell(row['static'])} | {cell(row['confirmed'])} | {cell(row['keras'])} | "
               f"{cell(row['rule'])} | {row['confirm_s']:.0f} | {row['grid_s']:.0f} |")
-    print(f"\nWithin noise of the grid's best (✓), of {len(rows)} tasks; mean regret = grid best - score:")
-    keras_regret = np.mean([r["best"]["mean"] - r["keras"]["mean"] for r in rows])
-    for key, label in (("static", "static advise()"), ("confirmed", "advise() + confirm()"),
-                       ("keras", "Keras defaults (relu + glorot_uniform)"), ("rule", "rule of thumb (relu + he_normal)")):
-        within = sum(r[key]["within"] for r in rows)
-        regret = np.mean([r["best"]["mean"] - r[key]["mean"] for r in rows])
-        print(f"  {label:<40} {within:>2} / {len(rows)}   mean regret {regret:.4f} "
-              f"({regret - keras_regret:+.4f} vs Keras defaults)")
+    arch = {t.name: t.arch for t in TASKS}
+    groups = [("all tasks", rows), ("CNN, residual and sequence tasks", [r for r in rows if arch[r["task"]] != "mlp"])]
+    for group, members in groups:
+        if not members:
+            continue
+        print(f"\n{group}: within noise of the grid's best (✓), of {len(members)}; mean regret = grid best - score:")
+        keras_regret = np.mean([r["best"]["mean"] - r["keras"]["mean"] for r in members])
+        for key, label in (("static", "static advise()"), ("confirmed", "advise() + confirm()"),
+                           ("keras", "Keras defaults (relu + glorot_uniform)"),
+                           ("rule", "rule of thumb (relu + he_normal)")):
+            within = sum(r[key]["within"] for r in members)
+            regret = np.mean([r["best"]["mean"] - r[key]["mean"] for r in members])
+            print(f"  {label:<40} {within:>2} / {len(members)}   mean regret {regret:.4f} "
+                  f"({regret - keras_regret:+.4f} vs Keras defaults)")
     if args.save:
         args.save.write_text(json.dumps(rows, indent=1))
     print(f"\nTotal time: {time.perf_counter() - start:.0f} s")

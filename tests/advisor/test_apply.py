@@ -116,7 +116,7 @@ def test_conv_net_with_activation_layers() -> None:
         L.Flatten(), L.Dense(10), L.Activation("softmax"),
     ])
     model.compile("adam", "sparse_categorical_crossentropy")
-    advice = dataclasses.replace(advise(model), hidden_activation="swish")
+    advice = dataclasses.replace(advise(model), hidden_activation="swish", hidden_initializer="he_normal")
     new = apply_checked(model, advice)
     acts, inits = activations(new), initializers(new)
     conv, _, relu_site, _, conv2, _, dense, softmax = new.layers

@@ -1,0 +1,59 @@
+"""Every finding code the advisor reports, from the one registry, and the README's tables.
+
+The model rules (`advisor.rules`), the data rules (`advisor.diagnostics`) and the task notes
+(`advisor.task`) each register their `FindingRule`s where they are checked; importing this
+module imports them all. ``python -m advisor.registry`` prints the README's findings tables
+(a test fails when the README differs).
+
+Example:
+    >>> from advisor.registry import RULES
+    >>> RULES["dead-units"].scope, RULES["dead-units"].severity
+    ('data', 'warning')
+"""
+
+from __future__ import annotations
+
+from advisor import diagnostics, rules, task  # noqa: F401  (they register their rules)
+from advisor.findings import REGISTRY, FindingRule
+
+RULES: dict[str, FindingRule] = REGISTRY
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def markdown_table(scope: str) -> str:
+    """The Markdown table of the rules of one scope (``"model"``, ``"data"`` or ``"task"``).
+
+    Example:
+        >>> markdown_table("task").splitlines()[0]
+        '| code | severity | fires when | why | thresholds |'
+    """
+    lines = ["| code | severity | fires when | why | thresholds |", "|---|---|---|---|---|"]
+    for rule in RULES.values():
+        if rule.scope != scope:
+            continue
+        severity = " / ".join(rule.severities) if rule.severities else rule.severity
+        thresholds = "; ".join(f"`{t.name}` = {t.value:g} ({t.source})" for t in rule.thresholds)
+        lines.append(f"| `{rule.code}` | {severity} | {_cell(rule.fires_when)} | {_cell(rule.why)} | "
+                     f"{_cell(thresholds)} |")
+    return "\n".join(lines)
+
+
+def readme_tables() -> str:
+    """The README's findings section: one table per scope.
+
+    Example:
+        >>> "`softmax-single-unit`" in readme_tables()
+        True
+    """
+    return "\n\n".join([
+        "Read from the model (`advise(model)`):", markdown_table("model"),
+        "Measured on sample data (`advise(model, x=..., y=...)`):", markdown_table("data"),
+        "How the task was decided:", markdown_table("task"),
+    ])
+
+
+if __name__ == "__main__":
+    print(readme_tables())
