@@ -26,9 +26,11 @@ Roles (defined here once):
   gates and self-gated activations (``x * sigmoid(x)``). Its range is the design; it is kept.
 - ``"recurrent"``: an LSTM/GRU/RNN cell's activation (the cell's gates need tanh/sigmoid).
 - ``"bottleneck"``: a weight layer left linear by design: it feeds a residual add (MobileNetV2's
-  linear bottleneck, a ResNet block's last conv, a transformer's output projection) or a layer
-  that is not linear itself (LayerNormalization, attention, a merge), or it is narrower than
-  both its input and the next weight layer (an autoencoder's code layer: a low-rank map).
+  linear bottleneck, a ResNet block's last conv, a transformer's output projection), a
+  normalization layer (a projection: conv -> BN, ConvNeXt's depthwise conv -> LayerNormalization),
+  a layer that is not a weight layer (attention, a merge, pooling), a `Reshape` into a conv stack
+  (DCGAN's "project and reshape"), or it is narrower than both its input and the next weight
+  layer (an autoencoder's code layer: a low-rank map).
 - ``"linear"``: a weight layer with no nonlinearity before the next weight layer (the
   `linear-hidden` finding).
 - ``"hidden"``: every other activation: what the advice's hidden activation replaces.
@@ -429,7 +431,7 @@ class Site:
         >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, name="d"),
         ...     keras.layers.BatchNormalization(), keras.layers.ReLU(name="r"), keras.layers.Dense(1)])
         >>> view(model).sites[0]
-        Site(name='r', weight='d', activation='relu', role='hidden', head=None)
+        Site(name='r', weight='d', activation='relu', role='hidden', head=None, composite=False)
     """
 
     name: str
@@ -683,6 +685,8 @@ def _linear_role(v: ModelView, info: LayerInfo) -> str:
     """Why a hidden weight layer with no activation after it is linear: by design, or not."""
     following = v.consumers.get(info.name, [])
     while len(following) == 1 and following[0].kind == "transparent":
+        if following[0].class_name == "Reshape":
+            return "bottleneck"  # "project and reshape" into a conv stack (Radford et al. 2015, DCGAN)
         following = v.consumers.get(following[0].name, [])
     if len(following) == 1 and following[0].kind == "normalization":
         # A projection into a normalization layer: MobileNet's linear bottlenecks (conv -> BN),

@@ -342,8 +342,11 @@ def initializer_mismatch(context: ModelContext) -> Iterator[Finding]:
         elif plain and initializer != wanted and not initializer.startswith(wanted.split("_")[0]):
             severity, why = "info", f"{wanted} is the textbook match for {activation}"
         if severity:
+            fix = f"Use kernel_initializer='{wanted}'"
+            if activation != context.advised_activation:  # the fix must not contradict the advice
+                fix += f" with {activation}, or the advice: {context.advised}"
             yield spec.finding(info.name, f"{info.name}: {initializer} with {activation}: {why}.",
-                               f"Use kernel_initializer='{wanted}'.", severity=severity)
+                               fix + ".", severity=severity)
 
 
 @model_rule(FindingRule(

@@ -95,3 +95,66 @@ def test_the_model_is_left_untouched():
     advise(model, y=np.array([0, 1]))
     assert model.get_config() == config
     assert all(np.array_equal(a, b) for a, b in zip(weights, model.get_weights()))
+
+
+def test_fixes_agree_with_the_advice():
+    # the demo's flawed model: 8 sigmoid layers; the advice is SELU, and so is every fix
+    model = _mlp(8, hidden="sigmoid", units=10, output="softmax", loss="sparse_categorical_crossentropy")
+    x = np.random.default_rng(0).normal(size=(256, 6)).astype("float32")
+    y = np.random.default_rng(1).integers(0, 10, size=256)
+    advice = advise(model, x=x, y=y)
+    assert (advice.hidden_activation, advice.hidden_initializer) == ("selu", "lecun_normal")
+    fixes = {f.code: f.fix for f in advice.findings}
+    assert "selu with lecun_normal" in fixes["saturating-deep"]
+    assert "selu with lecun_normal" in fixes["vanishing-gradient"]
+
+
+def test_normalized_nets_never_get_selu_and_keep_their_own_activation():
+    layers = [keras.Input((6,))]
+    for _ in range(12):
+        layers += [keras.layers.Dense(16), keras.layers.BatchNormalization(), keras.layers.Activation("elu")]
+    model = keras.Sequential(layers + [keras.layers.Dense(1, activation="sigmoid")])
+    advice = advise(model)
+    assert (advice.family, advice.hidden_activation, advice.kept) == ("normalized-residual", "elu", True)
+    assert "selu" not in advice.candidates and "elu" in advice.candidates
+    assert "kept" in str(advice)
+    layers = [keras.Input((6,))]
+    for _ in range(12):
+        layers += [keras.layers.Dense(16), keras.layers.BatchNormalization(), keras.layers.Activation("sigmoid")]
+    sigmoid = advise(keras.Sequential(layers + [keras.layers.Dense(1, activation="sigmoid")]))
+    assert (sigmoid.hidden_activation, sigmoid.hidden_initializer, sigmoid.kept) == ("relu", "he_normal", False)
+
+
+def test_dead_units_are_evidence_for_a_change():
+    # a normalized net whose ReLUs start dead: a bias of -50 after the normalization
+    model = keras.Sequential([
+        keras.Input((6,)), keras.layers.Dense(16), keras.layers.BatchNormalization(),
+        keras.layers.Dense(16, activation="relu", bias_initializer=keras.initializers.Constant(-50.0)),
+        keras.layers.Dense(1, activation="sigmoid"),
+    ])
+    x = np.random.default_rng(0).normal(size=(64, 6)).astype("float32")
+    without = advise(model)
+    with_data = advise(model, x=x, y=(x[:, 0] > 0).astype("float32"))
+    assert without.hidden_activation == "relu" and without.kept
+    assert "dead-units" in {f.code for f in with_data.findings}
+    assert (with_data.hidden_activation, with_data.kept) == ("leaky_relu", False)
+    assert "dead ReLU units" in with_data.reasons["hidden_activation"]
+
+
+def test_inputs_scaled_inside_the_model_get_no_scaling_advice():
+    model = keras.applications.EfficientNetB0(weights=None, input_shape=(32, 32, 3), classes=3)
+    pixels = np.random.default_rng(0).uniform(0, 255, size=(8, 32, 32, 3)).astype("float32")
+    advice = advise(model, x=pixels)
+    assert advice.input_preprocessing == ["rescaling", "normalization"]
+    assert "input-scale" not in {f.code for f in advice.findings}
+    assert "inside the model (rescaling, normalization)" in str(advice)
+
+
+def test_glorot_is_never_he_scaled():
+    # fan_in 512 >> fan_out 4: Glorot's variance x fan_in is ~2, yet it is Glorot, not He
+    model = keras.Sequential([keras.Input((512,)), keras.layers.Dense(4, activation="tanh"),
+                              keras.layers.Dense(1, activation="sigmoid")])
+    assert not [f for f in advise(model).findings if f.code == "initializer-mismatch"]
+    he = keras.Sequential([keras.Input((512,)), keras.layers.Dense(4, activation="tanh", kernel_initializer="he_normal"),
+                           keras.layers.Dense(1, activation="sigmoid")])
+    assert [f.severity for f in advise(he).findings if f.code == "initializer-mismatch"] == ["warning"]

@@ -7,6 +7,8 @@ marked slow.
 
 from __future__ import annotations
 
+import dataclasses
+
 import keras
 import numpy as np
 import pytest
@@ -98,7 +100,6 @@ def test_mobilenetv3_hard_sigmoid_gates_stay_in_zero_one() -> None:
     gates = _gates(model)
     assert len(gates) >= 9 and {a for _, a in gates} <= {"relu6", "hard_sigmoid", "sigmoid"}
     advice = advise(model)
-    import dataclasses
     new = apply(model, dataclasses.replace(advice, hidden_activation="selu", hidden_initializer="lecun_normal"))
     assert _gates(new) == [(name, a) for name, a in gates]
     # every ReLU6 left is a gate: the hidden ReLUs became SELU, the gates did not
@@ -142,3 +143,10 @@ def test_applied_models_round_trip(tmp_path) -> None:
     new.save(tmp_path / "m.keras")
     restored = keras.models.load_model(tmp_path / "m.keras")
     np.testing.assert_allclose(np.asarray(restored(x, training=False)), expected, rtol=1e-5, atol=1e-6)
+
+
+def test_confirm_reads_conv_bn_relu_blocks_as_relu() -> None:
+    from advisor.confirm import _current_configuration
+
+    assert _current_configuration(zoo.build("ResNet50")) == ("relu", "glorot_uniform")
+    assert _current_configuration(zoo.build("conv1d_classifier")) == ("relu", "glorot_uniform")

@@ -158,6 +158,94 @@ def transfer_model() -> keras.Model:
     return model
 
 
+def dcgan_generator() -> keras.Model:
+    """keras.io's DCGAN generator: project and reshape, transposed convs with LeakyReLU(0.2)."""
+    return keras.Sequential([
+        keras.Input((32,)), L.Dense(4 * 4 * 32), L.Reshape((4, 4, 32)),
+        L.Conv2DTranspose(32, 4, strides=2, padding="same"), L.LeakyReLU(negative_slope=0.2),
+        L.Conv2DTranspose(16, 4, strides=2, padding="same"), L.LeakyReLU(negative_slope=0.2),
+        L.Conv2D(3, 5, padding="same", activation="sigmoid"),
+    ])
+
+
+def dcgan_discriminator() -> keras.Model:
+    """keras.io's DCGAN discriminator: strided convs with LeakyReLU(0.2), a logit."""
+    model = keras.Sequential([
+        keras.Input((16, 16, 3)), L.Conv2D(16, 4, strides=2, padding="same"), L.LeakyReLU(negative_slope=0.2),
+        L.Conv2D(32, 4, strides=2, padding="same"), L.LeakyReLU(negative_slope=0.2), L.Flatten(),
+        L.Dropout(0.2), L.Dense(1),
+    ])
+    model.compile("adam", keras.losses.BinaryCrossentropy(from_logits=True))
+    return model
+
+
+def unet() -> keras.Model:
+    """keras.io's Oxford-pets U-Net (smaller): separable convs, BN, residual adds, per-pixel softmax."""
+    inputs = keras.Input((32, 32, 3))
+    x = L.Activation("relu")(L.BatchNormalization()(L.Conv2D(8, 3, strides=2, padding="same")(inputs)))
+    previous = x
+    for filters in (16, 32):
+        x = L.Activation("relu")(x)
+        x = L.BatchNormalization()(L.SeparableConv2D(filters, 3, padding="same")(x))
+        x = L.Activation("relu")(x)
+        x = L.BatchNormalization()(L.SeparableConv2D(filters, 3, padding="same")(x))
+        x = L.MaxPooling2D(3, strides=2, padding="same")(x)
+        residual = L.Conv2D(filters, 1, strides=2, padding="same")(previous)
+        x = previous = L.add([x, residual])
+    for filters in (32, 16, 8):
+        x = L.Activation("relu")(x)
+        x = L.BatchNormalization()(L.Conv2DTranspose(filters, 3, padding="same")(x))
+        x = L.Activation("relu")(x)
+        x = L.BatchNormalization()(L.Conv2DTranspose(filters, 3, padding="same")(x))
+        x = L.UpSampling2D(2)(x)
+        residual = L.Conv2D(filters, 1, padding="same")(L.UpSampling2D(2)(previous))
+        x = previous = L.add([x, residual])
+    outputs = L.Conv2D(3, 3, activation="softmax", padding="same")(x)
+    model = keras.Model(inputs, outputs)
+    model.compile("rmsprop", "sparse_categorical_crossentropy")
+    return model
+
+
+def conv_mixer() -> keras.Model:
+    """keras.io's ConvMixer: patch embedding, depthwise + pointwise convs with GELU and BN, residual adds."""
+    inputs = keras.Input((32, 32, 3))
+    x = L.Rescaling(1 / 255)(inputs)
+    x = L.BatchNormalization()(L.Activation("gelu")(L.Conv2D(32, 2, strides=2)(x)))
+    for _ in range(2):
+        y = L.BatchNormalization()(L.Activation("gelu")(L.DepthwiseConv2D(5, padding="same")(x)))
+        x = L.Add()([y, x])
+        x = L.BatchNormalization()(L.Activation("gelu")(L.Conv2D(32, 1)(x)))
+    x = L.GlobalAvgPool2D()(x)
+    model = keras.Model(inputs, L.Dense(10, activation="softmax")(x))
+    model.compile("adamw", "sparse_categorical_crossentropy")
+    return model
+
+
+def mlp_mixer() -> keras.Model:
+    """keras.io's MLP-Mixer: token- and channel-mixing GELU MLPs with LayerNormalization and skips."""
+    inputs = keras.Input((16, 24))
+    x = L.Dense(32)(inputs)
+    for _ in range(2):
+        y = L.Permute((2, 1))(L.LayerNormalization(epsilon=1e-6)(x))
+        y = L.Dense(16)(L.Dense(16, activation="gelu")(y))
+        x = L.Add()([x, L.Permute((2, 1))(y)])
+        y = L.Dense(32)(L.Dense(32, activation="gelu")(L.LayerNormalization(epsilon=1e-6)(x)))
+        x = L.Add()([x, y])
+    x = L.GlobalAveragePooling1D()(x)
+    model = keras.Model(inputs, L.Dense(5, activation="softmax")(L.Dropout(0.2)(x)))
+    model.compile("adam", "sparse_categorical_crossentropy")
+    return model
+
+
+def vae_encoder() -> keras.Model:
+    """keras.io's VAE encoder: conv stack, two linear heads (z_mean, z_log_var), no loss of its own."""
+    inputs = keras.Input((28, 28, 1))
+    x = L.Conv2D(16, 3, activation="relu", strides=2, padding="same")(inputs)
+    x = L.Conv2D(32, 3, activation="relu", strides=2, padding="same")(x)
+    x = L.Dense(16, activation="relu")(L.Flatten()(x))
+    return keras.Model(inputs, [L.Dense(2, name="z_mean")(x), L.Dense(2, name="z_log_var")(x)])
+
+
 KERAS_IO: dict[str, Callable[[], keras.Model]] = {
     "lstm_classifier": lstm_classifier,
     "gru_classifier": gru_classifier,
@@ -169,6 +257,12 @@ KERAS_IO: dict[str, Callable[[], keras.Model]] = {
     "ticket_logits": lambda: ticket_model(False),
     "ticket_probabilities": lambda: ticket_model(True),
     "transfer_mobilenet": transfer_model,
+    "dcgan_generator": dcgan_generator,
+    "dcgan_discriminator": dcgan_discriminator,
+    "unet": unet,
+    "conv_mixer": conv_mixer,
+    "mlp_mixer": mlp_mixer,
+    "vae_encoder": vae_encoder,
 }
 
 
