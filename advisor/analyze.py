@@ -8,9 +8,9 @@ import keras
 
 from advisor import diagnostics, recommend, rules
 from advisor.advice import Advice, HeadAdvice
-from advisor.inspection import ModelView, view
+from advisor.inspection import Functional, ModelView, view
 from advisor.sample import prepare_sample
-from advisor.task import TaskInference, infer_head_task, training_loss
+from advisor.task import TaskInference, infer_head_task, read_loss, training_loss
 
 
 def _cite(rule: recommend.Rule) -> str:
@@ -42,7 +42,9 @@ def _valid_initializer(name: str | None) -> str | None:
 
 def _head_advice(inference: TaskInference, head: Any, y: Any) -> HeadAdvice:
     """A head's advice; a head whose activation is already right keeps its initializer too."""
-    rule = recommend.output_rule(inference.task, y)
+    loss = read_loss(head.loss)
+    logits = head.activation == "linear" and bool(loss and loss.from_logits)
+    rule = recommend.output_rule(inference.task, y, logits)
     initializer = recommend.initializer_for(rule.choice)
     if rule.choice == head.activation and head.weight is not None:
         initializer = _valid_initializer(head.weight.kernel_initializer) or initializer
@@ -84,7 +86,12 @@ def advise(model: Any, task: str | dict[str, str] | None = None, x: Any = None, 
     """
     if not isinstance(model, keras.Model):
         raise TypeError(f"advise expects a keras.Model, received {type(model).__name__}: {model!r:.80}")
-    if not model.built or not model.inputs:
+    if not isinstance(model, (keras.Sequential, Functional)):
+        raise ValueError(
+            f"advise reads Sequential and Functional models; {type(model).__name__} is a subclassed "
+            "model whose layer graph cannot be read. Wrap its layers in a Functional model "
+            "(keras.Model(inputs, outputs)) to advise it.")
+    if not model.built or not getattr(model, "inputs", None):
         raise ValueError("advise: the model must be built (give it a keras.Input or call build()).")
     model_view = view(model)
     tasks = _per_head(model_view, task, "task")

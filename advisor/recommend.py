@@ -62,6 +62,10 @@ OUTPUT_RULES = {
     "regression": Rule("regression", "linear",
                        "an unbounded real output; pairs with MSE/MAE/Huber",
                        "Goodfellow et al. 2016, 6.2.2.1"),
+    "logits": Rule("classification trained on logits (a from_logits=True loss)", "linear",
+                   "the loss applies the sigmoid/softmax itself, in a numerically stable form: the "
+                   "logits output is right as it is",
+                   "Keras losses, from_logits; Goodfellow et al. 2016, 6.2.2.2"),
     "regression-positive": Rule("regression with strictly positive targets", "softplus",
                                 "keeps predictions positive while staying smooth",
                                 "Dugas et al. 2001; seed 004"),
@@ -166,13 +170,18 @@ def input_range_for(activation: str) -> tuple[float, float] | None:
     return (-1.0, 1.0) if activation == "tanh" else (0.0, 1.0)
 
 
-def output_rule(task: str, y: Any = None) -> Rule:
-    """The output activation rule for a task (softplus for strictly positive regression targets).
+def output_rule(task: str, y: Any = None, logits: bool = False) -> Rule:
+    """The output activation rule for a task (softplus for strictly positive regression targets;
+    `logits`: a linear classification output trained with a from_logits=True loss stays linear).
 
     Example:
         >>> output_rule("multiclass").choice, output_rule("regression", [1.0, 3.0]).choice
         ('softmax', 'softplus')
+        >>> output_rule("multiclass", logits=True).choice
+        'linear'
     """
+    if logits and task != "regression":
+        return OUTPUT_RULES["logits"]
     if task == "regression" and y is not None and np.all(np.asarray(y, dtype="float64") > 0):
         return OUTPUT_RULES["regression-positive"]
     return OUTPUT_RULES[task]

@@ -25,6 +25,21 @@ def test_rejects_anything_but_a_keras_model():
         advise(keras.layers.Dense(3))
 
 
+def test_rejects_a_subclassed_model_with_a_clear_error():
+    class Subclassed(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.dense = keras.layers.Dense(1)
+
+        def call(self, x):
+            return self.dense(x)
+
+    model = Subclassed()
+    model(np.zeros((1, 3), "float32"))
+    with pytest.raises(ValueError, match="Subclassed is a subclassed model.*keras.Model\\(inputs, outputs\\)"):
+        advise(model)
+
+
 def test_shallow_binary_classifier():
     advice = advise(_mlp(2, loss="binary_crossentropy"))
     assert isinstance(advice, Advice)
