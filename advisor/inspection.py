@@ -452,7 +452,8 @@ class Head:
     """One model output: its name, how it is made, and the loss it trains with.
 
     Attributes:
-        name: the output's name (`model.output_names`), what dict losses are keyed by.
+        name: the output's name: its key when the model's outputs are a dict, else its layer's
+            name (`model.output_names`); what dict losses and labels are keyed by.
         index: its position in `model.outputs`.
         layer: the node that decides its activation (an activation layer, or the weight layer).
         weight: the weight layer that feeds it (the same as `layer` when that is the weight layer).
@@ -478,10 +479,11 @@ class Head:
     loss: Any = None
 
 
-def _loss_for(compiled: Any, name: str, index: int) -> Any:
-    """A head's loss from the compiled loss: by name in a dict, by position in a list."""
+def _loss_for(compiled: Any, names: tuple[str, ...], index: int) -> Any:
+    """A head's loss from the compiled loss: by name in a dict (the output's key, else its
+    layer's name), by position in a list."""
     if isinstance(compiled, dict):
-        return compiled.get(name)
+        return next((compiled[name] for name in names if name in compiled), None)
     if isinstance(compiled, (list, tuple)):
         return compiled[index] if index < len(compiled) else None
     return compiled
@@ -799,6 +801,17 @@ def _head_layer(v: ModelView, name: str) -> LayerInfo | None:
     return info
 
 
+def _output_names(model: keras.Model) -> list[str]:
+    """Each output's name as losses and labels are keyed: its key when the model's outputs are a
+    dict (Keras matches dict losses by those keys), else `model.output_names`."""
+    structure = getattr(model, "_outputs_struct", None)
+    if isinstance(structure, dict):
+        key_of = {id(tensor): key for key, tensor in structure.items()}
+        if all(id(tensor) in key_of for tensor in model.outputs):
+            return [key_of[id(tensor)] for tensor in model.outputs]
+    return list(getattr(model, "output_names", None) or [])
+
+
 def view(model: keras.Model) -> ModelView:
     """Read a built Sequential or Functional model into a `ModelView` (the model is only read).
 
@@ -819,7 +832,7 @@ def view(model: keras.Model) -> ModelView:
     for info in layers:
         for parent in info.inbound:
             v.consumers.setdefault(parent, []).append(info)
-    names = list(getattr(model, "output_names", None) or [])
+    names = _output_names(model)
     compiled = getattr(model, "loss", None)
     outputs = [tensor._keras_history.operation.name for tensor in model.outputs]
     for index, output in enumerate(outputs):
@@ -836,7 +849,7 @@ def view(model: keras.Model) -> ModelView:
         else:
             activation = layer.activation if layer is not None else None
         v.heads.append(Head(name, index, layer, weight, activation, layer.units if layer else None,
-                            _loss_for(compiled, name, index)))
+                            _loss_for(compiled, (name, output), index)))
     v.sites = _build_sites(v)
     for site in v.sites:
         v._site_index[site.name] = site

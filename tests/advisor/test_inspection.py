@@ -202,3 +202,14 @@ def test_heads_get_their_own_loss_by_name_and_position():
     by_list = keras.Model(inputs, [b, a])
     by_list.compile("adam", ["mse", "categorical_crossentropy"])
     assert [(h.name, h.loss) for h in view(by_list).heads] == [("b", "mse"), ("a", "categorical_crossentropy")]
+
+
+def test_dict_outputs_are_named_by_their_keys():
+    inputs = keras.Input((4,))
+    x = keras.layers.Dense(8, activation="relu")(inputs)
+    model = keras.Model(inputs, {"score": keras.layers.Dense(1, activation="sigmoid", name="d1")(x),
+                                 "kind": keras.layers.Dense(3, name="d2")(x)})
+    logits = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    model.compile("adam", {"score": "binary_crossentropy", "kind": logits})
+    assert [(h.name, h.layer.name, h.loss) for h in view(model).heads] == [
+        ("kind", "d2", logits), ("score", "d1", "binary_crossentropy")]
