@@ -424,6 +424,10 @@ def confirm(
             raise ValueError(f"confirm: `{name}` must be a positive integer, received {value!r}.")
     if y is None:
         raise ValueError("confirm: `y` (the labels) is required.")
+    if len(getattr(model, "outputs", None) or ()) > 1:
+        raise ValueError(f"confirm: the model has {len(model.outputs)} outputs; confirm() searches models "
+                         "with one output. advise() and apply() handle every head; confirm a single-"
+                         "output version of the model (its body and one head).")
     x, y = prepare_sample(model, x, y, max_samples=max(1, len(np.asarray(y))))  # checks only, no cut
     if validation_data is not None:
         x_val, y_val = prepare_sample(model, validation_data[0], validation_data[1],

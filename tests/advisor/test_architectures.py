@@ -150,3 +150,12 @@ def test_confirm_reads_conv_bn_relu_blocks_as_relu() -> None:
 
     assert _current_configuration(zoo.build("ResNet50")) == ("relu", "glorot_uniform")
     assert _current_configuration(zoo.build("conv1d_classifier")) == ("relu", "glorot_uniform")
+
+
+def test_confirm_refuses_a_multi_output_model_with_one_clear_error() -> None:
+    from advisor import confirm
+
+    model = zoo.build("ticket_probabilities")
+    with pytest.raises(ValueError, match="confirm: the model has 2 outputs"):
+        confirm(model, {"title": np.zeros((4, 3)), "body": np.zeros((4, 3)), "tags": np.zeros((4, 12))},
+                {"priority": np.zeros((4, 1)), "department": np.zeros((4, 4))})
