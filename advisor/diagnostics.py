@@ -196,7 +196,7 @@ class _Site:
 
 # Roles that get a row: what the advice's hidden activation replaces, and the linear weight
 # layers between (for the gradient flow). Gates saturate by design and are not measured.
-MEASURED_ROLES = ("hidden", "linear", "bottleneck")
+MEASURED_ROLES = ("hidden", "feed_forward", "linear", "bottleneck")
 
 
 def find_sites(model_view: ModelView) -> list[_Site]:

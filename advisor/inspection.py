@@ -33,7 +33,12 @@ Roles (defined here once):
   layer (an autoencoder's code layer: a low-rank map).
 - ``"linear"``: a weight layer with no nonlinearity before the next weight layer (the
   `linear-hidden` finding).
+- ``"feed_forward"``: a hidden activation inside an attention block's feed-forward network (its
+  weight layer reads, through normalization, dropout and residual adds, an attention layer's
+  output): the transformer's ReLU/GELU. Replaced like a hidden one.
 - ``"hidden"``: every other activation: what the advice's hidden activation replaces.
+
+`HIDDEN_ROLES` (hidden and feed-forward) are what `ModelView.hidden_sites` returns.
 
 Activations are read from what a layer computes (its `activation` attribute, the activation
 layer's settings, the op), never from the class alone, and named with one id: the keras_act id
@@ -144,7 +149,11 @@ _OP_ARITHMETIC = ("Add", "Subtract", "Multiply", "Divide", "TrueDivide", "Negati
 # Nodes whose two tensor inputs multiply: what makes an activation feeding them a gate.
 _PRODUCTS = ("Multiply", "Dot", "Matmul", "Einsum")
 
-ROLES = ("hidden", "output", "gate", "recurrent", "bottleneck", "linear")
+ROLES = ("hidden", "feed_forward", "output", "gate", "recurrent", "bottleneck", "linear")
+HIDDEN_ROLES = ("hidden", "feed_forward")
+# How far back (nodes) a feed-forward layer looks for its block's attention layer: through a
+# LayerNormalization, a dropout and the residual add.
+_FEED_FORWARD_REACH = 4
 
 
 @dataclass(frozen=True)
@@ -608,7 +617,7 @@ class ModelView:
 
     def hidden_sites(self) -> list[Site]:
         """The sites whose activation the advice's hidden activation replaces."""
-        return [site for site in self.sites if site.role == "hidden"]
+        return [site for site in self.sites if site.role in HIDDEN_ROLES]
 
     @property
     def own_hidden_activation(self) -> str | None:
@@ -750,6 +759,22 @@ def _composites(v: ModelView) -> dict[str, Site]:
     return found
 
 
+def _after_attention(v: ModelView, weight: str | None) -> bool:
+    """Whether a weight layer reads an attention layer's output through normalization,
+    dropout, reshaping and residual adds (a transformer block's feed-forward network)."""
+    if weight is None:
+        return False
+    frontier = list(v.by_name[weight].inbound)
+    for _ in range(_FEED_FORWARD_REACH):
+        nodes = [v.by_name[name] for name in frontier if name in v.by_name]
+        if any(node.kind == "attention" for node in nodes):
+            return True
+        frontier = [parent for node in nodes
+                    if node.kind in ("normalization", "transparent") or _is_residual_add(node)
+                    for parent in node.inbound]
+    return False
+
+
 def _build_sites(v: ModelView) -> list[Site]:
     head_of: dict[str, str] = {}
     for head in v.heads:
@@ -781,7 +806,8 @@ def _build_sites(v: ModelView) -> list[Site]:
         elif activation == "linear":
             role = _linear_role(v, info)
         else:
-            role = "gate" if _is_gate(v, v.by_name[name]) else "hidden"
+            role = ("gate" if _is_gate(v, v.by_name[name]) else
+                    "feed_forward" if v.has_attention and _after_attention(v, info.name) else "hidden")
         sites.append(Site(name, info.name, activation, role, head))
     for info in v.layers:
         if info.kind != "activation" or info.name in claimed or info.activation == "linear":

@@ -33,7 +33,7 @@ import keras
 
 import keras_act
 from advisor.advice import Advice
-from advisor.inspection import KNOWN_ACTIVATIONS, WEIGHT_LAYERS, Functional, ModelView, view
+from advisor.inspection import HIDDEN_ROLES, KNOWN_ACTIVATIONS, WEIGHT_LAYERS, Functional, ModelView, view
 from advisor.task import LossInfo, read_loss
 
 SQUASHING_OUTPUTS = ("sigmoid", "softmax")
@@ -134,7 +134,7 @@ def _plan(model_view: ModelView, advice: Advice) -> dict[str, LayerChange]:
     for site in model_view.sites:
         if site.role == "linear" and site.name in flagged_linear:
             change(site.name, advice.hidden_activation, advice.hidden_initializer)
-        if (site.role != "hidden" or site.composite or not site.readable
+        if (site.role not in HIDDEN_ROLES or site.composite or not site.readable
                 or not _is_layer(model_view, site.name)):
             continue
         if site.activation != advice.hidden_activation and not keep_activations:

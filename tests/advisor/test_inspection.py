@@ -213,3 +213,18 @@ def test_dict_outputs_are_named_by_their_keys():
     model.compile("adam", {"score": "binary_crossentropy", "kind": logits})
     assert [(h.name, h.layer.name, h.loss) for h in view(model).heads] == [
         ("kind", "d2", logits), ("score", "d1", "binary_crossentropy")]
+
+
+def test_transformer_feed_forward_sites():
+    inputs = keras.Input((6, 8))
+    attended = keras.layers.MultiHeadAttention(2, 4)(inputs, inputs)
+    x = keras.layers.LayerNormalization()(inputs + keras.layers.Dropout(0.1)(attended))
+    y = keras.layers.Dense(16, activation="relu", name="ffn")(x)
+    x = keras.layers.LayerNormalization()(x + keras.layers.Dense(8, name="ffn_out")(y))
+    pooled = keras.layers.GlobalAveragePooling1D()(x)
+    head = keras.layers.Dense(8, activation="relu", name="mlp_head")(pooled)
+    model = keras.Model(inputs, keras.layers.Dense(2, activation="softmax")(head))
+    v = view(model)
+    roles = {s.name: s.role for s in v.sites}
+    assert (roles["ffn"], roles["ffn_out"], roles["mlp_head"]) == ("feed_forward", "bottleneck", "hidden")
+    assert [s.name for s in v.hidden_sites()] == ["ffn", "mlp_head"]
