@@ -26,6 +26,7 @@ activations), input/output names and shapes. It reads the one model view
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass
 from typing import Any
 
@@ -156,11 +157,42 @@ def _activation_object(activation: str) -> Any:
     return keras_act.get(activation) if activation in keras_act.names() else activation
 
 
+def _rebuild(layer: keras.layers.Layer, config: dict[str, Any]) -> keras.layers.Layer:
+    """A fresh layer from `config`. A custom layer whose `__init__` does not take Keras' base
+    arguments (keras.io's `TransformerBlock` takes no `trainable`, `dtype` or `name`, so
+    `from_config` and `clone_model` fail on it) is built from the arguments its `__init__` takes,
+    and keeps its name."""
+    try:
+        return layer.__class__.from_config(config)
+    except TypeError as error:
+        parameters = inspect.signature(layer.__class__.__init__).parameters
+        if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
+            raise _not_rebuildable(layer, error) from None
+        try:
+            rebuilt = layer.__class__(**{k: v for k, v in config.items() if k in parameters})
+        except Exception:  # noqa: BLE001  (its own error is the one to report)
+            raise _not_rebuildable(layer, error) from None
+        rebuilt.name = layer.name
+        return rebuilt
+
+
+def _not_rebuildable(layer: keras.layers.Layer, error: Exception) -> ValueError:
+    lines = str(error).strip().splitlines() or [type(error).__name__]
+    first_line = lines[-1][:200]
+    return ValueError(
+        f"apply: layer {layer.name!r} ({type(layer).__name__}) cannot be rebuilt from its get_config() "
+        f"({first_line}). Give {type(layer).__name__} a get_config() that returns its constructor "
+        "arguments, and let __init__ accept **kwargs for Keras' own (name, trainable, dtype).")
+
+
 def _clone_layer(layer: keras.layers.Layer, changes: dict[str, LayerChange]) -> keras.layers.Layer:
-    config = layer.get_config()
+    try:
+        config = layer.get_config()
+    except NotImplementedError as error:  # a custom layer whose arguments Keras cannot record
+        raise _not_rebuildable(layer, error) from None
     change = changes.get(layer.name)
     if change is None:
-        return layer.__class__.from_config(config)
+        return _rebuild(layer, config)
     if isinstance(layer, WEIGHT_LAYERS):
         if change.activation is not None:
             config["activation"] = _activation_object(change.activation)

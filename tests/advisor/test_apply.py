@@ -261,3 +261,17 @@ def test_bad_arguments_raise_clear_errors() -> None:
     subclassed(np.zeros((1, 4), "float32"))
     with pytest.raises(ValueError, match="Sequential and Functional"):
         apply(subclassed, advice)
+
+
+def test_a_layer_that_cannot_be_rebuilt_gets_one_clear_error() -> None:
+    class Scale(L.Layer):
+        def __init__(self, function):  # a Python function: Keras cannot record it in a config
+            super().__init__()
+            self.function = function
+
+        def call(self, x):
+            return self.function(x)
+
+    model = keras.Sequential([keras.Input((4,)), L.Dense(8, activation="relu"), Scale(lambda x: 2 * x), L.Dense(1)])
+    with pytest.raises(ValueError, match=r"apply: layer 'scale.*' \(Scale\) cannot be rebuilt.*get_config"):
+        apply(model, advise(model))

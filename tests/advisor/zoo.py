@@ -246,10 +246,51 @@ def vae_encoder() -> keras.Model:
     return keras.Model(inputs, [L.Dense(2, name="z_mean")(x), L.Dense(2, name="z_log_var")(x)])
 
 
+class TransformerBlock(L.Layer):
+    """keras.io's text-classification transformer block, as written there: no get_config, an
+    `__init__` that takes no `name`/`trainable`/`dtype` (Keras' own `clone_model` fails on it)."""
+
+    def __init__(self, embed_dim: int, num_heads: int, ff_dim: int, rate: float = 0.1) -> None:
+        super().__init__()
+        self.att = L.MultiHeadAttention(num_heads=num_heads, key_dim=embed_dim)
+        self.ffn = keras.Sequential([L.Dense(ff_dim, activation="relu"), L.Dense(embed_dim)])
+        self.layernorm1 = L.LayerNormalization(epsilon=1e-6)
+        self.layernorm2 = L.LayerNormalization(epsilon=1e-6)
+        self.dropout1 = L.Dropout(rate)
+        self.dropout2 = L.Dropout(rate)
+
+    def call(self, inputs: keras.KerasTensor) -> keras.KerasTensor:
+        out1 = self.layernorm1(inputs + self.dropout1(self.att(inputs, inputs)))
+        return self.layernorm2(out1 + self.dropout2(self.ffn(out1)))
+
+
+class TokenAndPositionEmbedding(L.Layer):
+    """keras.io's token + position embedding layer, as written there."""
+
+    def __init__(self, maxlen: int, vocab_size: int, embed_dim: int) -> None:
+        super().__init__()
+        self.token_emb = L.Embedding(input_dim=vocab_size, output_dim=embed_dim)
+        self.pos_emb = L.Embedding(input_dim=maxlen, output_dim=embed_dim)
+
+    def call(self, x: keras.KerasTensor) -> keras.KerasTensor:
+        return self.token_emb(x) + self.pos_emb(keras.ops.arange(0, keras.ops.shape(x)[-1], 1))
+
+
+def transformer_custom_layers() -> keras.Model:
+    """keras.io's text classification with a transformer, with its own custom layers."""
+    inputs = keras.Input((20,))
+    x = TransformerBlock(32, 2, 32)(TokenAndPositionEmbedding(20, 1000, 32)(inputs))
+    x = L.Dropout(0.1)(L.Dense(20, activation="relu")(L.Dropout(0.1)(L.GlobalAveragePooling1D()(x))))
+    model = keras.Model(inputs, L.Dense(2, activation="softmax")(x))
+    model.compile("adam", "sparse_categorical_crossentropy")
+    return model
+
+
 KERAS_IO: dict[str, Callable[[], keras.Model]] = {
     "lstm_classifier": lstm_classifier,
     "gru_classifier": gru_classifier,
     "transformer_classifier": transformer_classifier,
+    "transformer_custom_layers": transformer_custom_layers,
     "vit_classifier": vit_classifier,
     "conv1d_classifier": conv1d_classifier,
     "conv_autoencoder": conv_autoencoder,
