@@ -162,6 +162,10 @@ def _rebuild(layer: keras.layers.Layer, config: dict[str, Any]) -> keras.layers.
     arguments (keras.io's `TransformerBlock` takes no `trainable`, `dtype` or `name`, so
     `from_config` and `clone_model` fail on it) is built from the arguments its `__init__` takes,
     and keeps its name."""
+    if isinstance(layer, keras.layers.Lambda):
+        # The user's own in-memory function, not an untrusted file: safe to rebuild (Keras'
+        # safe mode refuses Python lambdas when deserializing, so clone_model fails on them).
+        return layer.__class__.from_config(config, safe_mode=False)
     try:
         return layer.__class__.from_config(config)
     except TypeError as error:

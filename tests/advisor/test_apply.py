@@ -275,3 +275,13 @@ def test_a_layer_that_cannot_be_rebuilt_gets_one_clear_error() -> None:
     model = keras.Sequential([keras.Input((4,)), L.Dense(8, activation="relu"), Scale(lambda x: 2 * x), L.Dense(1)])
     with pytest.raises(ValueError, match=r"apply: layer 'scale.*' \(Scale\) cannot be rebuilt.*get_config"):
         apply(model, advise(model))
+
+
+def test_lambda_layers_are_rebuilt() -> None:
+    model = keras.Sequential([keras.Input((4,)), L.Dense(8, activation="sigmoid"), L.Lambda(lambda t: 2 * t),
+                              L.Dense(1)])
+    new = apply_checked(model)
+    x = RNG.normal(size=(3, 4)).astype("float32")
+    hidden = keras.Model(new.inputs[0], new.layers[1].output)
+    np.testing.assert_allclose(np.asarray(hidden(x)), 2 * np.asarray(keras.Model(new.inputs[0], new.layers[0].output)(x)),
+                               rtol=1e-6)
