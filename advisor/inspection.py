@@ -638,6 +638,16 @@ class ModelView:
         counts = Counter(names)
         return max(dict.fromkeys(names), key=lambda name: counts[name])
 
+    def feeds_residual_add(self, name: str) -> bool:
+        """Whether a node's output reaches an add of two tensors through transparent nodes (a
+        residual branch's last layer, or a zero-initialized ReZero/LayerScale branch)."""
+        following = self.consumers.get(name, [])
+        while following:
+            if any(_is_residual_add(node) for node in following):
+                return True
+            following = [c for node in following if node.kind == "transparent" for c in self.consumers.get(node.name, [])]
+        return False
+
     def output_site_names(self) -> set[str]:
         """The names of every head's nodes (its activation node and weight layer)."""
         return {info.name for head in self.heads for info in (head.layer, head.weight) if info is not None}

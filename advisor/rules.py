@@ -350,14 +350,18 @@ def initializer_mismatch(context: ModelContext) -> Iterator[Finding]:
 
 
 @model_rule(FindingRule(
-    "constant-initializer", "error", "model", "a hidden kernel starts as zeros/ones/constant",
+    "constant-initializer", "error", "model",
+    "a hidden kernel starts as zeros/ones/constant (not a residual branch's last layer: zero-"
+    "initialized residual branches are a design, Bachlechner et al. 2020)",
     "every unit computes the same thing and gets the same update: they never differ",
     "`Dense(32, kernel_initializer='zeros')`",
     "Use a random initializer (he_normal for ReLU-like units, glorot_uniform otherwise)."))
 def constant_initializer(context: ModelContext) -> Iterator[Finding]:
     heads = context.view.output_site_names()
     for info in context.view.of_kind("weight"):
-        if info.name not in heads and info.kernel_initializer in _CONSTANT_NAMES:
+        if info.name in heads or context.view.feeds_residual_add(info.name):
+            continue  # the residual stream tells a zero-initialized branch's units apart
+        if info.kernel_initializer in _CONSTANT_NAMES:
             yield constant_initializer.spec.finding(
                 info.name, f"{info.name}'s kernel starts {info.kernel_initializer}: every unit computes "
                 "the same thing and learns the same update.")

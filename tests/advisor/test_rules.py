@@ -108,3 +108,11 @@ def test_findings_name_the_layer_and_come_errors_first():
 ])
 def test_keras_default_models_get_no_errors_or_warnings(factory):
     assert [f for f in advise(factory()).findings if f.severity != "info"] == []
+
+
+def test_a_zero_initialized_residual_branch_is_a_design_not_an_error():
+    inputs = keras.Input((8,))
+    x = L.Dense(8, activation="relu")(inputs)
+    branch = L.Dense(8, kernel_initializer="zeros", name="rezero")(L.Dense(8, activation="relu")(x))
+    model = keras.Model(inputs, L.Dense(1)(L.Add()([x, branch])))
+    assert found(model, "constant-initializer") == []
