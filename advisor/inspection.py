@@ -547,12 +547,6 @@ class ModelView:
                 return None
         return None
 
-    def effective_activation(self, info: LayerInfo) -> str | None:
-        """A weight layer's activation: its own, or that of the activation node it feeds
-        through normalization, dropout and reshaping (conv -> BN -> relu is relu)."""
-        site = self.site_of(info.name)
-        return site.activation if site is not None else info.activation
-
     def site_of(self, name: str) -> Site | None:
         """The site a node (weight layer or activation node) belongs to."""
         return self._site_index.get(name)

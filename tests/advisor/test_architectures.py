@@ -159,3 +159,15 @@ def test_confirm_refuses_a_multi_output_model_with_one_clear_error() -> None:
     with pytest.raises(ValueError, match="confirm: the model has 2 outputs"):
         confirm(model, {"title": np.zeros((4, 3)), "body": np.zeros((4, 3)), "tags": np.zeros((4, 12))},
                 {"priority": np.zeros((4, 1)), "department": np.zeros((4, 4))})
+
+
+@pytest.mark.parametrize("name, flags", [
+    ("EfficientNetB0", (True, True, False, False, False, True)),
+    ("ResNet50", (True, False, False, False, False, True)),
+    ("transformer_classifier", (False, False, True, True, False, True)),
+    ("gru_classifier", (False, False, True, False, True, False)),
+])
+def test_structure_flags(name: str, flags: tuple[bool, ...]) -> None:
+    v = view(zoo.build(name))
+    assert (v.has_conv, v.has_depthwise, v.has_embedding, v.has_attention, v.has_recurrent,
+            v.has_normalization) == flags
