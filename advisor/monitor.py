@@ -9,8 +9,9 @@ from typing import Any
 import keras
 
 from advisor.diagnostics import MAX_SAMPLES, Diagnoser
+from advisor.inspection import view
 from advisor.sample import prepare_sample
-from advisor.task import infer_task, output_layer, training_loss
+from advisor.task import infer_task, training_loss
 
 
 class ActivationMonitor(keras.callbacks.Callback):
@@ -68,9 +69,10 @@ class ActivationMonitor(keras.callbacks.Callback):
             return
         try:
             x, y = prepare_sample(self.model, self.x_sample, self.y_sample, MAX_SAMPLES)
-            inference = infer_task(self.model, None, y)
-            loss = training_loss(self.model, inference.task, output_layer(self.model), y)
-            self._diagnoser = Diagnoser(self.model, loss)
+            model_view = view(self.model)
+            inference = infer_task(model_view, None, y)
+            loss = training_loss(model_view, inference.task, model_view.heads[0].layer, y)
+            self._diagnoser = Diagnoser(self.model, loss, model_view)
             self._sample = (x, y)
         except Exception as error:  # a model it does not understand must not stop training
             self._disable(error)

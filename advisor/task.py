@@ -242,8 +242,9 @@ def infer_task(model: keras.Model | ModelView, task: str | None = None, y: Any =
     return infer_head_task(model_view.heads[0], task, y)
 
 
-def training_loss(model: keras.Model, task: str, output: LayerInfo | None, y: Any = None) -> Any:
-    """The loss the model trains with: its compiled loss, else the usual one for the task.
+def training_loss(model: keras.Model | ModelView, task: str, output: LayerInfo | None, y: Any = None) -> Any:
+    """The loss the model (or its `ModelView`) trains with: its first output's compiled loss,
+    else the usual one for the task.
 
     Example:
         >>> import keras
@@ -252,7 +253,7 @@ def training_loss(model: keras.Model, task: str, output: LayerInfo | None, y: An
         >>> type(loss).__name__, loss.get_config()["from_logits"]
         ('SparseCategoricalCrossentropy', True)
     """
-    heads = view(model).heads
+    heads = (model if isinstance(model, ModelView) else view(model)).heads
     compiled = heads[0].loss if heads else None
     if compiled is not None:
         return keras.losses.get(compiled)
