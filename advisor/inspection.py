@@ -94,12 +94,9 @@ ACTIVATION_LAYERS = (
 )
 NORMALIZATION_LAYERS = (
     keras.layers.BatchNormalization, keras.layers.LayerNormalization,
-    keras.layers.GroupNormalization, keras.layers.UnitNormalization, keras.layers.SpectralNormalization,
-    keras.layers.RMSNormalization,
-) if hasattr(keras.layers, "RMSNormalization") else (
-    keras.layers.BatchNormalization, keras.layers.LayerNormalization,
     keras.layers.GroupNormalization, keras.layers.UnitNormalization,
-)
+) + tuple(getattr(keras.layers, name) for name in ("SpectralNormalization", "RMSNormalization")
+          if hasattr(keras.layers, name))  # newer Keras versions
 EMBEDDING_LAYERS = (keras.layers.Embedding,)
 MERGE_LAYERS = (
     keras.layers.Add, keras.layers.Subtract, keras.layers.Multiply, keras.layers.Average,
@@ -312,6 +309,11 @@ def _units(layer: Any) -> int | None:
     return int(shape[-1]) if shape and shape[-1] is not None else None
 
 
+def _cell(layer: Any) -> Any:
+    """A recurrent layer's cell (a Bidirectional's forward cell)."""
+    return getattr(getattr(layer, "forward_layer", layer), "cell", None)
+
+
 def _activation_of(operation: Any, kind: str) -> str | None:
     layer = _unwrap(operation)
     if kind == "activation":
@@ -321,8 +323,7 @@ def _activation_of(operation: Any, kind: str) -> str | None:
     if kind == "weight":
         return activation_id(getattr(layer, "activation", None)) or "linear"
     if kind == "recurrent":
-        cell = getattr(getattr(layer, "forward_layer", layer), "cell", None)
-        return activation_id(getattr(cell, "activation", None))
+        return activation_id(getattr(_cell(layer), "activation", None))
     return None
 
 
@@ -330,8 +331,7 @@ def _initializer_of(operation: Any, kind: str) -> str | None:
     layer = _unwrap(operation)
     initializer = getattr(layer, "kernel_initializer", None) or getattr(layer, "depthwise_initializer", None)
     if initializer is None and kind == "recurrent":
-        cell = getattr(getattr(layer, "forward_layer", layer), "cell", None)
-        initializer = getattr(cell, "kernel_initializer", None)
+        initializer = getattr(_cell(layer), "kernel_initializer", None)
     return initializer_name(initializer)
 
 
@@ -360,7 +360,7 @@ def inspect_layer(layer: Any, inbound: tuple[str, ...] = (), tensor_inputs: int 
 
 
 def _is_model(layer: Any) -> bool:
-    return isinstance(layer, keras.Model) and isinstance(layer, (keras.Sequential, Functional))
+    return isinstance(layer, (keras.Sequential, Functional))
 
 
 def _walk(model: keras.Model, entry: tuple[str, ...], top_level: bool,
@@ -597,7 +597,7 @@ class ModelView:
         LayerNormalization) before the first weight layer: the model scales its own inputs."""
         names = []
         for info in self.layers:
-            if info.kind == "weight" or info.has_weights:
+            if info.has_weights:
                 break
             if isinstance(self.keras_layers[info.name], SCALING_LAYERS + NORMALIZATION_LAYERS):
                 names.append(info.name)
@@ -616,21 +616,13 @@ class ModelView:
     @property
     def own_hidden_activation(self) -> str | None:
         """The model's most common hidden activation (first seen on a tie), or None."""
-        names = [site.activation for site in self.hidden_sites() if site.readable]
-        if not names:
-            return None
-        counts = Counter(names)
-        return max(dict.fromkeys(names), key=lambda name: counts[name])
+        return _most_common([site.activation for site in self.hidden_sites() if site.readable])
 
     @property
     def own_hidden_initializer(self) -> str | None:
         """The most common kernel initializer of the hidden sites' weight layers, or None."""
-        names = [self.by_name[site.weight].kernel_initializer for site in self.hidden_sites()
-                 if site.weight and self.by_name[site.weight].kernel_initializer]
-        if not names:
-            return None
-        counts = Counter(names)
-        return max(dict.fromkeys(names), key=lambda name: counts[name])
+        return _most_common([self.by_name[site.weight].kernel_initializer for site in self.hidden_sites()
+                             if site.weight and self.by_name[site.weight].kernel_initializer])
 
     def feeds_residual_add(self, name: str) -> bool:
         """Whether a node's output reaches an add of two tensors through transparent nodes (a
@@ -647,8 +639,14 @@ class ModelView:
         return {info.name for head in self.heads for info in (head.layer, head.weight) if info is not None}
 
 
+def _most_common(names: list[str]) -> str | None:
+    """The most frequent name, the first seen on a tie; None for none."""
+    counts = Counter(names)
+    return max(counts, key=counts.__getitem__) if counts else None
+
+
 def _is_residual_add(info: LayerInfo) -> bool:
-    return info.class_name == "Add" and (info.kind == "merge" or info.kind == "op") and info.tensor_inputs >= 2
+    return info.class_name == "Add" and info.kind in ("merge", "op") and info.tensor_inputs >= 2
 
 
 def _is_product(info: LayerInfo) -> bool:
@@ -734,10 +732,12 @@ def _fan_in(layer: Any) -> int | None:
 _SELF_GATED = {"sigmoid": "swish", "hard_sigmoid": "hard_swish", "relu6": "hard_swish"}
 
 
-def _back(v: ModelView, name: str) -> LayerInfo | None:
-    """Walk back from a node through constant arithmetic and transparent nodes."""
+def _back(v: ModelView, name: str, through_arithmetic: bool = True) -> LayerInfo | None:
+    """Walk back from a node through transparent nodes (and constant arithmetic) to the first
+    node that computes something."""
     info = v.by_name.get(name)
-    while info is not None and (_is_rescaling_op(info) or info.kind == "transparent") and len(info.inbound) == 1:
+    while (info is not None and len(info.inbound) == 1
+           and (info.kind == "transparent" or through_arithmetic and _is_rescaling_op(info))):
         info = v.by_name.get(info.inbound[0])
     return info
 
@@ -823,14 +823,6 @@ def _build_sites(v: ModelView) -> list[Site]:
     return sorted(sites, key=lambda site: order[site.name])
 
 
-def _head_layer(v: ModelView, name: str) -> LayerInfo | None:
-    """Walk back from an output node through transparent nodes to what decides its activation."""
-    info = v.by_name.get(name)
-    while info is not None and info.kind == "transparent" and len(info.inbound) == 1:
-        info = v.by_name.get(info.inbound[0])
-    return info
-
-
 def _output_names(model: keras.Model) -> list[str]:
     """Each output's name as losses and labels are keyed: its key when the model's outputs are a
     dict (Keras matches dict losses by those keys), else `model.output_names`."""
@@ -869,17 +861,13 @@ def view(model: keras.Model) -> ModelView:
         # A nested model's output: the node inside it that makes the output.
         output = output if output in v.by_name else (exits[index] if index < len(exits) else exits[-1])
         name = names[index] if index < len(names) else output
-        layer = _head_layer(v, output)
+        layer = _back(v, output, through_arithmetic=False)  # past Dropout, Flatten, ...
         weight = None
         if layer is not None:
             weight = layer if layer.kind == "weight" else (
                 v.feeding_weight_layer(layer) if layer.kind == "activation" else None)
-        if layer is not None and layer.kind == "weight" and layer.activation == "linear":
-            activation = "linear"
-        else:
-            activation = layer.activation if layer is not None else None
-        v.heads.append(Head(name, index, layer, weight, activation, layer.units if layer else None,
-                            _loss_for(compiled, (name, output), index)))
+        v.heads.append(Head(name, index, layer, weight, layer.activation if layer else None,
+                            layer.units if layer else None, _loss_for(compiled, (name, output), index)))
     v.sites = _build_sites(v)
     for site in v.sites:
         v._site_index[site.name] = site

@@ -179,14 +179,6 @@ def output_layer(model: keras.Model) -> LayerInfo | None:
     return heads[0].layer if heads else None
 
 
-def _head_info(head: Head) -> LayerInfo | None:
-    """The head's deciding node, with the head's activation (a linear weight layer: linear)."""
-    if head.layer is None:
-        return None
-    return LayerInfo(head.layer.name, head.layer.class_name, head.layer.kind, head.activation,
-                     head.units, head.layer.kernel_initializer)
-
-
 def infer_head_task(head: Head, task: str | None = None, y: Any = None,
                     name_head: bool = False) -> TaskInference:
     """Decide one output's task from the highest source that has an opinion; note disagreements.
@@ -201,7 +193,7 @@ def infer_head_task(head: Head, task: str | None = None, y: Any = None,
     """
     if task is not None and task not in TASKS:
         raise ValueError(f"advise: `task` must be one of {', '.join(TASKS)} or None, received {task!r}.")
-    output = _head_info(head)
+    output = head.layer
     loss = read_loss(head.loss)
     votes = {
         source: vote
