@@ -10,7 +10,7 @@ from advisor import diagnostics, recommend, rules
 from advisor.advice import Advice, HeadAdvice
 from advisor.inspection import Functional, ModelView, view
 from advisor.sample import prepare_sample
-from advisor.task import TaskInference, infer_head_task, read_loss, training_loss
+from advisor.task import TaskInference, infer_head_task, training_loss, trains_on_logits
 
 
 def _cite(rule: recommend.Rule) -> str:
@@ -42,9 +42,7 @@ def _valid_initializer(name: str | None) -> str | None:
 
 def _head_advice(inference: TaskInference, head: Any, y: Any) -> HeadAdvice:
     """A head's advice; a head whose activation is already right keeps its initializer too."""
-    loss = read_loss(head.loss)
-    logits = head.activation == "linear" and bool(loss and loss.from_logits)
-    rule = recommend.output_rule(inference.task, y, logits)
+    rule = recommend.output_rule(inference.task, y, trains_on_logits(head))
     initializer = recommend.initializer_for(rule.choice)
     if rule.choice == head.activation and head.weight is not None:
         initializer = _valid_initializer(head.weight.kernel_initializer) or initializer
@@ -95,12 +93,10 @@ def advise(model: Any, task: str | dict[str, str] | None = None, x: Any = None, 
         raise ValueError("advise: the model must be built (give it a keras.Input or call build()).")
     model_view = view(model)
     tasks = _per_head(model_view, task, "task")
+    labels = _per_head(model_view, y, "y")
     if x is not None:
-        labels = _per_head(model_view, y, "y")
         x, first_y = prepare_sample(model, x, labels[0], max_samples)
         labels = [first_y] + [None] * (len(labels) - 1)  # the other heads' labels are not sampled with x
-    else:
-        labels = _per_head(model_view, y, "y")
     named = len(model_view.heads) > 1
     inferences = [infer_head_task(head, t, labels_i, named)
                   for head, t, labels_i in zip(model_view.heads, tasks, labels)]

@@ -35,7 +35,7 @@ import keras
 import keras_act
 from advisor.advice import Advice
 from advisor.inspection import HIDDEN_ROLES, KNOWN_ACTIVATIONS, WEIGHT_LAYERS, Functional, ModelView, view
-from advisor.task import LossInfo, read_loss
+from advisor.task import read_loss, trains_on_logits
 
 SQUASHING_OUTPUTS = ("sigmoid", "softmax")
 # Config keys of the kernels a weight layer may hold (Dense/Conv, separable and depthwise convs).
@@ -118,7 +118,7 @@ def _plan(model_view: ModelView, advice: Advice) -> dict[str, LayerChange]:
         layer, weight = head.layer, head.weight
         if layer is None or layer.kind not in ("weight", "activation") or not _is_layer(model_view, layer.name):
             continue
-        if head.activation == "linear" and (read_loss(head.loss) or LossInfo("", False)).from_logits:
+        if trains_on_logits(head):
             activation = "linear"
         if activation is not None and activation != head.activation:
             change(layer.name, activation)

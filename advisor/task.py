@@ -234,6 +234,21 @@ def infer_task(model: keras.Model | ModelView, task: str | None = None, y: Any =
     return infer_head_task(model_view.heads[0], task, y)
 
 
+def trains_on_logits(head: Head) -> bool:
+    """Whether a head is a linear output trained with a `from_logits=True` loss (logits are the
+    stable form: they stay).
+
+    Example:
+        >>> import keras
+        >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])
+        >>> model.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+        >>> trains_on_logits(view(model).heads[0])
+        True
+    """
+    loss = read_loss(head.loss)
+    return head.activation == "linear" and bool(loss and loss.from_logits)
+
+
 def training_loss(model: keras.Model | ModelView, task: str, output: LayerInfo | None, y: Any = None) -> Any:
     """The loss the model (or its `ModelView`) trains with: its first output's compiled loss,
     else the usual one for the task.
