@@ -140,7 +140,7 @@ def advise(model: Any, task: str | dict[str, str] | None = None, x: Any = None, 
     )
     findings = [f for inference in inferences for f in inference.findings] + rules.check(context)
     if diagnosis is not None:
-        findings += diagnosis.findings_for(hidden.choice, hidden_init)
+        findings += diagnosis.findings((hidden.choice, hidden_init))
     return Advice(
         task=heads[0].task,
         task_source=heads[0].task_source,

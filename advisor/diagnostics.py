@@ -273,14 +273,13 @@ class Diagnosis:
     sites: list[SiteDiagnostic]
     inputs: InputSummary | None
     output: np.ndarray
-    findings: list[Finding]
     self_scaling: bool = False
-    notes: list[Finding] = field(default_factory=list)
+    notes: list[Finding] = field(default_factory=list)  # about the measurement (gradients-skipped)
 
-    def findings_for(self, advised_activation: str, advised_initializer: str) -> list[Finding]:
-        """The data findings with fixes that name the advice's hidden pair."""
-        return data_findings(self.sites, self.inputs, self.output, self.self_scaling,
-                             (advised_activation, advised_initializer)) + self.notes
+    def findings(self, advised: tuple[str, str] | None = None) -> list[Finding]:
+        """The data findings; `advised`: the advice's hidden (activation, initializer), which
+        the fixes then name."""
+        return data_findings(self.sites, self.inputs, self.output, self.self_scaling, advised) + self.notes
 
     @property
     def dead_units(self) -> bool:
@@ -310,7 +309,8 @@ class Diagnoser:
         self.self_scaling = bool(model_view.input_scaling)
 
     def measure(self, x: Any, y: Any) -> Diagnosis:
-        """Run the probe once on (`x`, `y`) and compute every site's figures and the findings."""
+        """Run the probe once on (`x`, `y`) and compute every site's figures (`Diagnosis.findings`
+        applies the data rules to them)."""
         with_gradients = [site for site in self.sites if _kernels(site.kernel_layer)]
         kernels = [_kernels(site.kernel_layer) for site in with_gradients]
         skipped = None
@@ -332,8 +332,7 @@ class Diagnoser:
             for site, values in zip(self.sites, outputs[1:])
         ]
         inputs = summarize_inputs(x) if isinstance(x, np.ndarray) else None
-        findings = data_findings(rows, inputs, outputs[0], self.self_scaling) + ([skipped] if skipped else [])
-        return Diagnosis(rows, inputs, outputs[0], findings, self.self_scaling, [skipped] if skipped else [])
+        return Diagnosis(rows, inputs, outputs[0], self.self_scaling, [skipped] if skipped else [])
 
 
 def _gradient_findings(norms: list[tuple[str, float]], advised: tuple[str, str] | None) -> list[Finding]:
