@@ -134,7 +134,6 @@ def advise(model: Any, task: str | dict[str, str] | None = None, x: Any = None, 
     context = rules.ModelContext(
         view=model_view,
         heads=rules.head_contexts(model_view, [i.task for i in inferences], labels),
-        depth=depth,
         advised_activation=hidden.choice,
         advised_initializer=hidden_init,
     )

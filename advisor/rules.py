@@ -67,9 +67,13 @@ class ModelContext:
 
     view: ModelView
     heads: list[HeadContext] = field(default_factory=list)
-    depth: int = 0
     advised_activation: str = "relu"
     advised_initializer: str = "he_normal"
+
+    @property
+    def depth(self) -> int:
+        """Hidden weight layers (see `ModelView.depth`)."""
+        return self.view.depth
 
     @property
     def advised(self) -> str:
