@@ -111,7 +111,7 @@ def advise(model: Any, task: str | dict[str, str] | None = None, x: Any = None, 
         loss = training_loss(model_view, inferences[0].task, model_view.heads[0].layer, labels[0])
         diagnosis = diagnostics.Diagnoser(model, loss, model_view).measure(x, labels[0])
     hidden = recommend.hidden_rule(depth, family, own, dead_units=bool(diagnosis and diagnosis.dead_units))
-    kept = hidden.choice == own and hidden.applies_to == recommend.HIDDEN_RULES["keep"].applies_to
+    kept = hidden.applies_to == recommend.HIDDEN_RULES["keep"].applies_to  # the keep rule names `own`
     own_initializer = _valid_initializer(model_view.own_hidden_initializer)
     if kept and own_initializer:
         hidden_init, init_rule = own_initializer, recommend.INITIALIZER_RULES["keep"]

@@ -7,6 +7,7 @@ the user's data.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -235,8 +236,7 @@ def hidden_rule(depth: int, family: str = "plain-dense", own: str | None = None,
         return HIDDEN_RULES["dead-units"]
     if family in FITS_FAMILY:
         if own in FITS_FAMILY[family]:
-            keep = HIDDEN_RULES["keep"]
-            return Rule(keep.applies_to, own, keep.reason, keep.source)
+            return dataclasses.replace(HIDDEN_RULES["keep"], choice=own)
         return HIDDEN_RULES[family]
     return HIDDEN_RULES["deep" if depth >= DEEP_STACK_DEPTH else "default"]
 
