@@ -178,6 +178,18 @@ class _CoversEveryConfiguration:
         super().__init__(objective=objective, seed=seed, **kwargs)  # type: ignore[call-arg]
         self.configurations = configurations
 
+    def reload(self) -> None:
+        # keras-tuner saves a trial's file and the oracle's state one after the other, so a search
+        # killed between the two loses a started trial (saved RUNNING, not in the state's ongoing
+        # trials) or retrains a finished one (saved COMPLETED, still ongoing in the state). The
+        # trials' own files decide: every unfinished trial is retried, no finished one.
+        super().reload()  # type: ignore[misc]
+        finished = (kt.engine.trial.TrialStatus.COMPLETED, kt.engine.trial.TrialStatus.FAILED)
+        retry = [tid for tid in self._retry_queue if self.trials[tid].status not in finished]
+        retry += [tid for tid, trial in self.trials.items()
+                  if trial.status == kt.engine.trial.TrialStatus.RUNNING and tid not in retry]
+        self._retry_queue = retry
+
     def _untried(self) -> list[str]:
         tried = {t.hyperparameters.values.get("configuration") for t in self.trials.values()}
         return [c for c in self.configurations if c not in tried]
@@ -192,16 +204,19 @@ class _CoversEveryConfiguration:
 
     def populate_space(self, trial_id: str) -> dict[str, Any]:
         response = super().populate_space(trial_id)  # type: ignore[misc]
-        values = response.get("values") or {}
-        if response["status"] != kt.engine.trial.TrialStatus.RUNNING or "tuner/trial_id" in values:
-            return response  # not a new configuration (Hyperband promotes a trial to more epochs)
+        status, values = response["status"], response.get("values") or {}
+        if "tuner/trial_id" in values or status == kt.engine.trial.TrialStatus.IDLE:
+            return response  # Hyperband promotes a trial to more epochs; or waits for other workers
         untried = self._untried()
-        if values.get("configuration") in untried:
+        if status == kt.engine.trial.TrialStatus.RUNNING and untried:
+            if values.get("configuration") not in untried:
+                values["configuration"] = untried[0]  # keeps Hyperband's bracket keys
             return response
-        if untried:
-            values["configuration"] = untried[0]  # keeps Hyperband's bracket keys
+        if status == kt.engine.trial.TrialStatus.RUNNING and self.repeats_allowed:
             return response
-        return response if self.repeats_allowed else self._next()
+        # keras-tuner's random sampler stops the search after 20 draws of tried values, which
+        # happens with untried ones left (seen on resume: one of 5 configurations never ran).
+        return self._next()
 
 
 class _GridOracle(_CoversEveryConfiguration, kt.Oracle):

@@ -94,6 +94,58 @@ def test_a_killed_search_resumes_and_runs_only_the_missing_trials(tmp_path, tune
     assert result.trials_run == len(trials) - done_before  # nothing finished was trained again
 
 
+def _oracle(directory: Path, tuner: str):
+    import keras_tuner as kt
+
+    from advisor.confirm import ORACLES
+
+    oracle = ORACLES[tuner](kt.Objective("val_loss", "min"), RACE_CONFIGURATIONS, 0)
+    oracle._set_project_dir(str(directory), "race")
+    oracle.hyperparameters.Choice("configuration", RACE_CONFIGURATIONS)
+    return oracle
+
+
+RACE_CONFIGURATIONS = ["relu + he_normal", "tanh + glorot_uniform", "elu + he_normal"]
+
+
+@pytest.mark.parametrize("tuner", ["grid", "random", "bayesian", "hyperband"])
+def test_a_kill_between_keras_tuner_s_two_saves_loses_and_repeats_nothing(tmp_path, tuner) -> None:
+    # keras-tuner writes a trial's file, then the oracle's state: a kill in between must neither
+    # retrain the finished trial (still "ongoing" in the state) nor lose the started one.
+    oracle = _oracle(tmp_path, tuner)
+    first = oracle.create_trial("tuner0")
+    oracle.update_trial(first.trial_id, {"val_loss": 0.5})
+    first.status = "COMPLETED"
+    oracle.end_trial(first)
+    state_after_end = (tmp_path / "race" / "oracle.json").read_text()
+    assert first.trial_id in json.loads(state_after_end)["ongoing_trials"].values()  # keras-tuner's window
+    resumed = _oracle(tmp_path, tuner)
+    resumed.reload()
+    assert resumed._retry_queue == []
+    started = oracle.create_trial("tuner0")
+    (tmp_path / "race" / "oracle.json").write_text(state_after_end)  # killed before the state was saved
+    resumed = _oracle(tmp_path, tuner)
+    resumed.reload()
+    assert resumed._retry_queue == [started.trial_id]
+    assert resumed.create_trial("tuner0").trial_id == started.trial_id
+
+
+@pytest.mark.parametrize("tuner", ["random", "bayesian"])
+def test_every_configuration_runs_when_keras_tuner_s_sampler_gives_up(tmp_path, tuner) -> None:
+    oracle = _oracle(tmp_path, tuner)
+    oracle._max_collisions = 0  # keras-tuner's random sampler then stops the search at its first repeat
+    ran = []
+    for _ in RACE_CONFIGURATIONS:
+        trial = oracle.create_trial("tuner0")
+        assert trial.status == "RUNNING", f"stopped after {ran}"
+        ran.append(trial.hyperparameters.values["configuration"])
+        oracle.update_trial(trial.trial_id, {"val_loss": 0.5})
+        trial.status = "COMPLETED"
+        oracle.end_trial(trial)
+    assert sorted(ran) == sorted(RACE_CONFIGURATIONS)
+    assert oracle.create_trial("tuner0").status == "STOPPED"
+
+
 @pytest.mark.slow
 def test_chief_and_two_workers_on_loopback(tmp_path) -> None:
     with socket.socket() as probe:
