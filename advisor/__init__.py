@@ -10,11 +10,12 @@ Example:
 
 from advisor.advice import Advice
 from advisor.analyze import advise
-from advisor.confirm import ConfirmResult, ConfirmRow, confirm
+from advisor.confirm import confirm
 from advisor.findings import Finding
 from advisor.monitor import ActivationMonitor
 from advisor.plots import plot_diagnostics
 from advisor.rebuild import apply
+from advisor.verdict import ConfirmResult, ConfirmRow
 
 __all__ = [
     "ActivationMonitor", "Advice", "ConfirmResult", "ConfirmRow", "Finding", "advise", "apply", "confirm",

@@ -1,4 +1,5 @@
-"""Figures of the diagnostics: per layer (`plot_diagnostics`) and over epochs (`plot_history`).
+"""Figures of the diagnostics: per layer (`plot_diagnostics`), over epochs (`plot_history`), and
+of a `confirm()` ranking (`plot_ranking`).
 
 Needs matplotlib (``pip install "keras-act[plot]"``).
 """
@@ -83,6 +84,31 @@ def plot_history(history: Sequence[dict[str, Any]], path: str | Path) -> Path:
         axis.set_xlabel("epoch")
     axes[-1].legend(fontsize=7, loc="best")
     figure.suptitle("Activation diagnostics during training")
+    figure.tight_layout()
+    path = Path(path)
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return path
+
+
+def plot_ranking(result: Any, path: str | Path) -> Path:
+    """Draw a `confirm()` ranking (mean ± std of the objective per configuration) into a PNG.
+
+    Example:
+        >>> from advisor.verdict import rank
+        >>> result = rank({"relu + he_normal": [0.3, 0.32], "tanh + glorot_uniform": [0.4, 0.38]},
+        ...               ("relu", "he_normal"), None, higher_is_better=False, objective="val_loss")
+        >>> plot_ranking(result, "/tmp/ranking.png").name  # doctest: +SKIP
+        'ranking.png'
+    """
+    plt = pyplot()
+    rows = result.ranking
+    figure, axis = plt.subplots(figsize=(max(6.0, 1.1 * len(rows)), 3.8))
+    colors = ["tab:green" if r.advised else "tab:orange" if r.baseline else "tab:blue" for r in rows]
+    axis.bar(range(len(rows)), [r.mean for r in rows], yerr=[r.std for r in rows], color=colors, capsize=4)
+    axis.set_xticks(range(len(rows)), [f"{r.candidate}\n{r.initializer}" for r in rows], fontsize=8)
+    axis.set_ylabel(result.objective)
+    axis.set_title("confirm(): green = advised, orange = yours (mean ± std)", fontsize=10)
     figure.tight_layout()
     path = Path(path)
     figure.savefig(path, dpi=110)

@@ -10,7 +10,7 @@ import numpy as np
 SAMPLE_SEED = 0  # rows are drawn reproducibly, not taken from the top (data is often sorted by class)
 
 
-def _from_dataset(dataset: Any, max_samples: int) -> tuple[Any, Any]:
+def _from_dataset(dataset: Any, max_samples: int, caller: str) -> tuple[Any, Any]:
     """Collect up to `max_samples` rows of a batched `tf.data.Dataset` of x or (x, y[, weights])."""
     xs, ys, count = [], [], 0
     for element in dataset:
@@ -24,13 +24,13 @@ def _from_dataset(dataset: Any, max_samples: int) -> tuple[Any, Any]:
         if count >= max_samples:
             break
     if not xs:
-        raise ValueError("advise: the dataset given as `x` yielded no elements.")
+        raise ValueError(f"{caller}: the dataset given as `x` yielded no elements.")
     x = keras.tree.map_structure(lambda *parts: np.concatenate(parts), *xs)
     y = None if any(part is None for part in ys) else np.concatenate(ys)
     return x, y
 
 
-def prepare_sample(model: keras.Model, x: Any, y: Any, max_samples: int) -> tuple[Any, Any]:
+def prepare_sample(model: keras.Model, x: Any, y: Any, max_samples: int, caller: str = "advise") -> tuple[Any, Any]:
     """Check `x` and `y` against the model and draw at most `max_samples` rows.
 
     Args:
@@ -39,6 +39,7 @@ def prepare_sample(model: keras.Model, x: Any, y: Any, max_samples: int) -> tupl
             batched `tf.data.Dataset` yielding x or (x, y).
         y: labels, one row per row of x; None when x is a dataset that yields them.
         max_samples: the most rows to use.
+        caller: the public function whose arguments these are, named in the errors.
 
     Example:
         >>> import keras, numpy as np
@@ -48,37 +49,37 @@ def prepare_sample(model: keras.Model, x: Any, y: Any, max_samples: int) -> tupl
         ((2048, 3), (2048,))
     """
     if isinstance(max_samples, bool) or not isinstance(max_samples, int) or max_samples < 1:
-        raise ValueError(f"advise: `max_samples` must be a positive integer, received {max_samples!r}.")
+        raise ValueError(f"{caller}: `max_samples` must be a positive integer, received {max_samples!r}.")
     if type(x).__module__.startswith("tensorflow") and hasattr(x, "element_spec"):
         if y is not None:
-            raise ValueError("advise: give labels inside the dataset passed as `x`, not also as `y`.")
-        x, y = _from_dataset(x, max_samples)
+            raise ValueError(f"{caller}: give labels inside the dataset passed as `x`, not also as `y`.")
+        x, y = _from_dataset(x, max_samples, caller)
     try:
         x = keras.tree.map_structure(lambda a: np.asarray(a), x)
     except Exception as error:
-        raise TypeError(f"advise: `x` must be a NumPy array, a list/dict of them or a tf.data.Dataset, "
+        raise TypeError(f"{caller}: `x` must be a NumPy array, a list/dict of them or a tf.data.Dataset, "
                         f"received {type(x).__name__}.") from error
     arrays = keras.tree.flatten(x)
     if len(arrays) != len(model.inputs):
-        raise ValueError(f"advise: the model has {len(model.inputs)} input(s) but `x` holds {len(arrays)} arrays.")
+        raise ValueError(f"{caller}: the model has {len(model.inputs)} input(s) but `x` holds {len(arrays)} arrays.")
     rows = len(arrays[0]) if arrays[0].ndim else 0
     for array, tensor in zip(arrays, model.inputs):
         if not np.issubdtype(array.dtype, np.number) and array.dtype != bool:
-            raise TypeError(f"advise: `x` must hold numbers, received dtype {array.dtype}.")
+            raise TypeError(f"{caller}: `x` must hold numbers, received dtype {array.dtype}.")
         expected = tuple(tensor.shape)
         if array.ndim != len(expected) or any(e is not None and e != a for e, a in zip(expected[1:], array.shape[1:])):
-            raise ValueError(f"advise: `x` has shape {array.shape}, the model expects (n, "
+            raise ValueError(f"{caller}: `x` has shape {array.shape}, the model expects (n, "
                              f"{', '.join(str(d) for d in expected[1:])}).")
         if len(array) != rows:
-            raise ValueError("advise: every array in `x` must have the same number of rows.")
+            raise ValueError(f"{caller}: every array in `x` must have the same number of rows.")
         if not np.all(np.isfinite(array)):
-            raise ValueError("advise: `x` contains NaN or inf; clean or impute the data first.")
+            raise ValueError(f"{caller}: `x` contains NaN or inf; clean or impute the data first.")
     if rows == 0:
-        raise ValueError("advise: `x` is empty; give at least one sample.")
+        raise ValueError(f"{caller}: `x` is empty; give at least one sample.")
     if y is not None:
         y = np.asarray(y)
         if y.ndim == 0 or len(y) != rows:
-            raise ValueError(f"advise: `y` must have one row per row of `x` ({rows}), "
+            raise ValueError(f"{caller}: `y` must have one row per row of `x` ({rows}), "
                              f"received shape {y.shape}.")
     if rows > max_samples:
         keep = np.sort(np.random.default_rng(SAMPLE_SEED).choice(rows, max_samples, replace=False))

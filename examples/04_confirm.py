@@ -31,8 +31,7 @@ model = keras.Sequential([keras.Input((30,)), keras.layers.Dense(32, activation=
 model.compile("adam", "binary_crossentropy")
 
 advice = advise(model, y=split.y_train)
-result = confirm(model, split.x_train, split.y_train, advice=advice,
-                 executions_per_trial=2, epochs=2 if QUICK else 10,
-                 directory="confirm_search", project_name="breast_cancer", verbose=0)
-print(result)
+result = confirm(model, split.x_train, split.y_train, advice=advice,   # prints a progress bar, then the ranking
+                 executions_per_trial=2 if QUICK else None, epochs=2 if QUICK else 10,
+                 directory="confirm_search", project_name="breast_cancer")
 print("wrote", result.plot("confirm.png"))

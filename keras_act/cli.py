@@ -51,9 +51,15 @@ def _parser() -> argparse.ArgumentParser:
     confirm.add_argument("--task", choices=("binary", "multiclass", "multilabel", "regression"))
     confirm.add_argument("--tuner", choices=("grid", "random", "bayesian", "hyperband"), default="grid")
     confirm.add_argument("--epochs", type=int, default=20)
-    confirm.add_argument("--executions", type=int, default=3, help="trainings per configuration (default 3)")
-    confirm.add_argument("--directory", help="keep the search here (rerun to resume)")
-    confirm.add_argument("--json", action="store_true", help="print the result as JSON")
+    confirm.add_argument("--executions", type=int,
+                         help="trainings per configuration (default: 10 for models that train as one "
+                              "fused model, else 3)")
+    confirm.add_argument("--directory", help="keep the search here (rerun to resume); default: a "
+                         "temporary directory, removed at the end")
+    confirm.add_argument("--overwrite", action="store_true",
+                         help="replace the search kept in --directory instead of resuming it")
+    confirm.add_argument("--json", action="store_true",
+                         help="write only the result, as JSON, to stdout (progress goes to stderr)")
     return parser
 
 
@@ -114,8 +120,27 @@ def _advise(args: argparse.Namespace) -> int:
     return 1 if advice.errors else 0
 
 
+# confirm()'s arguments as its messages name them, and the flags that set them here.
+CONFIRM_FLAGS = {"`overwrite=True`": "--overwrite", "`directory`": "--directory",
+                 "`executions_per_trial`": "--executions", "`epochs`": "--epochs", "`tuner`": "--tuner",
+                 "`x`": "the data's 'x'", "`y`": "the data's 'y'", "`validation_data`": "'x_val'/'y_val'"}
+
+
+def in_cli_terms(message: str) -> str:
+    """A confirm() message with its Python argument names replaced by this command's flags.
+
+    Example:
+        >>> in_cli_terms("pass another `directory`, or `overwrite=True` to replace it.")
+        'pass another --directory, or --overwrite to replace it.'
+    """
+    for python, flag in CONFIRM_FLAGS.items():
+        message = message.replace(python, flag)
+    return message
+
+
 def _confirm(args: argparse.Namespace) -> int:
     """Run `keras-act confirm`: 0 the advice is confirmed, 1 it is not, 2 bad usage."""
+    import contextlib
     import json
 
     import advisor
@@ -125,15 +150,17 @@ def _confirm(args: argparse.Namespace) -> int:
         raise UsageError(f"--data {args.data} must hold arrays 'x' and 'y' (and optionally 'x_val', 'y_val').")
     model = _load_model(args.model)
     validation = (data["x_val"], data["y_val"]) if "x_val" in data and "y_val" in data else None
-    try:
-        advice = advisor.advise(model, task=args.task, y=data["y"])
-        result = advisor.confirm(model, data["x"], data["y"], advice=advice, tuner=args.tuner,
-                                 epochs=args.epochs, executions_per_trial=args.executions,
-                                 validation_data=validation, directory=args.directory,
-                                 verbose=0 if args.json else 1)
-    except (TypeError, ValueError) as error:
-        raise UsageError(str(error)) from None
-    if args.json:  # otherwise confirm() has printed keras-tuner's progress and the final table
+    # With --json, stdout carries the JSON document alone: everything else goes to stderr.
+    with contextlib.redirect_stdout(sys.stderr) if args.json else contextlib.nullcontext():
+        try:
+            advice = advisor.advise(model, task=args.task, y=data["y"])
+            result = advisor.confirm(model, data["x"], data["y"], advice=advice, tuner=args.tuner,
+                                     epochs=args.epochs, executions_per_trial=args.executions,
+                                     validation_data=validation, directory=args.directory,
+                                     overwrite=args.overwrite, verbose=1)
+        except (TypeError, ValueError) as error:
+            raise UsageError(in_cli_terms(str(error))) from None
+    if args.json:
         print(json.dumps(result.to_dict(), indent=2))
     return 0 if result.confirmed else 1
 

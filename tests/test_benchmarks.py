@@ -23,3 +23,16 @@ def test_advisor_quality_runs_one_task_with_one_seed() -> None:
     rows = [line for line in completed.stdout.splitlines() if line.startswith("| iris-shallow |")]
     assert len(rows) == 1 and "accuracy" in rows[0]
     assert "advise() + confirm()" in completed.stdout and "/ 1" in completed.stdout
+
+
+@pytest.mark.slow
+def test_confirm_benchmark_runs_its_three_searches_on_one_dataset() -> None:
+    pytest.importorskip("sklearn")
+    completed = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "confirm.py"), "--datasets", "wine", "--epochs", "1", "--executions", "2"],
+        capture_output=True, text=True, timeout=600,
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    rows = [line for line in completed.stdout.splitlines() if line.startswith("| wine |")]
+    assert len(rows) == 2 and rows[0] == rows[1]  # printed as it goes, then in the table
+    assert "GridSearch s" in completed.stdout and rows[0].count("|") == 11

@@ -94,3 +94,29 @@ def test_confirm_command_prints_the_ranking_and_its_verdict(tmp_path, capsys) ->
     np.savez(tmp_path / "only_x.npz", x=x)
     assert main(["confirm", path, "--data", str(tmp_path / "only_x.npz")]) == 2
     assert "must hold arrays 'x' and 'y'" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_confirm_json_is_the_only_stdout_also_when_resumed_and_overwrite_is_a_flag(tmp_path, capsys) -> None:
+    from tests.advisor.search_setup import data, model
+
+    x, y = data()
+    path = save(model(), tmp_path / "model.keras")
+    np.savez(tmp_path / "data.npz", x=x, y=y)
+    args = ["confirm", path, "--data", str(tmp_path / "data.npz"), "--epochs", "1", "--executions", "2",
+            "--directory", str(tmp_path / "search"), "--json"]
+    runs = []
+    for _ in range(2):  # fresh, then resumed
+        main(args)
+        captured = capsys.readouterr()
+        runs.append(json.loads(captured.out))
+        assert "configuration" in captured.err  # the progress went to stderr
+    assert runs[0]["ranking"] == runs[1]["ranking"]
+    assert "resuming" in captured.err
+    other = ["confirm", path, "--data", str(tmp_path / "data.npz"), "--epochs", "2", "--executions", "2",
+             "--directory", str(tmp_path / "search"), "--json"]
+    assert main(other) == 2  # a different search (epochs) in that directory
+    err = capsys.readouterr().err
+    assert "--overwrite" in err and "overwrite=True" not in err and "--directory" in err
+    assert main([*other, "--overwrite"]) in (0, 1)
+    assert json.loads(capsys.readouterr().out)["ranking"]

@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -97,7 +98,7 @@ def test_a_killed_search_resumes_and_runs_only_the_missing_trials(tmp_path, tune
 def _oracle(directory: Path, tuner: str):
     import keras_tuner as kt
 
-    from advisor.confirm import ORACLES
+    from advisor.oracles import ORACLES
 
     oracle = ORACLES[tuner](kt.Objective("val_loss", "min"), RACE_CONFIGURATIONS, 0)
     oracle._set_project_dir(str(directory), "race")
@@ -216,7 +217,48 @@ def test_a_mirrored_strategy_trains_each_trial_on_two_devices(tmp_path) -> None:
     # (tests/layers/test_distribute.py) would collide with this one's.
     strategy = tf.distribute.MirroredStrategy(devices, cross_device_ops=tf.distribute.ReductionToOneDevice())
     x, y = data()
-    result = confirm(model(), x, y, candidates=["relu"], executions_per_trial=1, epochs=2, verbose=0,
-                     directory=tmp_path, distribution_strategy=strategy)
+    result = confirm(model(), x, y, candidates=["relu"], executions_per_trial=2, epochs=2, verbose=0,
+                     directory=tmp_path, distribution_strategy=strategy)  # 2 fused executions
     assert strategy.num_replicas_in_sync == 2
-    assert all(math.isfinite(row.mean) for row in result.ranking)
+    assert all(math.isfinite(row.mean) and row.executions == 2 for row in result.ranking)
+
+
+def test_without_a_directory_the_temporary_search_is_removed(tmp_path, monkeypatch) -> None:
+    made = []
+
+    def mkdtemp(*args, **kwargs):
+        made.append(Path(real_mkdtemp(*args, dir=tmp_path, **{k: v for k, v in kwargs.items() if k != "dir"})))
+        return str(made[-1])
+
+    real_mkdtemp = tempfile.mkdtemp
+    monkeypatch.setattr(tempfile, "mkdtemp", mkdtemp)
+    x, y = data()
+    result = confirm(model(), x, y, candidates=["relu"], executions_per_trial=2, epochs=1, verbose=0)
+    assert result.directory is None and len(result.ranking) == 2
+    assert [p.name[:18] for p in made] == ["keras_act_confirm_"] and not made[0].exists()
+
+
+def test_verbose_0_prints_nothing_and_1_a_progress_bar_and_the_table_once(tmp_path, capsys) -> None:
+    x, y = data()
+    quiet = confirm(model(), x, y, candidates=["relu"], executions_per_trial=2, epochs=1, verbose=0,
+                    directory=tmp_path / "quiet")
+    assert capsys.readouterr().out == ""
+    shown = confirm(model(), x, y, candidates=["relu"], executions_per_trial=2, epochs=1, verbose=1,
+                    directory=tmp_path / "shown")
+    out = capsys.readouterr().out
+    assert "configuration" in out.split("confirm(): ")[0]  # Keras' progress bar, before the table
+    assert out.count(str(shown)) == 1 and "Trial" not in out  # keras-tuner's own output is verbose=2's
+    assert [r.scores for r in quiet.ranking] == [r.scores for r in shown.ranking]
+    confirm(model(), x, y, candidates=["relu"], executions_per_trial=2, epochs=1, verbose=1,
+            directory=tmp_path / "shown")  # resumed: says so, without keras-tuner's "Reloading Tuner"
+    out = capsys.readouterr().out
+    assert "resuming the search" in out and "Reloading" not in out
+
+
+def test_default_executions_are_the_fused_ten(tmp_path) -> None:
+    x, y = data()
+    result = confirm(model(), x, y, candidates=["relu"], epochs=1, verbose=0, directory=tmp_path)
+    assert {row.executions for row in result.ranking} == {10}
+    one_by_one = confirm(model(), x, y, candidates=["relu"], epochs=1, verbose=0, directory=tmp_path / "seq",
+                         fuse_executions=False)
+    assert {row.executions for row in one_by_one.ranking} == {3}

@@ -1,0 +1,143 @@
+"""keras-tuner's oracles, with the workarounds a `confirm()` search needs.
+
+These are the places that break on a keras-tuner upgrade (written against 1.4.8):
+
+- Grid: keras-tuner's `GridSearchOracle` keeps an in-memory linked list that is not saved and
+  raises `KeyError` when a search resumes (keras-team/keras-tuner#1055); `GridOracle` derives the
+  next configuration from the trials on disk alone.
+- Coverage: the Bayesian oracle can propose a configuration it already tried, and the random
+  sampler gives up after 20 repeated draws with configurations left; every oracle here covers
+  every configuration.
+- Hyperband: its sampler stops once every value has been drawn, before any trial is promoted.
+- Resume: a trial's file and the oracle's state are saved one after the other; `reload()` lets the
+  trials' own files decide what is finished.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from typing import Any
+
+import keras_tuner as kt
+
+class _CoversEveryConfiguration:
+    """Oracle mixin: a new trial gets an untried configuration while any is left.
+
+    keras-tuner's Bayesian oracle can propose a configuration it already tried (measured here: 6
+    trials over 6 configurations covered only 5); such a proposal gets the first untried
+    configuration instead, so the ranking always covers every candidate. Once all are tried,
+    oracles that do not train a configuration twice stop; Hyperband goes on, since it retrains
+    the best configurations for more epochs.
+    """
+
+    repeats_allowed = False
+
+    def __init__(self, objective: Any, configurations: list[str], seed: int, **kwargs: Any) -> None:
+        if not self.repeats_allowed:
+            kwargs["max_trials"] = len(configurations)
+        super().__init__(objective=objective, seed=seed, **kwargs)  # type: ignore[call-arg]
+        self.configurations = configurations
+
+    def reload(self) -> None:
+        # keras-tuner saves a trial's file and the oracle's state one after the other, so a search
+        # killed between the two loses a started trial (saved RUNNING, not in the state's ongoing
+        # trials) or retrains a finished one (saved COMPLETED, still ongoing in the state). The
+        # trials' own files decide: every unfinished trial is retried, no finished one.
+        super().reload()  # type: ignore[misc]
+        finished = (kt.engine.trial.TrialStatus.COMPLETED, kt.engine.trial.TrialStatus.FAILED)
+        retry = [tid for tid in self._retry_queue if self.trials[tid].status not in finished]
+        retry += [tid for tid, trial in self.trials.items()
+                  if trial.status == kt.engine.trial.TrialStatus.RUNNING and tid not in retry]
+        self._retry_queue = retry
+
+    def _untried(self) -> list[str]:
+        tried = {t.hyperparameters.values.get("configuration") for t in self.trials.values()}
+        return [c for c in self.configurations if c not in tried]
+
+    def _next(self) -> dict[str, Any]:
+        untried = self._untried()
+        if untried:
+            return {"status": kt.engine.trial.TrialStatus.RUNNING, "values": {"configuration": untried[0]}}
+        if self.ongoing_trials:
+            return {"status": kt.engine.trial.TrialStatus.IDLE, "values": None}
+        return {"status": kt.engine.trial.TrialStatus.STOPPED, "values": None}
+
+    def populate_space(self, trial_id: str) -> dict[str, Any]:
+        response = super().populate_space(trial_id)  # type: ignore[misc]
+        status, values = response["status"], response.get("values") or {}
+        if "tuner/trial_id" in values or status == kt.engine.trial.TrialStatus.IDLE:
+            return response  # Hyperband promotes a trial to more epochs; or waits for other workers
+        untried = self._untried()
+        if status == kt.engine.trial.TrialStatus.RUNNING and untried:
+            if values.get("configuration") not in untried:
+                values["configuration"] = untried[0]  # keeps Hyperband's bracket keys
+            return response
+        if status == kt.engine.trial.TrialStatus.RUNNING and self.repeats_allowed:
+            return response
+        # keras-tuner's random sampler stops the search after 20 draws of tried values, which
+        # happens with untried ones left (seen on resume: one of 5 configurations never ran).
+        return self._next()
+
+
+class GridOracle(_CoversEveryConfiguration, kt.Oracle):
+    """Every configuration once, in order, derived from the saved trials alone (resumable)."""
+
+    def populate_space(self, trial_id: str) -> dict[str, Any]:
+        return self._next()
+
+
+class RandomOracle(_CoversEveryConfiguration, kt.oracles.RandomSearchOracle):
+    """keras-tuner's random search over the configurations."""
+
+
+class BayesianOracle(_CoversEveryConfiguration, kt.oracles.BayesianOptimizationOracle):
+    """keras-tuner's Bayesian optimization over the configurations."""
+
+
+class HyperbandOracle(_CoversEveryConfiguration, kt.oracles.HyperbandOracle):
+    """keras-tuner's Hyperband: short trainings first, the best ones retrained for more epochs."""
+
+    repeats_allowed = True
+
+    def __init__(self, objective: Any, configurations: list[str], seed: int, **kwargs: Any) -> None:
+        super().__init__(objective, configurations, seed, **kwargs)
+        # Enough Hyperband iterations that their first rounds cover every configuration (a small
+        # max_epochs gives brackets of a single trial).
+        per_iteration = sum(self._get_size(bracket, 0) for bracket in range(self._get_num_brackets()))
+        self.hyperband_iterations = math.ceil(len(configurations) / per_iteration)
+
+    def _random_values(self) -> dict[str, str]:
+        # keras-tuner's sampler gives up (and stops the search) once every value has been drawn,
+        # before any trial is promoted; a bracket may need more first-round trials than there are
+        # configurations. Untried ones first, then the least trained again on the new budget.
+        untried = self._untried()
+        if untried:
+            return {"configuration": untried[0]}
+        counts = Counter(t.hyperparameters.values.get("configuration") for t in self.trials.values())
+        return {"configuration": min(self.configurations, key=lambda c: counts[c])}
+
+
+ORACLES = {"grid": GridOracle, "random": RandomOracle, "bayesian": BayesianOracle,
+           "hyperband": HyperbandOracle}
+
+
+
+
+def objective_from(objective: Any) -> Any:
+    """A `keras_tuner.Objective`: given, or named, with the direction keras-tuner infers for the name.
+
+    Example:
+        >>> objective_from("val_accuracy").direction
+        'max'
+    """
+    if isinstance(objective, kt.Objective):
+        return objective
+    if not isinstance(objective, str):
+        raise TypeError(f"confirm: `objective` must be a metric name or a keras_tuner.Objective, "
+                        f"received {type(objective).__name__}.")
+    direction = kt.engine.metrics_tracking.infer_metric_direction(objective)
+    if direction is None:
+        raise ValueError(f"confirm: cannot tell whether {objective!r} is better high or low; pass "
+                         f"keras_tuner.Objective({objective!r}, direction='min' or 'max').")
+    return kt.Objective(objective, direction)

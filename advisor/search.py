@@ -1,0 +1,257 @@
+"""The bridge between `confirm()` and keras-tuner: the HyperModel, the Tuner, the settings file.
+
+keras-tuner runs the search: one trial per configuration (Hyperband: per configuration and
+budget), resumable from its directory, distributable over a chief and workers. A trial trains
+the row's executions with `advisor.executions` and reports each execution's score.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import io
+import json
+import sys
+import threading
+from pathlib import Path
+from typing import Any, Iterator
+
+import keras
+import keras_tuner as kt
+import numpy as np
+
+from advisor.advice import Advice
+from advisor.executions import RowTraining, train_executions
+from advisor.rebuild import apply
+from advisor.verdict import SEPARATOR
+
+SETTINGS_FILE = "keras_act_confirm.json"
+EXECUTION_PREFIX = "execution_"
+
+
+class ConfirmHyperModel(kt.HyperModel):
+    """One search row = `apply(model, advice with that activation and initializer)`.
+
+    Example:
+        >>> import keras
+        >>> from advisor import advise
+        >>> model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4, activation="relu"),
+        ...                           keras.layers.Dense(1)])
+        >>> hypermodel = ConfirmHyperModel(model, advise(model, task="regression"),
+        ...                                ["tanh + glorot_uniform"], "mse", [])
+        >>> type(hypermodel.model_for("tanh + glorot_uniform").layers[0].activation).__name__
+        'Tanh'
+    """
+
+    def __init__(self, model: keras.Model, advice: Advice, configurations: list[str], loss: Any,
+                 metrics: list[str]) -> None:
+        super().__init__()
+        self.model, self.advice, self.configurations = model, advice, configurations
+        self.loss, self.metrics = loss, metrics
+
+    def declare_hyperparameters(self, hp: kt.HyperParameters) -> None:
+        hp.Choice("configuration", self.configurations)
+
+    def model_for(self, configuration: str) -> keras.Model:
+        """The user's model with this configuration's hidden activation and initializer, uncompiled."""
+        candidate, initializer = configuration.split(SEPARATOR)
+        return apply(self.model, dataclasses.replace(self.advice, hidden_activation=candidate,
+                                                     hidden_initializer=initializer))
+
+    def optimizer(self) -> Any:
+        """A fresh copy of the user's compiled optimizer (Adam when the model is not compiled)."""
+        if getattr(self.model, "compiled", False) and self.model.optimizer is not None:
+            return keras.optimizers.deserialize(keras.optimizers.serialize(self.model.optimizer))
+        return keras.optimizers.Adam()
+
+    def build(self, hp: kt.HyperParameters) -> keras.Model:
+        built = self.model_for(hp.Choice("configuration", self.configurations))
+        built.compile(optimizer=self.optimizer(), loss=self.loss, metrics=self.metrics)
+        return built
+
+
+class SearchProgress:
+    """One Keras progress bar over the whole search: configurations done of the total.
+
+    A trial's epochs move the bar by fractions of a configuration, and a clock redraws it every
+    `TICK_SECONDS` (elapsed time, ETA) while a model compiles, so it never stands still for long.
+
+    Example:
+        >>> progress = SearchProgress(total=4, executions=3, epochs=10, verbose=0)
+        >>> progress.trial_done(); progress.done
+        1
+    """
+
+    TICK_SECONDS = 2.0
+
+    def __init__(self, total: int | None, executions: int, epochs: int, verbose: int, done: int = 0) -> None:
+        self.total, self.executions, self.epochs, self.done = total, executions, epochs, done
+        self.current: float = done
+        self.verbose = verbose
+        interactive = getattr(sys.stdout, "isatty", lambda: False)()
+        self.bar = keras.utils.Progbar(total, verbose=1 if verbose else 0,
+                                       interval=0.1 if interactive else self.TICK_SECONDS / 2,
+                                       unit_name="configuration")
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._clock: threading.Thread | None = None
+        if verbose and done:
+            self._show(done)
+
+    def _show(self, current: float, finalize: bool = False) -> None:
+        with self._lock:
+            self.current = current
+            self.bar.update(current, finalize=finalize)
+
+    def _tick(self) -> None:
+        while not self._stop.wait(self.TICK_SECONDS):
+            self._show(self.current)
+
+    def start(self) -> None:
+        """Start the clock that redraws the bar (verbose only)."""
+        if self.verbose and self._clock is None:
+            self._clock = threading.Thread(target=self._tick, name="confirm-progress", daemon=True)
+            self._clock.start()
+
+    def epochs_done(self, copy_epochs: int, budget: int) -> None:
+        """Inside a trial: `copy_epochs` of its `executions * budget` copy-epochs are done."""
+        self._show(self.done + min(0.99, copy_epochs / max(1, self.executions * budget)))
+
+    def trial_done(self) -> None:
+        self.done += 1
+        if self.total is None or self.done < self.total:
+            self._show(self.done)
+
+    def finish(self) -> None:
+        """Stop the clock and draw the bar's last state."""
+        self._stop.set()
+        if self._clock is not None:
+            self._clock.join()
+        if self.verbose:
+            self._show(self.done, finalize=True)
+
+
+class ConfirmTuner(kt.Tuner):
+    """keras-tuner's Tuner, training each trial's executions with `train_executions`."""
+
+    def __init__(self, *args: Any, executions: int, seed: int, patience: int, batch_size: int,
+                 fuse: bool, progress: SearchProgress | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.executions, self.seed, self.patience = executions, seed, patience
+        self.batch_size, self.fuse, self.progress = batch_size, fuse, progress
+        self.ran: dict[str, dict[str, float]] = {}
+
+    def _populate_initial_space(self) -> None:
+        # keras-tuner builds the model to discover conditional hyperparameters; there are none.
+        hp = self.oracle.get_space()
+        self.hypermodel.declare_hyperparameters(hp)
+        self.oracle.update_space(hp)
+
+    def run_trial(self, trial: Any, x: Any, y: Any, validation_data: Any = None, epochs: int = 1,
+                  verbose: int = 0, **_: Any) -> dict[str, float]:
+        objective = self.oracle.objective
+        values = trial.hyperparameters.values
+        budget = int(values.get("tuner/epochs", epochs))  # Hyperband's budget for this round
+        hypermodel: ConfirmHyperModel = self.hypermodel
+        configuration = values["configuration"]
+        strategy = self.distribution_strategy
+        spec = RowTraining(build=lambda: hypermodel.model_for(configuration), loss=hypermodel.loss,
+                           metrics=hypermodel.metrics, optimizer=hypermodel.optimizer,
+                           objective=objective.name, higher_is_better=objective.direction == "max",
+                           epochs=budget, batch_size=self.batch_size, patience=self.patience,
+                           scope=strategy.scope if strategy else contextlib.nullcontext)
+        progress = (lambda done: self.progress.epochs_done(done, budget)) if self.progress else None
+        executions = train_executions(spec, (x, y, *validation_data), self.executions, self.seed,
+                                      fuse=self.fuse, on_epoch=progress)
+        scores = [e.score for e in executions]
+        metrics = {objective.name: float(np.mean(scores))}
+        metrics.update({f"{EXECUTION_PREFIX}{i}": score for i, score in enumerate(scores)})
+        accuracies = [e.accuracy for e in executions if e.accuracy is not None]
+        if accuracies:
+            metrics["accuracy_at_best"] = float(np.mean(accuracies))
+        self.ran[trial.trial_id] = metrics
+        return metrics
+
+    def on_trial_end(self, trial: Any) -> None:
+        super().on_trial_end(trial)
+        if self.progress:
+            self.progress.trial_done()
+
+    def finished_rows(self, objective: str) -> dict[str, dict[str, float]]:
+        """Per configuration, the metrics of its finished trial (resumed ones too); Hyperband: its
+        longest training."""
+        try:
+            trials = self.oracle.get_best_trials(num_trials=10_000)
+        except Exception:  # a distributed worker after the chief has gone: what it ran itself
+            trials = []
+        found: dict[str, dict[str, float]] = {}
+        budgets: dict[str, int] = {}
+        for trial in trials:
+            configuration = trial.hyperparameters.values.get("configuration")
+            budget = int(trial.hyperparameters.values.get("tuner/epochs", 0))
+            if trial.status != "COMPLETED" or budgets.get(configuration, -1) >= budget:
+                continue
+            budgets[configuration] = budget
+            names = [n for n in trial.metrics.metrics if n == objective or n.startswith(EXECUTION_PREFIX)
+                     or n == "accuracy_at_best"]
+            found[configuration] = {n: trial.metrics.get_last_value(n) for n in names}
+        if not found and self.ran:
+            found = {self.oracle.get_trial(tid).hyperparameters.values["configuration"]: metrics
+                     for tid, metrics in self.ran.items()}
+        return found
+
+
+def execution_scores(metrics: dict[str, float]) -> list[float]:
+    """A trial's per-execution scores, in seed order.
+
+    Example:
+        >>> execution_scores({"val_loss": 0.2, "execution_1": 0.3, "execution_0": 0.1})
+        [0.1, 0.3]
+    """
+    names = sorted((n for n in metrics if n.startswith(EXECUTION_PREFIX)),
+                   key=lambda n: int(n[len(EXECUTION_PREFIX):]))
+    return [float(metrics[n]) for n in names]
+
+
+def check_directory(project: Path, settings: dict[str, Any], overwrite: bool) -> None:
+    """Refuse a project directory that holds something other than this same search.
+
+    Example:
+        >>> import tempfile
+        >>> check_directory(Path(tempfile.mkdtemp()) / "new", {"tuner": "grid"}, overwrite=False)
+    """
+    if overwrite or not project.exists():
+        return
+    saved_file = project / SETTINGS_FILE
+    if not saved_file.exists():
+        raise ValueError(f"confirm: {project} holds something other than a confirm() search; pass "
+                         "another `directory`, or `overwrite=True` to replace it.")
+    saved = json.loads(saved_file.read_text())
+    if saved != settings:
+        changed = sorted(key for key in settings if saved.get(key) != settings[key])
+        raise ValueError(f"confirm: {project} holds a different search (differs in: {', '.join(changed)}); "
+                         "its results are kept. Pass another `directory`, or `overwrite=True` to replace it.")
+
+
+def write_settings(project: Path, settings: dict[str, Any]) -> None:
+    """Record what this search is, so that a rerun can tell whether it may resume it."""
+    project.mkdir(parents=True, exist_ok=True)
+    (project / SETTINGS_FILE).write_text(json.dumps(settings, indent=1))
+
+
+@contextlib.contextmanager
+def quiet_unless(verbose: bool) -> Iterator[None]:
+    """Swallow keras-tuner's own prints (e.g. "Reloading Tuner from ...") unless `verbose`."""
+    if verbose:
+        yield
+        return
+    with contextlib.redirect_stdout(io.StringIO()):
+        yield
+
+
+def completed_trials(oracle: Any) -> int:
+    """How many trials a (resumed) oracle has finished; 0 for a distributed worker's client."""
+    trials = getattr(oracle, "trials", None) or {}  # a worker's OracleClient holds none
+    return sum(t.status == "COMPLETED" for t in trials.values())
+
+

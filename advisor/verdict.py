@@ -1,0 +1,249 @@
+"""What a `confirm()` search found: its rows, their ranking and the verdict on the advice.
+
+Pure functions over per-execution scores: nothing here trains or needs keras-tuner, so the
+statistics are tested on their own.
+
+Decision rule ("not significantly worse"): with >= 2 executions, a row is within noise of the
+best when its mean is no more than `NOISE_STANDARD_ERRORS` (2) pooled standard errors,
+sqrt(se_best^2 + se_row^2) with se = std / sqrt(n), from the best's mean: about a 95% two-sided
+z-test, the same "2 standard errors" yardstick the advisor's quality benchmark uses. With one
+execution there is no test: the means decide, and the report says so (and never "within noise").
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+NOISE_STANDARD_ERRORS = 2.0
+SEPARATOR = " + "
+
+
+def configuration_key(candidate: str, initializer: str) -> str:
+    """The name of one search row, as keras-tuner's `configuration` choice holds it.
+
+    Example:
+        >>> configuration_key("relu", "he_normal")
+        'relu + he_normal'
+    """
+    return f"{candidate}{SEPARATOR}{initializer}"
+
+
+@dataclass(frozen=True)
+class ConfirmRow:
+    """One configuration of the search and how it scored.
+
+    Example:
+        >>> row = ConfirmRow("relu", "he_normal", 0.31, 0.02, [0.3, 0.33, 0.3], 1, True, False)
+        >>> row.executions
+        3
+    """
+
+    candidate: str
+    initializer: str
+    mean: float
+    std: float
+    scores: list[float]
+    rank: int
+    advised: bool
+    baseline: bool
+    accuracy: float | None = None
+
+    @property
+    def executions(self) -> int:
+        """How many trainings the scores come from."""
+        return len(self.scores)
+
+    @property
+    def standard_error(self) -> float:
+        """std / sqrt(executions) (0 with a single execution)."""
+        return self.std / math.sqrt(self.executions) if self.executions > 1 else 0.0
+
+
+@dataclass
+class ConfirmResult:
+    """The ranking of a `confirm()` search and its verdict on the advice.
+
+    Attributes:
+        ranking: rows, best first.
+        objective: the objective's name, e.g. ``"val_loss"``.
+        higher_is_better: whether larger objective values are better.
+        best, advised, baseline: the winning row, the advisor's pick, the model's current one.
+        confirmed: the advised row is best, or within noise of it (see the module docstring).
+        tested: whether a significance test was possible (>= 2 executions per row).
+        trials_run: trials trained in this call; the rest were resumed from `directory`.
+        directory: where the search lives (pass it again with overwrite=False to resume); None
+            when confirm() searched in a temporary directory and removed it.
+
+    Example:
+        >>> rows = {"relu + he_normal": [0.30, 0.32], "tanh + glorot_uniform": [0.40, 0.41]}
+        >>> result = rank(rows, ("relu", "he_normal"), None, higher_is_better=False, objective="val_loss")
+        >>> result.confirmed, result.best.candidate
+        (True, 'relu')
+    """
+
+    ranking: list[ConfirmRow]
+    objective: str
+    higher_is_better: bool
+    best: ConfirmRow
+    advised: ConfirmRow | None
+    baseline: ConfirmRow | None
+    confirmed: bool
+    tested: bool
+    trials_run: int
+    directory: str | None
+    verdict: str = ""
+    details: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-serializable dict."""
+        data = dataclasses.asdict(self)
+        return json.loads(json.dumps(data, default=float))
+
+    def __str__(self) -> str:
+        header = (f"{'rank':>4}  {'candidate':<12}{'initializer':<16}{self.objective + ' mean ± std':>24}"
+                  f"{'executions':>12}{'accuracy':>10}  ")
+        lines = [f"confirm(): {len(self.ranking)} configurations ranked by {self.objective} "
+                 f"({'higher' if self.higher_is_better else 'lower'} is better)", header]
+        for row in self.ranking:
+            flags = ", ".join(name for name, on in (("advised", row.advised), ("yours", row.baseline)) if on)
+            accuracy = "" if row.accuracy is None else f"{row.accuracy:.3f}"
+            lines.append(f"{row.rank:>4}  {row.candidate:<12}{row.initializer:<16}"
+                         f"{f'{row.mean:.4f} ± {row.std:.4f}':>24}{row.executions:>12}{accuracy:>10}  {flags}")
+        lines += ["", self.verdict, *self.details]
+        return "\n".join(lines)
+
+    def plot(self, path: str | Path) -> Path:
+        """Draw the ranking (mean ± std per configuration) into a PNG (needs matplotlib)."""
+        from advisor.plots import plot_ranking
+
+        return plot_ranking(self, path)
+
+
+def rank(scores: Mapping[str, Sequence[float]], advised_pair: tuple[str, str] | None,
+         baseline_pair: tuple[str, str] | None, higher_is_better: bool, objective: str,
+         configurations: Sequence[str] = (), accuracies: Mapping[str, float] | None = None,
+         trials_run: int = 0, directory: str | None = None) -> ConfirmResult:
+    """Rank configurations by their mean score and judge the advised one against the best.
+
+    Args:
+        scores: per configuration key (``"relu + he_normal"``), its executions' scores.
+        advised_pair, baseline_pair: (activation, initializer) of the advice and of the model.
+        higher_is_better: the objective's direction.
+        objective: the objective's name, for the report.
+        configurations: every configuration searched; those without scores are reported as
+            not finished.
+        accuracies: per configuration, the mean accuracy at the best epochs (classification).
+
+    Example:
+        >>> result = rank({"relu + he_normal": [0.5], "elu + he_normal": [0.4]}, ("relu", "he_normal"),
+        ...               None, higher_is_better=False, objective="val_loss")
+        >>> result.tested, [r.candidate for r in result.ranking]
+        (False, ['elu', 'relu'])
+    """
+    if not scores:
+        raise ValueError("confirm: no configuration has scores; nothing to rank.")
+    accuracies = accuracies or {}
+    ordered = sorted(scores, key=lambda key: float(np.mean(scores[key])) * (-1 if higher_is_better else 1))
+    ranking = []
+    for position, key in enumerate(ordered, start=1):
+        candidate, initializer = key.split(SEPARATOR)
+        values = [float(s) for s in scores[key]]
+        ranking.append(ConfirmRow(candidate, initializer, float(np.mean(values)),
+                                  float(np.std(values, ddof=1)) if len(values) > 1 else 0.0, values, position,
+                                  (candidate, initializer) == advised_pair,
+                                  (candidate, initializer) == baseline_pair, accuracies.get(key)))
+    best = ranking[0]
+    advised = next((r for r in ranking if r.advised), None)
+    baseline = next((r for r in ranking if r.baseline), None)
+    tested = min(r.executions for r in ranking) > 1
+    confirmed, details = False, []
+    if advised is not None:
+        confirmed, line = within_noise(advised, best, tested)
+        details.append(line)
+    if baseline is not None and advised is not None and baseline is not advised:
+        details.append(baseline_line(advised, baseline, tested))
+    missing = [c for c in configurations if c not in scores]
+    if missing:
+        details.append(f"Not finished: {', '.join(missing)}.")
+    return ConfirmResult(ranking, objective, higher_is_better, best, advised, baseline, confirmed, tested,
+                         trials_run, directory, verdict_line(advised, best, confirmed, tested), details)
+
+
+def pooled_standard_error(a: ConfirmRow, b: ConfirmRow) -> float:
+    """sqrt(se_a^2 + se_b^2): the standard error of the difference of two rows' means.
+
+    Example:
+        >>> a = ConfirmRow("relu", "he_normal", 0.3, 0.04, [0.28, 0.32, 0.3, 0.3], 1, True, False)
+        >>> round(pooled_standard_error(a, a), 4)
+        0.0283
+    """
+    return math.sqrt(a.standard_error ** 2 + b.standard_error ** 2)
+
+
+def within_noise(row: ConfirmRow, best: ConfirmRow, tested: bool) -> tuple[bool, str]:
+    """Whether `row` is not significantly worse than `best`, and the sentence that says why.
+
+    Example:
+        >>> best = ConfirmRow("elu", "he_normal", 0.30, 0.02, [0.28, 0.32], 1, False, False)
+        >>> row = ConfirmRow("relu", "he_normal", 0.31, 0.02, [0.29, 0.33], 2, True, False)
+        >>> within_noise(row, best, tested=True)[0]
+        True
+    """
+    gap = abs(row.mean - best.mean)
+    if row is best:
+        return True, "The advised configuration is the best."
+    if not tested:
+        return False, (f"One execution per configuration: no significance test; by the means the advised "
+                       f"one is {gap:.4f} behind the best.")
+    limit = NOISE_STANDARD_ERRORS * pooled_standard_error(row, best)
+    return gap <= limit, (f"Gap to the best: {gap:.4f}; {NOISE_STANDARD_ERRORS:g} pooled standard errors: "
+                          f"{limit:.4f} -> {'within noise' if gap <= limit else 'significantly worse'}.")
+
+
+def verdict_line(advised: ConfirmRow | None, best: ConfirmRow, confirmed: bool, tested: bool) -> str:
+    """The one-line verdict on the advice.
+
+    Example:
+        >>> best = ConfirmRow("elu", "he_normal", 0.30, 0.0, [0.30], 1, True, False)
+        >>> verdict_line(best, best, True, False)
+        'Confirmed: the advice (elu with he_normal) ranked first.'
+    """
+    if advised is None:
+        return "The advised configuration did not finish; no verdict."
+    name = f"{advised.candidate} with {advised.initializer}"
+    if advised is best:
+        return f"Confirmed: the advice ({name}) ranked first."
+    if confirmed:
+        return (f"Confirmed: the advice ({name}) is within noise of the best "
+                f"({best.candidate} with {best.initializer}).")
+    return (f"Not confirmed: {best.candidate} with {best.initializer} beat the advice ({name})"
+            + (" significantly." if tested else " (by the means; no test with one execution)."))
+
+
+def baseline_line(advised: ConfirmRow, baseline: ConfirmRow, tested: bool) -> str:
+    """What the advice's row says about the model's current configuration.
+
+    Example:
+        >>> advised = ConfirmRow("elu", "he_normal", 0.30, 0.0, [0.30], 1, True, False)
+        >>> yours = ConfirmRow("sigmoid", "glorot_uniform", 0.50, 0.0, [0.50], 2, False, True)
+        >>> baseline_line(advised, yours, tested=False)
+        'By the means (one execution, no test) the advice ranks 1 and your current sigmoid with glorot_uniform 2.'
+    """
+    yours = f"your current {baseline.candidate} with {baseline.initializer}"
+    if not tested:
+        return (f"By the means (one execution, no test) the advice ranks {advised.rank} and {yours} "
+                f"{baseline.rank}.")
+    gap = abs(advised.mean - baseline.mean)
+    significant = gap > NOISE_STANDARD_ERRORS * pooled_standard_error(advised, baseline)
+    if significant and advised.rank < baseline.rank:
+        return f"The advised change beats {yours} (rank {baseline.rank}) by {gap:.4f}: worth making."
+    if significant:
+        return f"Keep yours: {yours} beats the advice by {gap:.4f}."
+    return f"The advised change and {yours} are within noise of each other: keep yours unless you want the change."

@@ -1,0 +1,157 @@
+"""The executions of a search row: fused copies score exactly as one-by-one trainings do."""
+
+from __future__ import annotations
+
+import functools
+
+import keras
+import numpy as np
+import pytest
+
+from advisor import executions
+from advisor.executions import RowTraining, early_stop, train_executions
+
+SEED = 7
+EXECUTIONS = 3
+# On PyTorch a fused copy's dropout masks come from another random stream than a lone model's
+# (the copies stay independent; their numbers are not the lone models' to float tolerance).
+DROPOUT = 0.0 if keras.backend.backend() == "torch" else 0.2
+
+
+def data(rows: int = 90) -> tuple[np.ndarray, ...]:
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(rows, 5)).astype("float32")
+    y = (x[:, 0] + 0.5 * x[:, 1] * x[:, 2] + rng.normal(scale=0.5, size=rows) > 0).astype("float32")
+    return x[:60], y[:60], x[60:], y[60:]
+
+
+def mlp(regularizer: str | None = None) -> keras.Model:
+    return keras.Sequential([
+        keras.Input((5,)),
+        keras.layers.Dense(16, activation="tanh", kernel_regularizer=regularizer),
+        keras.layers.BatchNormalization(),
+        keras.layers.Dropout(DROPOUT),
+        keras.layers.Dense(8, activation="relu"),
+        keras.layers.Dense(1, activation="sigmoid"),
+    ])
+
+
+def spec(build=mlp, optimizer=lambda: keras.optimizers.Adam(0.01), objective: str = "val_loss",
+         shuffle: bool = False) -> RowTraining:
+    return RowTraining(build=build, loss="binary_crossentropy", metrics=["accuracy"], optimizer=optimizer,
+                       objective=objective, higher_is_better=objective.endswith("accuracy"), epochs=12,
+                       batch_size=16, patience=2, shuffle=shuffle)
+
+
+@functools.lru_cache(maxsize=None)
+def plain_reference(objective: str) -> list[tuple[float, int]]:
+    """`one_by_one` of the plain MLP (shared by the tests that compare with it)."""
+    return one_by_one(spec(objective=objective), data())
+
+
+def one_by_one(row: RowTraining, split: tuple[np.ndarray, ...]) -> list[tuple[float, int]]:
+    """The reference: plain Keras fits, one per seed, rows in order, Keras' own EarlyStopping."""
+    x, y, x_val, y_val = split
+    found = []
+    for index in range(EXECUTIONS):
+        keras.utils.set_random_seed(SEED + index)
+        model = row.build()
+        model.compile(optimizer=row.optimizer(), loss=row.loss, metrics=list(row.metrics))
+        mode = "max" if row.higher_is_better else "min"
+        history = model.fit(x, y, validation_data=(x_val, y_val), epochs=row.epochs, batch_size=row.batch_size,
+                            shuffle=False, verbose=0, callbacks=[keras.callbacks.EarlyStopping(
+                                monitor=row.objective, mode=mode, patience=row.patience)]).history
+        curve = history[row.objective]
+        found.append((max(curve) if row.higher_is_better else min(curve), len(curve)))
+    return found
+
+
+def assert_same(found: list[executions.Execution], reference: list[tuple[float, int]]) -> None:
+    assert [e.epochs for e in found] == [epochs for _, epochs in reference]
+    np.testing.assert_allclose([e.score for e in found], [score for score, _ in reference], rtol=2e-5)
+
+
+@pytest.mark.parametrize("objective", ["val_loss", "val_accuracy"])
+def test_fused_copies_score_as_one_by_one_fits_with_the_rows_in_order(objective) -> None:
+    split = data()
+    row = spec(objective=objective)
+    found = train_executions(row, split, EXECUTIONS, SEED)
+    assert_same(found, plain_reference(objective))
+    if objective == "val_loss":  # (30 validation rows make accuracies tie)
+        assert len({e.score for e in found}) == EXECUTIONS  # the seeds give different trainings
+
+
+def test_a_copy_that_stops_early_is_scored_at_its_own_stop() -> None:
+    split = data()
+    found = train_executions(spec(), split, EXECUTIONS, SEED)
+    assert min(e.epochs for e in found) < 12  # patience 2 stopped at least one copy early
+    assert all(e.best_epoch < e.epochs for e in found)
+
+
+def test_groups_of_copies_when_the_model_is_too_large_to_copy_them_all(monkeypatch) -> None:
+    split = data()
+    weights = mlp().count_params()
+    monkeypatch.setattr(executions, "FUSED_WEIGHTS_LIMIT", 2 * weights)  # groups of 2, then 1
+    assert_same(train_executions(spec(), split, EXECUTIONS, SEED), plain_reference("val_loss"))
+
+
+@pytest.mark.parametrize("row", [
+    spec(build=lambda: mlp(regularizer="l2")),  # the copies' own losses would leave the L2 term out
+    spec(optimizer=lambda: keras.optimizers.Adam(0.01, global_clipnorm=0.1)),  # couples the copies
+], ids=["regularized-loss", "global-clipnorm"])
+def test_what_fusing_would_change_trains_one_by_one(row) -> None:
+    split = data()
+    assert_same(train_executions(row, split, EXECUTIONS, SEED), one_by_one(row, split))
+
+
+def test_one_by_one_on_request_gives_the_same_scores() -> None:
+    split = data()
+    assert_same(train_executions(spec(), split, EXECUTIONS, SEED, fuse=False), plain_reference("val_loss"))
+
+
+def test_with_shuffling_each_copy_draws_its_own_order_every_epoch() -> None:
+    rows = 40
+    x = np.arange(rows, dtype="float32").reshape(rows, 1)
+    orders = executions.training_batches([x], np.arange(rows), copies=3, batch_size=rows, shuffle=True, seed=SEED)
+    epochs = [[np.asarray(labels) for labels in next(iter(orders))[1]] for _ in range(2)]
+    for epoch in epochs:
+        for order in epoch:
+            assert sorted(order.tolist()) == list(range(rows))  # every row once per epoch
+        assert len({tuple(order) for order in epoch}) == 3  # copies differ
+    assert all(not np.array_equal(a, b) for a, b in zip(*epochs))  # each copy reshuffles
+    again = executions.training_batches([x], np.arange(rows), copies=3, batch_size=rows, shuffle=True, seed=SEED)
+    np.testing.assert_array_equal(np.asarray(next(iter(again))[1][0]), epochs[0][0])  # seeded
+    inputs, labels = next(iter(orders))
+    for features, label in zip(inputs, labels):
+        np.testing.assert_array_equal(np.asarray(features)[:, 0], np.asarray(label))  # x and y stay paired
+
+
+def test_shuffled_fused_copies_still_train_to_sensible_scores() -> None:
+    split = data()
+    found = train_executions(spec(shuffle=True), split, EXECUTIONS, SEED)
+    assert all(np.isfinite(e.score) and e.score < 0.69 for e in found)  # learnt beyond chance (ln 2)
+    assert [e.score for e in found] != pytest.approx([score for score, _ in plain_reference("val_loss")])
+
+
+@pytest.mark.parametrize("higher", [False, True])
+def test_early_stop_replays_keras_early_stopping(higher) -> None:
+    rng = np.random.default_rng(3)
+    for _ in range(50):
+        curve = rng.normal(size=rng.integers(1, 15)).tolist()
+        if rng.random() < 0.3:
+            curve[rng.integers(len(curve))] = float("nan")
+        model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+        callback = keras.callbacks.EarlyStopping(monitor="val_m", mode="max" if higher else "min", patience=3)
+        model.stop_training = False
+        callback.set_model(model)
+        callback.on_train_begin()
+        ran = len(curve)
+        for epoch, value in enumerate(curve):
+            callback.on_epoch_end(epoch, {"val_m": value})
+            if model.stop_training:
+                ran = epoch + 1
+                break
+        best_epoch, epochs, stopped = early_stop(curve, patience=3, higher_is_better=higher)
+        assert (epochs, stopped) == (ran, model.stop_training)
+        finite = [v if np.isfinite(v) else (-np.inf if higher else np.inf) for v in curve[:epochs]]
+        assert best_epoch == (int(np.argmax(finite)) if higher else int(np.argmin(finite)))
