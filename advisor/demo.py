@@ -48,11 +48,15 @@ def _known_flaw_quiet() -> Iterator[None]:
         yield
 
 
-def _fit(model: keras.Model, split: datasets.Split, epochs: int, seed: int) -> dict[str, float]:
+def _fit(model: keras.Model, split: datasets.Split, epochs: int, seed: int, label: str) -> dict[str, float]:
     keras.utils.set_random_seed(seed)
+    print(f"Training {label}:")
+    bar = keras.utils.Progbar(epochs, unit_name="epoch")  # one line, so the demo never sits silent
+    shown = keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: bar.update(
+        epoch + 1, [("val_accuracy", logs["val_accuracy"])]))
     with _known_flaw_quiet():
         history = model.fit(split.x_train, split.y_train, validation_data=(split.x_val, split.y_val),
-                            epochs=epochs, batch_size=32, verbose=0)
+                            epochs=epochs, batch_size=32, verbose=0, callbacks=[shown])
     return {"val_accuracy": float(history.history["val_accuracy"][-1]),
             "val_loss": float(history.history["val_loss"][-1])}
 
@@ -83,8 +87,9 @@ def run_advisor_demo(epochs: int = 20, seed: int = 0, confirm_epochs: int = CONF
     print(advice)
     keras.utils.set_random_seed(seed)
     fixed = apply(flawed, advice)
-    before = _fit(flawed, split, epochs, seed)
-    after = _fit(fixed, split, epochs, seed)
+    print()
+    before = _fit(flawed, split, epochs, seed, "the model as written")
+    after = _fit(fixed, split, epochs, seed, "apply(model, advice)")
     print(f"\nSame data, seed and {epochs} epochs:      val accuracy   val loss")
     print(f"  before (as written)                 {before['val_accuracy']:>10.3f} {before['val_loss']:>10.3f}")
     print(f"  after apply(model, advice)          {after['val_accuracy']:>10.3f} {after['val_loss']:>10.3f}")
