@@ -10,16 +10,40 @@ These are the places that break on a keras-tuner upgrade (written against 1.4.8)
   every configuration.
 - Hyperband: its sampler stops once every value has been drawn, before any trial is promoted.
 - Resume: a trial's file and the oracle's state are saved one after the other; `reload()` lets the
-  trials' own files decide what is finished.
+  trials' own files decide what is finished. keras-tuner writes its JSON files in place, so a kill
+  mid-write leaves a truncated file that no resume can read; here every file is written whole or
+  not at all (`save_state`).
 """
 
 from __future__ import annotations
 
+import json
 import math
+import os
+import tempfile
 from collections import Counter
 from typing import Any
 
 import keras_tuner as kt
+
+
+def save_state(path: str, state: dict[str, Any]) -> None:
+    """Write keras-tuner's JSON state to `path` whole or not at all (a temporary file, then a rename).
+
+    confirm() searches live in local directories (`search.check_directory`).
+
+    Example:
+        >>> directory = tempfile.mkdtemp()
+        >>> save_state(os.path.join(directory, "oracle.json"), {"ongoing_trials": {}})
+        >>> os.listdir(directory)
+        ['oracle.json']
+    """
+    directory = os.path.dirname(path) or "."
+    os.makedirs(directory, exist_ok=True)
+    with tempfile.NamedTemporaryFile("w", dir=directory, suffix=".partial", delete=False) as handle:
+        json.dump(state, handle)
+    os.replace(handle.name, path)  # atomic: a reader sees the old file or the new one
+
 
 class _CoversEveryConfiguration:
     """Oracle mixin: a new trial gets an untried configuration while any is left.
@@ -38,6 +62,13 @@ class _CoversEveryConfiguration:
             kwargs["max_trials"] = len(configurations)
         super().__init__(objective=objective, seed=seed, **kwargs)  # type: ignore[call-arg]
         self.configurations = configurations
+
+    def save(self) -> None:
+        save_state(self._get_oracle_fname(), self.get_state())  # type: ignore[attr-defined]
+
+    def _save_trial(self, trial: Any) -> None:
+        save_state(os.path.join(self._get_trial_dir(trial.trial_id), "trial.json"),  # type: ignore[attr-defined]
+                   trial.get_state())
 
     def reload(self) -> None:
         # keras-tuner saves a trial's file and the oracle's state one after the other, so a search

@@ -21,7 +21,9 @@ import keras_tuner as kt
 import numpy as np
 
 from advisor.advice import Advice
-from advisor.executions import RowTraining, train_executions
+from advisor.copies import RowTraining
+from advisor.executions import train_executions
+from advisor.oracles import save_state
 from advisor.rebuild import apply
 from advisor.verdict import SEPARATOR
 
@@ -140,6 +142,13 @@ class ConfirmTuner(kt.Tuner):
         self.executions, self.seed, self.patience = executions, seed, patience
         self.batch_size, self.fuse, self.progress = batch_size, fuse, progress
         self.ran: dict[str, dict[str, float]] = {}
+
+    def save(self) -> None:
+        # keras-tuner's own save, with its files written whole (a kill mid-write cannot leave a
+        # search that does not resume).
+        if not self._is_worker():
+            self.oracle.save()
+        save_state(self._get_tuner_fname(), self.get_state())
 
     def _populate_initial_space(self) -> None:
         # keras-tuner builds the model to discover conditional hyperparameters; there are none.

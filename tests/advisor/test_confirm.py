@@ -77,8 +77,7 @@ def test_a_killed_search_resumes_and_runs_only_the_missing_trials(tmp_path, tune
     deadline = time.time() + 240
 
     def completed() -> int:
-        trials = [json.loads(p.read_text()) for p in project.glob("trial_*/trial.json")]
-        return sum(t.get("status") == "COMPLETED" for t in trials)
+        return sum(_status(p) == "COMPLETED" for p in project.glob("trial_*/trial.json"))
 
     while completed() < 2 and process.poll() is None and time.time() < deadline:
         time.sleep(0.2)
@@ -93,6 +92,14 @@ def test_a_killed_search_resumes_and_runs_only_the_missing_trials(tmp_path, tune
     assert len(result.ranking) == total
     trials = [json.loads(p.read_text()) for p in project.glob("trial_*/trial.json")]
     assert result.trials_run == len(trials) - done_before  # nothing finished was trained again
+
+
+def _status(trial_file: Path) -> str | None:
+    """A trial file's status; None while the search is still writing it."""
+    try:
+        return json.loads(trial_file.read_text()).get("status")
+    except json.JSONDecodeError:
+        return None
 
 
 def _oracle(directory: Path, tuner: str):
@@ -262,3 +269,24 @@ def test_default_executions_are_the_fused_ten(tmp_path) -> None:
     one_by_one = confirm(model(), x, y, candidates=["relu"], epochs=1, verbose=0, directory=tmp_path / "seq",
                          fuse_executions=False)
     assert {row.executions for row in one_by_one.ranking} == {3}
+
+
+@pytest.mark.parametrize("tuner", ["grid", "hyperband"])
+def test_a_kill_while_keras_tuner_writes_a_file_leaves_the_old_file_whole(tmp_path, tuner, monkeypatch) -> None:
+    oracle = _oracle(tmp_path, tuner)
+    trial = oracle.create_trial("tuner0")
+    oracle.save()
+    saved = {p: p.read_text() for p in (tmp_path / "race").rglob("*.json")}
+    assert any(p.name == "trial.json" for p in saved) and any(p.name == "oracle.json" for p in saved)
+
+    def killed(*args, **kwargs):
+        raise KeyboardInterrupt  # the process dies half-way through writing
+    monkeypatch.setattr(json, "dump", lambda state, handle: (handle.write('{"trial_id": '), killed()))
+    with pytest.raises(KeyboardInterrupt):
+        oracle.update_trial(trial.trial_id, {"val_loss": 0.5})
+        oracle._save_trial(trial)
+    with pytest.raises(KeyboardInterrupt):
+        oracle.save()
+    monkeypatch.undo()
+    assert {p: p.read_text() for p in (tmp_path / "race").rglob("*.json")} == saved  # no truncated file
+    _oracle(tmp_path, tuner).reload()  # and the search still resumes

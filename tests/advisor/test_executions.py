@@ -8,8 +8,9 @@ import keras
 import numpy as np
 import pytest
 
-from advisor import executions
-from advisor.executions import RowTraining, early_stop, train_executions
+from advisor import copies, executions, vectorized
+from advisor.copies import Execution, RowTraining, early_stop
+from advisor.executions import train_executions
 
 SEED = 7
 EXECUTIONS = 3
@@ -66,7 +67,7 @@ def one_by_one(row: RowTraining, split: tuple[np.ndarray, ...]) -> list[tuple[fl
     return found
 
 
-def assert_same(found: list[executions.Execution], reference: list[tuple[float, int]]) -> None:
+def assert_same(found: list[Execution], reference: list[tuple[float, int]]) -> None:
     assert [e.epochs for e in found] == [epochs for _, epochs in reference]
     np.testing.assert_allclose([e.score for e in found], [score for score, _ in reference], rtol=2e-5)
 
@@ -112,14 +113,14 @@ def test_one_by_one_on_request_gives_the_same_scores() -> None:
 def test_with_shuffling_each_copy_draws_its_own_order_every_epoch() -> None:
     rows = 40
     x = np.arange(rows, dtype="float32").reshape(rows, 1)
-    orders = executions.training_batches([x], np.arange(rows), copies=3, batch_size=rows, shuffle=True, seed=SEED)
+    orders = copies.training_batches([x], np.arange(rows), copies=3, batch_size=rows, shuffle=True, seed=SEED)
     epochs = [[np.asarray(labels) for labels in next(iter(orders))[1]] for _ in range(2)]
     for epoch in epochs:
         for order in epoch:
             assert sorted(order.tolist()) == list(range(rows))  # every row once per epoch
         assert len({tuple(order) for order in epoch}) == 3  # copies differ
     assert all(not np.array_equal(a, b) for a, b in zip(*epochs))  # each copy reshuffles
-    again = executions.training_batches([x], np.arange(rows), copies=3, batch_size=rows, shuffle=True, seed=SEED)
+    again = copies.training_batches([x], np.arange(rows), copies=3, batch_size=rows, shuffle=True, seed=SEED)
     np.testing.assert_array_equal(np.asarray(next(iter(again))[1][0]), epochs[0][0])  # seeded
     inputs, labels = next(iter(orders))
     for features, label in zip(inputs, labels):
@@ -131,6 +132,64 @@ def test_shuffled_fused_copies_still_train_to_sensible_scores() -> None:
     found = train_executions(spec(shuffle=True), split, EXECUTIONS, SEED)
     assert all(np.isfinite(e.score) and e.score < 0.69 for e in found)  # learnt beyond chance (ln 2)
     assert [e.score for e in found] != pytest.approx([score for score, _ in plain_reference("val_loss")])
+
+
+def only_vectorized(monkeypatch) -> None:
+    """Fail the test if the copies would train any other way than vectorized."""
+    def other_way(*args, **kwargs):
+        raise AssertionError("trained without vectorizing")
+    monkeypatch.setattr(executions, "_fit_fused", other_way)
+    monkeypatch.setattr(executions, "_fit_alone", other_way)
+
+
+on_tensorflow = pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="the TensorFlow path")
+
+
+@on_tensorflow
+@pytest.mark.parametrize("objective", ["val_loss", "val_accuracy"])
+def test_on_tensorflow_the_copies_train_as_one_vectorized_graph(objective, monkeypatch) -> None:
+    only_vectorized(monkeypatch)  # batch normalization and dropout included
+    assert_same(train_executions(spec(objective=objective), data(), EXECUTIONS, SEED), plain_reference(objective))
+
+
+@on_tensorflow
+def test_vectorized_copies_count_their_own_regularization_losses(monkeypatch) -> None:
+    row, split = spec(build=lambda: mlp(regularizer="l2")), data()
+    reference = one_by_one(row, split)
+    only_vectorized(monkeypatch)
+    assert_same(train_executions(row, split, EXECUTIONS, SEED), reference)
+
+
+def embedding_model() -> keras.Model:
+    return keras.Sequential([keras.Input((4,), dtype="int32"), keras.layers.Embedding(10, 3),
+                             keras.layers.GlobalAveragePooling1D(), keras.layers.Dense(1, activation="sigmoid")])
+
+
+@pytest.mark.parametrize("row", [
+    spec(optimizer=lambda: keras.optimizers.Lamb(0.01)),  # its per-variable norm would mix stacked copies
+    spec(build=embedding_model),  # Keras squares each looked-up row's sparse gradient: not a dense step
+], ids=["lamb", "embedding"])
+def test_what_vectorizing_would_change_trains_another_way(row) -> None:
+    x, y, x_val, y_val = data()
+    if row.build is embedding_model:
+        x, x_val = (np.abs(a[:, :4] * 3).astype("int32") % 10 for a in (x, x_val))
+        if keras.backend.backend() == "tensorflow":
+            models = [row.build() for _ in range(2)]
+            assert vectorized.fit_vectorized(row, models, ([x], y, x_val, y_val), SEED, lambda done: None) is None
+    else:
+        assert not vectorized.vectorizes(row, row.optimizer())
+    assert_same(train_executions(row, (x, y, x_val, y_val), EXECUTIONS, SEED), one_by_one(row, (x, y, x_val, y_val)))
+
+
+def test_stacked_batches_give_each_copy_the_rows_of_its_own_order() -> None:
+    rows = 12
+    x = np.arange(rows, dtype="float32").reshape(rows, 1)
+    flat = copies.training_batches([x], np.arange(rows), copies=3, batch_size=5, shuffle=True, seed=SEED)
+    stacked = copies.training_batches([x], np.arange(rows), copies=3, batch_size=5, shuffle=True, seed=SEED,
+                                      stacked=True)
+    for (inputs, labels), (stacked_inputs, stacked_labels) in zip(flat, stacked):
+        np.testing.assert_array_equal(np.stack([np.asarray(order) for order in labels]), np.asarray(stacked_labels))
+        np.testing.assert_array_equal(np.stack([np.asarray(i) for i in inputs]), np.asarray(stacked_inputs[0]))
 
 
 @pytest.mark.parametrize("higher", [False, True])

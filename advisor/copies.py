@@ -1,0 +1,204 @@
+"""What every way of training a row's copies shares: the row, its batches, its loss, its early stops.
+
+Execution ``i`` of a row builds the model after ``keras.utils.set_random_seed(seed + i)``, trains
+it for at most `epochs` epochs with early stopping on the objective (Keras' `EarlyStopping`
+rule, `patience` epochs without improvement) and scores it at its best epoch.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from typing import Any, Callable, ContextManager, Sequence
+
+import keras
+import numpy as np
+
+
+@dataclass(frozen=True)
+class RowTraining:
+    """How each execution of a row is built and trained.
+
+    Attributes:
+        build: returns a fresh, uncompiled model; its weights are drawn from Keras' global seed.
+        loss, metrics: compiled into each execution (its own loss, its own metrics).
+        optimizer: returns a fresh optimizer.
+        objective: the metric to early-stop on and score by (``"val_loss"``, ``"val_accuracy"``...).
+        higher_is_better: the objective's direction.
+        epochs, batch_size, patience: the training budget and early-stopping patience.
+        shuffle: reshuffle the training rows every epoch (off: every execution sees the rows in order).
+        scope: a context to build and compile in (a distribution strategy's scope).
+
+    Example:
+        >>> spec = RowTraining(build=lambda: keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)]),
+        ...                    loss="mse", metrics=[], optimizer=keras.optimizers.Adam,
+        ...                    objective="val_loss", higher_is_better=False, epochs=3)
+        >>> spec.batch_size
+        32
+    """
+
+    build: Callable[[], keras.Model]
+    loss: Any
+    metrics: Sequence[str]
+    optimizer: Callable[[], Any]
+    objective: str
+    higher_is_better: bool
+    epochs: int
+    batch_size: int = 32
+    patience: int = 5
+    shuffle: bool = True
+    scope: Callable[[], ContextManager[Any]] = contextlib.nullcontext
+
+
+@dataclass(frozen=True)
+class Execution:
+    """One training of a row: its score at its best epoch, and how long it ran.
+
+    Example:
+        >>> Execution(score=0.3, best_epoch=4, epochs=9, accuracy=0.9).epochs
+        9
+    """
+
+    score: float
+    best_epoch: int
+    epochs: int
+    accuracy: float | None = None
+
+
+def early_stop(values: Sequence[float], patience: int, higher_is_better: bool) -> tuple[int, int, bool]:
+    """Keras' `EarlyStopping` rule replayed on one validation curve: (best epoch, epochs run, stopped).
+
+    An epoch improves when it is strictly better than the best so far; training stops after
+    `patience` epochs in a row without improvement. Non-finite values never improve.
+
+    Example:
+        >>> early_stop([0.5, 0.4, 0.45, 0.46, 0.3], patience=2, higher_is_better=False)
+        (1, 4, True)
+        >>> early_stop([0.5, 0.4, 0.45], patience=2, higher_is_better=False)
+        (1, 3, False)
+    """
+    best_epoch, best, wait = 0, None, 0
+    for epoch, value in enumerate(values):
+        if np.isfinite(value) and (best is None or (value > best if higher_is_better else value < best)):
+            best_epoch, best, wait = epoch, value, 0
+        else:
+            wait += 1
+            if wait >= patience:
+                return best_epoch, epoch + 1, True
+    return best_epoch, len(values), False
+
+
+def score(history: dict[str, list[float]], objective: str, accuracy: str, patience: int,
+           higher_is_better: bool) -> Execution:
+    """One copy's `Execution` from its history (Keras' `fit` names): its objective at its best epoch.
+
+    Example:
+        >>> score({"val_loss": [0.5, 0.4, 0.6]}, "val_loss", "val_accuracy", patience=5, higher_is_better=False)
+        Execution(score=0.4, best_epoch=1, epochs=3, accuracy=None)
+    """
+    values = [float(v) for v in history[objective]]
+    best_epoch, epochs, _ = early_stop(values, patience, higher_is_better)
+    score = values[best_epoch] if np.isfinite(values[best_epoch]) else (-np.inf if higher_is_better else np.inf)
+    return Execution(score, best_epoch, epochs,
+                     float(history[accuracy][best_epoch]) if accuracy in history else None)
+
+
+class CopyCurves:
+    """The copies' validation curves, epoch by epoch, with Keras' early stop replayed on each.
+
+    Example:
+        >>> curves = CopyCurves(2, patience=1, higher_is_better=False, progress=lambda done: None)
+        >>> curves.add([0.5, 0.5]), curves.add([0.6, 0.4]), curves.add([0.7, 0.3])
+        (False, False, False)
+        >>> curves.add([0.8, 0.4])
+        True
+    """
+
+    def __init__(self, count: int, patience: int, higher_is_better: bool, progress: Callable[[int], None]) -> None:
+        self.curves: list[list[float]] = [[] for _ in range(count)]
+        self.patience, self.higher, self.progress = patience, higher_is_better, progress
+
+    def add(self, values: Sequence[float]) -> bool:
+        """Record one epoch's values (one per copy); True once every copy has stopped."""
+        for curve, value in zip(self.curves, values):
+            curve.append(float(value))
+        replays = [early_stop(curve, self.patience, self.higher) for curve in self.curves]
+        self.progress(sum(epochs for _, epochs, _ in replays))
+        return all(stopped for _, _, stopped in replays)
+
+
+def per_row_loss(loss: Any) -> Callable[[Any, Any], Any]:
+    """The compiled loss's value for each row, unreduced (Keras' `fit` averages it over the batch).
+
+    Example:
+        >>> rows = per_row_loss("mse")(np.zeros((3, 1)), np.ones((3, 1)))
+        >>> np.asarray(rows).tolist()
+        [1.0, 1.0, 1.0]
+    """
+    loss = keras.losses.get(loss)
+    if isinstance(loss, keras.losses.Loss):
+        return loss.call  # Loss.call does not reduce
+
+    def rows(y_true: Any, y_pred: Any) -> Any:
+        # As Keras matches a loss function's ranks: (n,) labels against an (n, k) output.
+        if len(y_true.shape) == len(y_pred.shape) - 1:
+            y_true = keras.ops.expand_dims(y_true, -1)
+        return loss(y_true, y_pred)
+
+    return rows
+
+
+def as_list(x: Any) -> list[Any]:
+    """`x` as a list of inputs.
+
+    Example:
+        >>> as_list(1), as_list((1, 2))
+        ([1], [1, 2])
+    """
+    return list(x) if isinstance(x, (list, tuple)) else [x]
+
+
+def unlist(x: Any) -> Any:
+    """A list of one input as that input (Keras' single-input spelling).
+
+    Example:
+        >>> unlist([1]), unlist([1, 2])
+        (1, [1, 2])
+    """
+    x = as_list(x)
+    return x if len(x) > 1 else x[0]
+
+
+def training_batches(x: list[Any], y: Any, copies: int, batch_size: int, shuffle: bool, seed: int,
+                     stacked: bool = False) -> Any:
+    """The copies' training data: per batch, each copy's inputs and labels, in its own order.
+
+    A `tf.data.Dataset` built once. Each epoch (each new iteration) every copy reshuffles its row
+    indices with its own seed (``seed + copy``); the rows are gathered from arrays held once.
+    Without `shuffle` every copy reads the rows in order. A batch is ``(inputs, labels)``: for the
+    fused model, every copy's inputs then every copy's labels, flat; `stacked`, one tensor per
+    input and one of labels, copy ``i`` at index ``i`` of their first axis.
+
+    Example:
+        >>> x = np.arange(6, dtype="float32").reshape(6, 1)
+        >>> inputs, labels = next(iter(training_batches([x], np.arange(6), 2, 6, shuffle=False, seed=0)))
+        >>> [np.asarray(order).tolist() for order in labels]
+        [[0, 1, 2, 3, 4, 5], [0, 1, 2, 3, 4, 5]]
+    """
+    import tensorflow as tf
+
+    rows = len(y)
+    arrays, labels = [tf.constant(a) for a in x], tf.constant(y)
+    orders = [tf.data.Dataset.range(rows) for _ in range(copies)]
+    if shuffle:
+        tf.random.set_seed(seed)
+        orders = [order.shuffle(rows, seed=seed + i, reshuffle_each_iteration=True) for i, order in enumerate(orders)]
+
+    def gather(*indices: Any) -> tuple[tuple[Any, ...], Any]:
+        if stacked:
+            rows_of_copies = tf.stack(indices)
+            return tuple(tf.gather(a, rows_of_copies) for a in arrays), tf.gather(labels, rows_of_copies)
+        return (tuple(tf.gather(a, index) for index in indices for a in arrays),
+                tuple(tf.gather(labels, index) for index in indices))
+
+    return tf.data.Dataset.zip(tuple(orders)).batch(batch_size).map(gather).prefetch(tf.data.AUTOTUNE)

@@ -1,0 +1,223 @@
+"""A row's copies on TensorFlow: one model's graph, vectorized over the copies' stacked weights.
+
+The fused Keras model of `executions` holds one graph per copy, and TensorFlow traces and runs
+each: on a 10-copy MLP that is ~4,800 ops, 5 s of tracing per row. Here the copies' weights are
+stacked along a new first axis (copy ``i`` at index ``i``), and one copy's forward pass is mapped
+over them with `tf.vectorized_map`: one trace the size of one model, batched kernels.
+
+Each copy still trains as it would alone: its own seeded weights (drawn by building it), its own
+batches (the fused path's `training_batches`, stacked), its own loss (the compiled loss, mean over
+the batch, plus its own regularization losses), and an optimizer whose update of a weight reads
+only that weight's gradient (`ELEMENTWISE_OPTIMIZERS`, no per-variable norm clipping), so one
+update of the stacked weights is every copy's own update. Validation scores each copy with the
+compiled loss and metrics, on every row, as Keras' `fit` does.
+
+Where any of that does not hold, `fit_vectorized` returns None and the caller trains another way.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from typing import Any, Callable, Iterator
+
+import keras
+import numpy as np
+
+from advisor.copies import CopyCurves, RowTraining, as_list, per_row_loss, training_batches, unlist
+
+# Optimizers whose step for a weight reads only that weight's own gradient and slots; Lamb and
+# Adafactor use per-variable norms, Muon orthogonalizes whole matrices: stacked, they would mix
+# the copies. Exact types: a subclass may override the update.
+ELEMENTWISE_OPTIMIZERS = (
+    keras.optimizers.SGD, keras.optimizers.Adam, keras.optimizers.AdamW, keras.optimizers.RMSprop,
+    keras.optimizers.Adagrad, keras.optimizers.Adadelta, keras.optimizers.Adamax, keras.optimizers.Nadam,
+    keras.optimizers.Ftrl, keras.optimizers.Lion,
+)
+
+
+def vectorizes(spec: RowTraining, optimizer: Any) -> bool:
+    """Whether `fit_vectorized` can train the row's copies (TensorFlow, an elementwise optimizer...).
+
+    Example:
+        >>> row = RowTraining(lambda: None, "mse", [], keras.optimizers.Adam, "val_loss", False, epochs=1)
+        >>> vectorizes(row, keras.optimizers.Adam()) == (keras.backend.backend() == "tensorflow")
+        True
+        >>> vectorizes(row, keras.optimizers.Adam(clipnorm=1.0))
+        False
+    """
+    if keras.backend.backend() != "tensorflow" or type(optimizer) not in ELEMENTWISE_OPTIMIZERS:
+        return False
+    if getattr(optimizer, "clipnorm", None) or getattr(optimizer, "global_clipnorm", None):
+        return False  # a norm over a stacked weight would take in every copy
+    if keras.config.dtype_policy().name == "mixed_float16":
+        return False  # Keras would scale the loss; this loop does not
+    if not (spec.objective == "loss" or spec.objective.startswith("val_")):
+        return False  # training metrics other than the loss are not tracked here
+    import tensorflow as tf
+
+    with spec.scope():
+        return not tf.distribute.has_strategy()
+
+
+def fit_vectorized(spec: RowTraining, copies: list[keras.Model], data: tuple[list[Any], Any, Any, Any], seed: int,
+                   progress: Callable[[int], None]) -> list[dict[str, list[float]]] | None:
+    """Train the copies together; each copy's history (Keras' `fit` names), or None if it cannot.
+
+    Args:
+        spec: the row's `RowTraining`.
+        copies: the seeded, built, uncompiled copies (the same architecture).
+        data: (x_train as a list, y_train, x_val, y_val).
+        seed: the first copy's seed (copy ``i`` shuffles with ``seed + i``).
+        progress: called with the copy-epochs done so far.
+
+    Returns None off TensorFlow, when the copies do not all have the same variables, when a
+    weight gets a sparse gradient, or when the copies' layers cannot be mapped over (tracing the
+    step fails).
+
+    Example:
+        >>> x = np.random.default_rng(0).normal(size=(32, 2)).astype("float32")
+        >>> row = RowTraining(lambda: keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)]),
+        ...                   "mse", [], keras.optimizers.Adam, "val_loss", False, epochs=2)
+        >>> copies = [row.build() for _ in range(3)]
+        >>> histories = fit_vectorized(row, copies, ([x], x[:, :1], x, x[:, :1]), 0, lambda done: None)
+        >>> [len(h["val_loss"]) for h in histories]
+        [2, 2, 2]
+    """
+    if keras.backend.backend() != "tensorflow":
+        return None
+    import tensorflow as tf
+
+    template = copies[0]  # its layers compute every copy; the stacked weights say whose
+    shapes = [[tuple(v.shape) for v in c.weights] for c in copies]
+    if any(s != shapes[0] for s in shapes):
+        return None
+    x, y, x_val, y_val = data
+    dtypes = [t.dtype for t in template.inputs]
+    x, x_val = _as_inputs(x, dtypes), _as_inputs(as_list(x_val), dtypes)
+    if _has_sparse_gradients(template, [a[:2] for a in x]):
+        return None
+    trainable = [_stacked(copies, k, trainable=True) for k in range(len(template.trainable_variables))]
+    frozen = [_stacked(copies, k, trainable=False) for k in range(len(template.non_trainable_variables))]
+    optimizer = spec.optimizer()
+    optimizer.build(trainable)
+    loss_of_rows = per_row_loss(spec.loss)
+    template.compile(optimizer=spec.optimizer(), loss=spec.loss, metrics=list(spec.metrics))  # for the metrics
+
+    def forward(weights: Any, state: Any, inputs: Any, labels: Any, training: bool) -> Any:
+        predicted, state, extra = template.stateless_call(weights, state, unlist(list(inputs)), training=training,
+                                                          return_losses=True)
+        penalty = tf.add_n([tf.cast(e, "float32") for e in extra]) if extra else tf.constant(0.0)
+        return tf.reduce_mean(tf.cast(loss_of_rows(labels, predicted), "float32")) + penalty, state
+
+    @tf.function(reduce_retracing=True)
+    def train_step(inputs: Any, labels: Any) -> Any:
+        with tf.GradientTape() as tape:
+            losses, state = tf.vectorized_map(
+                lambda e: forward(e[0], e[1], e[2], e[3], True),
+                ([w.value for w in trainable], [v.value for v in frozen], list(inputs), labels))
+            total = tf.reduce_sum(losses)  # copy i's loss depends on copy i's weights alone
+        optimizer.apply(tape.gradient(total, [w.value for w in trainable]), trainable)
+        for variable, value in zip(frozen, state):
+            variable.assign(value)
+        return losses
+
+    @tf.function(reduce_retracing=True)
+    def predict_step(inputs: Any) -> Any:
+        return tf.vectorized_map(
+            lambda e: template.stateless_call(e[0], e[1], unlist(list(inputs)), training=False)[0],
+            ([w.value for w in trainable], [v.value for v in frozen]))
+
+    count, rows = len(copies), len(y)
+    batches = training_batches(x, y, count, spec.batch_size, spec.shuffle, seed, stacked=True)
+    histories: list[dict[str, list[float]]] = [{} for _ in copies]
+    monitor = spec.objective if spec.objective.startswith("val_") else "loss"
+    curves = CopyCurves(count, spec.patience, spec.higher_is_better, progress)
+    for epoch in range(spec.epochs):
+        seen, epoch_loss = 0, np.zeros(count)
+        for inputs, labels in batches:
+            if epoch == 0 and seen == 0:
+                try:
+                    with _quiet_vectorizing():
+                        losses = train_step(inputs, labels)
+                except (TypeError, ValueError, NotImplementedError, tf.errors.OpError):
+                    return None  # a layer pfor cannot map; the fused model trains these copies
+            else:
+                losses = train_step(inputs, labels)
+            size = int(labels.shape[1])
+            epoch_loss += np.asarray(losses, dtype="float64") * size
+            seen += size
+        for history, value in zip(histories, epoch_loss / rows):
+            history.setdefault("loss", []).append(float(value))
+        with _quiet_vectorizing():
+            predicted = np.concatenate([np.asarray(predict_step(tuple(tf.constant(a[i:i + 1024]) for a in x_val)))
+                                        for i in range(0, len(y_val), 1024)], axis=1)
+        penalties = _penalties(template, trainable, frozen)
+        for index, history in enumerate(histories):
+            for name, value in _validation(template, loss_of_rows, y_val, predicted[index], penalties[index]):
+                history.setdefault(name, []).append(value)
+        if monitor not in histories[0]:
+            return None  # not a metric this loop logs; the fused model's fit names the problem
+        if curves.add([h[monitor][-1] for h in histories]):
+            break
+    return histories
+
+
+def _as_inputs(arrays: list[Any], dtypes: list[str]) -> list[Any]:
+    """Float arrays in the inputs' dtypes (what a Keras call would cast them to); the rest as given."""
+    return [np.asarray(a, dtype=d) if np.issubdtype(np.asarray(a).dtype, np.floating) else a
+            for a, d in zip(arrays, dtypes)]
+
+
+def _has_sparse_gradients(model: keras.Model, inputs: list[Any]) -> bool:
+    """Whether a weight gets a sparse gradient (an Embedding's rows): Keras' optimizers then square
+    each looked-up row's gradient before summing repeats, which a dense stacked gradient cannot
+    reproduce."""
+    import tensorflow as tf
+
+    with tf.GradientTape() as tape:
+        total = tf.add_n([tf.reduce_sum(tf.cast(o, "float32")) for o in tf.nest.flatten(model(unlist(inputs)))])
+    return any(isinstance(g, tf.IndexedSlices) for g in tape.gradient(total, model.trainable_variables))
+
+
+def _stacked(copies: list[keras.Model], index: int, trainable: bool) -> keras.Variable:
+    variables = [(c.trainable_variables if trainable else c.non_trainable_variables)[index] for c in copies]
+    first = variables[0]
+    return keras.Variable(np.stack([np.asarray(v) for v in variables]), dtype=first.dtype, trainable=trainable,
+                          name=first.name)  # the name: weight-decay exclusions match by name
+
+
+def _penalties(template: keras.Model, trainable: list[keras.Variable], frozen: list[keras.Variable]) -> np.ndarray:
+    """Each copy's regularization losses at its current weights (0 where the model has none)."""
+    if not template.losses:
+        return np.zeros(int(trainable[0].shape[0]) if trainable else 0)
+    found = []
+    for index in range(int(trainable[0].shape[0])):
+        mapping = [(v, w[index]) for v, w in zip(template.trainable_variables, trainable)]
+        mapping += [(v, w[index]) for v, w in zip(template.non_trainable_variables, frozen)]
+        with keras.StatelessScope(state_mapping=mapping):
+            found.append(float(sum(float(keras.ops.sum(loss)) for loss in template.losses)))
+    return np.asarray(found)
+
+
+def _validation(template: keras.Model, loss_of_rows: Callable[[Any, Any], Any], y: Any, predicted: np.ndarray,
+                penalty: float) -> Iterator[tuple[str, float]]:
+    """One copy's validation loss (rows' mean, plus its penalty, as Keras' `fit` logs it) and metrics."""
+    yield "val_loss", float(np.mean(np.asarray(loss_of_rows(y, predicted), dtype="float64"))) + penalty
+    template.reset_metrics()
+    for name, value in template.compute_metrics(None, y, predicted, None).items():
+        if name != "loss":
+            yield f"val_{name}", float(value)
+
+
+@contextlib.contextmanager
+def _quiet_vectorizing() -> Iterator[None]:
+    # pfor logs a warning per random op it maps with a loop (dropout's): correct, and not the
+    # user's concern.
+    logger = logging.getLogger("tensorflow")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
