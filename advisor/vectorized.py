@@ -89,13 +89,15 @@ def fit_vectorized(spec: RowTraining, copies: list[keras.Model], data: tuple[lis
     import tensorflow as tf
 
     template = copies[0]  # its layers compute every copy; the stacked weights say whose
-    shapes = [[tuple(v.shape) for v in c.weights] for c in copies]
-    if any(s != shapes[0] for s in shapes):
-        return None
     x, y, x_val, y_val = data
     dtypes = [t.dtype for t in template.inputs]
     x, x_val = _as_inputs(x, dtypes), _as_inputs(as_list(x_val), dtypes)
     if _has_sparse_gradients(template, [a[:2] for a in x]):
+        return None
+    for copy in copies[1:]:
+        copy(unlist([a[:2] for a in x]))  # a layer used as an activation makes its weights on its first call
+    shapes = [[tuple(v.shape) for v in c.weights] for c in copies]
+    if any(s != shapes[0] for s in shapes):
         return None
     trainable = [_stacked(copies, k, trainable=True) for k in range(len(template.trainable_variables))]
     frozen = [_stacked(copies, k, trainable=False) for k in range(len(template.non_trainable_variables))]

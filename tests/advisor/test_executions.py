@@ -160,6 +160,19 @@ def test_vectorized_copies_count_their_own_regularization_losses(monkeypatch) ->
     assert_same(train_executions(row, split, EXECUTIONS, SEED), reference)
 
 
+@on_tensorflow
+def test_vectorized_copies_build_the_weights_of_a_layer_used_as_an_activation(monkeypatch) -> None:
+    import keras_act
+
+    # Dense(activation=Swish()) makes Swish's beta on the Dense's first call, not when the model is built.
+    row = spec(build=lambda: keras.Sequential([keras.Input((5,)), keras.layers.Dense(8, activation=keras_act.Swish()),
+                                              keras.layers.Dense(1, activation="sigmoid")]))
+    split = data()
+    reference = one_by_one(row, split)
+    only_vectorized(monkeypatch)
+    assert_same(train_executions(row, split, EXECUTIONS, SEED), reference)
+
+
 def embedding_model() -> keras.Model:
     return keras.Sequential([keras.Input((4,), dtype="int32"), keras.layers.Embedding(10, 3),
                              keras.layers.GlobalAveragePooling1D(), keras.layers.Dense(1, activation="sigmoid")])
