@@ -77,18 +77,13 @@ def _check_labels(task: str, y: np.ndarray, units: int | None) -> None:
         raise ValueError("confirm: a multilabel task needs multi-hot 0/1 label rows.")
 
 
-def _split(x: np.ndarray, y: np.ndarray, fraction: float, seed: int) -> tuple[Any, Any, Any, Any]:
+def _check_split(rows: int, fraction: float) -> None:
     if not 0 < fraction < 1:
         raise ValueError(f"confirm: `validation_split` must be in (0, 1), received {fraction!r}.")
-    rows = len(y)
     n_val = int(rows * fraction)
     if n_val < 1 or rows - n_val < 1:
         raise ValueError(f"confirm: {rows} samples are too few for validation_split={fraction}: "
                          "it needs at least one training and one validation row.")
-    # A seeded shuffle first: Keras' own validation_split takes the last rows, and data is often sorted.
-    order = np.random.default_rng(seed).permutation(rows)
-    val, train = order[:n_val], order[n_val:]
-    return x[train], y[train], x[val], y[val]
 
 
 def confirm(
@@ -129,8 +124,11 @@ def confirm(
             `FUSED_EXECUTIONS` (10) where they train as one model (`fuse_executions` and the
             copies within `advisor.executions.FUSED_WEIGHTS_LIMIT`), else `SEQUENTIAL_EXECUTIONS` (3).
         epochs: the most epochs per training; early stopping on the objective cuts bad runs short.
-        validation_split: the share of (x, y) held out (after a seeded shuffle), unless
-            `validation_data` is given.
+        validation_split: the share of (x, y) each execution holds out, unless `validation_data`
+            is given: execution ``i`` of every configuration holds out the same rows (seeded by
+            ``seed + i``), and the rows change from one execution to the next, so the noise
+            band includes how much a score depends on the rows held out and the verdict holds
+            beyond one split (repeated random sub-sampling validation).
         objective: what to rank by, default ``"val_loss"``: a metric name whose direction
             keras-tuner knows, or a `keras_tuner.Objective`.
         directory, project_name: where keras-tuner keeps the search. Run again with the same
@@ -174,9 +172,8 @@ def confirm(
     if validation_data is not None:
         x_val, y_val = prepare_sample(model, validation_data[0], validation_data[1],
                                       max_samples=len(np.asarray(validation_data[1])), caller="confirm")
-        x_train, y_train = x, y
     else:
-        x_train, y_train, x_val, y_val = _split(x, y, validation_split, seed)
+        _check_split(len(y), validation_split)
     advice = advice if advice is not None else advise(model, y=y)
     output = output_layer(model)
     _check_labels(advice.task, y, output.units if output else None)
@@ -210,7 +207,8 @@ def confirm(
     directory = tempfile.mkdtemp(prefix="keras_act_confirm_") if temporary else str(directory)
     project_name = project_name or "confirm"
     settings = {"configurations": configurations, "objective": kt_objective.name, "epochs": epochs,
-                "executions_per_trial": executions_per_trial, "tuner": tuner, "seed": seed}
+                "executions_per_trial": executions_per_trial, "tuner": tuner, "seed": seed,
+                "validation": "given" if validation_data is not None else f"{validation_split} per execution"}
     project = Path(directory) / project_name
     check_directory(project, settings, overwrite)
     classification = advice.task in ("binary", "multiclass", "multilabel")
@@ -223,7 +221,7 @@ def confirm(
             search = ConfirmTuner(oracle, hypermodel, directory=directory, project_name=project_name,
                                   overwrite=overwrite, distribution_strategy=distribution_strategy,
                                   executions=executions_per_trial, seed=seed, patience=EARLY_STOPPING_PATIENCE,
-                                  batch_size=BATCH_SIZE, fuse=fuse_executions)
+                                  batch_size=BATCH_SIZE, fuse=fuse_executions, validation_split=validation_split)
         resumed = completed_trials(search.oracle)
         if verbose and resumed:
             print(f"confirm(): resuming the search in {project}: {resumed} trial(s) already done.")
@@ -232,7 +230,7 @@ def confirm(
         write_settings(project, settings)
         search.progress.start()
         try:
-            search.search(x_train, y_train, validation_data=(x_val, y_val), epochs=epochs,
+            search.search(x, y, validation_data=None if validation_data is None else (x_val, y_val), epochs=epochs,
                           verbose=2 if verbose >= 2 else 0)
         finally:
             search.progress.finish()

@@ -27,6 +27,8 @@ class RowTraining:
         higher_is_better: the objective's direction.
         epochs, batch_size, patience: the training budget and early-stopping patience.
         shuffle: reshuffle the training rows every epoch (off: every execution sees the rows in order).
+        validation_split: without validation data, the share of the rows each execution holds out
+            (its own rows: see `execution_data`).
         scope: a context to build and compile in (a distribution strategy's scope).
 
     Example:
@@ -47,6 +49,7 @@ class RowTraining:
     batch_size: int = 32
     patience: int = 5
     shuffle: bool = True
+    validation_split: float = 0.2
     scope: Callable[[], ContextManager[Any]] = contextlib.nullcontext
 
 
@@ -63,6 +66,44 @@ class Execution:
     best_epoch: int
     epochs: int
     accuracy: float | None = None
+
+
+@dataclass(frozen=True)
+class CopyData:
+    """One execution's data: the rows of x it trains on, and what it is validated on.
+
+    Example:
+        >>> part = CopyData(np.arange(3), [np.zeros((2, 1))], np.zeros(2))
+        >>> len(part.train_rows), len(part.y_val)
+        (3, 2)
+    """
+
+    train_rows: np.ndarray
+    x_val: list[Any]
+    y_val: Any
+
+
+def execution_data(x: list[Any], y: Any, validation: tuple[Any, Any] | None, validation_split: float,
+                   seed: int) -> CopyData:
+    """Execution `seed`'s data: the given validation data, or its own seeded hold-out of (x, y).
+
+    Without validation data each execution holds out its own `validation_split` share of the
+    rows (a permutation seeded by the execution's seed; Keras' `validation_split` would take the
+    last rows, and data is often sorted). Every configuration's execution ``i`` gets the same
+    split, so the rows compare like for like; across executions the split varies, so a row's
+    noise band includes how much its score depends on the rows held out (repeated random
+    sub-sampling validation), and a verdict holds beyond one split.
+
+    Example:
+        >>> part = execution_data([np.zeros((10, 1))], np.arange(10), None, 0.2, seed=3)
+        >>> len(part.train_rows), sorted(part.train_rows.tolist() + part.y_val.tolist()) == list(range(10))
+        (8, True)
+    """
+    if validation is not None:
+        return CopyData(np.arange(len(y)), as_list(validation[0]), validation[1])
+    order = np.random.default_rng(seed).permutation(len(y))
+    held_out = order[:int(len(y) * validation_split)]
+    return CopyData(np.sort(order[len(held_out):]), [a[held_out] for a in x], y[held_out])
 
 
 def early_stop(values: Sequence[float], patience: int, higher_is_better: bool) -> tuple[int, int, bool]:
@@ -169,30 +210,34 @@ def unlist(x: Any) -> Any:
     return x if len(x) > 1 else x[0]
 
 
-def training_batches(x: list[Any], y: Any, copies: int, batch_size: int, shuffle: bool, seed: int,
+def training_batches(x: list[Any], y: Any, rows: list[np.ndarray], batch_size: int, shuffle: bool, seed: int,
                      stacked: bool = False) -> Any:
-    """The copies' training data: per batch, each copy's inputs and labels, in its own order.
+    """The copies' training data: per batch, each copy's inputs and labels, from its own rows, in its own order.
 
-    A `tf.data.Dataset` built once. Each epoch (each new iteration) every copy reshuffles its row
-    indices with its own seed (``seed + copy``); the rows are gathered from arrays held once.
-    Without `shuffle` every copy reads the rows in order. A batch is ``(inputs, labels)``: for the
-    fused model, every copy's inputs then every copy's labels, flat; `stacked`, one tensor per
-    input and one of labels, copy ``i`` at index ``i`` of their first axis.
+    A `tf.data.Dataset` built once; `rows` holds each copy's training row indices (as many for
+    every copy). Each epoch (each new iteration) every copy reshuffles its rows with its own seed
+    (``seed + copy``); the rows are gathered from arrays held once. Without `shuffle` every copy
+    reads its rows in order. A batch is ``(inputs, labels)``: for the fused model, every copy's
+    inputs then every copy's labels, flat; `stacked`, one tensor per input and one of labels,
+    copy ``i`` at index ``i`` of their first axis.
 
     Example:
         >>> x = np.arange(6, dtype="float32").reshape(6, 1)
-        >>> inputs, labels = next(iter(training_batches([x], np.arange(6), 2, 6, shuffle=False, seed=0)))
+        >>> orders = [np.arange(6), np.array([5, 4, 3, 2, 1, 0])]
+        >>> inputs, labels = next(iter(training_batches([x], np.arange(6), orders, 6, shuffle=False, seed=0)))
         >>> [np.asarray(order).tolist() for order in labels]
-        [[0, 1, 2, 3, 4, 5], [0, 1, 2, 3, 4, 5]]
+        [[0, 1, 2, 3, 4, 5], [5, 4, 3, 2, 1, 0]]
     """
     import tensorflow as tf
 
-    rows = len(y)
+    if len({len(r) for r in rows}) != 1:
+        raise ValueError(f"training_batches: every copy needs as many rows, found {[len(r) for r in rows]}.")
     arrays, labels = [tf.constant(a) for a in x], tf.constant(y)
-    orders = [tf.data.Dataset.range(rows) for _ in range(copies)]
+    orders = [tf.data.Dataset.from_tensor_slices(np.asarray(r, dtype="int64")) for r in rows]
     if shuffle:
         tf.random.set_seed(seed)
-        orders = [order.shuffle(rows, seed=seed + i, reshuffle_each_iteration=True) for i, order in enumerate(orders)]
+        orders = [order.shuffle(len(r), seed=seed + i, reshuffle_each_iteration=True)
+                  for i, (order, r) in enumerate(zip(orders, rows))]
 
     def gather(*indices: Any) -> tuple[tuple[Any, ...], Any]:
         if stacked:

@@ -28,7 +28,8 @@ from typing import Any, Callable
 import keras
 import numpy as np
 
-from advisor.copies import CopyCurves, Execution, RowTraining, as_list, per_row_loss, score, training_batches, unlist
+from advisor.copies import (CopyCurves, CopyData, Execution, RowTraining, as_list, execution_data, per_row_loss, score,
+                            training_batches, unlist)
 from advisor.vectorized import fit_vectorized, vectorizes
 
 # The most weights one fused model holds (all its copies together); larger models train in
@@ -54,7 +55,9 @@ def train_executions(spec: RowTraining, data: tuple[Any, Any, Any, Any], executi
 
     Args:
         spec: what to build and how to train it.
-        data: (x_train, y_train, x_val, y_val); x a NumPy array or a list of them (one per input).
+        data: (x, y, x_val, y_val); x a NumPy array or a list of them (one per input). With
+            x_val and y_val None, each execution holds out its own `spec.validation_split` of
+            (x, y) (`advisor.copies.execution_data`).
         executions: how many copies (seeds ``seed``, ``seed + 1``, ...).
         fuse: train the copies together (vectorized or fused) where that gives the same numbers
             (see the module docstring); False trains them one by one.
@@ -68,7 +71,9 @@ def train_executions(spec: RowTraining, data: tuple[Any, Any, Any, Any], executi
         >>> len(train_executions(spec, (x, y, x, y), executions=3, seed=0))
         3
     """
-    data = (as_list(data[0]), *data[1:])
+    x, y = as_list(data[0]), data[1]
+    validation = None if data[2] is None else (data[2], data[3])
+    parts = [execution_data(x, y, validation, spec.validation_split, seed + i) for i in range(executions)]
     optimizer = spec.optimizer()  # read for its settings only
     # The norm of all copies' gradients together would scale each copy's step.
     together = fuse and executions > 1 and not getattr(optimizer, "global_clipnorm", None)
@@ -93,23 +98,24 @@ def train_executions(spec: RowTraining, data: tuple[Any, Any, Any, Any], executi
             if on_epoch is not None:
                 on_epoch(done + copy_epochs)
 
-        trained = _fit_together(spec, copies, data, seed + first, vectorized, progress) if together else None
+        own = parts[first:first + len(copies)]
+        trained = _fit_together(spec, copies, x, y, own, seed + first, vectorized, progress) if together else None
         if trained is None:  # one by one, or a loss term found that the fused copies miss
             together = False
-            trained = [_fit_alone(spec, copies[0], data, progress)]
+            trained = [_fit_alone(spec, copies[0], x, y, own[0], progress)]
         results += trained
         done += sum(e.epochs for e in trained)
     return results
 
 
-def _fit_together(spec: RowTraining, copies: list[keras.Model], data: tuple[list[Any], Any, Any, Any], seed: int,
-                  vectorized: bool, progress: Callable[[int], None]) -> list[Execution] | None:
-    histories = fit_vectorized(spec, copies, data, seed, progress) if vectorized else None
+def _fit_together(spec: RowTraining, copies: list[keras.Model], x: list[Any], y: Any, parts: list[CopyData],
+                  seed: int, vectorized: bool, progress: Callable[[int], None]) -> list[Execution] | None:
+    histories = fit_vectorized(spec, copies, x, y, parts, seed, progress) if vectorized else None
     if histories is not None:
         return [score(h, spec.objective, "val_accuracy", spec.patience, spec.higher_is_better) for h in histories]
     if spec.objective in ("loss", "val_loss") and any(c.losses for c in copies):
         return None  # the vectorized path would have counted them; the fused model cannot
-    return _fit_fused(spec, copies, data, seed, progress)
+    return _fit_fused(spec, copies, x, y, parts, seed, progress)
 
 
 def _build_copies(spec: RowTraining, seed: int, first: int, count: int) -> list[keras.Model]:
@@ -121,15 +127,15 @@ def _build_copies(spec: RowTraining, seed: int, first: int, count: int) -> list[
     return copies
 
 
-def _fit_alone(spec: RowTraining, model: keras.Model, data: tuple[list[Any], Any, Any, Any],
+def _fit_alone(spec: RowTraining, model: keras.Model, x: list[Any], y: Any, part: CopyData,
                progress: Callable[[int], None]) -> Execution:
-    x, y, x_val, y_val = data
+    rows = part.train_rows
     with spec.scope():
         model.compile(optimizer=spec.optimizer(), loss=spec.loss, metrics=list(spec.metrics))
     stop = keras.callbacks.EarlyStopping(monitor=spec.objective, mode="max" if spec.higher_is_better else "min",
                                          patience=spec.patience)
     epochs = keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: progress(epoch + 1))
-    history = model.fit(unlist(x), y, validation_data=(unlist(x_val), y_val),
+    history = model.fit(unlist([a[rows] for a in x]), y[rows], validation_data=(unlist(part.x_val), part.y_val),
                         epochs=spec.epochs, batch_size=spec.batch_size, shuffle=spec.shuffle,
                         callbacks=[stop, epochs], verbose=0).history
     return score(history, spec.objective, "val_accuracy", spec.patience, spec.higher_is_better)
@@ -148,13 +154,11 @@ class _UntilEveryCopyStopped(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
-def _fit_fused(spec: RowTraining, copies: list[keras.Model], data: tuple[list[Any], Any, Any, Any], seed: int,
+def _fit_fused(spec: RowTraining, copies: list[keras.Model], x: list[Any], y: Any, parts: list[CopyData], seed: int,
                progress: Callable[[int], None]) -> list[Execution] | None:
     """Train the copies as one model; None when its losses show terms the copies' own losses miss."""
     import tensorflow as tf
 
-    x, y, x_val, y_val = data
-    x_val = as_list(x_val)
     count = len(copies)
     with spec.scope():
         inputs, outputs = [], []
@@ -179,9 +183,9 @@ def _fit_fused(spec: RowTraining, copies: list[keras.Model], data: tuple[list[An
         symbolic_build = getattr(fused, "_symbolic_build", None)
         if symbolic_build is not None:
             symbolic_build(data_batch=(tuple(a[:1] for _ in copies for a in x), tuple(y[:1] for _ in copies), None))
-    train = training_batches(x, y, count, spec.batch_size, spec.shuffle, seed)
-    validation = tf.data.Dataset.from_tensor_slices((tuple(x_val), y_val)).batch(spec.batch_size).map(
-        lambda xs, ys: (tuple(xs) * count, (ys,) * count)).cache()
+    train = training_batches(x, y, [p.train_rows for p in parts], spec.batch_size, spec.shuffle, seed)
+    validation = tf.data.Dataset.from_tensor_slices(
+        (tuple(a for p in parts for a in p.x_val), tuple(p.y_val for p in parts))).batch(spec.batch_size).cache()
     monitors = [copy_metric(_own_objective(spec.objective), i) for i in range(count)]
     watcher = _UntilEveryCopyStopped(monitors, CopyCurves(count, spec.patience, spec.higher_is_better, progress))
     history = fused.fit(train, validation_data=validation, epochs=spec.epochs, callbacks=[watcher],

@@ -137,9 +137,11 @@ class ConfirmTuner(kt.Tuner):
     """keras-tuner's Tuner, training each trial's executions with `train_executions`."""
 
     def __init__(self, *args: Any, executions: int, seed: int, patience: int, batch_size: int,
-                 fuse: bool, progress: SearchProgress | None = None, **kwargs: Any) -> None:
+                 fuse: bool, validation_split: float, progress: SearchProgress | None = None,
+                 **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.executions, self.seed, self.patience = executions, seed, patience
+        self.validation_split = validation_split
         self.batch_size, self.fuse, self.progress = batch_size, fuse, progress
         self.ran: dict[str, dict[str, float]] = {}
 
@@ -168,9 +170,11 @@ class ConfirmTuner(kt.Tuner):
                            metrics=hypermodel.metrics, optimizer=hypermodel.optimizer,
                            objective=objective.name, higher_is_better=objective.direction == "max",
                            epochs=budget, batch_size=self.batch_size, patience=self.patience,
+                           validation_split=self.validation_split,
                            scope=strategy.scope if strategy else contextlib.nullcontext)
         progress = (lambda done: self.progress.epochs_done(done, budget)) if self.progress else None
-        executions = train_executions(spec, (x, y, *validation_data), self.executions, self.seed,
+        # Without validation data each execution holds out its own rows (advisor.copies.execution_data).
+        executions = train_executions(spec, (x, y, *(validation_data or (None, None))), self.executions, self.seed,
                                       fuse=self.fuse, on_epoch=progress)
         scores = [e.score for e in executions]
         metrics = {objective.name: float(np.mean(scores))}

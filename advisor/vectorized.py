@@ -24,7 +24,7 @@ from typing import Any, Callable, Iterator
 import keras
 import numpy as np
 
-from advisor.copies import CopyCurves, RowTraining, as_list, per_row_loss, training_batches, unlist
+from advisor.copies import CopyCurves, CopyData, RowTraining, per_row_loss, training_batches, unlist
 
 # Optimizers whose step for a weight reads only that weight's own gradient and slots; Lamb and
 # Adafactor use per-variable norms, Muon orthogonalizes whole matrices: stacked, they would mix
@@ -60,14 +60,15 @@ def vectorizes(spec: RowTraining, optimizer: Any) -> bool:
         return not tf.distribute.has_strategy()
 
 
-def fit_vectorized(spec: RowTraining, copies: list[keras.Model], data: tuple[list[Any], Any, Any, Any], seed: int,
-                   progress: Callable[[int], None]) -> list[dict[str, list[float]]] | None:
+def fit_vectorized(spec: RowTraining, copies: list[keras.Model], x: list[Any], y: Any, parts: list[CopyData],
+                   seed: int, progress: Callable[[int], None]) -> list[dict[str, list[float]]] | None:
     """Train the copies together; each copy's history (Keras' `fit` names), or None if it cannot.
 
     Args:
         spec: the row's `RowTraining`.
         copies: the seeded, built, uncompiled copies (the same architecture).
-        data: (x_train as a list, y_train, x_val, y_val).
+        x, y: the rows (x as a list, one array per input).
+        parts: each copy's training rows and validation data.
         seed: the first copy's seed (copy ``i`` shuffles with ``seed + i``).
         progress: called with the copy-epochs done so far.
 
@@ -80,7 +81,8 @@ def fit_vectorized(spec: RowTraining, copies: list[keras.Model], data: tuple[lis
         >>> row = RowTraining(lambda: keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)]),
         ...                   "mse", [], keras.optimizers.Adam, "val_loss", False, epochs=2)
         >>> copies = [row.build() for _ in range(3)]
-        >>> histories = fit_vectorized(row, copies, ([x], x[:, :1], x, x[:, :1]), 0, lambda done: None)
+        >>> parts = [CopyData(np.arange(32), [x], x[:, :1])] * 3
+        >>> histories = fit_vectorized(row, copies, [x], x[:, :1], parts, 0, lambda done: None)
         >>> [len(h["val_loss"]) for h in histories]
         [2, 2, 2]
     """
@@ -89,9 +91,9 @@ def fit_vectorized(spec: RowTraining, copies: list[keras.Model], data: tuple[lis
     import tensorflow as tf
 
     template = copies[0]  # its layers compute every copy; the stacked weights say whose
-    x, y, x_val, y_val = data
     dtypes = [t.dtype for t in template.inputs]
-    x, x_val = _as_inputs(x, dtypes), _as_inputs(as_list(x_val), dtypes)
+    x = _as_inputs(x, dtypes)
+    x_val = [_as_inputs(p.x_val, dtypes) for p in parts]
     if _has_sparse_gradients(template, [a[:2] for a in x]):
         return None
     for copy in copies[1:]:
@@ -127,11 +129,12 @@ def fit_vectorized(spec: RowTraining, copies: list[keras.Model], data: tuple[lis
     @tf.function(reduce_retracing=True)
     def predict_step(inputs: Any) -> Any:
         return tf.vectorized_map(
-            lambda e: template.stateless_call(e[0], e[1], unlist(list(inputs)), training=False)[0],
-            ([w.value for w in trainable], [v.value for v in frozen]))
+            lambda e: template.stateless_call(e[0], e[1], unlist(list(e[2])), training=False)[0],
+            ([w.value for w in trainable], [v.value for v in frozen], list(inputs)))
 
-    count, rows = len(copies), len(y)
-    batches = training_batches(x, y, count, spec.batch_size, spec.shuffle, seed, stacked=True)
+    count, rows = len(copies), len(parts[0].train_rows)
+    batches = training_batches(x, y, [p.train_rows for p in parts], spec.batch_size, spec.shuffle, seed,
+                               stacked=True)
     histories: list[dict[str, list[float]]] = [{} for _ in copies]
     monitor = spec.objective if spec.objective.startswith("val_") else "loss"
     curves = CopyCurves(count, spec.patience, spec.higher_is_better, progress)
@@ -152,17 +155,24 @@ def fit_vectorized(spec: RowTraining, copies: list[keras.Model], data: tuple[lis
         for history, value in zip(histories, epoch_loss / rows):
             history.setdefault("loss", []).append(float(value))
         with _quiet_vectorizing():
-            predicted = np.concatenate([np.asarray(predict_step(tuple(tf.constant(a[i:i + 1024]) for a in x_val)))
-                                        for i in range(0, len(y_val), 1024)], axis=1)
+            predicted = np.concatenate([np.asarray(predict_step(_stacked_rows(x_val, start, start + 1024)))
+                                        for start in range(0, len(parts[0].y_val), 1024)], axis=1)
         penalties = _penalties(template, trainable, frozen)
         for index, history in enumerate(histories):
-            for name, value in _validation(template, loss_of_rows, y_val, predicted[index], penalties[index]):
+            for name, value in _validation(template, loss_of_rows, parts[index].y_val, predicted[index],
+                                           penalties[index]):
                 history.setdefault(name, []).append(value)
         if monitor not in histories[0]:
             return None  # not a metric this loop logs; the fused model's fit names the problem
         if curves.add([h[monitor][-1] for h in histories]):
             break
     return histories
+
+
+def _stacked_rows(inputs_of_copies: list[list[Any]], start: int, stop: int) -> tuple[Any, ...]:
+    """Rows start:stop of each copy's inputs, one array per input, copy ``i`` at index ``i``."""
+    return tuple(np.stack([inputs[j][start:stop] for inputs in inputs_of_copies])
+                 for j in range(len(inputs_of_copies[0])))
 
 
 def _as_inputs(arrays: list[Any], dtypes: list[str]) -> list[Any]:

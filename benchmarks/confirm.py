@@ -4,14 +4,16 @@ For each of scikit-learn's breast-cancer, digits and wine datasets (standardized
 model is Keras' out-of-the-box MLP (2 x 32 ReLU, glorot_uniform). Three searches over the same
 configurations, executions and epochs, in one run:
 
-- **confirm()**: its defaults (10 seeded executions per configuration, trained as one fused
-  model of independent copies; at most 20 epochs, early stopping on val_loss);
+- **confirm()**: its defaults (10 seeded executions per configuration, trained together as
+  independent copies: vectorized on TensorFlow, one fused model elsewhere; at most 20 epochs,
+  early stopping on val_loss);
 - **one by one**: `confirm(..., fuse_executions=False)`, the same executions trained one `fit()`
   at a time (the path before fusing);
 - **GridSearch**: `keras_tuner.GridSearch` with `executions_per_trial` = the same executions, the
   full epochs, no early stopping, ranked by keras-tuner's best val_loss.
 
-All use the same validation split. The table: seconds of each, the speed-ups, both winners,
+The grid validates every execution on confirm()'s first execution's split (its own keras-tuner
+executions share one validation set). The table: seconds of each, the speed-ups, both winners,
 whether the grid's winner is confirm()'s winner or within its noise (2 pooled standard errors),
 and the verdict of each confirm() path (their shuffles differ, so their scores do).
 
@@ -35,7 +37,8 @@ import keras_tuner as kt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from advisor import advise, apply, confirm  # noqa: E402
-from advisor.confirm import FUSED_EXECUTIONS, _split  # noqa: E402
+from advisor.confirm import FUSED_EXECUTIONS  # noqa: E402
+from advisor.copies import execution_data  # noqa: E402
 from advisor.verdict import NOISE_STANDARD_ERRORS, configuration_key  # noqa: E402
 from keras_act import datasets  # noqa: E402
 
@@ -87,11 +90,13 @@ def main() -> None:
         advice = advise(model, y=split.y_train)
         common = dict(advice=advice, epochs=args.epochs, executions_per_trial=args.executions, seed=args.seed,
                       verbose=0)
-        result, fused_s = timed(confirm, model, split.x_train, split.y_train, **common)
+        result, together_s = timed(confirm, model, split.x_train, split.y_train, **common)
         sequential, sequential_s = timed(confirm, model, split.x_train, split.y_train, fuse_executions=False,
                                          **common)
         pairs = [(r.candidate, r.initializer) for r in result.ranking]
-        x, y, x_val, y_val = _split(split.x_train, split.y_train, 0.2, args.seed)
+        held_out = execution_data([split.x_train], split.y_train, None, 0.2, args.seed)  # confirm()'s first split
+        x, y = split.x_train[held_out.train_rows], split.y_train[held_out.train_rows]
+        x_val, y_val = held_out.x_val[0], held_out.y_val
         grid_winner, grid_s = timed(plain_grid, model, advice, pairs, x, y, x_val, y_val, args.epochs,
                                     args.executions, args.seed)
         best = result.best
@@ -99,14 +104,14 @@ def main() -> None:
         limit = NOISE_STANDARD_ERRORS * float(np.hypot(grid_row.standard_error, best.standard_error))
         agreement = ("same" if grid_row is best else
                      "within noise" if abs(grid_row.mean - best.mean) <= limit else "differs")
-        lines.append(f"| {name} | {fused_s:.0f} | {sequential_s:.0f} | {grid_s:.0f} | {sequential_s / fused_s:.1f} | "
-                     f"{grid_s / fused_s:.1f} | {best.candidate} + {best.initializer} | {grid_winner} | {agreement} | "
+        lines.append(f"| {name} | {together_s:.0f} | {sequential_s:.0f} | {grid_s:.0f} | {sequential_s / together_s:.1f} | "
+                     f"{grid_s / together_s:.1f} | {best.candidate} + {best.initializer} | {grid_winner} | {agreement} | "
                      f"{'yes' if result.confirmed else 'no'} / {'yes' if sequential.confirmed else 'no'} |")
         print(lines[-1], flush=True)
     print(f"\n{keras.backend.backend()} backend; {args.executions} executions, at most {args.epochs} epochs; "
           "seconds on this machine:\n")
     print("| dataset | confirm() s | one by one s | GridSearch s | one by one / confirm | grid / confirm | "
-          "confirm() winner | grid winner | grid winner vs confirm() | confirmed (fused / one by one) |")
+          "confirm() winner | grid winner | grid winner vs confirm() | confirmed (together / one by one) |")
     print("|---|---:|---:|---:|---:|---:|---|---|---|---|")
     print("\n".join(lines))
 

@@ -36,3 +36,17 @@ def test_confirm_benchmark_runs_its_three_searches_on_one_dataset() -> None:
     rows = [line for line in completed.stdout.splitlines() if line.startswith("| wine |")]
     assert len(rows) == 2 and rows[0] == rows[1]  # printed as it goes, then in the table
     assert "GridSearch s" in completed.stdout and rows[0].count("|") == 11
+
+
+@pytest.mark.slow
+def test_confirm_stability_benchmark_runs_one_task_with_both_seeds() -> None:
+    pytest.importorskip("sklearn")
+    completed = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "confirm_stability.py"), "--tasks", "iris", "--epochs", "1",
+         "--executions", "2"],
+        capture_output=True, text=True, timeout=600,
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    rows = [line for line in completed.stdout.splitlines() if line.startswith("| iris |")]
+    assert len(rows) == 2 and rows[0] == rows[1] and rows[0].count("|") == 10
+    assert "flags agree on" in completed.stdout and "of 1 tasks" in completed.stdout

@@ -113,14 +113,14 @@ def test_one_by_one_on_request_gives_the_same_scores() -> None:
 def test_with_shuffling_each_copy_draws_its_own_order_every_epoch() -> None:
     rows = 40
     x = np.arange(rows, dtype="float32").reshape(rows, 1)
-    orders = copies.training_batches([x], np.arange(rows), copies=3, batch_size=rows, shuffle=True, seed=SEED)
+    orders = copies.training_batches([x], np.arange(rows), [np.arange(rows)] * 3, batch_size=rows, shuffle=True, seed=SEED)
     epochs = [[np.asarray(labels) for labels in next(iter(orders))[1]] for _ in range(2)]
     for epoch in epochs:
         for order in epoch:
             assert sorted(order.tolist()) == list(range(rows))  # every row once per epoch
         assert len({tuple(order) for order in epoch}) == 3  # copies differ
     assert all(not np.array_equal(a, b) for a, b in zip(*epochs))  # each copy reshuffles
-    again = copies.training_batches([x], np.arange(rows), copies=3, batch_size=rows, shuffle=True, seed=SEED)
+    again = copies.training_batches([x], np.arange(rows), [np.arange(rows)] * 3, batch_size=rows, shuffle=True, seed=SEED)
     np.testing.assert_array_equal(np.asarray(next(iter(again))[1][0]), epochs[0][0])  # seeded
     inputs, labels = next(iter(orders))
     for features, label in zip(inputs, labels):
@@ -188,17 +188,34 @@ def test_what_vectorizing_would_change_trains_another_way(row) -> None:
         x, x_val = (np.abs(a[:, :4] * 3).astype("int32") % 10 for a in (x, x_val))
         if keras.backend.backend() == "tensorflow":
             models = [row.build() for _ in range(2)]
-            assert vectorized.fit_vectorized(row, models, ([x], y, x_val, y_val), SEED, lambda done: None) is None
+            parts = [copies.CopyData(np.arange(len(y)), [x_val], y_val)] * 2
+            assert vectorized.fit_vectorized(row, models, [x], y, parts, SEED, lambda done: None) is None
     else:
         assert not vectorized.vectorizes(row, row.optimizer())
     assert_same(train_executions(row, (x, y, x_val, y_val), EXECUTIONS, SEED), one_by_one(row, (x, y, x_val, y_val)))
 
 
+@pytest.mark.parametrize("fuse", [True, False])
+def test_without_validation_data_each_execution_holds_out_its_own_rows(fuse) -> None:
+    x, y, x_val, y_val = data()
+    x, y = np.concatenate([x, x_val]), np.concatenate([y, y_val])
+    row = spec()
+    reference = []
+    for index in range(EXECUTIONS):
+        part = copies.execution_data([x], y, None, row.validation_split, SEED + index)
+        rows = part.train_rows
+        reference.append(one_by_one(row, (x[rows], y[rows], part.x_val[0], part.y_val))[index])
+    assert_same(train_executions(row, (x, y, None, None), EXECUTIONS, SEED, fuse=fuse), reference)
+    splits = [copies.execution_data([x], y, None, 0.2, SEED + i) for i in range(2)]
+    assert not np.array_equal(splits[0].train_rows, splits[1].train_rows)  # another split per execution
+    assert all(len(s.train_rows) == 72 and len(s.y_val) == 18 for s in splits)
+
+
 def test_stacked_batches_give_each_copy_the_rows_of_its_own_order() -> None:
     rows = 12
     x = np.arange(rows, dtype="float32").reshape(rows, 1)
-    flat = copies.training_batches([x], np.arange(rows), copies=3, batch_size=5, shuffle=True, seed=SEED)
-    stacked = copies.training_batches([x], np.arange(rows), copies=3, batch_size=5, shuffle=True, seed=SEED,
+    flat = copies.training_batches([x], np.arange(rows), [np.arange(rows)] * 3, batch_size=5, shuffle=True, seed=SEED)
+    stacked = copies.training_batches([x], np.arange(rows), [np.arange(rows)] * 3, batch_size=5, shuffle=True, seed=SEED,
                                       stacked=True)
     for (inputs, labels), (stacked_inputs, stacked_labels) in zip(flat, stacked):
         np.testing.assert_array_equal(np.stack([np.asarray(order) for order in labels]), np.asarray(stacked_labels))
