@@ -97,6 +97,16 @@ def test_config_holds_every_constructor_argument():
         assert set(arguments) <= set(cls().get_config()), cls.__name__
 
 
+def test_leaky_relu_takes_keras_3_s_argument_name_too():
+    layer = keras_act.LeakyReLU(negative_slope=0.2)
+    assert layer.alpha == 0.2 and keras_act.LeakyReLU(alpha=0.2, negative_slope=0.2).alpha == 0.2
+    x = np.array([-3.0, -0.5, 0.0, 2.0], "float32")
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(layer(x)),
+                               keras.ops.convert_to_numpy(keras.layers.LeakyReLU(negative_slope=0.2)(x)))
+    assert keras_act.LeakyReLU.from_config(layer.get_config()).alpha == 0.2
+    assert keras_act.LeakyReLU.from_config({"alpha": 0.3}).alpha == 0.3  # configs saved before negative_slope
+
+
 def test_defaults_that_differ_from_keras():
     assert keras_act.LeakyReLU().alpha == 0.01
     prelu = keras_act.PReLU()
@@ -153,6 +163,8 @@ def test_shape_and_mask_propagate(activation_id):
 @pytest.mark.parametrize("factory, error, pattern", [
     (lambda: keras_act.LeakyReLU(alpha=-0.1), ValueError, "`alpha` must be >= 0"),
     (lambda: keras_act.LeakyReLU(alpha="big"), TypeError, "`alpha` must be a real number"),
+    (lambda: keras_act.LeakyReLU(negative_slope=-0.1), ValueError, "`negative_slope` must be >= 0"),
+    (lambda: keras_act.LeakyReLU(alpha=0.1, negative_slope=0.2), ValueError, "name the same slope; pass one"),
     (lambda: keras_act.ELU(alpha=-1.0), ValueError, "`alpha` must be >= 0"),
     (lambda: keras_act.ELU(alpha=float("nan")), ValueError, "`alpha` must be finite"),
     (lambda: keras_act.Softmax(axis=1.5), ValueError, "`axis` must be an integer"),
