@@ -52,8 +52,8 @@ def _parser() -> argparse.ArgumentParser:
     confirm.add_argument("--tuner", choices=("grid", "random", "bayesian", "hyperband"), default="grid")
     confirm.add_argument("--epochs", type=int, default=20)
     confirm.add_argument("--executions", type=int,
-                         help="trainings per configuration (default: 10 for models that train as one "
-                              "fused model, else 3)")
+                         help="trainings per configuration (default: 10 where they train together as "
+                              "independent copies, else 3)")
     confirm.add_argument("--directory", help="keep the search here (rerun to resume); default: a "
                          "temporary directory, removed at the end")
     confirm.add_argument("--overwrite", action="store_true",
