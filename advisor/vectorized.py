@@ -108,17 +108,21 @@ def fit_vectorized(spec: RowTraining, copies: list[keras.Model], x: list[Any], y
     loss_of_rows = per_row_loss(spec.loss)
     template.compile(optimizer=spec.optimizer(), loss=spec.loss, metrics=list(spec.metrics))  # for the metrics
 
-    def forward(weights: Any, state: Any, inputs: Any, labels: Any, training: bool) -> Any:
+    def call(weights: Any, state: Any, inputs: Any, training: bool) -> tuple[Any, Any, Any]:
+        """One copy's outputs, updated state and regularization penalty."""
         predicted, state, extra = template.stateless_call(weights, state, unlist(list(inputs)), training=training,
                                                           return_losses=True)
-        penalty = tf.add_n([tf.cast(e, "float32") for e in extra]) if extra else tf.constant(0.0)
+        return predicted, state, tf.add_n([tf.cast(e, "float32") for e in extra]) if extra else tf.constant(0.0)
+
+    def forward(weights: Any, state: Any, inputs: Any, labels: Any) -> Any:
+        predicted, state, penalty = call(weights, state, inputs, training=True)
         return tf.reduce_mean(tf.cast(loss_of_rows(labels, predicted), "float32")) + penalty, state
 
     @tf.function(reduce_retracing=True)
     def train_step(inputs: Any, labels: Any) -> Any:
         with tf.GradientTape() as tape:
             losses, state = tf.vectorized_map(
-                lambda e: forward(e[0], e[1], e[2], e[3], True),
+                lambda e: forward(e[0], e[1], e[2], e[3]),
                 ([w.value for w in trainable], [v.value for v in frozen], list(inputs), labels))
             total = tf.reduce_sum(losses)  # copy i's loss depends on copy i's weights alone
         optimizer.apply(tape.gradient(total, [w.value for w in trainable]), trainable)
@@ -128,9 +132,10 @@ def fit_vectorized(spec: RowTraining, copies: list[keras.Model], x: list[Any], y
 
     @tf.function(reduce_retracing=True)
     def predict_step(inputs: Any) -> Any:
-        return tf.vectorized_map(
-            lambda e: template.stateless_call(e[0], e[1], unlist(list(e[2])), training=False)[0],
+        predicted, _, penalty = tf.vectorized_map(
+            lambda e: call(e[0], e[1], e[2], training=False),
             ([w.value for w in trainable], [v.value for v in frozen], list(inputs)))
+        return predicted, penalty
 
     count, rows = len(copies), len(parts[0].train_rows)
     batches = training_batches(x, y, [p.train_rows for p in parts], spec.batch_size, spec.shuffle, seed,
@@ -155,9 +160,11 @@ def fit_vectorized(spec: RowTraining, copies: list[keras.Model], x: list[Any], y
         for history, value in zip(histories, epoch_loss / rows):
             history.setdefault("loss", []).append(float(value))
         with _quiet_vectorizing():
-            predicted = np.concatenate([np.asarray(predict_step(_stacked_rows(x_val, start, start + 1024)))
-                                        for start in range(0, len(parts[0].y_val), 1024)], axis=1)
-        penalties = _penalties(template, trainable, frozen)
+            chunks = [predict_step(_stacked_rows(x_val, start, start + 1024))
+                      for start in range(0, len(parts[0].y_val), 1024)]
+        predicted = np.concatenate([np.asarray(p) for p, _ in chunks], axis=1)
+        # Each chunk's penalty weighted by its rows, as Keras' fit weights its validation batches.
+        penalties = sum(np.asarray(penalty, "float64") * int(p.shape[1]) for p, penalty in chunks) / predicted.shape[1]
         for index, history in enumerate(histories):
             for name, value in _validation(template, loss_of_rows, parts[index].y_val, predicted[index],
                                            penalties[index]):
@@ -197,19 +204,6 @@ def _stacked(copies: list[keras.Model], index: int, trainable: bool) -> keras.Va
     first = variables[0]
     return keras.Variable(np.stack([np.asarray(v) for v in variables]), dtype=first.dtype, trainable=trainable,
                           name=first.name)  # the name: weight-decay exclusions match by name
-
-
-def _penalties(template: keras.Model, trainable: list[keras.Variable], frozen: list[keras.Variable]) -> np.ndarray:
-    """Each copy's regularization losses at its current weights (0 where the model has none)."""
-    if not template.losses:
-        return np.zeros(int(trainable[0].shape[0]) if trainable else 0)
-    found = []
-    for index in range(int(trainable[0].shape[0])):
-        mapping = [(v, w[index]) for v, w in zip(template.trainable_variables, trainable)]
-        mapping += [(v, w[index]) for v, w in zip(template.non_trainable_variables, frozen)]
-        with keras.StatelessScope(state_mapping=mapping):
-            found.append(float(sum(float(keras.ops.sum(loss)) for loss in template.losses)))
-    return np.asarray(found)
 
 
 def _validation(template: keras.Model, loss_of_rows: Callable[[Any, Any], Any], y: Any, predicted: np.ndarray,
