@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from advisor.diagnostics import InputSummary, SiteDiagnostic
-from advisor.findings import Finding
+from .diagnostics import InputSummary, SiteDiagnostic
+from .findings import Finding
 
 
 @dataclass(frozen=True)
@@ -97,7 +97,7 @@ class Advice:
 
     def plot(self, path: str) -> Any:
         """Draw the diagnostics per layer into a PNG (see `advisor.plot_diagnostics`)."""
-        from advisor.plots import plot_diagnostics
+        from .plots import plot_diagnostics
 
         return plot_diagnostics(self.diagnostics, path)
 

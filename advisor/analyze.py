@@ -6,11 +6,11 @@ from typing import Any
 
 import keras
 
-from advisor import diagnostics, recommend, rules
-from advisor.advice import Advice, HeadAdvice
-from advisor.inspection import Functional, ModelView, view
-from advisor.sample import prepare_sample
-from advisor.task import TaskInference, infer_head_task, training_loss, trains_on_logits
+from . import diagnostics, recommend, rules
+from .advice import Advice, HeadAdvice
+from .inspection import Functional, ModelView, view
+from .sample import prepare_sample
+from .task import TaskInference, infer_head_task, training_loss, trains_on_logits
 
 
 def _cite(rule: recommend.Rule) -> str:

@@ -25,17 +25,17 @@ import keras
 import numpy as np
 
 import keras_act
-from advisor.advice import Advice
-from advisor.analyze import advise
-from advisor.executions import FUSED_WEIGHTS_LIMIT
-from advisor.inspection import KNOWN_ACTIVATIONS, view
-from advisor.oracles import ORACLES, objective_from
-from advisor.recommend import initializer_for
-from advisor.sample import prepare_sample
-from advisor.search import (ConfirmHyperModel, ConfirmTuner, SearchProgress, check_directory, completed_trials,
+from .advice import Advice
+from .analyze import advise
+from .executions import FUSED_WEIGHTS_LIMIT
+from .inspection import KNOWN_ACTIVATIONS, view
+from .oracles import ORACLES, objective_from
+from .recommend import initializer_for
+from .sample import prepare_sample
+from .search import (ConfirmHyperModel, ConfirmTuner, SearchProgress, check_directory, completed_trials,
                             execution_scores, quiet_unless, write_settings)
-from advisor.task import output_layer, training_loss
-from advisor.verdict import ConfirmResult, configuration_key, rank
+from .task import output_layer, training_loss
+from .verdict import ConfirmResult, configuration_key, rank
 
 EARLY_STOPPING_PATIENCE = 5
 # Executions per configuration by default. Ten seeds cost what three one-by-one trainings did

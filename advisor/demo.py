@@ -8,15 +8,14 @@ shallow ReLU net with glorot_uniform) would get no warning.
 
 from __future__ import annotations
 
-import contextlib
-import warnings
-from typing import Any, Iterator
+from typing import Any
 
 import keras
 
-from advisor.analyze import advise
-from advisor.confirm import confirm
-from advisor.rebuild import apply
+from .analyze import advise
+from .confirm import confirm
+from .findings import reported_keras_warnings_silenced
+from .rebuild import apply
 from keras_act import datasets
 
 FLAWED_DEPTH = 8
@@ -39,22 +38,13 @@ def build_flawed_model(n_features: int, n_classes: int) -> keras.Model:
     return model
 
 
-@contextlib.contextmanager
-def _known_flaw_quiet() -> Iterator[None]:
-    """Keras warns that the flawed model's softmax output meets a from_logits loss: that is the
-    flaw the advisor reports, so the demo does not print it twice."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*from_logits=True.*Softmax")
-        yield
-
-
 def _fit(model: keras.Model, split: datasets.Split, epochs: int, seed: int, label: str) -> dict[str, float]:
     keras.utils.set_random_seed(seed)
     print(f"Training {label}:")
     bar = keras.utils.Progbar(epochs, unit_name="epoch")  # one line, so the demo never sits silent
     shown = keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: bar.update(
         epoch + 1, [("val_accuracy", logs["val_accuracy"])]))
-    with _known_flaw_quiet():
+    with reported_keras_warnings_silenced():  # the flaw the advisor reported: not printed again
         history = model.fit(split.x_train, split.y_train, validation_data=(split.x_val, split.y_val),
                             epochs=epochs, batch_size=32, verbose=0, callbacks=[shown])
     return {"val_accuracy": float(history.history["val_accuracy"][-1]),
@@ -80,7 +70,7 @@ def run_advisor_demo(epochs: int = 20, seed: int = 0, confirm_epochs: int = CONF
     split = datasets.load("digits", seed, scaling="minmax")
     keras.utils.set_random_seed(seed)
     flawed = build_flawed_model(split.x_train.shape[1], 10)
-    with _known_flaw_quiet():
+    with reported_keras_warnings_silenced():
         advice = advise(flawed, x=split.x_train, y=split.y_train)
     print(f"\nThe advisor on a flawed model for digits ({FLAWED_DEPTH} sigmoid hidden layers, softmax "
           "output, loss with from_logits=True):\n")
@@ -95,7 +85,7 @@ def run_advisor_demo(epochs: int = 20, seed: int = 0, confirm_epochs: int = CONF
     print(f"  after apply(model, advice)          {after['val_accuracy']:>10.3f} {after['val_loss']:>10.3f}")
     print(f"\nconfirm(): a keras-tuner grid over the candidates on the training split "
           f"(seeded executions of at most {confirm_epochs} epochs each):\n")
-    with _known_flaw_quiet():
+    with reported_keras_warnings_silenced():
         checked = confirm(flawed, split.x_train, split.y_train, advice=advice, epochs=confirm_epochs,
                           seed=seed, verbose=1)  # the progress bar, then the ranking
     return {"advice": advice, "before": before, "after": after, "confirm": checked}

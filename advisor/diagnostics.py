@@ -36,9 +36,9 @@ from typing import Any, Callable
 import keras
 import numpy as np
 
-from advisor.findings import Finding, FindingRule, Threshold, register
-from advisor.inspection import WEIGHT_LAYERS, ModelView, view
-from advisor.probe import build_probe, run_probe
+from .findings import Finding, FindingRule, Threshold, register, reported_keras_warnings_silenced
+from .inspection import WEIGHT_LAYERS, ModelView, view
+from .probe import build_probe, run_probe
 
 MAX_SAMPLES = 2048
 DEAD_UNITS_FRACTION = 0.4
@@ -305,7 +305,8 @@ class Diagnoser:
         self.model = model
         self.loss = loss
         self.sites = find_sites(model_view)
-        self.probe = build_probe(model, [site.tapped for site in self.sites])
+        with reported_keras_warnings_silenced():
+            self.probe = build_probe(model, [site.tapped for site in self.sites])
         self.self_scaling = bool(model_view.input_scaling)
 
     def measure(self, x: Any, y: Any) -> Diagnosis:
@@ -315,9 +316,11 @@ class Diagnoser:
         kernels = [_kernels(site.kernel_layer) for site in with_gradients]
         skipped = None
         try:
-            outputs, norms = run_probe(self.probe, x, y, self.loss, kernels)
+            with reported_keras_warnings_silenced():
+                outputs, norms = run_probe(self.probe, x, y, self.loss, kernels)
         except Exception as error:  # the loss rejected the labels; the label rules say why
-            outputs, norms = run_probe(self.probe, x, None, None, kernels)
+            with reported_keras_warnings_silenced():
+                outputs, norms = run_probe(self.probe, x, None, None, kernels)
             skipped = GRADIENTS_SKIPPED.finding(
                 None, f"Gradient norms were not computed: the loss rejected the labels "
                 f"({type(error).__name__}: {str(error).splitlines()[0][:160]}).")

@@ -28,9 +28,9 @@ from typing import Any, Callable
 import keras
 import numpy as np
 
-from advisor.copies import (CopyCurves, CopyData, Execution, RowTraining, as_list, execution_data, per_row_loss, score,
+from .copies import (CopyCurves, CopyData, Execution, RowTraining, as_list, execution_data, per_row_loss, score,
                             training_batches, unlist)
-from advisor.vectorized import fit_vectorized, vectorizes
+from .vectorized import fit_vectorized, vectorizes
 
 # The most weights one fused model holds (all its copies together); larger models train in
 # groups of copies, or one by one. 20M float32 weights with Adam's two slots is under 1 GB.

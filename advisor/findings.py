@@ -10,8 +10,10 @@ README's tables.
 
 from __future__ import annotations
 
+import contextlib
+import warnings
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, Iterator
 
 SEVERITIES = ("error", "warning", "info")
 SCOPES = ("model", "data", "task")
@@ -91,6 +93,9 @@ class FindingRule:
         fix: the default fix.
         thresholds: the constants it compares against, with sources.
         severities: every severity it may report.
+        keras_warning: a regular expression matching the warning Keras itself prints for the
+            same problem, which the advisor's own runs of the model then do not print a second
+            time (see `reported_keras_warnings_silenced`); empty when Keras has none.
 
     Example:
         >>> rule = FindingRule("demo-code", "info", "model", "never", "an example", "x", "nothing")
@@ -107,6 +112,7 @@ class FindingRule:
     fix: str
     thresholds: tuple[Threshold, ...] = ()
     severities: tuple[str, ...] = ()
+    keras_warning: str = ""
 
     def __post_init__(self) -> None:
         if self.scope not in SCOPES:
@@ -125,6 +131,26 @@ class FindingRule:
 
 
 REGISTRY: dict[str, FindingRule] = {}
+
+
+@contextlib.contextmanager
+def reported_keras_warnings_silenced() -> Iterator[None]:
+    """Within this block, the Keras warnings that a registered rule reports as a finding are not
+    printed (the finding says it, with the fix): the advisor wraps its own runs of the model.
+
+    Example:
+        >>> import keras, numpy as np
+        >>> from keras_act.advisor import rules  # registers softmax-single-unit
+        >>> with warnings.catch_warnings(record=True) as caught, reported_keras_warnings_silenced():
+        ...     _ = keras.ops.softmax(np.zeros((2, 1)))
+        >>> [w for w in caught if "size 1" in str(w.message)]
+        []
+    """
+    with warnings.catch_warnings():
+        for rule in REGISTRY.values():
+            if rule.keras_warning:
+                warnings.filterwarnings("ignore", message=rule.keras_warning)
+        yield
 
 
 def register(rule: FindingRule) -> FindingRule:

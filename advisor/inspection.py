@@ -57,10 +57,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import keras
-# The class `keras.models.clone_model` itself tests for; Keras exports no public name for it.
-from keras.src.models.functional import Functional
 
 import keras_act
+
+from ._keras_compat import (
+    PREPROCESSING_MODULE, TRANSPARENT_MODULES, Functional, inbound_nodes, model_nodes, producer,
+)
 
 # Keras activation names under the ids the advisor uses (keras_act's, or the usual paper name).
 ACTIVATION_ALIASES = {"silu": "swish", "hard_silu": "hard_swish", "linear": "linear"}
@@ -120,10 +122,6 @@ TRANSPARENT_LAYERS = (
     keras.layers.GaussianDropout, keras.layers.AlphaDropout, keras.layers.ActivityRegularization,
     keras.layers.Masking, keras.layers.Identity,
 )
-# Whole Keras modules whose layers are transparent (reshaping, padding, cropping, ...) or
-# preprocessing (Rescaling, Normalization, resizing, augmentation).
-_TRANSPARENT_MODULES = ("keras.src.layers.reshaping", "keras.src.layers.regularization")
-_PREPROCESSING_MODULE = "keras.src.layers.preprocessing"
 _TRANSPARENT_CLASS_NAMES = ("LayerScale", "StochasticDepth")
 # Preprocessing layers that put the inputs on a scale (the rest resize, crop or augment).
 SCALING_LAYERS = (keras.layers.Rescaling, keras.layers.Normalization)
@@ -292,9 +290,9 @@ def _kind(operation: Any) -> str:
         if isinstance(layer, classes):
             return kind
     module = type(layer).__module__
-    if module.startswith(_PREPROCESSING_MODULE):
+    if module.startswith(PREPROCESSING_MODULE):
         return "preprocessing"
-    if module.startswith(_TRANSPARENT_MODULES) or type(layer).__name__ in _TRANSPARENT_CLASS_NAMES:
+    if module.startswith(TRANSPARENT_MODULES) or type(layer).__name__ in _TRANSPARENT_CLASS_NAMES:
         return "transparent"
     if isinstance(layer, keras.layers.Lambda) or not module.startswith(("keras.", "keras_act.")):
         return "unknown"
@@ -372,13 +370,13 @@ def _walk(model: keras.Model, entry: tuple[str, ...], top_level: bool,
         for layer in model.layers:
             previous = _add(layer, previous, 1, top_level, out, keras_layers)
         return previous
-    own_nodes = {id(node) for nodes in model._nodes_by_depth.values() for node in nodes}
+    own_nodes = model_nodes(model)
     alias: dict[str, tuple[str, ...]] = {}
     for operation in model.operations:
         if isinstance(operation, keras.layers.InputLayer):
             alias[operation.name] = entry or _add(operation, (), 0, top_level, out, keras_layers)
             continue
-        for node in operation._inbound_nodes:
+        for node in inbound_nodes(operation):
             if id(node) not in own_nodes:
                 continue
             parents = tuple(dict.fromkeys(
@@ -386,7 +384,7 @@ def _walk(model: keras.Model, entry: tuple[str, ...], top_level: bool,
                 for name in alias.get(parent.operation.name, (parent.operation.name,))))
             alias[operation.name] = _add(operation, parents, len(node.arguments.keras_tensors),
                                          top_level, out, keras_layers)
-    outputs = [tensor._keras_history.operation.name for tensor in model.outputs]
+    outputs = [producer(tensor).name for tensor in model.outputs]
     return tuple(dict.fromkeys(name for output in outputs for name in alias.get(output, (output,))))
 
 
@@ -856,7 +854,7 @@ def view(model: keras.Model) -> ModelView:
             v.consumers.setdefault(parent, []).append(info)
     names = _output_names(model)
     compiled = getattr(model, "loss", None)
-    outputs = [tensor._keras_history.operation.name for tensor in model.outputs]
+    outputs = [producer(tensor).name for tensor in model.outputs]
     for index, output in enumerate(outputs):
         # A nested model's output: the node inside it that makes the output.
         output = output if output in v.by_name else (exits[index] if index < len(exits) else exits[-1])

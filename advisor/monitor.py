@@ -8,10 +8,10 @@ from typing import Any
 
 import keras
 
-from advisor.diagnostics import MAX_SAMPLES, Diagnoser
-from advisor.inspection import view
-from advisor.sample import prepare_sample
-from advisor.task import infer_task, training_loss
+from .diagnostics import MAX_SAMPLES, Diagnoser
+from .inspection import view
+from .sample import prepare_sample
+from .task import infer_task, training_loss
 
 
 class ActivationMonitor(keras.callbacks.Callback):
@@ -45,6 +45,9 @@ class ActivationMonitor(keras.callbacks.Callback):
     def __init__(self, x_sample: Any, every: int = 1, log_dir: str | Path | None = None,
                  y_sample: Any = None) -> None:
         super().__init__()
+        if hasattr(every, "shape") or isinstance(every, (list, tuple)):
+            raise TypeError("ActivationMonitor: `every` (the second argument) must be a positive integer, "
+                            f"received an array-like {type(every).__name__}; pass labels as y_sample=.")
         if isinstance(every, bool) or not isinstance(every, int) or every < 1:
             raise ValueError(f"ActivationMonitor: `every` must be a positive integer, received {every!r}.")
         if x_sample is None:
@@ -106,6 +109,6 @@ class ActivationMonitor(keras.callbacks.Callback):
 
     def plot(self, path: str | Path) -> Path:
         """Draw the recorded figures over the epochs into a PNG (needs matplotlib)."""
-        from advisor.plots import plot_history
+        from .plots import plot_history
 
         return plot_history(self.history, path)

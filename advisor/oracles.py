@@ -26,6 +26,11 @@ from typing import Any
 
 import keras_tuner as kt
 
+from ._tuner_compat import (
+    TrialStatus, hyperband_first_round_trials, infer_metric_direction, oracle_file, retry_queue, set_retry_queue,
+    trial_file,
+)
+
 
 def save_state(path: str, state: dict[str, Any]) -> None:
     """Write keras-tuner's JSON state to `path` whole or not at all (a temporary file, then a rename).
@@ -64,11 +69,10 @@ class _CoversEveryConfiguration:
         self.configurations = configurations
 
     def save(self) -> None:
-        save_state(self._get_oracle_fname(), self.get_state())  # type: ignore[attr-defined]
+        save_state(oracle_file(self), self.get_state())  # type: ignore[attr-defined]
 
     def _save_trial(self, trial: Any) -> None:
-        save_state(os.path.join(self._get_trial_dir(trial.trial_id), "trial.json"),  # type: ignore[attr-defined]
-                   trial.get_state())
+        save_state(trial_file(self, trial.trial_id), trial.get_state())
 
     def reload(self) -> None:
         # keras-tuner saves a trial's file and the oracle's state one after the other, so a search
@@ -76,11 +80,11 @@ class _CoversEveryConfiguration:
         # trials) or retrains a finished one (saved COMPLETED, still ongoing in the state). The
         # trials' own files decide: every unfinished trial is retried, no finished one.
         super().reload()  # type: ignore[misc]
-        finished = (kt.engine.trial.TrialStatus.COMPLETED, kt.engine.trial.TrialStatus.FAILED)
-        retry = [tid for tid in self._retry_queue if self.trials[tid].status not in finished]
+        finished = (TrialStatus.COMPLETED, TrialStatus.FAILED)
+        retry = [tid for tid in retry_queue(self) if self.trials[tid].status not in finished]
         retry += [tid for tid, trial in self.trials.items()
-                  if trial.status == kt.engine.trial.TrialStatus.RUNNING and tid not in retry]
-        self._retry_queue = retry
+                  if trial.status == TrialStatus.RUNNING and tid not in retry]
+        set_retry_queue(self, retry)
 
     def _untried(self) -> list[str]:
         tried = {t.hyperparameters.values.get("configuration") for t in self.trials.values()}
@@ -89,22 +93,22 @@ class _CoversEveryConfiguration:
     def _next(self) -> dict[str, Any]:
         untried = self._untried()
         if untried:
-            return {"status": kt.engine.trial.TrialStatus.RUNNING, "values": {"configuration": untried[0]}}
+            return {"status": TrialStatus.RUNNING, "values": {"configuration": untried[0]}}
         if self.ongoing_trials:
-            return {"status": kt.engine.trial.TrialStatus.IDLE, "values": None}
-        return {"status": kt.engine.trial.TrialStatus.STOPPED, "values": None}
+            return {"status": TrialStatus.IDLE, "values": None}
+        return {"status": TrialStatus.STOPPED, "values": None}
 
     def populate_space(self, trial_id: str) -> dict[str, Any]:
         response = super().populate_space(trial_id)  # type: ignore[misc]
         status, values = response["status"], response.get("values") or {}
-        if "tuner/trial_id" in values or status == kt.engine.trial.TrialStatus.IDLE:
+        if "tuner/trial_id" in values or status == TrialStatus.IDLE:
             return response  # Hyperband promotes a trial to more epochs; or waits for other workers
         untried = self._untried()
-        if status == kt.engine.trial.TrialStatus.RUNNING and untried:
+        if status == TrialStatus.RUNNING and untried:
             if values.get("configuration") not in untried:
                 values["configuration"] = untried[0]  # keeps Hyperband's bracket keys
             return response
-        if status == kt.engine.trial.TrialStatus.RUNNING and self.repeats_allowed:
+        if status == TrialStatus.RUNNING and self.repeats_allowed:
             return response
         # keras-tuner's random sampler stops the search after 20 draws of tried values, which
         # happens with untried ones left (seen on resume: one of 5 configurations never ran).
@@ -135,8 +139,7 @@ class HyperbandOracle(_CoversEveryConfiguration, kt.oracles.HyperbandOracle):
         super().__init__(objective, configurations, seed, **kwargs)
         # Enough Hyperband iterations that their first rounds cover every configuration (a small
         # max_epochs gives brackets of a single trial).
-        per_iteration = sum(self._get_size(bracket, 0) for bracket in range(self._get_num_brackets()))
-        self.hyperband_iterations = math.ceil(len(configurations) / per_iteration)
+        self.hyperband_iterations = math.ceil(len(configurations) / hyperband_first_round_trials(self))
 
     def _random_values(self) -> dict[str, str]:
         # keras-tuner's sampler gives up (and stops the search) once every value has been drawn,
@@ -167,7 +170,7 @@ def objective_from(objective: Any) -> Any:
     if not isinstance(objective, str):
         raise TypeError(f"confirm: `objective` must be a metric name or a keras_tuner.Objective, "
                         f"received {type(objective).__name__}.")
-    direction = kt.engine.metrics_tracking.infer_metric_direction(objective)
+    direction = infer_metric_direction(objective)
     if direction is None:
         raise ValueError(f"confirm: cannot tell whether {objective!r} is better high or low; pass "
                          f"keras_tuner.Objective({objective!r}, direction='min' or 'max').")

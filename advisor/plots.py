@@ -9,26 +9,32 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Sequence
 
-from advisor.diagnostics import SiteDiagnostic
-from keras_act._plotting import pyplot
+from keras_act.plotting import NOT_APPLICABLE, output_path, pyplot, save_figure
 
+from .diagnostics import SiteDiagnostic
+
+# (attribute, panel title, y-axis label, scale, what the measure applies to)
 METRICS = (
-    ("dead_fraction", "dead units (fraction)", "linear"),
-    ("saturated_fraction", "saturated units (fraction)", "linear"),
-    ("grad_norm", "kernel gradient norm", "log"),
+    ("dead_fraction", "dead units", "fraction of the layer's units", "linear", "ReLU-family layers"),
+    ("saturated_fraction", "saturated units", "fraction of the layer's units", "linear",
+     "sigmoid/tanh/softsign layers"),
+    ("grad_norm", "kernel gradient norm", "||d loss / d kernel||", "log", "layers with a kernel"),
 )
 
 
 def plot_diagnostics(diagnostics: Any, path: str | Path, title: str | None = None) -> Path:
     """Draw dead and saturated fractions and gradient norms per layer into a PNG.
 
+    Each bar carries its value; a measure that does not apply to a layer (dead units of a tanh
+    layer, say) is marked "n/a" rather than drawn as an empty 0.
+
     Args:
         diagnostics: an `Advice` computed with data, or its list of `SiteDiagnostic` rows.
-        path: the PNG to write.
+        path: the PNG to write (its folder must exist).
 
     Example:
         >>> import keras, numpy as np
-        >>> from advisor import advise
+        >>> from keras_act.advisor import advise
         >>> model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4, activation="relu"),
         ...                           keras.layers.Dense(1)])
         >>> advice = advise(model, x=np.ones((8, 3)), y=np.zeros(8))
@@ -39,78 +45,103 @@ def plot_diagnostics(diagnostics: Any, path: str | Path, title: str | None = Non
     if not rows:
         raise ValueError("plot_diagnostics: no diagnostics to draw; call advise(model, x=..., y=...) "
                          "with sample data first.")
+    path = output_path(path)
     plt = pyplot()
     labels = [f"{row.layer}\n{row.activation}" for row in rows]
-    figure, axes = plt.subplots(1, 3, figsize=(max(9.0, 0.7 * len(rows) * 3), 3.6))
-    for axis, (key, label, scale) in zip(axes, METRICS):
+    figure, axes = plt.subplots(1, 3, figsize=(max(10.0, 0.7 * len(rows) * 3), 4.0))
+    for axis, (key, title_, ylabel, scale, applies_to) in zip(axes, METRICS):
         values = [getattr(row, key) for row in rows]
-        shown = [v if v is not None else 0.0 for v in values]
-        colors = ["tab:gray" if v is None else "tab:blue" for v in values]
-        axis.bar(range(len(rows)), [max(v, 1e-30) for v in shown] if scale == "log" else shown, color=colors)
+        positions = range(len(rows))
+        if scale == "log":
+            floor = min([v for v in values if v] or [1e-30])
+            heights = [v if v else floor for v in values]
+        else:
+            heights = [v or 0.0 for v in values]
+        bars = axis.bar(positions, heights, color=["tab:gray" if v is None else "tab:blue" for v in values])
         axis.set_yscale(scale)
-        axis.set_title(label)
-        axis.set_xticks(range(len(rows)), labels, rotation=90, fontsize=7)
         if scale == "linear":
-            axis.set_ylim(0, 1)
-            for index, value in enumerate(values):
-                if value is None:
-                    axis.text(index, 0.02, "n/a", ha="center", fontsize=7, color="tab:gray")
-    figure.suptitle(title or "Activation diagnostics per layer")
+            axis.set_ylim(0, 1.08)
+        for bar, value in zip(bars, values):
+            text = NOT_APPLICABLE if value is None else f"{value:.2g}" if scale == "log" else f"{value:.2f}"
+            axis.annotate(text, (bar.get_x() + bar.get_width() / 2, bar.get_height() if value else 0),
+                          xytext=(0, 2), textcoords="offset points", ha="center", va="bottom", fontsize=7,
+                          color="tab:gray" if value is None else "black")
+        axis.set_title(f"{title_}\n(applies to {applies_to})", fontsize=9)
+        axis.set_ylabel(ylabel)
+        axis.set_xticks(positions, labels, rotation=90, fontsize=7)
+    figure.suptitle(title or "Activation diagnostics per layer (layer / activation)")
     figure.tight_layout()
-    path = Path(path)
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
-    return path
+    return save_figure(figure, path)
 
 
 def plot_history(history: Sequence[dict[str, Any]], path: str | Path) -> Path:
-    """Draw how each layer's figures evolved over the epochs (`ActivationMonitor.history`)."""
+    """Draw how each layer's figures evolved over the epochs (`ActivationMonitor.history`).
+
+    A panel names the layers its measure does not apply to ("n/a"), instead of leaving them out
+    silently.
+
+    Example:
+        >>> history = [{"epoch": 1, "layer": "dense", "dead_fraction": None,
+        ...             "saturated_fraction": 0.1, "grad_norm": 0.5}]
+        >>> plot_history(history, "/tmp/history.png").name  # doctest: +SKIP
+        'history.png'
+    """
     if not history:
         raise ValueError("plot_history: the history is empty; train with the monitor first.")
+    path = output_path(path)
     plt = pyplot()
     layers = list(dict.fromkeys(record["layer"] for record in history))
-    figure, axes = plt.subplots(1, 3, figsize=(13, 3.8))
-    for axis, (key, label, scale) in zip(axes, METRICS):
+    figure, axes = plt.subplots(1, 3, figsize=(13, 4.0))
+    for axis, (key, title_, ylabel, scale, applies_to) in zip(axes, METRICS):
+        absent = []
         for layer in layers:
             points = [(r["epoch"], r[key]) for r in history if r["layer"] == layer and r[key] is not None]
-            if points:
-                epochs, values = zip(*points)
-                axis.plot(epochs, [max(v, 1e-30) for v in values] if scale == "log" else values,
-                          marker="o", markersize=3, label=layer)
+            if not points:
+                absent.append(layer)
+                continue
+            epochs, values = zip(*points)
+            floor = min([v for v in values if v] or [1e-30])
+            axis.plot(epochs, [v or floor for v in values] if scale == "log" else values,
+                      marker="o", markersize=3, label=layer)
         axis.set_yscale(scale)
         if scale == "linear":
             axis.set_ylim(-0.02, 1.02)
-        axis.set_title(label)
+        if absent:
+            shown = ", ".join(absent[:6]) + (f" and {len(absent) - 6} more" if len(absent) > 6 else "")
+            axis.text(0.5, 0.5, f"{NOT_APPLICABLE} for {shown}\n(applies to {applies_to})",
+                      transform=axis.transAxes, ha="center", va="center", fontsize=8, color="tab:gray", wrap=True)
+        axis.set_title(title_)
         axis.set_xlabel("epoch")
-    axes[-1].legend(fontsize=7, loc="best")
+        axis.set_ylabel(ylabel)
+        if len(absent) < len(layers):
+            axis.legend(fontsize=7, loc="best")
     figure.suptitle("Activation diagnostics during training")
     figure.tight_layout()
-    path = Path(path)
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
-    return path
+    return save_figure(figure, path)
 
 
 def plot_ranking(result: Any, path: str | Path) -> Path:
     """Draw a `confirm()` ranking (mean ± std of the objective per configuration) into a PNG.
 
+    The y axis names the objective and its direction ("lower is better" for a loss).
+
     Example:
-        >>> from advisor.verdict import rank
+        >>> from keras_act.advisor.verdict import rank
         >>> result = rank({"relu + he_normal": [0.3, 0.32], "tanh + glorot_uniform": [0.4, 0.38]},
         ...               ("relu", "he_normal"), None, higher_is_better=False, objective="val_loss")
         >>> plot_ranking(result, "/tmp/ranking.png").name  # doctest: +SKIP
         'ranking.png'
     """
+    path = output_path(path)
     plt = pyplot()
     rows = result.ranking
-    figure, axis = plt.subplots(figsize=(max(6.0, 1.1 * len(rows)), 3.8))
+    figure, axis = plt.subplots(figsize=(max(6.0, 1.1 * len(rows)), 4.0))
     colors = ["tab:green" if r.advised else "tab:orange" if r.baseline else "tab:blue" for r in rows]
     axis.bar(range(len(rows)), [r.mean for r in rows], yerr=[r.std for r in rows], color=colors, capsize=4)
     axis.set_xticks(range(len(rows)), [f"{r.candidate}\n{r.initializer}" for r in rows], fontsize=8)
-    axis.set_ylabel(result.objective)
-    axis.set_title("confirm(): green = advised, orange = yours (mean ± std)", fontsize=10)
+    direction = "higher" if result.higher_is_better else "lower"
+    axis.set_ylabel(f"{result.objective} ({direction} is better)")
+    axis.set_xlabel("configuration (activation / initializer), best first")
+    axis.set_title("confirm(): green = advised, orange = yours (mean ± std over executions)", fontsize=10)
     figure.tight_layout()
-    path = Path(path)
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
-    return path
+    return save_figure(figure, path)

@@ -16,7 +16,7 @@ from typing import Any, Callable
 import keras
 import numpy as np
 
-from advisor.inspection import Functional
+from .inspection import Functional
 
 
 def _has_initial_statistics(layer: keras.layers.BatchNormalization) -> bool:

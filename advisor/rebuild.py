@@ -33,9 +33,10 @@ from typing import Any
 import keras
 
 import keras_act
-from advisor.advice import Advice
-from advisor.inspection import HIDDEN_ROLES, KNOWN_ACTIVATIONS, WEIGHT_LAYERS, Functional, ModelView, view
-from advisor.task import read_loss, trains_on_logits
+from ._keras_compat import producer
+from .advice import Advice
+from .inspection import HIDDEN_ROLES, KNOWN_ACTIVATIONS, WEIGHT_LAYERS, Functional, ModelView, view
+from .task import read_loss, trains_on_logits
 
 SQUASHING_OUTPUTS = ("sigmoid", "softmax")
 # Config keys of the kernels a weight layer may hold (Dense/Conv, separable and depthwise convs).
@@ -221,7 +222,7 @@ def _same_inputs(model: keras.Model) -> Any:
         return None
 
     def fresh(tensor: Any) -> Any:
-        layer = tensor._keras_history.operation
+        layer = producer(tensor)
         return keras.Input(batch_shape=layer.batch_shape, dtype=layer.dtype, sparse=layer.sparse,
                            name=layer.name)
 

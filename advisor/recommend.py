@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from advisor.inspection import ModelView
+from .inspection import ModelView
 
 # A plain stack is "deep" from this many hidden weight layers on: there ReLU's dead units and
 # the vanishing gradients of saturating units start to cost (Klambauer et al. 2017 and Clevert

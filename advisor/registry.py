@@ -13,8 +13,8 @@ Example:
 
 from __future__ import annotations
 
-from advisor import diagnostics, rules, task  # noqa: F401  (they register their rules)
-from advisor.findings import REGISTRY, FindingRule
+from . import diagnostics, rules, task  # noqa: F401  (they register their rules)
+from .findings import REGISTRY, FindingRule
 
 RULES: dict[str, FindingRule] = REGISTRY
 

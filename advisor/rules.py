@@ -16,10 +16,10 @@ from typing import Any, Callable, Iterator
 import keras
 import numpy as np
 
-from advisor.findings import SEVERITIES, Finding, FindingRule, Threshold, register
-from advisor.inspection import Head, ModelView
-from advisor.recommend import RELU_FAMILY, SATURATING, initializer_for
-from advisor.task import LossInfo, read_loss
+from .findings import SEVERITIES, Finding, FindingRule, Threshold, register
+from .inspection import Head, ModelView
+from .recommend import RELU_FAMILY, SATURATING, initializer_for
+from .task import LossInfo, read_loss
 
 # Saturating hidden activations in a feed-forward stack: sigmoid from this depth on (Glorot &
 # Bengio 2010: sigmoid nets of 5 layers stall with the top hidden layer saturated) ...
@@ -115,7 +115,8 @@ def order(findings: list[Finding]) -> list[Finding]:
     "softmax-single-unit", "error", "model", "softmax over one unit (always 1.0)",
     "softmax normalizes over its axis; over one unit it outputs 1.0 whatever the input, so the "
     "model cannot learn", "`Dense(1, activation='softmax')` with binary crossentropy",
-    "Use a sigmoid output for binary classification, or one unit per class."))
+    "Use a sigmoid output for binary classification, or one unit per class.",
+    keras_warning="You are using a softmax over axis .* This axis has size 1"))
 def softmax_single_unit(context: ModelContext) -> Iterator[Finding]:
     for site in context.view.sites:
         info = context.view.by_name[site.name]
@@ -132,7 +133,8 @@ def softmax_single_unit(context: ModelContext) -> Iterator[Finding]:
     "sigmoid with categorical crossentropy",
     "the loss then reads probabilities as logits (or the reverse) and trains toward wrong targets",
     "a softmax output compiled with `SparseCategoricalCrossentropy(from_logits=True)`",
-    "Make the output activation and the loss agree (see the message)."))
+    "Make the output activation and the loss agree (see the message).",
+    keras_warning=".*received `from_logits=True`, but the `output` argument was produced by a"))
 def output_loss_mismatch(context: ModelContext) -> Iterator[Finding]:
     spec = output_loss_mismatch.spec
     for head in context.heads:

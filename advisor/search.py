@@ -20,12 +20,12 @@ import keras
 import keras_tuner as kt
 import numpy as np
 
-from advisor.advice import Advice
-from advisor.copies import RowTraining
-from advisor.executions import train_executions
-from advisor.oracles import save_state
-from advisor.rebuild import apply
-from advisor.verdict import SEPARATOR
+from .advice import Advice
+from .copies import RowTraining
+from .executions import train_executions
+from .oracles import save_state
+from .rebuild import apply
+from .verdict import SEPARATOR
 
 SETTINGS_FILE = "keras_act_confirm.json"
 EXECUTION_PREFIX = "execution_"

@@ -15,8 +15,8 @@ from typing import Any
 import keras
 import numpy as np
 
-from advisor.findings import Finding, FindingRule, register
-from advisor.inspection import Head, LayerInfo, ModelView, snake_case, view
+from .findings import Finding, FindingRule, register
+from .inspection import Head, LayerInfo, ModelView, snake_case, view
 
 TASKS = ("binary", "multiclass", "multilabel", "regression")
 SOURCES = ("argument", "loss", "output", "labels")
@@ -33,13 +33,18 @@ TASK_ASSUMED = register(FindingRule(
     "Pass task=..., compile the model with its loss, or give labels y.",
 ))
 TASK_SOURCES_DISAGREE = register(FindingRule(
-    "task-sources-disagree", "info", "task",
-    "`task=`, the loss, the output layer and the labels imply different tasks",
+    "task-sources-disagree", "warning", "task",
+    "`task=`, the loss, the output layer and the labels imply different tasks: a warning where "
+    "`task=` contradicts the compiled loss (the model trains for another task than the one "
+    "declared), info otherwise",
     "one of them is wrong; the most trusted source (argument > loss > output > labels) is used",
-    "a sigmoid output compiled with categorical crossentropy",
-    "Check the loss and the output activation against the task (the output-loss-mismatch and "
-    "output-task-mismatch findings say which is wrong); pass task= if the inference is wrong.",
+    "`task='regression'` for a sigmoid output compiled with binary crossentropy",
+    "Fix the source that is wrong: the loss or output activation, or `task=`.",
+    severities=("warning", "info"),
 ))
+# A loss for each task, named in the fix when `task=` contradicts the compiled loss.
+LOSS_FOR_TASK = {"binary": "binary_crossentropy", "multiclass": "sparse_categorical_crossentropy",
+                 "multilabel": "binary_crossentropy", "regression": "mean_squared_error"}
 
 _BINARY_LOSSES = {"binary_crossentropy", "bce", "binary_focal_crossentropy", "hinge", "squared_hinge"}
 _MULTICLASS_LOSSES = {
@@ -215,10 +220,24 @@ def infer_head_task(head: Head, task: str | None = None, y: Any = None,
             None, "Nothing says what the task is (no task=, no compiled loss, a linear output, no "
             "labels); assuming regression.", head=where))
     if len(set(votes.values())) > 1:
-        said = ", ".join(f"{s}: {t}" for s, t in votes.items())
-        findings.append(TASK_SOURCES_DISAGREE.finding(
-            None, f"The task sources disagree ({said}); using {decided!r} from the {source}.", head=where))
+        findings.append(_disagreement(votes, source, decided, where))
     return TaskInference(decided, source, votes, tuple(findings))
+
+
+def _disagreement(votes: dict[str, str], source: str, decided: str, head: str | None) -> Finding:
+    """The task-sources-disagree finding, its fix naming the sources that differ from `source`."""
+    said = ", ".join(f"{s}: {t}" for s, t in votes.items())
+    message = f"The task sources disagree ({said}); using {decided!r} from the {source}."
+    others = [s for s, t in votes.items() if t != decided]
+    if source == "argument" and "loss" in others:
+        output = " and an output activation for it" if "output" in others else ""
+        fix = (f"If the task is {decided}, compile the model with a {decided} loss (e.g. "
+               f"{LOSS_FOR_TASK[decided]}){output}; if the model is right, drop task= (its loss trains "
+               f"{votes['loss']}).")
+        return TASK_SOURCES_DISAGREE.finding(None, message, fix, severity="warning", head=head)
+    fix = (f"Check the {' and the '.join(others)} against the {source} ({decided}); pass task= if "
+           f"{decided!r} is not the task.")
+    return TASK_SOURCES_DISAGREE.finding(None, message, fix, severity="info", head=head)
 
 
 def infer_task(model: keras.Model | ModelView, task: str | None = None, y: Any = None) -> TaskInference:

@@ -24,7 +24,7 @@ from typing import Any, Callable, Iterator
 import keras
 import numpy as np
 
-from advisor.copies import CopyCurves, CopyData, RowTraining, per_row_loss, training_batches, unlist
+from .copies import CopyCurves, CopyData, RowTraining, per_row_loss, training_batches, unlist
 
 # Optimizers whose step for a weight reads only that weight's own gradient and slots; Lamb and
 # Adafactor use per-variable norms, Muon orthogonalizes whole matrices: stacked, they would mix

@@ -121,7 +121,7 @@ class ConfirmResult:
 
     def plot(self, path: str | Path) -> Path:
         """Draw the ranking (mean ± std per configuration) into a PNG (needs matplotlib)."""
-        from advisor.plots import plot_ranking
+        from .plots import plot_ranking
 
         return plot_ranking(self, path)
 

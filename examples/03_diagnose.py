@@ -12,7 +12,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
 
-from advisor import ActivationMonitor, advise  # noqa: E402
+from keras_act.advisor import ActivationMonitor, advise  # noqa: E402
 from keras_act import datasets  # noqa: E402
 
 EPOCHS = 2 if os.environ.get("KERAS_ACT_EXAMPLES_QUICK") else 15

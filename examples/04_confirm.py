@@ -20,7 +20,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
 
-from advisor import advise, confirm  # noqa: E402
+from keras_act.advisor import advise, confirm  # noqa: E402
 from keras_act import datasets  # noqa: E402
 
 QUICK = bool(os.environ.get("KERAS_ACT_EXAMPLES_QUICK"))

@@ -1,5 +1,8 @@
 """keras_act: activation functions as numerically careful, serializable Keras 3 layers.
 
+`import keras_act` registers every layer with Keras' deserializer, so a saved model that uses
+them loads with a plain `keras.models.load_model(path)` once `keras_act` is imported.
+
 Example:
     >>> import keras, keras_act
     >>> model = keras.Sequential([
@@ -10,12 +13,10 @@ Example:
     ... ])
 """
 
-from keras_act import ops
-from keras_act.layers import (
-    ELU, GELU, SELU, ActivationLayer, LeakyReLU, Linear, Mish, PReLU, ReLU, Sigmoid, Softmax,
-    Softplus, Swish, Tanh,
-)
-from keras_act.registry import get, names
+import sys
+from pathlib import Path
+
+from keras_act._ids import LAYER_CLASS_NAMES
 
 __version__ = "0.1.0"
 
@@ -23,3 +24,27 @@ __all__ = [
     "ActivationLayer", "ELU", "GELU", "LeakyReLU", "Linear", "Mish", "PReLU", "ReLU", "SELU",
     "Sigmoid", "Softmax", "Softplus", "Swish", "Tanh", "get", "names", "ops",
 ]
+
+
+def _in_keras_act_command() -> bool:
+    """Whether this process is the `keras-act` console script."""
+    argv = getattr(sys, "argv", None) or [""]
+    return Path(argv[0]).stem == "keras-act"
+
+
+if _in_keras_act_command():
+    # The command answers `--help` and `list` without TensorFlow (its import takes 6-10 s);
+    # its other commands import the layers (and so register them) before they load a model.
+    from keras_act._lazy import lazy_exports
+
+    lazy_exports(__name__, {
+        **{name: "layers" for name in [*LAYER_CLASS_NAMES.values(), "ActivationLayer"]},
+        "get": "registry", "names": "registry",
+    }, submodules=("ops",))
+else:
+    from keras_act import ops
+    from keras_act.layers import (
+        ELU, GELU, SELU, ActivationLayer, LeakyReLU, Linear, Mish, PReLU, ReLU, Sigmoid, Softmax,
+        Softplus, Swish, Tanh,
+    )
+    from keras_act.registry import get, names

@@ -22,24 +22,10 @@ from typing import Any, Callable, Sequence
 
 import tensorflow as tf
 
-from keras_act.ops import SELU_ALPHA, SELU_SCALE
+from keras_act._constants import SELU_ALPHA, SELU_SCALE
+from keras_act._tf_compat import in_xla_context
 
 _compile = functools.partial(tf.function, jit_compile=True, autograph=False)
-
-
-def inside_xla_compilation() -> bool:
-    """Whether the current graph is being traced for whole-function XLA compilation.
-
-    Example:
-        >>> bool(tf.function(inside_xla_compilation, jit_compile=True)())
-        True
-    """
-    try:  # TensorFlow has no public API for this; without it, assume not.
-        from tensorflow.python.ops import control_flow_util
-
-        return bool(control_flow_util.GraphOrParentsInXlaContext(tf.compat.v1.get_default_graph()))
-    except (ImportError, AttributeError):
-        return False
 
 
 def _jit(kernel: Callable) -> Callable:
@@ -48,7 +34,7 @@ def _jit(kernel: Callable) -> Callable:
 
     @functools.wraps(kernel)
     def run(*args: Any) -> Any:
-        return kernel(*args) if inside_xla_compilation() else compiled(*args)
+        return kernel(*args) if in_xla_context() else compiled(*args)
 
     return run
 
@@ -80,7 +66,7 @@ def _sum_to_shape(t: tf.Tensor, shape: Sequence[int]) -> tf.Tensor:
     """
     lead = t.shape.rank - len(shape)
     axes = list(range(lead)) + [lead + i for i, size in enumerate(shape) if size == 1]
-    if axes == list(range(len(axes))) and not inside_xla_compilation():
+    if axes == list(range(len(axes))) and not in_xla_context():
         columns = tf.reshape(t, [-1, math.prod(shape)])
         ones = tf.ones([1, tf.shape(columns)[0]], t.dtype)
         return tf.reshape(tf.matmul(ones, columns), shape)

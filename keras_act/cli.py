@@ -1,217 +1,134 @@
-"""The `keras-act` command line: `demo`, `plot`, `list`, `advise` and `confirm`."""
+"""The layer commands of `keras-act` (`list`, `plot`) and what every command shares.
+
+The `keras-act` console script is `keras_act.advisor.cli:main`: the advisor adds its commands
+(`advise`, `confirm`, `demo`) to the ones defined here, so this package never imports the one
+built on it. Commands import TensorFlow only when they need it, with its native start-up
+logging (absl, CUDA probing) silenced unless `--verbose`.
+"""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
-from typing import Any, Sequence
+from typing import Iterator
+
+from keras_act._ids import LAYER_CLASS_NAMES
+
+PROG = "keras-act"
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="keras-act", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
+class UsageError(Exception):
+    """Bad usage: the command prints the message as one line and exits with status 2."""
 
-    demo = commands.add_parser(
-        "demo", help="train PReLU and Swish on real data, write the gallery, advise a flawed model")
-    demo.add_argument("--epochs", type=int, default=15, help="training epochs (default 15)")
-    demo.add_argument("--advisor-epochs", type=int, default=20,
-                      help="epochs for the flawed model and its fix (default 20)")
-    demo.add_argument("--confirm-epochs", type=int, default=8,
-                      help="most epochs per confirm() training (default 8)")
-    demo.add_argument("--output-dir", default=".", help="where the gallery PNG goes (default .)")
-    demo.add_argument("--seed", type=int, default=0)
 
-    plot = commands.add_parser("plot", help="draw activation curves into a PNG")
+def add_layer_commands(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    """Add `plot` and `list` to the `keras-act` subcommands (`common` holds the shared flags).
+
+    Example:
+        >>> parser = argparse.ArgumentParser(prog=PROG)
+        >>> add_layer_commands(parser.add_subparsers(dest="command"), common_flags())
+        >>> parser.parse_args(["plot", "relu", "-o", "relu.png"]).output
+        'relu.png'
+    """
+    plot = commands.add_parser("plot", parents=[common], help="draw activation curves into a PNG")
     plot.add_argument("ids", nargs="*", help="activation ids (default: all; see `keras-act list`)")
     plot.add_argument("--derivative", action="store_true", help="also draw f'(x), by autodiff")
     plot.add_argument("-o", "--output", default="keras_act_gallery.png", help="PNG file to write")
     plot.add_argument("--x-range", type=float, nargs=2, default=(-5.0, 5.0), metavar=("LOW", "HIGH"))
-
-    commands.add_parser("list", help="print the activation ids")
-
-    advise = commands.add_parser(
-        "advise", help="recommend activations for a saved model; exit 1 when it has errors",
-        description="Print the advisor's report for a saved model. Exit status: 0 no error "
-                    "findings, 1 error findings, 2 bad usage.")
-    advise.add_argument("model", help="a saved model (.keras)")
-    advise.add_argument("--task", choices=("binary", "multiclass", "multilabel", "regression"),
-                        help="the task, when the model's loss and output do not say")
-    advise.add_argument("--data", metavar="FILE.npz",
-                        help="sample data: an .npz with array 'x' and/or labels 'y'")
-    advise.add_argument("--json", action="store_true", help="print the advice as JSON")
-
-    confirm = commands.add_parser(
-        "confirm", help="test the advice with a keras-tuner search; exit 1 when it does not hold",
-        description="Search the advice's candidates on your data. Exit status: 0 the advice is "
-                    "confirmed, 1 it is not, 2 bad usage.")
-    confirm.add_argument("model", help="a saved model (.keras)")
-    confirm.add_argument("--data", required=True, metavar="FILE.npz",
-                         help="arrays 'x' and 'y', optionally 'x_val' and 'y_val'")
-    confirm.add_argument("--task", choices=("binary", "multiclass", "multilabel", "regression"))
-    confirm.add_argument("--tuner", choices=("grid", "random", "bayesian", "hyperband"), default="grid")
-    confirm.add_argument("--epochs", type=int, default=20)
-    confirm.add_argument("--executions", type=int,
-                         help="trainings per configuration (default: 10 where they train together as "
-                              "independent copies, else 3)")
-    confirm.add_argument("--directory", help="keep the search here (rerun to resume); default: a "
-                         "temporary directory, removed at the end")
-    confirm.add_argument("--overwrite", action="store_true",
-                         help="replace the search kept in --directory instead of resuming it")
-    confirm.add_argument("--json", action="store_true",
-                         help="write only the result, as JSON, to stdout (progress goes to stderr)")
-    return parser
+    commands.add_parser("list", parents=[common], help="print the activation ids")
 
 
-class UsageError(Exception):
-    """Bad usage: the command prints the message and exits with status 2."""
-
-
-def _load_data(path: str, keys: tuple[str, ...]) -> dict[str, Any]:
-    """The arrays `keys` found in an .npz file (UsageError when none is there)."""
-    import numpy as np
-
-    if not os.path.isfile(path):
-        raise UsageError(f"no such data file: {path}")
-    try:
-        with np.load(path, allow_pickle=False) as archive:
-            data = {key: archive[key] for key in keys if key in archive.files}
-    except (OSError, ValueError) as error:
-        raise UsageError(f"--data must be an .npz file with arrays {', '.join(keys)}: {error}") from None
-    if not data:
-        raise UsageError(f"--data {path} holds none of the arrays {', '.join(keys)}.")
-    return data
-
-
-def _load_model(path: str) -> Any:
-    """A saved keras.Model (UsageError when the file is missing or not a model)."""
-    import warnings
-
-    if not os.path.isfile(path):
-        raise UsageError(f"no such model file: {path}")
-    import keras
-
-    try:
-        with warnings.catch_warnings():
-            # An unfitted model's optimizer has no saved state to restore; nothing is lost.
-            warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
-            model = keras.models.load_model(path)
-    except Exception as error:  # Keras raises many kinds for a file it cannot read
-        raise UsageError(f"{path} is not a Keras model file this Keras can load "
-                         f"({type(error).__name__}: {str(error)[:200]})") from None
-    if not isinstance(model, keras.Model):
-        raise UsageError(f"{path} holds a {type(model).__name__}, not a keras.Model")
-    return model
-
-
-def _advise(args: argparse.Namespace) -> int:
-    """Run `keras-act advise`: 0 no error findings, 1 error findings, 2 bad usage."""
-    import json
-
-    import advisor
-
-    data = _load_data(args.data, ("x", "y")) if args.data is not None else {}
-    model = _load_model(args.model)
-    try:
-        advice = advisor.advise(model, task=args.task, x=data.get("x"), y=data.get("y"))
-    except (TypeError, ValueError) as error:
-        raise UsageError(str(error)) from None
-    print(json.dumps(advice.to_dict(), indent=2) if args.json else advice)
-    return 1 if advice.errors else 0
-
-
-# confirm()'s arguments as its messages name them, and the flags that set them here.
-CONFIRM_FLAGS = {"`overwrite=True`": "--overwrite", "`directory`": "--directory",
-                 "`executions_per_trial`": "--executions", "`epochs`": "--epochs", "`tuner`": "--tuner",
-                 "`x`": "the data's 'x'", "`y`": "the data's 'y'", "`validation_data`": "'x_val'/'y_val'"}
-
-
-def in_cli_terms(message: str) -> str:
-    """A confirm() message with its Python argument names replaced by this command's flags.
+def common_flags() -> argparse.ArgumentParser:
+    """The flags every subcommand takes (a parent parser).
 
     Example:
-        >>> in_cli_terms("pass another `directory`, or `overwrite=True` to replace it.")
-        'pass another --directory, or --overwrite to replace it.'
+        >>> common_flags().parse_args(["--verbose"]).verbose
+        True
     """
-    for python, flag in CONFIRM_FLAGS.items():
-        message = message.replace(python, flag)
-    return message
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--verbose", action="store_true",
+                        help="show TensorFlow's own start-up and runtime logging")
+    return common
 
 
-def _confirm(args: argparse.Namespace) -> int:
-    """Run `keras-act confirm`: 0 the advice is confirmed, 1 it is not, 2 bad usage."""
-    import contextlib
-    import json
-
-    import advisor
-
-    data = _load_data(args.data, ("x", "y", "x_val", "y_val"))
-    if "x" not in data or "y" not in data:
-        raise UsageError(f"--data {args.data} must hold arrays 'x' and 'y' (and optionally 'x_val', 'y_val').")
-    model = _load_model(args.model)
-    validation = (data["x_val"], data["y_val"]) if "x_val" in data and "y_val" in data else None
-    # With --json, stdout carries the JSON document alone: everything else goes to stderr.
-    with contextlib.redirect_stdout(sys.stderr) if args.json else contextlib.nullcontext():
-        try:
-            advice = advisor.advise(model, task=args.task, y=data["y"])
-            result = advisor.confirm(model, data["x"], data["y"], advice=advice, tuner=args.tuner,
-                                     epochs=args.epochs, executions_per_trial=args.executions,
-                                     validation_data=validation, directory=args.directory,
-                                     overwrite=args.overwrite, verbose=1)
-        except (TypeError, ValueError) as error:
-            raise UsageError(in_cli_terms(str(error))) from None
-    if args.json:
-        print(json.dumps(result.to_dict(), indent=2))
-    return 0 if result.confirmed else 1
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the `keras-act` console script.
+def run_layer_command(args: argparse.Namespace) -> int:
+    """Run `list` or `plot`; raises UsageError on bad input.
 
     Example:
-        >>> main(["list"])  # doctest: +ELLIPSIS
+        >>> run_layer_command(argparse.Namespace(command="list", verbose=False))  # doctest: +ELLIPSIS
         sigmoid
         ...
         0
     """
-    args = _parser().parse_args(argv)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter out
-
     if args.command == "list":
-        from keras_act import names
+        print("\n".join(LAYER_CLASS_NAMES))
+        return 0
+    unknown = [i for i in args.ids if i not in LAYER_CLASS_NAMES]
+    if unknown:
+        raise UsageError(f"unknown activation ids {', '.join(unknown)}; valid ids are: "
+                         f"{', '.join(LAYER_CLASS_NAMES)}.")
+    from keras_act.plotting import output_path
 
-        print("\n".join(names()))
-    elif args.command == "plot":
-        from keras_act.gallery import plot_gallery
+    try:
+        output_path(args.output, "-o")
+    except ValueError as error:
+        raise UsageError(str(error).replace("`-o`", "-o")) from None
+    import_tensorflow(args.verbose)
+    from keras_act.gallery import plot_gallery
 
-        try:
-            path = plot_gallery(args.ids, args.output, args.derivative, tuple(args.x_range))
-        except (ValueError, ImportError) as error:
-            print(f"keras-act plot: {error}", file=sys.stderr)
-            return 2
-        print(f"Wrote {path}")
-    elif args.command in ("advise", "confirm"):
-        try:
-            return _advise(args) if args.command == "advise" else _confirm(args)
-        except UsageError as error:
-            print(f"keras-act {args.command}: {error}", file=sys.stderr)
-            return 2
-    elif args.command == "demo":
-        if min(args.epochs, args.advisor_epochs, args.confirm_epochs) < 1:
-            print("keras-act demo: --epochs, --advisor-epochs and --confirm-epochs must be >= 1",
-                  file=sys.stderr)
-            return 2
-        from advisor.demo import run_advisor_demo
-        from keras_act.demo import run_demo
-
-        try:
-            run_demo(epochs=args.epochs, output_dir=args.output_dir, seed=args.seed)
-            run_advisor_demo(epochs=args.advisor_epochs, seed=args.seed, confirm_epochs=args.confirm_epochs)
-        except ImportError as error:
-            print(f"keras-act demo: {error}", file=sys.stderr)
-            return 2
+    try:
+        path = plot_gallery(args.ids, args.output, args.derivative, tuple(args.x_range))
+    except (ValueError, ImportError) as error:
+        raise UsageError(str(error)) from None
+    print(f"Wrote {path}")
     return 0
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+@contextlib.contextmanager
+def _native_stderr_silenced() -> Iterator[None]:
+    """Send file descriptor 2 to the null device: TensorFlow's C++ start-up lines (absl's
+    "All log messages before absl::InitializeLog()", oneDNN and CUDA probing) are written there
+    directly, before `TF_CPP_MIN_LOG_LEVEL` takes effect, so no Python setting reaches them."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    null = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, 2)
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(null)
+
+
+def import_tensorflow(verbose: bool = False) -> None:
+    """Import TensorFlow and Keras (and register keras_act's layers), quietly unless `verbose`.
+
+    Prints one "loading" line to stderr first, so a command never sits silent for the import's
+    seconds; once TensorFlow is imported it only makes sure the layers are registered.
+
+    Example:
+        >>> import_tensorflow()  # doctest: +SKIP
+    """
+    if "tensorflow" not in sys.modules:
+        print(f"{PROG}: loading TensorFlow...", file=sys.stderr, flush=True)
+        if verbose:
+            import tensorflow  # noqa: F401
+        else:
+            _quiet_tensorflow_import()
+    import keras_act.layers  # noqa: F401  (registers the layers with Keras' deserializer)
+
+
+def _quiet_tensorflow_import() -> None:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    with _native_stderr_silenced():
+        import tensorflow as tf
+
+        tf.config.list_physical_devices()  # CUDA's probe logs here, on a machine without a GPU
+    import absl.logging
+
+    tf.get_logger().setLevel("ERROR")
+    absl.logging.set_verbosity(absl.logging.ERROR)

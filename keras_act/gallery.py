@@ -9,9 +9,13 @@ from typing import Any, Callable, Sequence
 import numpy as np
 from keras import ops
 
-from keras_act._plotting import pyplot
 from keras_act._autodiff import value_and_derivative
+from keras_act.plotting import output_path, pyplot, save_figure
 from keras_act.registry import get, names
+
+
+# Softmax maps a vector to probabilities: its panel shows one of them as a function of one logit.
+SOFTMAX_TITLE = "softmax: p0 of logits [x, 0]"
 
 
 def curve(activation_id: str) -> Callable[[Any], Any]:
@@ -38,7 +42,9 @@ def plot_gallery(
 ) -> Path:
     """Draw each activation (and optionally its autodiff derivative) in a grid; save a PNG.
 
-    Needs matplotlib (``pip install "keras-act[plot]"``).
+    Each panel plots f(x) (and f'(x)) against x; softmax, a function of a whole vector, is shown
+    as the first probability of the two logits ``[x, 0]``, which is ``sigmoid(x)``. Needs
+    matplotlib (``pip install "keras-act[plot]"``).
 
     Example:
         >>> plot_gallery(["relu", "swish"], "gallery.png", derivative=True)  # doctest: +SKIP
@@ -51,6 +57,7 @@ def plot_gallery(
     low, high = x_range
     if not low < high:
         raise ValueError(f"x_range must be (low, high) with low < high, received {x_range!r}.")
+    path = output_path(path)
     plt = pyplot()
 
     x = np.linspace(low, high, 401, dtype="float32").reshape(-1, 1)
@@ -64,7 +71,9 @@ def plot_gallery(
         ax.plot(x[:, 0], y[:, 0], color="tab:blue", label="f(x)")
         if derivative:
             ax.plot(x[:, 0], dy[:, 0], color="tab:orange", linestyle="--", label="f'(x)")
-        ax.set_title(activation_id)
+        ax.set_title(SOFTMAX_TITLE if activation_id == "softmax" else activation_id, fontsize=10)
+        ax.set_xlabel("x", fontsize=8)
+        ax.set_ylabel("f(x), f'(x)" if derivative else "f(x)", fontsize=8)
         ax.grid(alpha=0.3)
     for ax in list(axes.flat)[len(ids):]:
         ax.axis("off")
@@ -72,7 +81,4 @@ def plot_gallery(
         axes.flat[0].legend(loc="upper left", fontsize="small")
     figure.suptitle("keras_act activations" + (" and derivatives" if derivative else ""))
     figure.tight_layout()
-    path = Path(path)
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
-    return path
+    return save_figure(figure, path)

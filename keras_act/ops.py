@@ -21,10 +21,8 @@ import keras
 import ml_dtypes
 from keras import ops
 
-# Klambauer et al. 2017, "Self-Normalizing Neural Networks", eq. 14 (the fixed point for zero
-# mean and unit variance); the same constants as `keras.activations.selu` and `torch.nn.SELU`.
-SELU_ALPHA = 1.6732632423543772848170429916717
-SELU_SCALE = 1.0507009873554804934193349852946
+from keras_act._constants import SELU_ALPHA, SELU_SCALE  # noqa: F401  (public here too)
+
 # Where tanh-approximate GELU's cubic is clipped (see `gelu`); tanh(0.798 * (10 + 44.7)) == 1.
 GELU_TANH_CLIP = 10.0
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)

@@ -7,14 +7,10 @@ from typing import Any
 import keras
 
 from keras_act import layers
+from keras_act._ids import LAYER_CLASS_NAMES
 
 LAYER_CLASSES: dict[str, type[layers.ActivationLayer]] = {
-    cls.activation_id: cls
-    for cls in (
-        layers.Sigmoid, layers.Tanh, layers.ReLU, layers.LeakyReLU, layers.PReLU, layers.ELU,
-        layers.Swish, layers.Softmax, layers.Softplus, layers.Linear, layers.GELU, layers.Mish,
-        layers.SELU,
-    )
+    activation_id: getattr(layers, class_name) for activation_id, class_name in LAYER_CLASS_NAMES.items()
 }
 _BY_CLASS_NAME = {cls.__name__: cls for cls in LAYER_CLASSES.values()}
 
@@ -26,7 +22,7 @@ def names() -> list[str]:
         >>> names()[:3]
         ['sigmoid', 'tanh', 'relu']
     """
-    return list(LAYER_CLASSES)
+    return list(LAYER_CLASS_NAMES)
 
 
 def _unknown(identifier: Any) -> ValueError:

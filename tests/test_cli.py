@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from keras_act.cli import main
+from keras_act.advisor.cli import main
 
 pytest.importorskip("matplotlib")
 

@@ -15,6 +15,7 @@ import pytest
 
 from advisor import advise, apply
 from advisor.inspection import view
+from advisor._keras_compat import producer
 from tests.advisor import zoo
 
 
@@ -27,7 +28,7 @@ def _heads(model: keras.Model) -> list[tuple[str, str | None]]:
 
 
 def _input_names(model: keras.Model) -> list[str]:
-    return [tensor._keras_history.operation.name for tensor in model.inputs]
+    return [producer(tensor).name for tensor in model.inputs]
 
 
 def problems(model: keras.Model) -> list[str]:

@@ -8,7 +8,7 @@ import keras
 import numpy as np
 import pytest
 
-from keras_act.cli import main
+from keras_act.advisor.cli import main
 
 L = keras.layers
 
@@ -58,11 +58,11 @@ def test_task_and_data_are_used(tmp_path, capsys) -> None:
 
 
 @pytest.mark.parametrize("make_args, message", [
-    (lambda tmp: ["advise", str(tmp / "missing.keras")], "no such model file"),
-    (lambda tmp: ["advise", str(tmp / "notes.keras")], "is not a Keras model file"),
-    (lambda tmp: ["advise", str(tmp / "sound.keras"), "--data", str(tmp / "none.npz")], "no such data file"),
-    (lambda tmp: ["advise", str(tmp / "sound.keras"), "--data", str(tmp / "notes.keras")], "must be an .npz"),
-    (lambda tmp: ["advise", str(tmp / "sound.keras"), "--data", str(tmp / "other.npz")], "holds none of the arrays x, y"),
+    (lambda tmp: ["advise", str(tmp / "missing.keras")], "missing.keras: no such file"),
+    (lambda tmp: ["advise", str(tmp / "notes.keras")], "notes.keras is not a .keras archive"),
+    (lambda tmp: ["advise", str(tmp / "sound.keras"), "--data", str(tmp / "none.npz")], "none.npz: no such file"),
+    (lambda tmp: ["advise", str(tmp / "sound.keras"), "--data", str(tmp / "notes.keras")], "is not an .npz archive"),
+    (lambda tmp: ["advise", str(tmp / "sound.keras"), "--data", str(tmp / "other.npz")], "holds 'features', not 'x' and/or 'y'"),
 ])
 def test_bad_usage_exits_2_with_a_clear_message(tmp_path, sound_model, capsys, make_args, message) -> None:
     (tmp_path / "notes.keras").write_text("not a model")
@@ -93,7 +93,7 @@ def test_confirm_command_prints_the_ranking_and_its_verdict(tmp_path, capsys) ->
     assert main(["confirm", path, "--data", str(tmp_path / "missing.npz")]) == 2
     np.savez(tmp_path / "only_x.npz", x=x)
     assert main(["confirm", path, "--data", str(tmp_path / "only_x.npz")]) == 2
-    assert "must hold arrays 'x' and 'y'" in capsys.readouterr().err
+    assert "holds 'x', not 'x' and 'y'" in capsys.readouterr().err
 
 
 @pytest.mark.slow
@@ -120,3 +120,55 @@ def test_confirm_json_is_the_only_stdout_also_when_resumed_and_overwrite_is_a_fl
     assert "--overwrite" in err and "overwrite=True" not in err and "--directory" in err
     assert main([*other, "--overwrite"]) in (0, 1)
     assert json.loads(capsys.readouterr().out)["ranking"]
+
+
+@pytest.mark.parametrize("make_args, message", [
+    (lambda tmp: ["advise", str(tmp / "notes.txt")], "is not a saved Keras model (expected a .keras file"),
+    (lambda tmp: ["advise", str(tmp / "sound.keras"), "--data", str(tmp / "notes.txt")],
+     "is not an .npz archive"),
+    (lambda tmp: ["advise", str(tmp / "sound.keras"), "--data", str(tmp / "single.npy")],
+     "is not an .npz archive"),
+    (lambda tmp: ["confirm", str(tmp / "sound.keras"), "--data", str(tmp / "other.npz")],
+     "holds 'features', not 'x' and 'y'; write one with numpy.savez('data.npz', x=..., y=...)"),
+    (lambda tmp: ["plot", "relu", "-o", str(tmp / "no" / "dir" / "g.png")], "does not exist; create it"),
+    (lambda tmp: ["plot", "relu", "-o", str(tmp / "g.jpg")], "give a file name ending in .png"),
+    (lambda tmp: ["demo", "--output-dir", str(tmp / "absent")], "--output-dir"),
+    (lambda tmp: ["confirm", str(tmp / "sound.keras"), "--data", str(tmp / "xy.npz"), "--epochs", "0"],
+     "--epochs"),
+])
+def test_every_bad_input_is_one_line_without_a_double_prefix(tmp_path, sound_model, capsys, make_args,
+                                                              message) -> None:
+    (tmp_path / "notes.txt").write_text("not an archive")
+    np.save(tmp_path / "single.npy", np.zeros(3))
+    np.savez(tmp_path / "other.npz", features=np.zeros(3))
+    np.savez(tmp_path / "xy.npz", x=np.zeros((4, 4)), y=np.array([0, 1, 2, 0]))
+    args = make_args(tmp_path)
+    assert main(args) == 2
+    err = [line for line in capsys.readouterr().err.splitlines() if not line.endswith("loading TensorFlow...")]
+    assert len(err) == 1 and message in err[0], err
+    command = args[0]
+    assert err[0].startswith(f"keras-act {command}: ") and f"{command}: {command}" not in err[0]
+
+
+def test_a_wrong_task_flag_is_a_warning_whose_fix_says_what_to_change(tmp_path, capsys) -> None:
+    model = keras.Sequential([keras.Input((4,)), L.Dense(8, activation="relu"), L.Dense(1, activation="sigmoid")])
+    model.compile("adam", "binary_crossentropy")
+    path = save(model, tmp_path / "good.keras")
+    assert main(["advise", path, "--task", "regression", "--json"]) == 0
+    [finding] = [f for f in json.loads(capsys.readouterr().out)["findings"] if f["code"] == "task-sources-disagree"]
+    assert finding["severity"] == "warning"
+    assert "mean_squared_error" in finding["fix"] and "drop task=" in finding["fix"]
+
+
+def test_keras_warnings_the_advisor_reports_are_not_printed_twice(tmp_path, capsys) -> None:
+    import warnings
+
+    model = keras.Sequential([keras.Input((4,)), L.Dense(8, activation="relu"), L.Dense(1, activation="softmax")])
+    model.compile("adam", "binary_crossentropy")
+    path = save(model, tmp_path / "softmax1.keras")
+    np.savez(tmp_path / "d.npz", x=np.random.default_rng(0).random((16, 4)), y=np.arange(16) % 2)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert main(["advise", path, "--data", str(tmp_path / "d.npz")]) == 1
+    assert "softmax-single-unit" in capsys.readouterr().out
+    assert not [w for w in caught if "has size 1" in str(w.message)]

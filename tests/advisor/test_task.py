@@ -89,14 +89,19 @@ def test_explicit_task_wins_and_disagreement_is_noted():
     assert (inference.task, inference.source) == ("regression", "argument")
     assert inference.votes == {"argument": "regression", "loss": "binary", "output": "binary"}
     [finding] = inference.findings
-    assert finding.code == "task-sources-disagree" and finding.severity == "info"
+    # The declared task contradicts the compiled loss: the model trains for another task.
+    assert finding.code == "task-sources-disagree" and finding.severity == "warning"
     assert "argument: regression" in finding.message and "loss: binary" in finding.message
+    assert "mean_squared_error" in finding.fix and "drop task=" in finding.fix
+    assert "output-loss-mismatch" not in finding.fix  # names no finding that was not reported
 
 
 def test_loss_beats_output_when_they_disagree():
     inference = infer_task(_model(1, "sigmoid", "mse"))
     assert (inference.task, inference.source) == ("regression", "loss")
-    assert _codes(inference) == ["task-sources-disagree"]
+    [finding] = inference.findings
+    assert (finding.code, finding.severity) == ("task-sources-disagree", "info")
+    assert "Check the output against the loss (regression)" in finding.fix
 
 
 def test_invalid_task_lists_the_valid_ones():

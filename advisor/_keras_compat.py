@@ -1,0 +1,43 @@
+"""The Keras internals the advisor reads, in one place (checked against Keras 3.3-3.15).
+
+Keras 3 exports no API to walk a Functional model's graph or to tell its layer families apart
+by module; the advisor needs both to read real architectures. If a Keras release moves one of
+these, this module is the one to change.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+# The class of models built with keras.Model(inputs, outputs): not exported by `keras`.
+from keras.src.models.functional import Functional
+
+# Whole Keras modules whose layers are transparent (reshaping, padding, cropping, dropout, ...)
+# or preprocessing (Rescaling, Normalization, resizing, augmentation).
+TRANSPARENT_MODULES = ("keras.src.layers.reshaping", "keras.src.layers.regularization")
+PREPROCESSING_MODULE = "keras.src.layers.preprocessing"
+
+__all__ = ["Functional", "PREPROCESSING_MODULE", "TRANSPARENT_MODULES", "inbound_nodes", "model_nodes",
+           "producer"]
+
+
+def producer(tensor: Any) -> Any:
+    """The layer (operation) that computed a symbolic tensor.
+
+    Example:
+        >>> import keras
+        >>> inputs = keras.Input((3,), name="features")
+        >>> producer(keras.layers.Dense(2, name="d")(inputs)).name
+        'd'
+    """
+    return tensor._keras_history.operation
+
+
+def inbound_nodes(operation: Any) -> list[Any]:
+    """Every call of a layer in any model graph (a shared layer has one node per call)."""
+    return operation._inbound_nodes
+
+
+def model_nodes(model: Any) -> set[int]:
+    """The ids of the nodes that belong to this Functional model's own graph."""
+    return {id(node) for nodes in model._nodes_by_depth.values() for node in nodes}

@@ -1,0 +1,250 @@
+"""The `keras-act` command: the layer commands (`list`, `plot`) and the advisor's (`advise`,
+`confirm`, `demo`).
+
+Each bad input ends in one line on stderr, ``keras-act COMMAND: what was wrong and what to do``,
+and exit status 2. TensorFlow is imported only by the commands that need it (`--help` and `list`
+answer without it), quietly unless `--verbose`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+import zipfile
+from typing import Any, Sequence
+
+from keras_act.cli import PROG, UsageError, add_layer_commands, common_flags, import_tensorflow, run_layer_command
+
+TASKS = ("binary", "multiclass", "multilabel", "regression")
+MODEL_SUFFIXES = (".keras", ".h5", ".hdf5")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG, description="Activation layers for Keras 3, and an advisor that recommends them for a "
+                               "model and checks the advice with a keras-tuner search.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    common = common_flags()
+
+    demo = commands.add_parser(
+        "demo", parents=[common],
+        help="train PReLU and Swish on real data, write the gallery, advise a flawed model")
+    demo.add_argument("--epochs", type=int, default=15, help="training epochs (default 15)")
+    demo.add_argument("--advisor-epochs", type=int, default=20,
+                      help="epochs for the flawed model and its fix (default 20)")
+    demo.add_argument("--confirm-epochs", type=int, default=8,
+                      help="most epochs per confirm() training (default 8)")
+    demo.add_argument("--output-dir", default=".", help="where the gallery PNG goes (default .)")
+    demo.add_argument("--seed", type=int, default=0)
+
+    add_layer_commands(commands, common)
+
+    advise = commands.add_parser(
+        "advise", parents=[common], help="recommend activations for a saved model; exit 1 when it has errors",
+        description="Print the advisor's report for a saved model. Exit status: 0 no error "
+                    "findings, 1 error findings, 2 bad usage.")
+    advise.add_argument("model", help="a saved model (.keras)")
+    advise.add_argument("--task", choices=TASKS, help="the task, when the model's loss and output do not say")
+    advise.add_argument("--data", metavar="FILE.npz", help="sample data: an .npz with array 'x' and/or labels 'y'")
+    advise.add_argument("--json", action="store_true", help="print the advice as JSON")
+
+    confirm = commands.add_parser(
+        "confirm", parents=[common], help="test the advice with a keras-tuner search; exit 1 when it does not hold",
+        description="Search the advice's candidates on your data. Exit status: 0 the advice is "
+                    "confirmed, 1 it is not, 2 bad usage.")
+    confirm.add_argument("model", help="a saved model (.keras)")
+    confirm.add_argument("--data", required=True, metavar="FILE.npz",
+                         help="arrays 'x' and 'y', optionally 'x_val' and 'y_val'")
+    confirm.add_argument("--task", choices=TASKS)
+    confirm.add_argument("--tuner", choices=("grid", "random", "bayesian", "hyperband"), default="grid")
+    confirm.add_argument("--epochs", type=int, default=20)
+    confirm.add_argument("--executions", type=int,
+                         help="trainings per configuration (default: 10 where they train together as "
+                              "independent copies, else 3)")
+    confirm.add_argument("--directory", help="keep the search here (rerun to resume); default: a "
+                         "temporary directory, removed at the end")
+    confirm.add_argument("--overwrite", action="store_true",
+                         help="replace the search kept in --directory instead of resuming it")
+    confirm.add_argument("--json", action="store_true",
+                         help="write only the result, as JSON, to stdout (progress goes to stderr)")
+    return parser
+
+
+def load_data(path: str, keys: tuple[str, ...], required: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The arrays `keys` found in the .npz file `path` (UsageError when it is not one, or when it
+    holds none of `keys`, or misses one of `required`).
+
+    Example:
+        >>> load_data("notes.txt", ("x", "y"))
+        Traceback (most recent call last):
+        ...
+        keras_act.cli.UsageError: --data notes.txt: no such file.
+    """
+    import numpy as np
+
+    named = [f"'{key}'" for key in (required or keys)]
+    wanted = " and ".join(named) if required else " and/or ".join(named)
+    how = f"write one with numpy.savez('data.npz', {', '.join(f'{k}=...' for k in (required or keys))})"
+    if not os.path.isfile(path):
+        raise UsageError(f"--data {path}: no such file.")
+    if not zipfile.is_zipfile(path):
+        raise UsageError(f"--data {path} is not an .npz archive (arrays {wanted}); {how}.")
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            found = list(archive.files)
+            data = {key: archive[key] for key in keys if key in found}
+    except (OSError, ValueError, zipfile.BadZipFile) as error:
+        raise UsageError(f"--data {path} could not be read as an .npz archive "
+                         f"({str(error).splitlines()[0][:120]}); {how}.") from None
+    missing = [key for key in required if key not in data]
+    if not data or missing:
+        held = ", ".join(f"'{name}'" for name in found) or "no arrays"
+        raise UsageError(f"--data {path} holds {held}, not {wanted}; {how}.")
+    return data
+
+
+def load_model(path: str, verbose: bool = False) -> Any:
+    """The keras.Model saved at `path` (UsageError when the file is missing or not a model).
+
+    Example:
+        >>> load_model("missing.keras")
+        Traceback (most recent call last):
+        ...
+        keras_act.cli.UsageError: MODEL missing.keras: no such file.
+    """
+    import warnings
+
+    if not os.path.isfile(path):
+        raise UsageError(f"MODEL {path}: no such file.")
+    suffix = os.path.splitext(path)[1].lower()
+    if suffix not in MODEL_SUFFIXES:
+        raise UsageError(f"MODEL {path} is not a saved Keras model (expected a .keras file written by "
+                         f"model.save('model.keras'), found a {suffix or 'suffix-less'} file).")
+    if suffix == ".keras" and not zipfile.is_zipfile(path):
+        raise UsageError(f"MODEL {path} is not a .keras archive (the zip file model.save() writes); "
+                         "save the model again with model.save('model.keras').")
+    import_tensorflow(verbose)
+    import keras
+
+    try:
+        with warnings.catch_warnings():
+            # An unfitted model's optimizer has no saved state to restore; nothing is lost.
+            warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
+            model = keras.models.load_model(path)
+    except Exception as error:  # Keras raises many kinds for a file it cannot read
+        reason = str(error).strip().splitlines()[0][:200] if str(error).strip() else type(error).__name__
+        raise UsageError(f"MODEL {path} could not be loaded by Keras {keras.__version__} ({reason}); if it "
+                         "uses custom layers, import the module that defines them in Python and call "
+                         "keras_act.advisor.advise there instead.") from None
+    if not isinstance(model, keras.Model):
+        raise UsageError(f"MODEL {path} holds a {type(model).__name__}, not a keras.Model.")
+    return model
+
+
+# confirm()'s arguments as its messages name them, and the flags that set them here.
+CONFIRM_FLAGS = {"`overwrite=True`": "--overwrite", "`directory`": "--directory",
+                 "`executions_per_trial`": "--executions", "`epochs`": "--epochs", "`tuner`": "--tuner",
+                 "`task`": "--task", "`x`": "the data's 'x'", "`y`": "the data's 'y'",
+                 "`validation_data`": "'x_val'/'y_val'"}
+
+
+def in_cli_terms(message: str) -> str:
+    """A message of `advise()`/`confirm()` as this command's user reads it: the function's own
+    "name: " prefix dropped (the command line names the command), arguments spelt as flags.
+
+    Example:
+        >>> in_cli_terms("confirm: pass another `directory`, or `overwrite=True` to replace it.")
+        'pass another --directory, or --overwrite to replace it.'
+    """
+    message = re.sub(r"^(advise|confirm|apply): ", "", message.strip())
+    for python, flag in CONFIRM_FLAGS.items():
+        message = message.replace(python, flag)
+    return message
+
+
+def _advise(args: argparse.Namespace) -> int:
+    """Run `keras-act advise`: 0 no error findings, 1 error findings."""
+    import json
+
+    data = load_data(args.data, ("x", "y")) if args.data is not None else {}
+    model = load_model(args.model, args.verbose)
+    from .analyze import advise
+
+    try:
+        advice = advise(model, task=args.task, x=data.get("x"), y=data.get("y"))
+    except (TypeError, ValueError) as error:
+        raise UsageError(in_cli_terms(str(error))) from None
+    print(json.dumps(advice.to_dict(), indent=2) if args.json else advice)
+    return 1 if advice.errors else 0
+
+
+def _confirm(args: argparse.Namespace) -> int:
+    """Run `keras-act confirm`: 0 the advice is confirmed, 1 it is not."""
+    import contextlib
+    import json
+
+    data = load_data(args.data, ("x", "y", "x_val", "y_val"), required=("x", "y"))
+    model = load_model(args.model, args.verbose)
+    from .analyze import advise
+    from .confirm import confirm
+
+    validation = (data["x_val"], data["y_val"]) if "x_val" in data and "y_val" in data else None
+    # With --json, stdout carries the JSON document alone: everything else goes to stderr.
+    with contextlib.redirect_stdout(sys.stderr) if args.json else contextlib.nullcontext():
+        try:
+            advice = advise(model, task=args.task, y=data["y"])
+            result = confirm(model, data["x"], data["y"], advice=advice, tuner=args.tuner, epochs=args.epochs,
+                             executions_per_trial=args.executions, validation_data=validation,
+                             directory=args.directory, overwrite=args.overwrite, verbose=1)
+        except (TypeError, ValueError) as error:
+            raise UsageError(in_cli_terms(str(error))) from None
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=2))
+    return 0 if result.confirmed else 1
+
+
+def _demo(args: argparse.Namespace) -> int:
+    """Run `keras-act demo`: the layers' demo, then the advisor's."""
+    if min(args.epochs, args.advisor_epochs, args.confirm_epochs) < 1:
+        raise UsageError("--epochs, --advisor-epochs and --confirm-epochs must be >= 1.")
+    if not os.path.isdir(args.output_dir):
+        raise UsageError(f"--output-dir {args.output_dir}: no such folder; create it or pass another.")
+    try:
+        import matplotlib  # noqa: F401
+        import sklearn  # noqa: F401
+    except ImportError as error:
+        raise UsageError(f'the demo needs {error.name}: pip install "keras-act[demo]"') from None
+    import_tensorflow(args.verbose)
+    from keras_act.demo import run_demo
+
+    from .demo import run_advisor_demo
+
+    run_demo(epochs=args.epochs, output_dir=args.output_dir, seed=args.seed)
+    run_advisor_demo(epochs=args.advisor_epochs, seed=args.seed, confirm_epochs=args.confirm_epochs)
+    return 0
+
+
+COMMANDS = {"advise": _advise, "confirm": _confirm, "demo": _demo}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `keras-act` console script; returns the exit status.
+
+    Example:
+        >>> main(["list"])  # doctest: +ELLIPSIS
+        sigmoid
+        ...
+        0
+    """
+    args = _parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args) if args.command in COMMANDS else run_layer_command(args)
+    except UsageError as error:
+        print(f"{PROG} {args.command}: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,144 @@
+"""The package layout: keras_act below the advisor, private internals behind compat modules,
+`keras_act.advisor` and `advisor` as one package, a CLI that starts without TensorFlow."""
+
+from __future__ import annotations
+
+import ast
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+# Where the private internals of Keras, TensorFlow and keras-tuner may be reached, and the
+# spellings that reach them.
+COMPAT_MODULES = {"advisor/_keras_compat.py", "advisor/_tuner_compat.py", "keras_act/_tf_compat.py"}
+PRIVATE_SPELLINGS = ("keras.src", "tensorflow.python", "_keras_history", "_inbound_nodes", "_nodes_by_depth",
+                     "kt.engine", "keras_tuner.engine", "keras_tuner.src")
+
+
+def _sources(folder: str) -> list[Path]:
+    return sorted((ROOT / folder).rglob("*.py"))
+
+
+def _imports(path: Path) -> set[str]:
+    """Every module `path` imports (top level or inside functions), relative ones resolved."""
+    package = ".".join(path.relative_to(ROOT).with_suffix("").parts[:-1])
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            base = ".".join(package.split(".")[: len(package.split(".")) - node.level + 1]) if node.level else ""
+            module = ".".join(filter(None, [base, node.module]))
+            names.add(module)
+            names |= {f"{module}.{alias.name}" for alias in node.names}
+    return names
+
+
+def test_the_layer_package_never_imports_the_advisor() -> None:
+    offenders = {
+        str(path.relative_to(ROOT)): sorted(n for n in _imports(path) if n.split(".")[0] == "advisor"
+                                            or n.startswith("keras_act.advisor"))
+        for path in _sources("keras_act") if "advisor" not in path.relative_to(ROOT / "keras_act").parts
+    }
+    assert {path: names for path, names in offenders.items() if names} == {}
+
+
+def test_private_internals_are_reached_only_from_the_compat_modules() -> None:
+    found = {}
+    for path in _sources("keras_act") + _sources("advisor"):
+        relative = path.relative_to(ROOT).as_posix()
+        if relative in COMPAT_MODULES:
+            continue
+        hits = [s for s in PRIVATE_SPELLINGS if s in path.read_text()]
+        if hits:
+            found[relative] = hits
+    assert found == {}
+
+
+def test_keras_act_modules_import_one_another_without_a_cycle() -> None:
+    graph = {}
+    for path in _sources("keras_act"):
+        parts = path.relative_to(ROOT).with_suffix("").parts
+        if path.name == "__init__.py" or "advisor" in parts:
+            continue  # a package imports its own modules; they may import its name
+        graph[".".join(parts)] = {n for n in _imports(path) if n.startswith("keras_act.")}
+    modules = set(graph)
+    edges = {m: {n for n in graph[m] if n in modules} for m in graph}
+
+    def cycle_from(start: str, node: str, seen: tuple[str, ...]) -> tuple[str, ...] | None:
+        for nxt in edges[node]:
+            if nxt == start:
+                return (*seen, nxt)
+            if nxt not in seen:
+                found = cycle_from(start, nxt, (*seen, nxt))
+                if found:
+                    return found
+        return None
+
+    assert [c for m in sorted(edges) if (c := cycle_from(m, m, (m,)))] == []
+
+
+def test_both_spellings_give_one_package_and_one_copy_of_each_class() -> None:
+    import advisor
+    import advisor.verdict
+    import keras_act.advisor
+    import keras_act.advisor.verdict
+
+    assert advisor is keras_act.advisor
+    assert advisor.verdict is keras_act.advisor.verdict
+    assert advisor.ConfirmResult is keras_act.advisor.verdict.ConfirmResult
+    assert advisor.verdict.__spec__.name == "keras_act.advisor.verdict"
+
+
+def _python(code: str, cwd: Path, argv0: str | None = None) -> subprocess.CompletedProcess:
+    if argv0:
+        code = f"import sys; sys.argv = [{argv0!r}]\n" + code
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, "-c", code], cwd=cwd, env=env, capture_output=True, text=True,
+                          timeout=300)
+
+
+def test_a_users_own_advisor_module_does_not_shadow_keras_act_advisor(tmp_path) -> None:
+    (tmp_path / "advisor.py").write_text("MINE = True\n")
+    run = _python("import advisor, keras_act.advisor as ours\n"
+                  "print(advisor.MINE, ours.advise.__module__, hasattr(advisor, 'advise'))", tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split() == ["True", "keras_act.advisor.analyze", "False"]
+
+
+def test_importing_keras_act_loads_no_advisor_module(tmp_path) -> None:
+    run = _python("import sys, keras_act\nprint(sorted(m for m in sys.modules if 'advisor' in m))", tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["list"], ["advise", "--help"]])
+def test_the_command_answers_help_and_list_without_tensorflow(tmp_path, argv) -> None:
+    run = _python(f"from keras_act.advisor.cli import main\ntry:\n    main({argv!r})\nexcept SystemExit:\n    pass\n"
+                  "print('tensorflow' in sys.modules, 'keras' in sys.modules)", tmp_path, argv0="keras-act")
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split()[-2:] == ["False", "False"]
+
+
+def test_the_command_is_quiet_by_default_and_verbose_on_request(tmp_path) -> None:
+    command = shutil.which("keras-act", path=os.path.dirname(sys.executable))
+    if command is None:
+        pytest.skip("the keras-act console script is not installed in this environment")
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    quiet = subprocess.run([command, "plot", "relu", "-o", str(tmp_path / "relu.png")], capture_output=True,
+                           text=True, env=env, timeout=300)
+    assert quiet.returncode == 0, quiet.stderr
+    assert quiet.stderr.splitlines() == ["keras-act: loading TensorFlow..."]
+    assert quiet.stdout.strip() == f"Wrote {tmp_path / 'relu.png'}"
+
+
+def test_a_lazy_export_keeps_its_name_after_its_module_of_the_same_name_is_imported(tmp_path) -> None:
+    run = _python("from keras_act.advisor.confirm import ConfirmResult\nimport keras_act.advisor as a\n"
+                  "print(callable(a.confirm), a.confirm.__module__)", tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split() == ["True", "keras_act.advisor.confirm"]
