@@ -258,7 +258,7 @@ def fresh_compile_cache() -> Iterator[None]:
 
 
 def run_task(task: Task, seeds: int, epochs: int, confirm_epochs: int, confirm_executions: int,
-             seed: int) -> dict[str, Any]:
+             seed: int, grid: tuple[str, ...] = tuple(GRID)) -> dict[str, Any]:
     split = load_task(task, seed)
     regression = task.dataset == "diabetes"
     n_outputs = 1 if regression else len(np.unique(split.y_train))
@@ -273,7 +273,7 @@ def run_task(task: Task, seeds: int, epochs: int, confirm_epochs: int, confirm_e
     confirm_s = time.perf_counter() - start
     confirmed = (result.best.candidate, result.best.initializer)
 
-    grid_pairs = [(a, initializer_for(a)) for a in GRID]
+    grid_pairs = [(a, initializer_for(a)) for a in grid]
     pairs = list(grid_pairs)
     for extra in (KERAS_DEFAULTS, static, confirmed):
         if extra not in pairs:
@@ -321,6 +321,8 @@ def main() -> None:
     parser.add_argument("--confirm-executions", type=int, default=3, help="confirm()'s executions (its default)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--workers", type=int, default=2, help="tasks run side by side in this many processes")
+    parser.add_argument("--grid", nargs="+", default=GRID, choices=GRID,
+                        help="the grid's hidden activations (default: all of GRID; fewer for a quick look)")
     parser.add_argument("--save", type=Path, help="also write every task's grid and confirm() ranking as JSON")
     args = parser.parse_args()
     if args.workers < 1:
@@ -328,7 +330,8 @@ def main() -> None:
     tasks = [t for t in TASKS if t.name in args.tasks]
     start = time.perf_counter()
     print(f"Keras backend: {keras.backend.backend()}; {len(tasks)} tasks on {args.workers} worker(s)", flush=True)
-    settings = (args.seeds, args.epochs, args.confirm_epochs, args.confirm_executions, args.seed)
+    settings = (args.seeds, args.epochs, args.confirm_epochs, args.confirm_executions, args.seed,
+                tuple(args.grid))
     # spawn: a fresh interpreter per worker, never a fork of an initialised backend.
     with ProcessPoolExecutor(args.workers, mp_context=multiprocessing.get_context("spawn")) as pool:
         # The conv tasks take longest: submitted first, they do not finish last alone.

@@ -82,14 +82,16 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--executions", type=int, default=FUSED_EXECUTIONS)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--candidates", nargs="+", default=None,
+                        help="the hidden activations searched (default: the advice's candidates)")
     args = parser.parse_args()
     lines = []
     for name in args.datasets:
         split = datasets.load(name, args.seed)
         model = user_model(split.x_train.shape[1], len(np.unique(split.y_train)))
         advice = advise(model, y=split.y_train)
-        common = dict(advice=advice, epochs=args.epochs, executions_per_trial=args.executions, seed=args.seed,
-                      verbose=0)
+        common = dict(advice=advice, candidates=args.candidates, epochs=args.epochs,
+                      executions_per_trial=args.executions, seed=args.seed, verbose=0)
         result, together_s = timed(confirm, model, split.x_train, split.y_train, **common)
         sequential, sequential_s = timed(confirm, model, split.x_train, split.y_train, fuse_executions=False,
                                          **common)

@@ -16,7 +16,7 @@ def test_advisor_quality_runs_one_task_with_one_seed() -> None:
     pytest.importorskip("sklearn")
     completed = subprocess.run(
         [sys.executable, str(BENCHMARKS / "advisor_quality.py"), "--tasks", "iris-shallow", "--seeds", "1",
-         "--epochs", "2", "--confirm-epochs", "1", "--confirm-executions", "1"],
+         "--epochs", "2", "--confirm-epochs", "1", "--confirm-executions", "1", "--grid", "relu", "tanh"],
         capture_output=True, text=True, timeout=600,
     )
     assert completed.returncode == 0, completed.stderr[-3000:]
@@ -29,7 +29,8 @@ def test_advisor_quality_runs_one_task_with_one_seed() -> None:
 def test_confirm_benchmark_runs_its_three_searches_on_one_dataset() -> None:
     pytest.importorskip("sklearn")
     completed = subprocess.run(
-        [sys.executable, str(BENCHMARKS / "confirm.py"), "--datasets", "wine", "--epochs", "1", "--executions", "2"],
+        [sys.executable, str(BENCHMARKS / "confirm.py"), "--datasets", "wine", "--epochs", "1", "--executions", "2",
+         "--candidates", "relu", "tanh"],
         capture_output=True, text=True, timeout=600,
     )
     assert completed.returncode == 0, completed.stderr[-3000:]
