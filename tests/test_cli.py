@@ -34,12 +34,17 @@ def test_plot_unknown_id_fails_cleanly(tmp_path, capsys):
     assert "valid ids are" in capsys.readouterr().err
 
 
-def test_demo_trains_and_writes_the_gallery(tmp_path, capsys):
+def test_demo_trains_and_writes_the_gallery_then_runs_the_advisor_demo(tmp_path, capsys, monkeypatch):
+    # The advisor's demo itself is tested in tests/advisor/test_demo.py; here, that the command
+    # runs it after the layers' demo with the command's settings.
     pytest.importorskip("sklearn")
-    assert main(["demo", "--epochs", "2", "--advisor-epochs", "1", "--confirm-epochs", "1",
+    import keras_act.advisor.demo as advisor_demo
+
+    calls = []
+    monkeypatch.setattr(advisor_demo, "run_advisor_demo", lambda **kwargs: calls.append(kwargs))
+    assert main(["demo", "--epochs", "2", "--advisor-epochs", "3", "--confirm-epochs", "1", "--seed", "4",
                  "--output-dir", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "PReLU alpha" in out and "Swish beta" in out
-    assert "output-loss-mismatch" in out and "after apply(model, advice)" in out
-    assert "confirm(): 7 configurations ranked by val_loss" in out
     assert (tmp_path / "keras_act_gallery.png").stat().st_size > 10_000
+    assert calls == [{"epochs": 3, "seed": 4, "confirm_epochs": 1}]

@@ -15,5 +15,7 @@ def test_applied_advice_beats_the_flawed_model(capsys) -> None:
     assert {"output-loss-mismatch", "saturating-deep"} <= codes
     assert result["after"]["val_accuracy"] > result["before"]["val_accuracy"] + 0.3
     assert result["after"]["val_loss"] < result["before"]["val_loss"]
-    assert "before (as written)" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "output-loss-mismatch" in out and "before (as written)" in out and "after apply(model, advice)" in out
+    assert "confirm(): 7 configurations ranked by val_loss" in out
     assert result["confirm"].baseline.candidate == "sigmoid"

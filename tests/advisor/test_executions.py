@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 
 import keras
 import numpy as np
@@ -50,11 +51,12 @@ def plain_reference(objective: str) -> list[tuple[float, int]]:
     return one_by_one(spec(objective=objective), data())
 
 
-def one_by_one(row: RowTraining, split: tuple[np.ndarray, ...]) -> list[tuple[float, int]]:
+def one_by_one(row: RowTraining, split: tuple[np.ndarray, ...],
+               executions: Sequence[int] = range(EXECUTIONS)) -> list[tuple[float, int]]:
     """The reference: plain Keras fits, one per seed, rows in order, Keras' own EarlyStopping."""
     x, y, x_val, y_val = split
     found = []
-    for index in range(EXECUTIONS):
+    for index in executions:
         keras.utils.set_random_seed(SEED + index)
         model = row.build()
         model.compile(optimizer=row.optimizer(), loss=row.loss, metrics=list(row.metrics))
@@ -195,17 +197,27 @@ def test_what_vectorizing_would_change_trains_another_way(row) -> None:
     assert_same(train_executions(row, (x, y, x_val, y_val), EXECUTIONS, SEED), one_by_one(row, (x, y, x_val, y_val)))
 
 
-@pytest.mark.parametrize("fuse", [True, False])
-def test_without_validation_data_each_execution_holds_out_its_own_rows(fuse) -> None:
+def _all_rows() -> tuple[np.ndarray, np.ndarray]:
     x, y, x_val, y_val = data()
-    x, y = np.concatenate([x, x_val]), np.concatenate([y, y_val])
-    row = spec()
+    return np.concatenate([x, x_val]), np.concatenate([y, y_val])
+
+
+@functools.lru_cache(maxsize=None)
+def own_rows_reference() -> list[tuple[float, int]]:
+    """Execution i fitted alone on the rows its own seed holds out (shared by both paths' tests)."""
+    x, y = _all_rows()
     reference = []
     for index in range(EXECUTIONS):
-        part = copies.execution_data([x], y, None, row.validation_split, SEED + index)
+        part = copies.execution_data([x], y, None, spec().validation_split, SEED + index)
         rows = part.train_rows
-        reference.append(one_by_one(row, (x[rows], y[rows], part.x_val[0], part.y_val))[index])
-    assert_same(train_executions(row, (x, y, None, None), EXECUTIONS, SEED, fuse=fuse), reference)
+        reference += one_by_one(spec(), (x[rows], y[rows], part.x_val[0], part.y_val), executions=[index])
+    return reference
+
+
+@pytest.mark.parametrize("fuse", [True, False])
+def test_without_validation_data_each_execution_holds_out_its_own_rows(fuse) -> None:
+    x, y = _all_rows()
+    assert_same(train_executions(spec(), (x, y, None, None), EXECUTIONS, SEED, fuse=fuse), own_rows_reference())
     splits = [copies.execution_data([x], y, None, 0.2, SEED + i) for i in range(2)]
     assert not np.array_equal(splits[0].train_rows, splits[1].train_rows)  # another split per execution
     assert all(len(s.train_rows) == 72 and len(s.y_val) == 18 for s in splits)
