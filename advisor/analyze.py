@@ -116,7 +116,8 @@ def advise(model: Any, task: str | dict[str, str] | None = None, x: Any = None, 
     if kept and own_initializer:
         hidden_init, init_rule = own_initializer, recommend.INITIALIZER_RULES["keep"]
     else:
-        hidden_init = recommend.initializer_for(hidden.choice)
+        hidden_init = recommend.initializer_for(
+            hidden.choice, model_view.own_hidden_start if hidden.choice == own else None)
         init_rule = recommend.INITIALIZER_RULES[hidden_init]
     input_range = recommend.input_range_for(hidden.choice)
     range_rule = recommend.INPUT_RANGE_RULES[

@@ -15,10 +15,11 @@ import sys
 import zipfile
 from typing import Any, Sequence
 
-from keras_act.cli import PROG, UsageError, add_layer_commands, common_flags, import_tensorflow, run_layer_command
+from keras_act.cli import (
+    PROG, UsageError, add_layer_commands, common_flags, import_tensorflow, load_model, run_layer_command,
+)
 
 TASKS = ("binary", "multiclass", "multilabel", "regression")
-MODEL_SUFFIXES = (".keras", ".h5", ".hdf5")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -103,44 +104,6 @@ def load_data(path: str, keys: tuple[str, ...], required: tuple[str, ...] = ()) 
         held = ", ".join(f"'{name}'" for name in found) or "no arrays"
         raise UsageError(f"--data {path} holds {held}, not {wanted}; {how}.")
     return data
-
-
-def load_model(path: str, verbose: bool = False) -> Any:
-    """The keras.Model saved at `path` (UsageError when the file is missing or not a model).
-
-    Example:
-        >>> load_model("missing.keras")
-        Traceback (most recent call last):
-        ...
-        keras_act.cli.UsageError: MODEL missing.keras: no such file.
-    """
-    import warnings
-
-    if not os.path.isfile(path):
-        raise UsageError(f"MODEL {path}: no such file.")
-    suffix = os.path.splitext(path)[1].lower()
-    if suffix not in MODEL_SUFFIXES:
-        raise UsageError(f"MODEL {path} is not a saved Keras model (expected a .keras file written by "
-                         f"model.save('model.keras'), found a {suffix or 'suffix-less'} file).")
-    if suffix == ".keras" and not zipfile.is_zipfile(path):
-        raise UsageError(f"MODEL {path} is not a .keras archive (the zip file model.save() writes); "
-                         "save the model again with model.save('model.keras').")
-    import_tensorflow(verbose)
-    import keras
-
-    try:
-        with warnings.catch_warnings():
-            # An unfitted model's optimizer has no saved state to restore; nothing is lost.
-            warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
-            model = keras.models.load_model(path)
-    except Exception as error:  # Keras raises many kinds for a file it cannot read
-        reason = str(error).strip().splitlines()[0][:200] if str(error).strip() else type(error).__name__
-        raise UsageError(f"MODEL {path} could not be loaded by Keras {keras.__version__} ({reason}); if it "
-                         "uses custom layers, import the module that defines them in Python and call "
-                         "keras_act.advisor.advise there instead.") from None
-    if not isinstance(model, keras.Model):
-        raise UsageError(f"MODEL {path} holds a {type(model).__name__}, not a keras.Model.")
-    return model
 
 
 # confirm()'s arguments as its messages name them, and the flags that set them here.

@@ -172,6 +172,8 @@ class LayerInfo:
         tensor_inputs: how many tensors it takes (an op ``x + 3`` takes one, ``x + y`` two).
         top_level: whether it is one of the model's own layers (not inside a nested model, not
             an op): only those can be tapped by the diagnostics.
+        start: for a learnable keras_act activation, the fixed one it starts as (see
+            `start_of`); None otherwise.
 
     Example:
         >>> import keras
@@ -189,11 +191,30 @@ class LayerInfo:
     inbound: tuple[str, ...] = ()
     tensor_inputs: int = 1
     top_level: bool = True
+    start: str | None = None
 
     @property
     def has_weights(self) -> bool:
         """Whether the layer holds a kernel that counts toward a network's depth."""
         return self.kind in ("weight", "recurrent", "attention")
+
+
+def start_of(activation: Any) -> str | None:
+    """The fixed activation a learnable keras_act layer starts as: a Rational its `approx`, ACON
+    Swish (its defaults are Swish); None for every other activation (Snake starts as none).
+
+    The advisor reasons about initializers with it: a Rational fitted to tanh saturates like tanh.
+
+    Example:
+        >>> import keras_act
+        >>> start_of(keras_act.Rational("tanh")), start_of(keras_act.ACON()), start_of(keras_act.ReLU())
+        ('tanh', 'swish', None)
+    """
+    if isinstance(activation, keras_act.Rational):
+        return activation.approx
+    if isinstance(activation, keras_act.ACON):
+        return "swish"
+    return None
 
 
 def _relu_layer_id(layer: keras.layers.ReLU) -> str:
@@ -325,6 +346,11 @@ def _activation_of(operation: Any, kind: str) -> str | None:
     return None
 
 
+def _start_of(operation: Any, kind: str) -> str | None:
+    layer = _unwrap(operation)
+    return start_of(layer if kind == "activation" else getattr(layer, "activation", None))
+
+
 def _initializer_of(operation: Any, kind: str) -> str | None:
     layer = _unwrap(operation)
     initializer = getattr(layer, "kernel_initializer", None) or getattr(layer, "depthwise_initializer", None)
@@ -354,6 +380,7 @@ def inspect_layer(layer: Any, inbound: tuple[str, ...] = (), tensor_inputs: int 
         inbound=inbound,
         tensor_inputs=tensor_inputs,
         top_level=top_level and is_layer,
+        start=_start_of(layer, kind) if is_layer else None,
     )
 
 
@@ -432,13 +459,14 @@ class Site:
         composite: a self-gated activation built from several nodes, ``x * g(x)`` (MobileNetV3's
             hard-swish ``x * ReLU6(x + 3) / 6``, swish as ``x * sigmoid(x)``); `name` is the
             product node. It reads as the activation it computes and is never rebuilt.
+        start: for a learnable keras_act activation, the fixed one it starts as (`start_of`).
 
     Example:
         >>> import keras
         >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, name="d"),
         ...     keras.layers.BatchNormalization(), keras.layers.ReLU(name="r"), keras.layers.Dense(1)])
         >>> view(model).sites[0]
-        Site(name='r', weight='d', activation='relu', role='hidden', head=None, composite=False)
+        Site(name='r', weight='d', activation='relu', role='hidden', head=None, composite=False, start=None)
     """
 
     name: str
@@ -447,6 +475,7 @@ class Site:
     role: str
     head: str | None = None
     composite: bool = False
+    start: str | None = None
 
     @property
     def readable(self) -> bool:
@@ -615,6 +644,13 @@ class ModelView:
     def own_hidden_activation(self) -> str | None:
         """The model's most common hidden activation (first seen on a tie), or None."""
         return _most_common([site.activation for site in self.hidden_sites() if site.readable])
+
+    @property
+    def own_hidden_start(self) -> str | None:
+        """What the model's own hidden activation starts as, when it is a learnable one whose
+        start is known (`start_of`), else None."""
+        own = self.own_hidden_activation
+        return _most_common([site.start for site in self.hidden_sites() if site.activation == own and site.start])
 
     @property
     def own_hidden_initializer(self) -> str | None:
@@ -789,18 +825,18 @@ def _build_sites(v: ModelView) -> list[Site]:
     sites += [site for key, site in composites.items() if key not in v.by_name or v.by_name[key].kind != "weight"]
     for info in v.layers:
         if info.kind == "recurrent":
-            sites.append(Site(info.name, info.name, info.activation or "linear", "recurrent"))
+            sites.append(Site(info.name, info.name, info.activation or "linear", "recurrent", start=info.start))
             continue
         if info.kind != "weight":
             continue
         if info.name in composites and info.activation in (None, "linear"):
             sites.append(composites[info.name])
             continue
-        name, activation = info.name, info.activation or "linear"
+        name, activation, start = info.name, info.activation or "linear", info.start
         if activation == "linear":
             following = v.next_layer(info, skip=("transparent", "normalization"))
             if following is not None and following.kind == "activation" and following.activation != "linear":
-                name, activation = following.name, following.activation
+                name, activation, start = following.name, following.activation, following.start
         claimed.add(name)
         head = head_of.get(name) or head_of.get(info.name)
         if head is not None:
@@ -810,13 +846,13 @@ def _build_sites(v: ModelView) -> list[Site]:
         else:
             role = ("gate" if _is_gate(v, v.by_name[name]) else
                     "feed_forward" if v.has_attention and _after_attention(v, info.name) else "hidden")
-        sites.append(Site(name, info.name, activation, role, head))
+        sites.append(Site(name, info.name, activation, role, head, start=start))
     for info in v.layers:
         if info.kind != "activation" or info.name in claimed or info.activation == "linear":
             continue
         head = head_of.get(info.name)
         role = "output" if head else "gate" if _is_gate(v, info) else "hidden"
-        sites.append(Site(info.name, None, info.activation, role, head))
+        sites.append(Site(info.name, None, info.activation, role, head, start=info.start))
     order = {info.name: index for index, info in enumerate(v.layers)}
     return sorted(sites, key=lambda site: order[site.name])
 

@@ -8,6 +8,8 @@ from typing import Any
 
 import keras
 
+from keras_act.learned import CURVE_GRID, learned_layers, plot_learned
+
 from .diagnostics import MAX_SAMPLES, Diagnoser
 from .inspection import view
 from .sample import prepare_sample
@@ -29,6 +31,9 @@ class ActivationMonitor(keras.callbacks.Callback):
         every: measure every this many epochs.
         log_dir: a TensorBoard log directory, or None.
         y_sample: labels for `x_sample`; without them `grad_norm` is None.
+        learned_curves: also record, each measured epoch, the curve of every learnable keras_act
+            activation (Rational, ACON, Snake, PReLU, Swish) into `curves` (dicts with keys
+            ``epoch``, ``layer``, ``x``, ``curve``), which `plot_learned` draws over the epochs.
 
     Example:
         >>> import keras, numpy as np
@@ -43,7 +48,7 @@ class ActivationMonitor(keras.callbacks.Callback):
     """
 
     def __init__(self, x_sample: Any, every: int = 1, log_dir: str | Path | None = None,
-                 y_sample: Any = None) -> None:
+                 y_sample: Any = None, learned_curves: bool = False) -> None:
         super().__init__()
         if hasattr(every, "shape") or isinstance(every, (list, tuple)):
             raise TypeError("ActivationMonitor: `every` (the second argument) must be a positive integer, "
@@ -56,7 +61,11 @@ class ActivationMonitor(keras.callbacks.Callback):
         self.y_sample = y_sample
         self.every = every
         self.log_dir = None if log_dir is None else str(log_dir)
+        if not isinstance(learned_curves, bool):
+            raise TypeError(f"ActivationMonitor: `learned_curves` must be True or False, received {learned_curves!r}.")
+        self.learned_curves = learned_curves
         self.history: list[dict[str, Any]] = []
+        self.curves: list[dict[str, Any]] = []
         self._diagnoser: Diagnoser | None = None
         self._sample: tuple[Any, Any] | None = None
         self._writer: Any = None
@@ -81,7 +90,12 @@ class ActivationMonitor(keras.callbacks.Callback):
             self._disable(error)
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-        if self._disabled or self._diagnoser is None or (epoch + 1) % self.every:
+        if (epoch + 1) % self.every:
+            return
+        if self.learned_curves:
+            self.curves.extend({"epoch": epoch + 1, "layer": layer.name, "x": CURVE_GRID, "curve": layer.curve(CURVE_GRID)}
+                               for layer in learned_layers(self.model) if layer.built)
+        if self._disabled or self._diagnoser is None:
             return
         try:
             rows = self._diagnoser.measure(*self._sample).sites
@@ -112,3 +126,11 @@ class ActivationMonitor(keras.callbacks.Callback):
         from .plots import plot_history
 
         return plot_history(self.history, path)
+
+    def plot_learned(self, path: str | Path) -> Path:
+        """Draw the learnable activations' curves at each recorded epoch next to their start
+        (needs ``learned_curves=True`` and matplotlib; see `keras_act.learned.plot_learned`)."""
+        if not self.curves:
+            raise ValueError("ActivationMonitor.plot_learned: no curves recorded; create the monitor with "
+                             "learned_curves=True and train a model with a learnable keras_act activation.")
+        return plot_learned(self.model, path, history=self.curves)

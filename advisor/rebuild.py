@@ -33,6 +33,8 @@ from typing import Any
 import keras
 
 import keras_act
+from keras_act.registry import LAYER_CLASSES
+
 from ._keras_compat import producer
 from .advice import Advice
 from .inspection import HIDDEN_ROLES, KNOWN_ACTIVATIONS, WEIGHT_LAYERS, Functional, ModelView, view
@@ -151,11 +153,14 @@ def _plan(model_view: ModelView, advice: Advice) -> dict[str, LayerChange]:
     return changes
 
 
-def _activation_object(activation: str) -> Any:
-    """What a weight layer's `activation=` gets: a keras_act layer, else Keras' own name."""
+def _activation_object(activation: str, kwargs: dict[str, Any]) -> Any:
+    """What a weight layer's `activation=` gets: a keras_act layer (built with `kwargs`), else
+    Keras' own name."""
     if activation == "linear":
         return "linear"
-    return keras_act.get(activation) if activation in keras_act.names() else activation
+    if activation in keras_act.names():
+        return LAYER_CLASSES[activation](**kwargs)
+    return activation
 
 
 def _rebuild(layer: keras.layers.Layer, config: dict[str, Any]) -> keras.layers.Layer:
@@ -190,7 +195,8 @@ def _not_rebuildable(layer: keras.layers.Layer, error: Exception) -> ValueError:
         "arguments, and let __init__ accept **kwargs for Keras' own (name, trainable, dtype).")
 
 
-def _clone_layer(layer: keras.layers.Layer, changes: dict[str, LayerChange]) -> keras.layers.Layer:
+def _clone_layer(layer: keras.layers.Layer, changes: dict[str, LayerChange],
+                 kwargs_of: dict[str, dict[str, Any]]) -> keras.layers.Layer:
     try:
         config = layer.get_config()
     except NotImplementedError as error:  # a custom layer whose arguments Keras cannot record
@@ -200,7 +206,7 @@ def _clone_layer(layer: keras.layers.Layer, changes: dict[str, LayerChange]) -> 
         return _rebuild(layer, config)
     if isinstance(layer, WEIGHT_LAYERS):
         if change.activation is not None:
-            config["activation"] = _activation_object(change.activation)
+            config["activation"] = _activation_object(change.activation, kwargs_of.get(layer.name, {}))
         if change.initializer is not None:
             for key in KERNEL_INITIALIZER_KEYS:
                 if key in config:
@@ -211,8 +217,8 @@ def _clone_layer(layer: keras.layers.Layer, changes: dict[str, LayerChange]) -> 
     # An activation layer: replaced by the keras_act layer of the new activation (Keras'
     # `Activation` for activations keras_act does not have), same name.
     if change.activation in keras_act.names():
-        return keras_act.get({"class_name": change.activation,
-                              "config": {"name": layer.name, "dtype": config.get("dtype")}})
+        return LAYER_CLASSES[change.activation](**{**kwargs_of.get(layer.name, {}), "name": layer.name,
+                                                   "dtype": config.get("dtype")})
     return keras.layers.Activation(change.activation, name=layer.name, dtype=config.get("dtype"))
 
 
@@ -253,7 +259,24 @@ def _compile_arguments(model: keras.Model, new_activations: dict[str, str | None
     return arguments
 
 
-def apply(model: keras.Model, advice: Advice) -> keras.Model:
+def _check_activation_kwargs(advice: Advice, activation_kwargs: Any) -> dict[str, Any]:
+    if activation_kwargs is None:
+        return {}
+    if not isinstance(activation_kwargs, dict) or not all(isinstance(k, str) for k in activation_kwargs):
+        raise TypeError("apply: `activation_kwargs` must be a dict of keyword arguments for the hidden "
+                        f"keras_act layer, received {type(activation_kwargs).__name__}.")
+    if advice.hidden_activation not in keras_act.names():
+        raise ValueError(f"apply: `activation_kwargs` configures keras_act layers, but advice.hidden_activation "
+                         f"{advice.hidden_activation!r} is not a keras_act id ({', '.join(keras_act.names())}).")
+    try:
+        LAYER_CLASSES[advice.hidden_activation](**activation_kwargs)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"apply: `activation_kwargs` {activation_kwargs!r} do not make a "
+                         f"{advice.hidden_activation!r} layer: {error}") from None
+    return dict(activation_kwargs)
+
+
+def apply(model: keras.Model, advice: Advice, activation_kwargs: dict[str, Any] | None = None) -> keras.Model:
     """A new model with `advice` carried out: same graph and shapes, fresh weights.
 
     Hidden and output activations and kernel initializers are replaced (see the module
@@ -264,6 +287,9 @@ def apply(model: keras.Model, advice: Advice) -> keras.Model:
         model: a Sequential or Functional `keras.Model`.
         advice: what `advise(model)` returned, possibly edited (e.g. with
             `dataclasses.replace(advice, hidden_activation="tanh", hidden_initializer="glorot_uniform")`).
+        activation_kwargs: keyword arguments for each keras_act layer put in for the hidden
+            activation, e.g. ``{"approx": "elu"}`` with ``hidden_activation="rational"`` for
+            Rational layers that start as ELU (each site gets its own layer).
 
     Example:
         >>> import keras
@@ -278,11 +304,15 @@ def apply(model: keras.Model, advice: Advice) -> keras.Model:
         'sigmoid'
     """
     _check_arguments(model, advice)
+    hidden_kwargs = _check_activation_kwargs(advice, activation_kwargs)
     model_view = view(model)
     changes = _plan(model_view, advice)
+    head_layers = {head.layer.name for head in model_view.heads if head.layer is not None}
+    kwargs_of = {name: hidden_kwargs for name, change in changes.items()
+                 if change.activation == advice.hidden_activation and name not in head_layers}
     new_model = keras.models.clone_model(
         model, input_tensors=_same_inputs(model),
-        clone_function=lambda layer: _clone_layer(layer, changes), recursive=True,
+        clone_function=lambda layer: _clone_layer(layer, changes, kwargs_of), recursive=True,
     )
     if getattr(model, "compiled", False) and model.get_compile_config():
         new_activations = {head.name: (changes[head.layer.name].activation

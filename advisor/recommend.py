@@ -24,10 +24,15 @@ DEEP_STACK_DEPTH = 8
 # #10's measurement); from here on saturation makes it a poor bet.
 TANH_CANDIDATE_MAX_DEPTH = 20
 
+# keras_act's learnable activations beyond PReLU and Swish: unbounded, non-saturating curves
+# (ACON-C and PAU start as Swish and Leaky ReLU; Snake is the identity plus a ripple), so the
+# ReLU family for initializers, unless a layer's start says otherwise (a Rational fitted to tanh:
+# see `initializer_for`). A model that uses one chose it: it fits every family the ReLU family fits.
+LEARNABLE = ("rational", "acon", "snake")
 # Rectifiers and their smooth relatives: He-initialized, the family of every published
 # normalized/residual CNN and transformer (ReLU, ReLU6, swish, hard-swish, GELU, ...).
 RELU_FAMILY = ("relu", "relu6", "leaky_relu", "prelu", "elu", "celu", "swish", "hard_swish", "gelu",
-               "mish")
+               "mish", *LEARNABLE)
 SATURATING = ("sigmoid", "tanh", "hard_sigmoid", "softsign", "hard_tanh")
 # The architecture families the hidden rules are written for (see `family_of`).
 FAMILIES = ("plain-dense", "plain-cnn", "normalized-residual", "attention", "recurrent")
@@ -147,15 +152,20 @@ INPUT_RANGE_RULES = {
 }
 
 
-def initializer_for(activation: str) -> str:
-    """The kernel initializer that fits an activation.
+def initializer_for(activation: str, start: str | None = None) -> str:
+    """The kernel initializer that fits an activation; for a learnable one, the activation it
+    starts as (`start`, see `advisor.inspection.start_of`) when known.
 
     Example:
         >>> initializer_for("swish"), initializer_for("tanh"), initializer_for("selu")
         ('he_normal', 'glorot_uniform', 'lecun_normal')
         >>> initializer_for("hard_swish"), initializer_for("relu6")
         ('he_normal', 'he_normal')
+        >>> initializer_for("rational"), initializer_for("rational", start="tanh")
+        ('he_normal', 'glorot_uniform')
     """
+    if start is not None:
+        return initializer_for(start)
     if activation == "selu":
         return "lecun_normal"
     return "he_normal" if activation in RELU_FAMILY else "glorot_uniform"

@@ -332,9 +332,12 @@ def initializer_mismatch(context: ModelContext) -> Iterator[Finding]:
         if site.weight is None or not site.readable or _normalized(context, site.weight):
             continue
         info = context.view.by_name[site.weight]
-        initializer, activation = info.kernel_initializer, site.activation
+        initializer = info.kernel_initializer
         if initializer is None or initializer in _CONSTANT_NAMES:
             continue
+        # A learnable activation is judged as what it starts as (a Rational fitted to tanh).
+        activation = site.start or site.activation
+        named = f"{site.activation} (started as {site.start})" if site.start else site.activation
         wanted = initializer_for(activation)
         severity = None
         if activation in SATURATING and _he_scaled(context.view.keras_layers[info.name], initializer):
@@ -346,12 +349,12 @@ def initializer_mismatch(context: ModelContext) -> Iterator[Finding]:
             severity, why = "warning", (f"Glorot weights shrink the signal through {context.depth} "
                                         "rectifier layers (He et al. 2015)")
         elif plain and initializer != wanted and not initializer.startswith(wanted.split("_")[0]):
-            severity, why = "info", f"{wanted} is the textbook match for {activation}"
+            severity, why = "info", f"{wanted} is the textbook match for {named}"
         if severity:
             fix = f"Use kernel_initializer='{wanted}'"
-            if activation != context.advised_activation:  # the fix must not contradict the advice
-                fix += f" with {activation}, or the advice: {context.advised}"
-            yield spec.finding(info.name, f"{info.name}: {initializer} with {activation}: {why}.",
+            if site.activation != context.advised_activation:  # the fix must not contradict the advice
+                fix += f" with {named}, or the advice: {context.advised}"
+            yield spec.finding(info.name, f"{info.name}: {initializer} with {named}: {why}.",
                                fix + ".", severity=severity)
 
 

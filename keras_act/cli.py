@@ -12,11 +12,15 @@ import argparse
 import contextlib
 import os
 import sys
-from typing import Iterator
+import zipfile
+from typing import Any, Iterator
 
 from keras_act._ids import LAYER_CLASS_NAMES
 
 PROG = "keras-act"
+
+
+MODEL_SUFFIXES = (".keras", ".h5", ".hdf5")
 
 
 class UsageError(Exception):
@@ -32,10 +36,13 @@ def add_layer_commands(commands: argparse._SubParsersAction, common: argparse.Ar
         >>> parser.parse_args(["plot", "relu", "-o", "relu.png"]).output
         'relu.png'
     """
-    plot = commands.add_parser("plot", parents=[common], help="draw activation curves into a PNG")
+    plot = commands.add_parser("plot", parents=[common], help="draw activation curves (or a model's learned ones) into a PNG")
     plot.add_argument("ids", nargs="*", help="activation ids (default: all; see `keras-act list`)")
+    plot.add_argument("--model", metavar="MODEL",
+                      help="a saved model (.keras): draw its learnable activations next to their start")
     plot.add_argument("--derivative", action="store_true", help="also draw f'(x), by autodiff")
-    plot.add_argument("-o", "--output", default="keras_act_gallery.png", help="PNG file to write")
+    plot.add_argument("-o", "--output", help="PNG file to write (default: keras_act_gallery.png, or "
+                      "learned_activations.png with --model)")
     plot.add_argument("--x-range", type=float, nargs=2, default=(-5.0, 5.0), metavar=("LOW", "HIGH"))
     commands.add_parser("list", parents=[common], help="print the activation ids")
 
@@ -65,25 +72,73 @@ def run_layer_command(args: argparse.Namespace) -> int:
     if args.command == "list":
         print("\n".join(LAYER_CLASS_NAMES))
         return 0
+    if args.model and (args.ids or args.derivative):
+        raise UsageError("plot --model draws the model's own learnable activations; leave out the "
+                         "activation ids and --derivative.")
     unknown = [i for i in args.ids if i not in LAYER_CLASS_NAMES]
     if unknown:
         raise UsageError(f"unknown activation ids {', '.join(unknown)}; valid ids are: "
                          f"{', '.join(LAYER_CLASS_NAMES)}.")
     from keras_act.plotting import output_path
 
+    output = args.output or ("learned_activations.png" if args.model else "keras_act_gallery.png")
     try:
-        output_path(args.output, "-o")
+        output_path(output, "-o")
     except ValueError as error:
         raise UsageError(str(error).replace("`-o`", "-o")) from None
-    import_tensorflow(args.verbose)
-    from keras_act.gallery import plot_gallery
-
     try:
-        path = plot_gallery(args.ids, args.output, args.derivative, tuple(args.x_range))
+        if args.model:
+            model = load_model(args.model, args.verbose)
+            from keras_act.learned import plot_learned
+
+            path = plot_learned(model, output, tuple(args.x_range))
+        else:
+            import_tensorflow(args.verbose)
+            from keras_act.gallery import plot_gallery
+
+            path = plot_gallery(args.ids, output, args.derivative, tuple(args.x_range))
     except (ValueError, ImportError) as error:
-        raise UsageError(str(error)) from None
+        raise UsageError(str(error).replace("plot_learned: ", "")) from None
     print(f"Wrote {path}")
     return 0
+
+
+def load_model(path: str, verbose: bool = False) -> Any:
+    """The keras.Model saved at `path` (UsageError when the file is missing or not a model).
+
+    Example:
+        >>> load_model("missing.keras")
+        Traceback (most recent call last):
+        ...
+        keras_act.cli.UsageError: MODEL missing.keras: no such file.
+    """
+    import warnings
+
+    if not os.path.isfile(path):
+        raise UsageError(f"MODEL {path}: no such file.")
+    suffix = os.path.splitext(path)[1].lower()
+    if suffix not in MODEL_SUFFIXES:
+        raise UsageError(f"MODEL {path} is not a saved Keras model (expected a .keras file written by "
+                         f"model.save('model.keras'), found a {suffix or 'suffix-less'} file).")
+    if suffix == ".keras" and not zipfile.is_zipfile(path):
+        raise UsageError(f"MODEL {path} is not a .keras archive (the zip file model.save() writes); "
+                         "save the model again with model.save('model.keras').")
+    import_tensorflow(verbose)
+    import keras
+
+    try:
+        with warnings.catch_warnings():
+            # An unfitted model's optimizer has no saved state to restore; nothing is lost.
+            warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
+            model = keras.models.load_model(path)
+    except Exception as error:  # Keras raises many kinds for a file it cannot read
+        reason = str(error).strip().splitlines()[0][:200] if str(error).strip() else type(error).__name__
+        raise UsageError(f"MODEL {path} could not be loaded by Keras {keras.__version__} ({reason}); if it "
+                         "uses custom layers, import the module that defines them in Python and use "
+                         "keras_act's Python API there instead.") from None
+    if not isinstance(model, keras.Model):
+        raise UsageError(f"MODEL {path} holds a {type(model).__name__}, not a keras.Model.")
+    return model
 
 
 @contextlib.contextmanager

@@ -241,3 +241,152 @@ def mish(x: Any) -> Any:
         0.865098
     """
     return x * ops.tanh(ops.softplus(x))
+
+
+def _in_float32_if_half(formula: Callable) -> Callable:
+    """Run `formula` in float32 for float16/bfloat16 inputs, returning the input's dtype (a
+    polynomial's powers overflow float16, 65504, at |x| > 9 for x**5)."""
+
+    @functools.wraps(formula)
+    def run(x: Any, *params: Any) -> Any:
+        x = ops.convert_to_tensor(x)
+        dtype = keras.backend.standardize_dtype(x.dtype)
+        compute = "float32" if dtype in ("float16", "bfloat16") else dtype
+        params = [ops.cast(p, compute) for p in params]
+        return ops.cast(formula(ops.cast(x, compute), *params), dtype)
+
+    return run
+
+
+def _fused_on_tf(formula: Callable) -> Callable:
+    """Run `formula(x, *params)` as one fused TensorFlow kernel per direction where that applies
+    (see `_tf_fast_path`), through `keras_act._tf_fast.fused`; else as `keras.ops`."""
+
+    @functools.wraps(formula)
+    def dispatch(x: Any, *params: Any) -> Any:
+        x = ops.convert_to_tensor(x)
+        if keras.backend.backend() == "tensorflow" and not keras.backend.is_keras_tensor(x):
+            from keras_act import _tf_fast
+
+            if _tf_fast.xla_available():
+                return _tf_fast.fused(formula)(x, *params)
+        return formula(x, *params)
+
+    return dispatch
+
+
+def _horner(coefficients: list[Any], t: Any) -> Any:
+    """``c[0] + c[1] t + ... + c[-1] t**(len(c) - 1)`` by Horner's rule."""
+    value = coefficients[-1]
+    for c in reversed(coefficients[:-1]):
+        value = value * t + c
+    return value
+
+
+_RATIONAL_Q_CONSTANT_BEYOND = 2.0**24
+
+
+def _rational_formula(x: Any, numerator: Any, denominator: Any) -> Any:
+    m, n = numerator.shape[0] - 1, denominator.shape[0]
+    a = [numerator[j] for j in range(m + 1)]
+    b = [ops.abs(denominator[k]) for k in range(n)]
+    big = ops.abs(x) > 1.0
+    # |x| <= 1: P(x) / Q(x) directly. `near` is 0 where |x| > 1, so no power of a large x is
+    # ever formed (x**5 overflows float32 at |x| > 4e7), not even in the discarded branch.
+    near = ops.where(big, ops.zeros_like(x), x)
+    direct = _horner(a, near) / (1.0 + ops.abs(near) * _horner(b, ops.abs(near)))
+    # |x| > 1: numerator and denominator divided by x**n, polynomials in r = 1/x:
+    # P(x) / x**n = sum_{j<=n} a_j r**(n-j) (+ a_{n+1} x when m = n + 1),
+    # Q(x) / |x|**n = |r|**n + sum_k |b_k| |r|**(n-k).
+    far = ops.where(big, x, ops.ones_like(x))
+    r = 1.0 / far
+    low = _horner([a[n - i] if n - i <= m else 0.0 for i in range(n + 1)], r)
+    # Beyond |x| = 2**24, Q's dependence on x adds under float32's resolution to dF/dx, and its
+    # reverse-mode factor a x / Q**2 overflows first: Q takes r there as a constant.
+    r_of_q = ops.where(ops.abs(far) > _RATIONAL_Q_CONSTANT_BEYOND, ops.stop_gradient(r), r)
+    q_reversed = _horner([*b[::-1], 1.0], ops.abs(r_of_q))
+    reversed_value = low / q_reversed
+    if m == n + 1:
+        reversed_value = reversed_value + (a[m] / q_reversed) * far  # the slope first: never overflows early
+    if n % 2:
+        reversed_value = ops.sign(far) * reversed_value
+    return ops.where(big, reversed_value, direct)
+
+
+@_in_float32_if_half
+@_fused_on_tf
+def rational(x: Any, numerator: Any, denominator: Any) -> Any:
+    """The safe Padé activation ``P(x) / Q(x)`` (Molina et al. 2020, "safe PAU").
+
+    ``P(x) = a_0 + a_1 x + ... + a_m x**m`` and ``Q(x) = 1 + |b_1| |x| + ... + |b_n| |x|**n``,
+    which is never below 1. `numerator` holds ``a_0 .. a_m`` along its first axis and
+    `denominator` ``b_1 .. b_n``; their other axes broadcast against `x` (as PReLU's alpha).
+    Needs ``m <= n + 1`` (at most linear growth, so every finite input gives a finite value).
+
+    For ``|x| > 1`` both polynomials are evaluated in ``1 / x``, so no power of a large input is
+    formed: values and gradients stay finite up to the largest float. Half-precision inputs are
+    computed in float32.
+
+    Example:
+        >>> import numpy as np
+        >>> # (x + x**2) / (1 + |x|): x * (1 + x) / (1 + |x|), which is x for x >= 0
+        >>> y = rational(np.array([-2.0, 3.0], "float32"), np.array([0.0, 1.0, 1.0]), np.array([1.0]))
+        >>> keras.ops.convert_to_numpy(y).astype(float).round(4).tolist()
+        [0.6667, 3.0]
+    """
+    return _rational_formula(x, numerator, denominator)
+
+
+def _acon_formula(x: Any, p1: Any, p2: Any, beta: Any) -> Any:
+    d = (p1 - p2) * x
+    return d * ops.sigmoid(beta * d) + p2 * x
+
+
+@_in_float32_if_half
+@_fused_on_tf
+def acon(x: Any, p1: Any, p2: Any, beta: Any) -> Any:
+    """ACON-C (Ma et al. 2021): ``(p1 - p2) x sigmoid(beta (p1 - p2) x) + p2 x``.
+
+    ``p1 = 1, p2 = 0`` is Swish with that beta; ``p2 = 0`` and a large beta approach ReLU. The
+    parameters broadcast against `x`. Half-precision inputs are computed in float32: where
+    ``p2 > p1`` the derivative's terms cancel, and bfloat16 would leave it 5% off.
+
+    Example:
+        >>> round(float(acon(1.0, 1.0, 0.0, 1.0)), 6)  # swish(1)
+        0.731059
+    """
+    return _acon_formula(x, p1, p2, beta)
+
+
+# Where Snake's sin(a x) is taken on a x clipped to +-2**24: beyond it float32 resolves a x only
+# to whole units, so sin carries no information, and sin(.)**2 / a is under 2**-24 of x there.
+SNAKE_PHASE_CLIP = 2.0**24
+# Below this |a x|, sin(t) / t is taken as 1 - t**2 / 6 (the next term, t**4 / 120, is < 1e-14).
+_SINC_SERIES_BELOW = 1e-3
+
+
+def _snake_formula(x: Any, a: Any) -> Any:
+    t = ops.clip(a * x, -SNAKE_PHASE_CLIP, SNAKE_PHASE_CLIP)
+    s = ops.sin(t)
+    small = ops.abs(t) < _SINC_SERIES_BELOW
+    # sin(t)**2 / a as x * sin(t) * sinc(t) for small t: finite (-> a x**2 -> 0) as a -> 0, where
+    # the plain quotient would divide by zero; s * s / a elsewhere (a != 0 there).
+    series = x * s * (1.0 - t * t / 6.0)
+    quotient = s * s / ops.where(small, ops.ones_like(t), a * ops.ones_like(t))
+    return x + ops.where(small, series, quotient)
+
+
+@_in_float32_if_half
+@_fused_on_tf
+def snake(x: Any, a: Any) -> Any:
+    """Snake (Ziyin et al. 2020): ``x + sin(a x)**2 / a``, with frequency `a` (-> x as a -> 0).
+
+    The identity plus a periodic ripple: it can extrapolate periodic signals, where ReLU and
+    tanh cannot. `a` broadcasts against `x`. Half-precision inputs are computed in float32: a
+    float16 phase ``a x`` is too coarse for sin beyond a few periods.
+
+    Example:
+        >>> round(float(snake(1.0, 1.0)), 6)  # 1 + sin(1)**2
+        1.708073
+    """
+    return _snake_formula(x, a)

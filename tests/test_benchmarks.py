@@ -51,3 +51,17 @@ def test_confirm_stability_benchmark_runs_one_task_with_both_seeds() -> None:
     rows = [line for line in completed.stdout.splitlines() if line.startswith("| iris |")]
     assert len(rows) == 2 and rows[0] == rows[1] and rows[0].count("|") == 10
     assert "flags agree on" in completed.stdout and "of 1 tasks" in completed.stdout
+
+
+@pytest.mark.slow
+def test_rational_start_benchmark_runs_one_task() -> None:
+    pytest.importorskip("sklearn")
+    completed = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "rational_start.py"), "--tasks", "iris-shallow", "--seeds", "1",
+         "--epochs", "2", "--workers", "1"],
+        capture_output=True, text=True, timeout=600,
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    rows = [line for line in completed.stdout.splitlines() if line.startswith("| iris-shallow |")]
+    assert len(rows) == 1 and rows[0].count("|") == 8 and rows[0].split("|")[-2].strip() in ("win", "tie", "loss")
+    assert "of 1 tasks" in completed.stdout

@@ -48,3 +48,42 @@ def test_demo_trains_and_writes_the_gallery_then_runs_the_advisor_demo(tmp_path,
     assert "PReLU alpha" in out and "Swish beta" in out
     assert (tmp_path / "keras_act_gallery.png").stat().st_size > 10_000
     assert calls == [{"epochs": 3, "seed": 4, "confirm_epochs": 1}]
+
+
+def _saved_model_with(tmp_path, *activations):
+    import keras
+
+    keras.utils.set_random_seed(0)
+    layers = [keras.Input((3,))]
+    for activation in activations:
+        layers += [keras.layers.Dense(4), activation]
+    model = keras.Sequential([*layers, keras.layers.Dense(1)])
+    model.compile(keras.optimizers.Adam(0.05), "mse")
+    x = np.random.default_rng(0).normal(size=(32, 3)).astype("float32")
+    model.fit(x, np.abs(x[:, :1]), epochs=2, verbose=0)
+    path = tmp_path / "model.keras"
+    model.save(path)
+    return path
+
+
+def test_plot_model_draws_its_learned_activations(tmp_path, capsys):
+    import keras_act
+
+    model = _saved_model_with(tmp_path, keras_act.Rational("relu"), keras_act.Snake())
+    assert main(["plot", "--model", str(model), "-o", str(tmp_path / "learned.png")]) == 0
+    assert "Wrote" in capsys.readouterr().out
+    pixels = _png_pixels(tmp_path / "learned.png")
+    assert np.unique(pixels.reshape(-1, pixels.shape[-1]), axis=0).shape[0] > 10
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["relu"], "plot --model draws the model's own learnable activations; leave out the activation ids"),
+    ([], "the model has no built learnable keras_act activation"),
+])
+def test_plot_model_bad_usage_is_one_line(tmp_path, capsys, extra, message):
+    import keras_act
+
+    model = _saved_model_with(tmp_path, keras_act.ReLU())
+    assert main(["plot", "--model", str(model), *extra, "-o", str(tmp_path / "x.png")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert message in err[-1] and err[-1].startswith("keras-act plot: ") and "Traceback" not in "".join(err)

@@ -45,10 +45,10 @@ def assert_untouched(model: keras.Model, before_weights, before_activations, bef
     assert initializers(model) == before_inits
 
 
-def apply_checked(model: keras.Model, advice: Advice | None = None) -> keras.Model:
+def apply_checked(model: keras.Model, advice: Advice | None = None, **kwargs) -> keras.Model:
     """apply() and check the original model did not change at all."""
     weights, acts, inits = snapshot(model), activations(model), initializers(model)
-    new = apply(model, advice or advise(model))
+    new = apply(model, advice or advise(model), **kwargs)
     assert new is not model
     assert_untouched(model, weights, acts, inits)
     assert_same_graph(model, new)
@@ -159,6 +159,38 @@ def test_keras_act_layers_are_replaced_and_parameters_train() -> None:
     new.fit(x, (x[:, :1] > 0).astype("float32"), epochs=2, verbose=0)
     beta = np.array(new.layers[1].beta)
     assert not np.allclose(beta, 1.0)
+
+
+@pytest.mark.parametrize("learnable, cls", [("rational", keras_act.Rational), ("acon", keras_act.ACON),
+                                            ("snake", keras_act.Snake)])
+def test_apply_puts_in_a_learnable_activation_that_trains(learnable, cls) -> None:
+    model = keras.Sequential([keras.Input((6,)), L.Dense(16, activation="relu"), L.Dense(16), L.ReLU(), L.Dense(1)])
+    model.compile("adam", "mse")
+    new = apply_checked(model, dataclasses.replace(advise(model), hidden_activation=learnable))
+    learned = [layer for layer in (new.layers[0].activation, new.layers[2]) if isinstance(layer, cls)]
+    assert len(learned) == 2 and learned[0] is not learned[1]
+    assert advise(new).hidden_activation in (learnable, advise(model).hidden_activation)
+    x = RNG.normal(size=(64, 6)).astype("float32")
+    before = [np.array(w) for layer in learned for w in layer.trainable_weights]
+    new.fit(x, x[:, :1] ** 2, epochs=2, verbose=0)
+    after = [np.array(w) for layer in learned for w in layer.trainable_weights]
+    assert all(not np.allclose(b, a) for b, a in zip(before, after))
+
+
+def test_activation_kwargs_configure_the_hidden_keras_act_layers_only() -> None:
+    model = keras.Sequential([keras.Input((6,)), L.Dense(16, activation="relu"), L.Dense(16), L.ReLU(),
+                              L.Dense(1, activation="sigmoid")])
+    model.compile("adam", "binary_crossentropy")
+    advice = dataclasses.replace(advise(model), hidden_activation="rational")
+    new = apply_checked(model, advice, activation_kwargs={"approx": "elu", "shared_axes": [1]})
+    assert [layer.approx for layer in (new.layers[0].activation, new.layers[2])] == ["elu", "elu"]
+    assert new.layers[2].shared_axes == (1,) and not isinstance(new.layers[-1].activation, keras_act.Rational)
+    with pytest.raises(ValueError, match="`activation_kwargs` .* do not make a 'rational' layer: Rational: argument `approx`"):
+        apply(model, advice, activation_kwargs={"approx": "softmax"})
+    with pytest.raises(ValueError, match="advice.hidden_activation 'hard_swish' is not a keras_act id"):
+        apply(model, dataclasses.replace(advice, hidden_activation="hard_swish"), activation_kwargs={"a": 1})
+    with pytest.raises(TypeError, match="`activation_kwargs` must be a dict"):
+        apply(model, advice, activation_kwargs=[("approx", "elu")])
 
 
 def test_softmax_output_with_logits_loss_gets_the_loss_fixed() -> None:

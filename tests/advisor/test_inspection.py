@@ -228,3 +228,12 @@ def test_transformer_feed_forward_sites():
     roles = {s.name: s.role for s in v.sites}
     assert (roles["ffn"], roles["ffn_out"], roles["mlp_head"]) == ("feed_forward", "bottleneck", "hidden")
     assert [s.name for s in v.hidden_sites()] == ["ffn", "mlp_head"]
+
+
+def test_learnable_keras_act_layers_are_read_with_their_start():
+    model = keras.Sequential([
+        keras.Input((4,)), keras.layers.Dense(8, activation=keras_act.Rational("tanh")),
+        keras.layers.Dense(8), keras_act.ACON(), keras.layers.Dense(8), keras_act.Snake(), keras.layers.Dense(1),
+    ])
+    sites = [(site.activation, site.start, site.role) for site in view(model).sites]
+    assert sites[:3] == [("rational", "tanh", "hidden"), ("acon", "swish", "hidden"), ("snake", None, "hidden")]

@@ -83,3 +83,30 @@ def test_plots_are_drawn(tmp_path) -> None:
         assert np.unique(pixels.reshape(-1, pixels.shape[-1]), axis=0).shape[0] > 20
     with pytest.raises(ValueError, match="no diagnostics"):
         plot_diagnostics(advise(net), tmp_path / "none.png")
+
+
+def test_learned_curves_are_recorded_each_measured_epoch_and_drawn(tmp_path) -> None:
+    import keras_act
+
+    keras.utils.set_random_seed(0)
+    rational = keras_act.Rational("relu", shared_axes=[])
+    net = keras.Sequential([keras.Input((8,)), L.Dense(8), rational, L.Dense(8, activation=keras_act.ACON()),
+                            L.Dense(1, activation="sigmoid")])
+    net.compile(keras.optimizers.Adam(0.05), "binary_crossentropy")
+    monitor = ActivationMonitor(X, every=2, y_sample=Y, learned_curves=True)
+    net.fit(X, Y, epochs=4, verbose=0, callbacks=[monitor])
+    assert [(r["epoch"], r["layer"]) for r in monitor.curves] == [
+        (epoch, name) for epoch in (2, 4) for name in (rational.name, net.layers[2].activation.name)]
+    first, last = (r["curve"] for r in monitor.curves if r["layer"] == rational.name)
+    assert first.shape == last.shape == (201, 8) and np.abs(last - first).max() > 1e-4
+    np.testing.assert_allclose(last, rational.curve(monitor.curves[-1]["x"]))
+    assert monitor.history  # the diagnostics are recorded too
+    pytest.importorskip("matplotlib")
+    import matplotlib.image
+
+    pixels = matplotlib.image.imread(monitor.plot_learned(tmp_path / "learned.png"))
+    assert np.unique(pixels.reshape(-1, pixels.shape[-1]), axis=0).shape[0] > 20
+    with pytest.raises(ValueError, match="create the monitor with learned_curves=True"):
+        ActivationMonitor(X).plot_learned(tmp_path / "none.png")
+    with pytest.raises(TypeError, match="`learned_curves` must be True or False"):
+        ActivationMonitor(X, learned_curves="yes")

@@ -66,6 +66,12 @@ CASES = [
     ("initializer-mismatch", lambda: deep(2, "relu", "he_uniform"), {}, None),
     ("initializer-mismatch", lambda: deep(2, "selu", "lecun_normal"), {}, None),
     ("initializer-mismatch", lambda: deep(2, "tanh", "glorot_normal"), {}, None),
+    # learnable activations: the ReLU family, unless their start says otherwise
+    ("initializer-mismatch", lambda: deep(2, keras_act.Rational(), "he_normal"), {}, None),
+    ("initializer-mismatch", lambda: deep(2, keras_act.Rational("tanh"), "he_normal"), {}, "warning"),
+    ("initializer-mismatch", lambda: deep(2, keras_act.Rational("tanh"), "glorot_uniform"), {}, None),
+    ("initializer-mismatch", lambda: deep(2, keras_act.ACON(), "he_normal"), {}, None),
+    ("initializer-mismatch", lambda: deep(2, keras_act.Snake(), "glorot_uniform"), {}, "info"),
     ("constant-initializer", lambda: deep(2, "relu", "zeros"), {}, "error"),
     ("constant-initializer", lambda: deep(2, "relu", "he_normal"), {}, None),
     ("double-activation", lambda: seq(L.Dense(4, activation="relu"), L.Activation("relu"), L.Dense(1)), {}, "warning"),

@@ -68,6 +68,56 @@ def _leaky_grad(alpha):
     return lambda x: np.where(x > 0, 1.0, alpha)
 
 
+def _acon(p1, p2, beta):
+    return lambda x: (p1 - p2) * x * sigmoid(beta * (p1 - p2) * x) + p2 * x
+
+
+def _acon_grad(p1, p2, beta):
+    def derivative(x):
+        z = beta * (p1 - p2) * x
+        return (p1 - p2) * (sigmoid(z) + z * sigmoid(z) * sigmoid(-z)) + p2
+    return derivative
+
+
+def _phase(a, x):
+    """Snake's phase a x as float32 forms it: at |a x| ~ 2000, its rounding alone (2.4e-4)
+    moves sin(2 a x) by 1e-4, more than any formula's error; the references start from it."""
+    return (np.float32(a) * np.asarray(x, "float32")).astype("float64")
+
+
+def _snake(a):
+    return lambda x: x + np.sin(_phase(a, x)) ** 2 / a
+
+
+def _snake_grad(a):
+    return lambda x: 1 + np.sin(2 * _phase(a, x))
+
+
+def _rational(numerator, denominator):
+    """The safe PAU P(x) / (1 + sum |b_k| |x|**k), directly in float64 (|x| <= 1e4 here)."""
+    a, b = np.asarray(numerator, float), np.abs(np.asarray(denominator, float))
+    p = lambda x: np.polyval(a[::-1], x)
+    q = lambda x: 1 + np.polyval(np.append(b[::-1], 0.0), np.abs(x))
+    return lambda x: p(x) / q(x)
+
+
+def _rational_grad(numerator, denominator):
+    a, b = np.asarray(numerator, float), np.abs(np.asarray(denominator, float))
+
+    def derivative(x):
+        p = np.polyval(a[::-1], x)
+        dp = np.polyval((a[1:] * np.arange(1, len(a)))[::-1], x)
+        q = 1 + np.polyval(np.append(b[::-1], 0.0), np.abs(x))
+        dq = np.sign(x) * np.polyval((b * np.arange(1, len(b) + 1))[::-1], np.abs(x))
+        return (dp * q - p * dq) / q**2
+    return derivative
+
+
+# Hand-picked coefficients, not a fit: the references check the evaluation, the fit has its own
+# tests. A (5, 4) pair with a negative b_1 (only |b_1| counts) and an odd-n (4, 3) pair.
+RATIONAL_54 = ([0.02, 0.5, 1.3, 0.9, 0.25, 0.03], [-0.7, 1.2, 0.1, 0.03])
+RATIONAL_43 = ([0.1, -0.4, 0.8, 0.3, -0.05], [0.5, -0.2, 0.3])
+
 # Each id: (layer kwargs, value reference, derivative reference). For softmax the reference is
 # the first probability of the logits [x, 0], which is sigmoid(x).
 REFERENCES = {
@@ -84,6 +134,9 @@ REFERENCES = {
     "gelu": ({}, gelu_exact, lambda x: 0.5 * _erfc(-x / math.sqrt(2)) + x * np.exp(-x * x / 2) / math.sqrt(2 * math.pi)),
     "mish": ({}, lambda x: x * np.tanh(softplus(x)), _mish_grad),
     "selu": ({}, _elu(SELU_ALPHA, SELU_SCALE), _elu_grad(SELU_ALPHA, SELU_SCALE)),
+    "rational": (dict(zip(("numerator", "denominator"), RATIONAL_54)), _rational(*RATIONAL_54), _rational_grad(*RATIONAL_54)),
+    "acon": ({}, _swish(1.0), _swish_grad(1.0)),
+    "snake": ({}, _snake(1.0), _snake_grad(1.0)),
 }
 
 # Non-default arguments, checked too.
@@ -94,6 +147,12 @@ VARIANTS = {
     "swish(beta=2.5)": ("swish", {"beta": 2.5}, _swish(2.5), _swish_grad(2.5)),
     "gelu(approximate=True)": ("gelu", {"approximate": True}, gelu_tanh, _gelu_tanh_grad),
     "prelu(alpha_initializer=0.1)": ("prelu", {"alpha_initializer": 0.1}, _leaky(0.1), _leaky_grad(0.1)),
+    "rational(degrees=(4, 3))": ("rational", {"degrees": (4, 3), "numerator": RATIONAL_43[0], "denominator": RATIONAL_43[1]},
+                                 _rational(*RATIONAL_43), _rational_grad(*RATIONAL_43)),
+    "acon(p1=1.3, p2=0.2, beta=1.5)": ("acon", {"p1": 1.3, "p2": 0.2, "beta": 1.5}, _acon(1.3, 0.2, 1.5), _acon_grad(1.3, 0.2, 1.5)),
+    "acon(p1=0.5, p2=2.0, beta=-3.0)": ("acon", {"p1": 0.5, "p2": 2.0, "beta": -3.0}, _acon(0.5, 2.0, -3.0), _acon_grad(0.5, 2.0, -3.0)),
+    "snake(a=0.3)": ("snake", {"a": 0.3}, _snake(0.3), _snake_grad(0.3)),
+    "snake(a=25.0)": ("snake", {"a": 25.0}, _snake(25.0), _snake_grad(25.0)),
 }
 
 

@@ -10,7 +10,7 @@ import keras_act
 from keras_act.registry import LAYER_CLASSES
 
 ALL_IDS = keras_act.names()
-PARAMETRIC = {"prelu": "alpha", "swish": "beta"}
+PARAMETRIC = ["prelu", "swish", "rational", "acon", "snake"]
 
 
 def _data(n=64, features=6, seed=0):
@@ -31,7 +31,7 @@ def _model_with(layer, features=6, units=8):
 def test_names_lists_every_id_once():
     assert ALL_IDS == [
         "sigmoid", "tanh", "relu", "leaky_relu", "prelu", "elu", "swish", "softmax",
-        "softplus", "linear", "gelu", "mish", "selu",
+        "softplus", "linear", "gelu", "mish", "selu", "rational", "acon", "snake",
     ]
 
 
@@ -75,6 +75,9 @@ NON_DEFAULT_ARGS = {
     "swish": {"beta": 2.0, "trainable_beta": False, "shared_axes": 1},
     "softmax": {"axis": 1},
     "gelu": {"approximate": True},
+    "rational": {"approx": "gelu", "degrees": [3, 2], "shared_axes": [1], "fit_range": [-2.0, 2.0]},
+    "acon": {"p1": 1.2, "p2": 0.1, "beta": 2.0, "shared_axes": []},
+    "snake": {"a": 0.5, "shared_axes": [1]},
 }
 
 
@@ -127,6 +130,28 @@ def test_parametric_attributes_read_the_weights():
     assert keras_act.ELU(alpha=0.5).alpha == 0.5
 
 
+def test_learnable_layers_parameters_and_their_default_sharing():
+    rational, acon, snake = keras_act.Rational(), keras_act.ACON(), keras_act.Snake(a=2.0)
+    with pytest.raises(ValueError, match="Rational `numerator` does not exist before the layer is built"):
+        _ = rational.numerator
+    feature_map = np.ones((2, 5, 5, 3), "float32")
+    for layer in (rational, acon, snake):
+        layer(feature_map)
+    # The papers' defaults: one set of coefficients per layer (PAU), one per channel (ACON, Snake).
+    assert tuple(rational.numerator.shape) == (6,) and tuple(rational.denominator.shape) == (4,)
+    assert [tuple(w.shape) for w in (acon.p1, acon.p2, acon.beta)] == [(3,)] * 3
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(snake.a), [2.0] * 3)
+    assert rational(np.ones((4,), "float32")).shape == (4,)  # one set per layer: any rank
+    per_channel = keras_act.Rational(shared_axes=[1, 2])
+    per_channel(feature_map)
+    assert tuple(per_channel.numerator.shape) == (6, 1, 1, 3)
+    per_unit = keras_act.Snake(shared_axes=[])
+    per_unit(feature_map)
+    assert tuple(per_unit.a.shape) == (5, 5, 3)
+    with pytest.raises(ValueError, match="no known channel axis"):
+        keras_act.ACON().build((None, None))
+
+
 def test_shared_axes_give_one_parameter_per_channel():
     layer = keras_act.PReLU(shared_axes=[1, 2])
     y = layer(np.ones((2, 5, 5, 3), "float32"))
@@ -176,6 +201,20 @@ def test_shape_and_mask_propagate(activation_id):
     (lambda: keras_act.Swish(trainable_beta="yes"), TypeError, "`trainable_beta` must be True or False"),
     (lambda: keras_act.GELU(approximate=1), TypeError, "`approximate` must be True or False"),
     (lambda: keras_act.PReLU(alpha_initializer="no_such_init"), ValueError, "PReLU: invalid alpha"),
+    (lambda: keras_act.Rational("softmax"), ValueError, "`approx` must be the id of an elementwise"),
+    (lambda: keras_act.Rational("rational"), ValueError, "received approx='rational'"),
+    (lambda: keras_act.Rational(degrees=(6, 4)), ValueError, "m <= n \\+ 1 .* received degrees=\\(6, 4\\)"),
+    (lambda: keras_act.Rational(degrees=(1, 0)), ValueError, "1 <= n"),
+    (lambda: keras_act.Rational(degrees="5,4"), ValueError, "`degrees` must be two integers"),
+    (lambda: keras_act.Rational(fit_range=(3, -3)), ValueError, "low < high"),
+    (lambda: keras_act.Rational(fit_range=(0, float("inf"))), ValueError, "`fit_range` must be two finite"),
+    (lambda: keras_act.Rational(numerator=[0.0, 1.0]), ValueError, "both `numerator` and `denominator`"),
+    (lambda: keras_act.Rational(numerator=[0.0, 1.0], denominator=[1.0] * 4), ValueError,
+     "`numerator` must be degrees\\[0\\] \\+ 1 = 6 finite numbers"),
+    (lambda: keras_act.Rational(numerator=[0.0] * 6, denominator=["a"] * 4), ValueError, "`denominator` must be"),
+    (lambda: keras_act.ACON(beta="x"), TypeError, "ACON: argument `beta` must be a real number"),
+    (lambda: keras_act.ACON(shared_axes=[0]), ValueError, "`shared_axes` must be None"),
+    (lambda: keras_act.Snake(a=float("nan")), ValueError, "Snake: argument `a` must be finite"),
 ])
 def test_bad_constructor_arguments_raise_at_construction(factory, error, pattern):
     with pytest.raises(error, match=pattern):
@@ -196,16 +235,18 @@ def test_integer_input_is_cast_to_the_compute_dtype():
 
 # --- training -----------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("activation_id", list(PARAMETRIC))
-def test_fit_moves_the_trainable_parameter(activation_id):
+@pytest.mark.parametrize("activation_id", PARAMETRIC)
+def test_fit_moves_every_trainable_parameter(activation_id):
     keras.utils.set_random_seed(0)
     layer = keras_act.get(activation_id)
     model = _model_with(layer)
     model.compile(keras.optimizers.Adam(0.05), keras.losses.BinaryCrossentropy(from_logits=True))
-    before = keras.ops.convert_to_numpy(getattr(layer, PARAMETRIC[activation_id])).copy()
+    before = [keras.ops.convert_to_numpy(w).copy() for w in layer.trainable_weights]
     model.fit(*_data(), epochs=3, batch_size=16, verbose=0)
-    after = keras.ops.convert_to_numpy(getattr(layer, PARAMETRIC[activation_id]))
-    assert np.abs(after - before).max() > 1e-3
+    after = [keras.ops.convert_to_numpy(w) for w in layer.trainable_weights]
+    assert len(before) >= 1
+    for weight, b, a in zip(layer.trainable_weights, before, after):
+        assert np.abs(a - b).max() > 1e-3, weight.name
 
 
 def test_fixed_beta_stays_fixed():
@@ -335,12 +376,14 @@ def test_conv_net_with_per_channel_prelu_and_conv_activation():
 def test_mixed_precision_keeps_float32_weights_and_trains(policy):
     keras.config.set_dtype_policy(policy)
     keras.utils.set_random_seed(0)
-    prelu, swish = keras_act.PReLU(), keras_act.Swish()
+    prelu, swish, rational = keras_act.PReLU(), keras_act.Swish(), keras_act.Rational()
     model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(8), prelu, keras.layers.Dense(8),
-                              swish, keras.layers.Dense(1, dtype="float32")])
+                              swish, keras.layers.Dense(8), rational, keras.layers.Dense(1, dtype="float32")])
     assert prelu.compute_dtype == policy.removeprefix("mixed_")
     assert keras.backend.standardize_dtype(prelu.alpha.dtype) == "float32"
+    assert keras.backend.standardize_dtype(rational.numerator.dtype) == "float32"
     model.compile(keras.optimizers.Adam(0.05), "mse")
     history = model.fit(*_data(), epochs=2, verbose=0)
     assert np.all(np.isfinite(history.history["loss"]))
     assert not np.allclose(keras.ops.convert_to_numpy(swish.beta), 1.0)
+    assert not np.allclose(keras.ops.convert_to_numpy(rational.numerator), rational.initial_numerator)

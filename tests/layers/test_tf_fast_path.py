@@ -57,3 +57,37 @@ def test_fast_path_matches_generic_formulation(case, jit):
     for g_fast, g_generic in zip(grads_fast, grads_generic):
         # 1e-7 absolute: the fast ELU/SELU derivative y + alpha rounds to 0 below x ~ -17.
         np.testing.assert_allclose(g_fast, g_generic, rtol=1e-5, atol=1e-7)
+
+
+FUSED = {
+    "rational": ("_rational_formula", [np.array([0.02, 0.5, 1.3, 0.9, 0.25, 0.03], "float32").reshape(6, 1),
+                                       np.linspace(-0.7, 0.5, 32).reshape(4, 8).astype("float32")]),
+    "acon": ("_acon_formula", [np.linspace(0.8, 1.5, 8), np.linspace(-0.2, 0.3, 8), np.linspace(0.5, 3.0, 8)]),
+    "snake": ("_snake_formula", [np.array([1e-5, 0.2, 0.5, 1.0, 2.0, 5.0, 25.0, 60.0])]),
+}
+
+
+@pytest.mark.parametrize("jit", [False, True], ids=["graph", "xla"])
+@pytest.mark.parametrize("name", list(FUSED))
+def test_fused_kernels_match_their_formula(name, jit):
+    from keras_act import _tf_fast
+
+    formula_name, params = FUSED[name]
+    formula = getattr(act_ops, formula_name)
+    params = [p.astype("float32") for p in params]
+    rng = np.random.default_rng(0)
+    x = np.concatenate([np.tile(GRID, (8, 1)).T, rng.normal(size=(64, 8)) * 3]).astype("float32")
+    y_fast, grads_fast = _value_and_gradients(_tf_fast.fused(formula), x, params, {}, jit)
+    y_generic, grads_generic = _value_and_gradients(formula, x, params, {}, jit)
+    # 1e-7 absolute: XLA contracts a * b + c into fused multiply-adds, which round differently
+    # where terms cancel (Horner's rule, ACON's d * sigmoid + p2 x).
+    np.testing.assert_allclose(y_fast, y_generic, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(grads_fast[0], grads_generic[0], rtol=1e-5, atol=1e-6)
+    # The parameters' gradients are sums over the batch: compared where no +-1e4 terms cancel
+    # in them (a float32 sum of such terms is only good to ~1e-7 of their magnitude).
+    moderate = x[np.all(np.abs(x) <= 20, axis=1)]
+    _, grads_fast = _value_and_gradients(_tf_fast.fused(formula), moderate, params, {}, jit)
+    _, grads_generic = _value_and_gradients(formula, moderate, params, {}, jit)
+    for g_fast, g_generic in zip(grads_fast[1:], grads_generic[1:]):
+        assert g_fast.shape == g_generic.shape
+        np.testing.assert_allclose(g_fast, g_generic, rtol=1e-5, atol=1e-5)
