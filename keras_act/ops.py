@@ -291,26 +291,29 @@ def _rational_formula(x: Any, numerator: Any, denominator: Any) -> Any:
     a = [numerator[j] for j in range(m + 1)]
     b = [ops.abs(denominator[k]) for k in range(n)]
     big = ops.abs(x) > 1.0
-    # |x| <= 1: P(x) / Q(x) directly. `near` is 0 where |x| > 1, so no power of a large x is
-    # ever formed (x**5 overflows float32 at |x| > 4e7), not even in the discarded branch.
-    near = ops.where(big, ops.zeros_like(x), x)
-    direct = _horner(a, near) / (1.0 + ops.abs(near) * _horner(b, ops.abs(near)))
-    # |x| > 1: numerator and denominator divided by x**n, polynomials in r = 1/x:
-    # P(x) / x**n = sum_{j<=n} a_j r**(n-j) (+ a_{n+1} x when m = n + 1),
-    # Q(x) / |x|**n = |r|**n + sum_k |b_k| |r|**(n-k).
+    # One Horner chain per polynomial, in t = x where |x| <= 1 and t = 1 / x beyond: there both
+    # are divided by x**n, P(x) / x**n = sum_{j<=n} a_j t**(n-j) (+ a_{n+1} x when m = n + 1)
+    # and Q(x) / |x|**n = |t|**n + sum_k |b_k| |t|**(n-k), so each coefficient is picked per
+    # element and no power of a large x is ever formed (x**5 overflows float32 at |x| > 4e7).
     far = ops.where(big, x, ops.ones_like(x))
-    r = 1.0 / far
-    low = _horner([a[n - i] if n - i <= m else 0.0 for i in range(n + 1)], r)
+    t = ops.where(big, 1.0 / far, x)
+
+    def picked(direct: Any, reversed_: Any) -> Any:
+        return direct if reversed_ is direct else ops.where(big, reversed_, direct)
+
+    numerator_terms = [picked(a[i] if i <= m else 0.0, a[n - i] if i <= n and n - i <= m else 0.0)
+                       for i in range(max(m, n) + 1)]
+    denominator_terms = [picked(1.0 if i == 0 else b[i - 1], 1.0 if i == n else b[n - 1 - i]) for i in range(n + 1)]
     # Beyond |x| = 2**24, Q's dependence on x adds under float32's resolution to dF/dx, and its
-    # reverse-mode factor a x / Q**2 overflows first: Q takes r there as a constant.
-    r_of_q = ops.where(ops.abs(far) > _RATIONAL_Q_CONSTANT_BEYOND, ops.stop_gradient(r), r)
-    q_reversed = _horner([*b[::-1], 1.0], ops.abs(r_of_q))
-    reversed_value = low / q_reversed
-    if m == n + 1:
-        reversed_value = reversed_value + (a[m] / q_reversed) * far  # the slope first: never overflows early
+    # reverse-mode factor a x / Q**2 overflows first: Q takes t there as a constant.
+    t_of_q = ops.where(ops.abs(far) > _RATIONAL_Q_CONSTANT_BEYOND, ops.stop_gradient(t), t)
+    q = _horner(denominator_terms, ops.abs(t_of_q))
+    value = _horner(numerator_terms, t) / q
+    if m == n + 1:  # the slope first: (a_m / Q) x never overflows before the true value does
+        value = value + ops.where(big, (a[m] / q) * far, ops.zeros_like(x))
     if n % 2:
-        reversed_value = ops.sign(far) * reversed_value
-    return ops.where(big, reversed_value, direct)
+        value = ops.sign(far) * value
+    return value
 
 
 @_in_float32_if_half

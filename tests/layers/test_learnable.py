@@ -202,3 +202,19 @@ def test_learned_layers_finds_layers_activation_arguments_and_nested_models():
     assert [layer.name for layer in learned_layers(outer)] == ["dense_prelu", "inner_snake"]
     with pytest.raises(TypeError, match="`model` must be a keras.Model"):
         learned_layers(keras_act.Snake())
+
+
+@pytest.mark.parametrize("degrees", [(0, 1), (2, 1), (2, 4), (3, 3), (4, 3), (5, 4), (7, 6)])
+def test_every_allowed_degree_pair_matches_the_float64_reference(degrees):
+    from .references import _rational_grad
+
+    m, n = degrees
+    rng = np.random.default_rng(m * 10 + n)
+    a, b = rng.normal(size=m + 1), rng.normal(size=n)
+    layer = keras_act.Rational(degrees=degrees, numerator=list(a), denominator=list(b))
+    x = np.array([-1e4, -100, -3, -1.5, -1, -0.3, 0.2, 1, 1.2, 7, 1e4], "float32").reshape(-1, 1)
+    y, dy = value_and_derivative(layer, x)
+    x64 = x.astype("float64")
+    expected, slope = _rational(a, b)(x64), _rational_grad(a, b)(x64)
+    np.testing.assert_allclose(y, expected, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(dy, slope, rtol=1e-5, atol=1e-6)
