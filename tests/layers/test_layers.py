@@ -261,10 +261,13 @@ def test_fixed_beta_stays_fixed():
 
 def test_every_layer_trains_under_jit_compile_as_dense_activation():
     # One compiled model with a Dense branch per activation: on PyTorch each jit-compiled model
-    # costs a torch.compile of 15-30 s, so one model, not one per activation.
+    # costs a torch.compile of 15-30 s, so one model, not one per activation. There the learnable
+    # Rational, ACON and Snake are left out: their branches took torch.compile on 2 CPU cores from
+    # 71 to 361 s (they train compiled on TensorFlow and JAX, and eagerly on PyTorch).
     keras.utils.set_random_seed(0)
     inputs = keras.Input((6,))
-    branches = [keras.layers.Dense(8, activation=keras_act.get(i), name=f"dense_{i}")(inputs) for i in ALL_IDS]
+    ids = [i for i in ALL_IDS if keras.backend.backend() != "torch" or i not in ("rational", "acon", "snake")]
+    branches = [keras.layers.Dense(8, activation=keras_act.get(i), name=f"dense_{i}")(inputs) for i in ids]
     model = keras.Model(inputs, keras.layers.Dense(1)(keras.layers.Concatenate()(branches)))
     model.compile(keras.optimizers.Adam(0.01), "mse", jit_compile=True)
     x, y = _data()
