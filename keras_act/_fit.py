@@ -87,18 +87,6 @@ def powers(x: np.ndarray, degree: int) -> np.ndarray:
     return np.asarray(x, "float64")[:, None] ** np.arange(degree + 1)
 
 
-def safe_rational(x: np.ndarray, numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
-    """The safe Padé form ``P(x) / (1 + |b1 x| + ... + |bn x^n|)`` in float64, directly.
-
-    Example:
-        >>> float(safe_rational(np.array([2.0]), np.array([0.0, 1.0]), np.array([1.0]))[0])
-        0.6666666666666666
-    """
-    numerator, denominator = np.asarray(numerator, "float64"), np.asarray(denominator, "float64")
-    p = powers(x, max(len(numerator) - 1, len(denominator)))
-    return (p[:, :len(numerator)] @ numerator) / (1.0 + np.abs(p[:, 1:len(denominator) + 1]) @ np.abs(denominator))
-
-
 def _linearized_start(x: np.ndarray, f: np.ndarray, m: int, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Solve ``P(x) = f(x) (1 + b1 x + ... + bn x^n)`` for (a, b) in least squares (the classic
     linearization of a rational fit), on x scaled to [-1, 1] for a well-conditioned system."""
@@ -161,9 +149,6 @@ def fit_rational(activation_id: str, degrees: tuple[int, int] = (5, 4),
         >>> a, b = fit_rational("relu")
         >>> len(a), len(b)
         (6, 4)
-        >>> x = np.linspace(-3, 3, 61)
-        >>> bool(np.max(np.abs(safe_rational(x, a, b) - np.maximum(x, 0))) < 0.05)
-        True
     """
     m, n = degrees
     x = np.linspace(fit_range[0], fit_range[1], FIT_POINTS)
