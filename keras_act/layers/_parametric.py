@@ -14,6 +14,18 @@ from keras_act.layers._base import ActivationLayer
 CURVE_GRID = np.linspace(-5.0, 5.0, 201)
 
 
+def built_weight(name: str, doc: str) -> property:
+    """A read-only attribute for the weight a layer's `build` stores as ``_<name>``; a clear
+    ValueError before the layer is built.
+
+    Example:
+        >>> import keras_act
+        >>> keras_act.Snake.a.__doc__
+        'The learned frequency weight (once built).'
+    """
+    return property(lambda self: self._built_parameter(f"_{name}", name), doc=doc)
+
+
 class ParametricActivation(ActivationLayer):
     """An activation with learned parameters, one set per unit unless shared along some axes.
 

@@ -8,7 +8,7 @@ import keras
 
 from keras_act import ops as act_ops
 from keras_act._checks import check_number
-from keras_act.layers._parametric import ParametricActivation
+from keras_act.layers._parametric import ParametricActivation, built_weight
 
 
 @keras.saving.register_keras_serializable(package="keras_act")
@@ -51,20 +51,9 @@ class ACON(ParametricActivation):
             for name, value in (("p1", self.initial_p1), ("p2", self.initial_p2), ("beta", self.initial_beta))
         )
 
-    @property
-    def p1(self) -> Any:
-        """The learned upper slope ``p1`` (once built)."""
-        return self._built_parameter("_p1", "p1")
-
-    @property
-    def p2(self) -> Any:
-        """The learned lower slope ``p2`` (once built)."""
-        return self._built_parameter("_p2", "p2")
-
-    @property
-    def beta(self) -> Any:
-        """The learned switching factor ``beta`` (once built)."""
-        return self._built_parameter("_beta", "beta")
+    p1 = built_weight("p1", "The learned upper slope ``p1`` (once built).")
+    p2 = built_weight("p2", "The learned lower slope ``p2`` (once built).")
+    beta = built_weight("beta", "The learned switching factor ``beta`` (once built).")
 
     def call(self, inputs: Any) -> Any:
         return act_ops.acon(self._float_input(inputs), self._p1, self._p2, self._beta)

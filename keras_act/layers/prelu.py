@@ -8,7 +8,7 @@ from typing import Any
 import keras
 
 from keras_act import ops as act_ops
-from keras_act.layers._parametric import ParametricActivation
+from keras_act.layers._parametric import ParametricActivation, built_weight
 
 
 @keras.saving.register_keras_serializable(package="keras_act")
@@ -62,10 +62,7 @@ class PReLU(ParametricActivation):
             constraint=self.alpha_constraint,
         )
 
-    @property
-    def alpha(self) -> Any:
-        """The learned slope weight (exists once the layer is built)."""
-        return self._built_parameter("_alpha", "alpha")
+    alpha = built_weight("alpha", "The learned slope weight (exists once the layer is built).")
 
     def call(self, inputs: Any) -> Any:
         return act_ops.prelu(self._float_input(inputs), self._alpha)

@@ -10,7 +10,7 @@ import numpy as np
 
 from keras_act import ops as act_ops
 from keras_act._fit import FIT_RANGE, TARGETS, fit_rational
-from keras_act.layers._parametric import ParametricActivation
+from keras_act.layers._parametric import ParametricActivation, built_weight
 
 # PAU's degrees (Molina et al. 2020): a (5, 4) rational fits every activation they tried.
 DEFAULT_DEGREES = (5, 4)
@@ -91,15 +91,8 @@ class Rational(ParametricActivation):
             initializer=_rows(self.initial_denominator),
         )
 
-    @property
-    def numerator(self) -> Any:
-        """The numerator coefficients ``a_0 .. a_m`` along the first axis (once built)."""
-        return self._built_parameter("_numerator", "numerator")
-
-    @property
-    def denominator(self) -> Any:
-        """The denominator coefficients ``b_1 .. b_n`` along the first axis (once built)."""
-        return self._built_parameter("_denominator", "denominator")
+    numerator = built_weight("numerator", "The numerator coefficients ``a_0 .. a_m`` along the first axis (once built).")
+    denominator = built_weight("denominator", "The denominator coefficients ``b_1 .. b_n`` along the first axis (once built).")
 
     def call(self, inputs: Any) -> Any:
         return act_ops.rational(self._float_input(inputs), self._numerator, self._denominator)

@@ -8,7 +8,7 @@ import keras
 
 from keras_act import ops as act_ops
 from keras_act._checks import check_number
-from keras_act.layers._parametric import ParametricActivation
+from keras_act.layers._parametric import ParametricActivation, built_weight
 
 
 @keras.saving.register_keras_serializable(package="keras_act")
@@ -44,10 +44,7 @@ class Snake(ParametricActivation):
     def build(self, input_shape: Any) -> None:
         self._a = self._add_parameter(input_shape, "a", initializer=keras.initializers.Constant(self.initial_a))
 
-    @property
-    def a(self) -> Any:
-        """The learned frequency weight (once built)."""
-        return self._built_parameter("_a", "a")
+    a = built_weight("a", "The learned frequency weight (once built).")
 
     def call(self, inputs: Any) -> Any:
         return act_ops.snake(self._float_input(inputs), self._a)

@@ -8,7 +8,7 @@ import keras
 
 from keras_act import ops as act_ops
 from keras_act._checks import check_bool, check_number
-from keras_act.layers._parametric import ParametricActivation
+from keras_act.layers._parametric import ParametricActivation, built_weight
 
 
 @keras.saving.register_keras_serializable(package="keras_act")
@@ -53,10 +53,7 @@ class Swish(ParametricActivation):
             trainable=self.trainable_beta,
         )
 
-    @property
-    def beta(self) -> Any:
-        """The beta weight (exists once the layer is built)."""
-        return self._built_parameter("_beta", "beta")
+    beta = built_weight("beta", "The beta weight (exists once the layer is built).")
 
     def call(self, inputs: Any) -> Any:
         return act_ops.swish(self._float_input(inputs), self._beta)
