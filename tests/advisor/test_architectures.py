@@ -80,7 +80,7 @@ def test_representative_architectures(name: str) -> None:
 def test_every_keras_application(name: str) -> None:
     model = zoo.build(name)
     assert problems(model) == []
-    keras.backend.clear_session()
+    keras.backend.clear_session()  # with its garbage collection: these models hold up to 2 GB
 
 
 @pytest.mark.parametrize("name, family, hidden", [
