@@ -48,7 +48,7 @@ import time
 from collections import defaultdict
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
-from typing import Any, Iterator, NamedTuple
+from typing import Any, Callable, Iterator, NamedTuple
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 if "KERAS_BACKEND" not in os.environ and importlib.util.find_spec("jax") is not None:
@@ -312,7 +312,29 @@ def cell(entry: dict[str, Any]) -> str:
     return f"{entry['pair']} #{entry['rank']}, {entry['gap_se']:.1f} {mark}"
 
 
-def main() -> None:
+def run_tasks(function: Callable[..., dict[str, Any]], tasks: list[Task], settings: tuple[Any, ...],
+              workers: int) -> list[dict[str, Any]]:
+    """`function(task, *settings)` for every task, in `workers` processes side by side (in this
+    one when `workers` is 1: no interpreter to start), the rows in the order of `tasks`."""
+    start = time.perf_counter()
+    # The conv tasks take longest: started first, they do not finish last alone.
+    ordered = sorted(tasks, key=lambda t: not t.conv)
+    by_name = {}
+    if workers == 1:
+        for task in ordered:
+            by_name[task.name] = function(task, *settings)
+            print(f"  {task.name} done at {time.perf_counter() - start:.0f} s", flush=True)
+        return [by_name[t.name] for t in tasks]
+    # spawn: a fresh interpreter per worker, never a fork of an initialised backend.
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = {pool.submit(function, t, *settings): t.name for t in ordered}
+        for done in as_completed(futures):
+            print(f"  {futures[done]} done at {time.perf_counter() - start:.0f} s", flush=True)
+        by_name = {futures[f]: f.result() for f in futures}
+    return [by_name[t.name] for t in tasks]
+
+
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tasks", nargs="+", default=[t.name for t in TASKS], choices=[t.name for t in TASKS])
     parser.add_argument("--seeds", type=int, default=3)
@@ -320,11 +342,12 @@ def main() -> None:
     parser.add_argument("--confirm-epochs", type=int, default=20, help="confirm()'s epochs (its default)")
     parser.add_argument("--confirm-executions", type=int, default=3, help="confirm()'s executions (its default)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--workers", type=int, default=2, help="tasks run side by side in this many processes")
+    parser.add_argument("--workers", type=int, default=2,
+                        help="tasks run side by side in this many processes (1: in this one)")
     parser.add_argument("--grid", nargs="+", default=GRID, choices=GRID,
                         help="the grid's hidden activations (default: all of GRID; fewer for a quick look)")
     parser.add_argument("--save", type=Path, help="also write every task's grid and confirm() ranking as JSON")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.workers < 1:
         parser.error("--workers must be at least 1")
     tasks = [t for t in TASKS if t.name in args.tasks]
@@ -332,14 +355,7 @@ def main() -> None:
     print(f"Keras backend: {keras.backend.backend()}; {len(tasks)} tasks on {args.workers} worker(s)", flush=True)
     settings = (args.seeds, args.epochs, args.confirm_epochs, args.confirm_executions, args.seed,
                 tuple(args.grid))
-    # spawn: a fresh interpreter per worker, never a fork of an initialised backend.
-    with ProcessPoolExecutor(args.workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        # The conv tasks take longest: submitted first, they do not finish last alone.
-        futures = {pool.submit(run_task, t, *settings): t.name for t in sorted(tasks, key=lambda t: not t.conv)}
-        for done in as_completed(futures):
-            print(f"  {futures[done]} done at {time.perf_counter() - start:.0f} s", flush=True)
-        by_name = {futures[f]: f.result() for f in futures}
-        rows = [by_name[t.name] for t in tasks]
+    rows = run_tasks(run_task, tasks, settings, args.workers)
     print("\n| task | metric | grid best (mean ± se) | static pick: rank, gap (se) | confirmed pick: rank, gap (se) "
           "| Keras defaults | relu + He | confirm() s | grid s |")
     print("|---|---|---|---|---|---|---|---:|---:|")

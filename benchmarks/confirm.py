@@ -76,7 +76,7 @@ def timed(function, *args, **kwargs):
     return value, time.perf_counter() - start
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--datasets", nargs="+", default=["breast_cancer", "digits", "wine"])
     parser.add_argument("--epochs", type=int, default=20)
@@ -84,7 +84,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--candidates", nargs="+", default=None,
                         help="the hidden activations searched (default: the advice's candidates)")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     lines = []
     for name in args.datasets:
         split = datasets.load(name, args.seed)

@@ -79,12 +79,12 @@ def within(result: ConfirmResult, candidate: str, initializer: str) -> bool:
     return row is result.best or abs(row.mean - result.best.mean) <= limit
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tasks", nargs="+", default=list(_generated()))
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--executions", type=int, default=None, help="default: confirm()'s own")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     lines, agreed = [], 0
     start = time.perf_counter()
     for index, name in enumerate(args.tasks):

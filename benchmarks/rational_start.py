@@ -21,13 +21,11 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import math
-import multiprocessing
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any
 
 # advisor_quality chooses the backend (JAX when installed) before Keras is imported.
-from advisor_quality import MIN_MARGIN, TASKS, Task, load_task, test_score, user_model
+from advisor_quality import MIN_MARGIN, TASKS, Task, load_task, run_tasks, test_score, user_model
 
 import keras  # noqa: E402  (after advisor_quality set the backend)
 import numpy as np  # noqa: E402
@@ -78,27 +76,22 @@ def _mean_se(values: list[float]) -> str:
     return f"{np.mean(values):.3f} ± {se:.3f}"
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tasks", nargs="+", default=[t.name for t in TASKS], choices=[t.name for t in TASKS])
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--epochs", type=int, default=60, help="most epochs per training (early stopping)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--workers", type=int, default=2, help="tasks run side by side in this many processes")
-    args = parser.parse_args()
+    parser.add_argument("--workers", type=int, default=2,
+                        help="tasks run side by side in this many processes (1: in this one)")
+    args = parser.parse_args(argv)
     if args.workers < 1 or args.seeds < 1:
         parser.error("--workers and --seeds must be at least 1")
     tasks = [t for t in TASKS if t.name in args.tasks]
     start = time.perf_counter()
     print(f"Keras backend: {keras.backend.backend()}; {len(tasks)} tasks, {args.seeds} seeds, "
           f"{args.workers} worker(s)", flush=True)
-    with ProcessPoolExecutor(args.workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        futures = {pool.submit(run_task, t, args.seeds, args.epochs, args.seed): t.name
-                   for t in sorted(tasks, key=lambda t: not t.conv)}
-        for done in as_completed(futures):
-            print(f"  {futures[done]} done at {time.perf_counter() - start:.0f} s", flush=True)
-        by_name = {futures[f]: f.result() for f in futures}
-    rows = [by_name[t.name] for t in tasks]
+    rows = run_tasks(run_task, tasks, (args.seeds, args.epochs, args.seed), args.workers)
     print("\n| task | metric | pick | pick (mean ± se) | Rational from the pick | rational - pick (± se) | verdict |")
     print("|---|---|---|---:|---:|---:|---|")
     for row in rows:

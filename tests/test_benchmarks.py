@@ -1,67 +1,73 @@
-"""Smoke runs of the benchmark scripts, at their smallest settings, so they cannot rot."""
+"""Smoke runs of the benchmark scripts, at their smallest settings, so they cannot rot.
+
+Each runs its `main()` in this process, on this process' backend: a script of its own would spend
+most of its time importing TensorFlow and JAX and starting a worker.
+"""
 
 from __future__ import annotations
 
-import subprocess
-import sys
+import importlib
 from pathlib import Path
+from types import ModuleType
 
+import keras
 import pytest
 
 BENCHMARKS = Path(__file__).parent.parent / "benchmarks"
 
 
-@pytest.mark.slow
-def test_advisor_quality_runs_one_task_with_one_seed() -> None:
-    pytest.importorskip("sklearn")
-    completed = subprocess.run(
-        [sys.executable, str(BENCHMARKS / "advisor_quality.py"), "--tasks", "iris-shallow", "--seeds", "1",
-         "--epochs", "2", "--confirm-epochs", "1", "--confirm-executions", "1", "--grid", "relu", "tanh"],
-        capture_output=True, text=True, timeout=600,
-    )
-    assert completed.returncode == 0, completed.stderr[-3000:]
-    rows = [line for line in completed.stdout.splitlines() if line.startswith("| iris-shallow |")]
-    assert len(rows) == 1 and "accuracy" in rows[0]
-    assert "advise() + confirm()" in completed.stdout and "/ 1" in completed.stdout
-
-
-@pytest.mark.slow
-def test_confirm_benchmark_runs_its_three_searches_on_one_dataset() -> None:
-    pytest.importorskip("sklearn")
-    completed = subprocess.run(
-        [sys.executable, str(BENCHMARKS / "confirm.py"), "--datasets", "wine", "--epochs", "1", "--executions", "2",
-         "--candidates", "relu", "tanh"],
-        capture_output=True, text=True, timeout=600,
-    )
-    assert completed.returncode == 0, completed.stderr[-3000:]
-    rows = [line for line in completed.stdout.splitlines() if line.startswith("| wine |")]
-    assert len(rows) == 2 and rows[0] == rows[1]  # printed as it goes, then in the table
-    assert "GridSearch s" in completed.stdout and rows[0].count("|") == 11
-
-
-@pytest.mark.slow
-def test_confirm_stability_benchmark_runs_one_task_with_both_seeds() -> None:
-    pytest.importorskip("sklearn")
-    completed = subprocess.run(
-        [sys.executable, str(BENCHMARKS / "confirm_stability.py"), "--tasks", "iris", "--epochs", "1",
-         "--executions", "2"],
-        capture_output=True, text=True, timeout=600,
-    )
-    assert completed.returncode == 0, completed.stderr[-3000:]
-    rows = [line for line in completed.stdout.splitlines() if line.startswith("| iris |")]
-    assert len(rows) == 2 and rows[0] == rows[1] and rows[0].count("|") == 10
-    assert "flags agree on" in completed.stdout and "of 1 tasks" in completed.stdout
-
-
-@pytest.mark.slow
-def test_rational_start_benchmark_compares_one_task(monkeypatch) -> None:
-    # In this process (its own would spend a minute importing JAX and spawning a worker):
-    # run_task is the whole comparison; main() only schedules tasks and prints the table.
+@pytest.fixture
+def benchmark(monkeypatch):
+    """The benchmark script `name` as a module (its sibling imports resolved, this backend kept)."""
     pytest.importorskip("sklearn")
     monkeypatch.syspath_prepend(str(BENCHMARKS))
-    monkeypatch.setenv("KERAS_BACKEND", __import__("keras").backend.backend())
-    import rational_start
+    monkeypatch.setenv("KERAS_BACKEND", keras.backend.backend())
 
+    def load(name: str) -> ModuleType:
+        return importlib.import_module(name)
+
+    return load
+
+
+def table_rows(out: str, first_cell: str) -> list[str]:
+    return [line for line in out.splitlines() if line.startswith(f"| {first_cell} |")]
+
+
+@pytest.mark.slow
+def test_advisor_quality_runs_one_task_with_one_seed(benchmark, capsys) -> None:
+    benchmark("advisor_quality").main(
+        ["--tasks", "iris-shallow", "--seeds", "1", "--epochs", "2", "--confirm-epochs", "1",
+         "--confirm-executions", "1", "--grid", "relu", "tanh", "--workers", "1"])
+    out = capsys.readouterr().out
+    rows = table_rows(out, "iris-shallow")
+    assert len(rows) == 1 and "accuracy" in rows[0]
+    assert "iris-shallow done at" in out and "advise() + confirm()" in out and "/ 1" in out
+
+
+@pytest.mark.slow
+def test_confirm_benchmark_runs_its_three_searches_on_one_dataset(benchmark, capsys) -> None:
+    benchmark("confirm").main(["--datasets", "wine", "--epochs", "1", "--executions", "2",
+                               "--candidates", "relu", "tanh"])
+    out = capsys.readouterr().out
+    rows = table_rows(out, "wine")
+    assert len(rows) == 2 and rows[0] == rows[1]  # printed as it goes, then in the table
+    assert "GridSearch s" in out and rows[0].count("|") == 11
+
+
+@pytest.mark.slow
+def test_confirm_stability_benchmark_runs_one_task_with_both_seeds(benchmark, capsys) -> None:
+    benchmark("confirm_stability").main(["--tasks", "iris", "--epochs", "1", "--executions", "2"])
+    out = capsys.readouterr().out
+    rows = table_rows(out, "iris")
+    assert len(rows) == 2 and rows[0] == rows[1] and rows[0].count("|") == 10
+    assert "flags agree on" in out and "of 1 tasks" in out
+
+
+@pytest.mark.slow
+def test_rational_start_benchmark_compares_one_task(benchmark) -> None:
+    # run_task is the whole comparison; main() schedules tasks (run_tasks, tested above) and
+    # prints the table.
+    rational_start = benchmark("rational_start")
     task = next(t for t in rational_start.TASKS if t.name == "iris-shallow")
     row = rational_start.run_task(task, seeds=2, epochs=2, seed=0)
     assert row["verdict"] in ("win", "tie", "loss") and row["pick"] == "relu + he_normal"
