@@ -23,7 +23,7 @@ from typing import Any, Callable, Sequence
 import tensorflow as tf
 
 from keras_act._constants import SELU_ALPHA, SELU_SCALE
-from keras_act._tf_compat import in_xla_context
+from keras_act._tf_compat import in_xla_context, variadic_sum
 
 _compile = functools.partial(tf.function, jit_compile=True, autograph=False)
 
@@ -71,6 +71,20 @@ def _sum_to_shape(t: tf.Tensor, shape: Sequence[int]) -> tf.Tensor:
         ones = tf.ones([1, tf.shape(columns)[0]], t.dtype)
         return tf.reshape(tf.matmul(ones, columns), shape)
     return tf.reshape(tf.reduce_sum(t, axis=axes), shape)
+
+
+def _sums_to_shape(terms: list[tf.Tensor], shape: Sequence[int]) -> list[tf.Tensor]:
+    """Each term summed over the axes a parameter row of `shape` was broadcast along, all terms
+    in one pass (`variadic_sum`). A whole-tensor sum is taken per row first, then over the rows'
+    sums: the rows run in parallel, and a float32 sum of millions of terms in one sequence loses
+    digits (Rational's numerator gradient on 4M normal inputs: 2.9e-6 relative error this way,
+    1.3e-5 by the per-coefficient reductions of a tape)."""
+    rank = terms[0].shape.rank
+    lead = rank - len(shape)
+    axes = list(range(lead)) + [lead + i for i, size in enumerate(shape) if size == 1]
+    if len(axes) == rank and rank > 1:
+        return [tf.reduce_sum(s) for s in variadic_sum(terms, [rank - 1])]
+    return [tf.reshape(s, shape) for s in variadic_sum(terms, axes)]
 
 
 # ELU and SELU: scale * (x if x > 0 else alpha * expm1(x)); for large x, expm1 overflows to inf
@@ -212,13 +226,18 @@ def mish(x: tf.Tensor) -> tf.Tensor:
 
 
 @functools.cache
-def fused(formula: Callable) -> Callable:
+def fused(formula: Callable, coefficient_terms: Callable | None = None) -> Callable:
     """`formula(x, *params)` (TensorFlow ops) as two XLA kernels: the forward, and a backward
     that recomputes the forward under a tape and returns the gradients of `x` and of every
     parameter, already summed over the axes each was broadcast along.
 
     Recomputing costs less than saving intermediates: these kernels are memory-bound. Cached per
     formula, so each compiles once per input shape.
+
+    With `coefficient_terms(dy, x, *params)` (per parameter, one elementwise term per row of its
+    first axis), the tape gives only x's gradient, and a parameter's gradient is its terms'
+    sums, all taken in one pass over the elements (`_sums_to_shape`): XLA's CPU backend
+    otherwise recomputes the backward once per coefficient it reduces.
 
     Example:
         >>> square_plus = fused(lambda x, c: x * x + c)
@@ -232,10 +251,16 @@ def fused(formula: Callable) -> Callable:
 
     @_jit
     def backward(dy: tf.Tensor, *args: tf.Tensor) -> list[tf.Tensor]:
+        watched = args if coefficient_terms is None else args[:1]
         with tf.GradientTape() as tape:
-            tape.watch(args)
+            tape.watch(watched)
             y = formula(*args)
-        return tape.gradient(y, args, output_gradients=dy)
+        gradients = tape.gradient(y, watched, output_gradients=dy)
+        if coefficient_terms is None:
+            return gradients
+        rows = coefficient_terms(dy, *args)
+        sums = iter(_sums_to_shape([t for terms in rows for t in terms], args[1].shape[1:]))
+        return [gradients[0]] + [tf.stack([next(sums) for _ in terms]) for terms in rows]
 
     def run(x: tf.Tensor, *params: Any) -> tf.Tensor:
         @tf.custom_gradient

@@ -258,9 +258,13 @@ def _in_float32_if_half(formula: Callable) -> Callable:
     return run
 
 
-def _fused_on_tf(formula: Callable) -> Callable:
+def _fused_on_tf(formula: Callable | None = None, *, coefficient_terms: Callable | None = None) -> Callable:
     """Run `formula(x, *params)` as one fused TensorFlow kernel per direction where that applies
-    (see `_tf_fast_path`), through `keras_act._tf_fast.fused`; else as `keras.ops`."""
+    (see `_tf_fast_path`), through `keras_act._tf_fast.fused`; else as `keras.ops`. With
+    `coefficient_terms`, the parameters' gradients are sums of the elementwise terms it gives
+    (see `_tf_fast.fused`)."""
+    if formula is None:
+        return functools.partial(_fused_on_tf, coefficient_terms=coefficient_terms)
 
     @functools.wraps(formula)
     def dispatch(x: Any, *params: Any) -> Any:
@@ -269,7 +273,7 @@ def _fused_on_tf(formula: Callable) -> Callable:
             from keras_act import _tf_fast
 
             if _tf_fast.xla_available():
-                return _tf_fast.fused(formula)(x, *params)
+                return _tf_fast.fused(formula, coefficient_terms)(x, *params)
         return formula(x, *params)
 
     return dispatch
@@ -286,7 +290,9 @@ def _horner(coefficients: list[Any], t: Any) -> Any:
 _RATIONAL_Q_CONSTANT_BEYOND = 2.0**24
 
 
-def _rational_formula(x: Any, numerator: Any, denominator: Any) -> Any:
+def _rational_pieces(x: Any, numerator: Any, denominator: Any) -> dict[str, Any]:
+    """What the safe rational's value and its coefficient gradients share: the value, the
+    denominator as evaluated, t and the powers of t up to the larger degree."""
     m, n = numerator.shape[0] - 1, denominator.shape[0]
     a = [numerator[j] for j in range(m + 1)]
     b = [ops.abs(denominator[k]) for k in range(n)]
@@ -311,13 +317,41 @@ def _rational_formula(x: Any, numerator: Any, denominator: Any) -> Any:
     value = _horner(numerator_terms, t) / q
     if m == n + 1:  # the slope first: (a_m / Q) x never overflows before the true value does
         value = value + ops.where(big, (a[m] / q) * far, ops.zeros_like(x))
-    if n % 2:
-        value = ops.sign(far) * value
-    return value
+    sign = ops.sign(far) if n % 2 else None  # x**j / |x|**n = sign(x)**n t**(n - j) beyond |x| = 1
+    if sign is not None:
+        value = sign * value
+    return {"m": m, "n": n, "big": big, "far": far, "t": t, "q": q, "value": value, "sign": sign}
+
+
+def _rational_formula(x: Any, numerator: Any, denominator: Any) -> Any:
+    return _rational_pieces(x, numerator, denominator)["value"]
+
+
+def _rational_coefficient_terms(dy: Any, x: Any, numerator: Any, denominator: Any) -> list[list[Any]]:
+    """Per numerator and denominator row, the elementwise terms whose sums over the axes that row
+    was broadcast along are the gradients of ``sum(dy * rational(x))``.
+
+    ``dF/da_j = x**j / Q`` and ``dF/db_k = -sign(b_k) F |x|**k / Q``, taken in t = 1 / x beyond
+    |x| = 1 as the value is: there ``x**j / Q = sign(x)**n t**(n-j) / (Q / |x|**n)``. Every
+    power of t is at most 1 in magnitude, so no term overflows where the value does not.
+    """
+    pieces = _rational_pieces(x, numerator, denominator)
+    m, n, big, t = pieces["m"], pieces["n"], pieces["big"], pieces["t"]
+    powers = [ops.ones_like(x)]
+    for _ in range(max(m, n)):
+        powers.append(powers[-1] * t)
+    near = dy / pieces["q"]
+    far = near if pieces["sign"] is None else near * pieces["sign"]
+    numerator_terms = [ops.where(big, far * (powers[n - j] if j <= n else pieces["far"]), near * powers[j])
+                       for j in range(m + 1)]
+    weighted = near * pieces["value"]
+    denominator_terms = [-ops.sign(denominator[k - 1]) * weighted * ops.abs(ops.where(big, powers[n - k], powers[k]))
+                         for k in range(1, n + 1)]
+    return [numerator_terms, denominator_terms]
 
 
 @_in_float32_if_half
-@_fused_on_tf
+@_fused_on_tf(coefficient_terms=_rational_coefficient_terms)
 def rational(x: Any, numerator: Any, denominator: Any) -> Any:
     """The safe Padé activation ``P(x) / Q(x)`` (Molina et al. 2020, "safe PAU").
 

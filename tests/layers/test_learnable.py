@@ -119,6 +119,32 @@ def test_parameter_gradients_match_analytic():
                                d_den, rtol=1e-4)
 
 
+@pytest.mark.parametrize("degrees", [(5, 4), (4, 3), (2, 2), (1, 1)])
+@pytest.mark.parametrize("per_channel", [False, True])
+def test_rational_coefficient_gradients_for_every_degree_and_sharing(degrees, per_channel):
+    # Odd denominator degrees (a sign beyond |x| = 1), m = n + 1 (the slope term), inputs on both
+    # sides of |x| = 1 and up to 1e3, one set per layer or per channel: against float64 NumPy.
+    rng = np.random.default_rng(1)
+    x = (rng.normal(size=(512, 3)) * np.array([0.5, 3.0, 300.0])).astype("float32")
+    x64 = x.astype("float64")
+    m, n = degrees
+    shape = (3,) if per_channel else ()
+    numerator = rng.uniform(-1, 1, size=(m + 1,) + shape)
+    denominator = rng.uniform(-1, 1, size=(n,) + shape)
+    numerator64, denominator64 = numerator.astype("float32").astype("float64"), denominator.astype("float32")
+    p = sum(numerator64[j] * x64**j for j in range(m + 1))
+    q = 1 + sum(np.abs(denominator64[k]) * np.abs(x64) ** (k + 1) for k in range(n))
+    axes = 0 if per_channel else None
+    d_num = np.stack([(x64**j / q).sum(axes) for j in range(m + 1)])
+    d_den = np.stack([(-p / q**2 * np.abs(x64) ** (k + 1) * np.sign(denominator64[k])).sum(axes) for k in range(n)])
+    scale = np.abs(np.stack([(np.abs(x64) ** j / q).sum(axes) for j in range(m + 1)]))  # the terms' own size
+    found_num = _param_gradient(lambda v: keras_act.ops.rational(x, v, denominator.astype("float32")), numerator)
+    found_den = _param_gradient(lambda v: keras_act.ops.rational(x, numerator.astype("float32"), v), denominator)
+    np.testing.assert_array_less(np.abs(found_num - d_num), 1e-5 * scale + 1e-6)
+    den_scale = np.stack([(np.abs(p) / q**2 * np.abs(x64) ** (k + 1)).sum(axes) for k in range(n)])
+    np.testing.assert_array_less(np.abs(found_den - d_den), 1e-5 * den_scale + 1e-6)
+
+
 @pytest.mark.parametrize("policy", ["float32", "mixed_float16"])
 def test_rational_values_and_every_gradient_stay_finite_over_1e4(policy):
     keras.config.set_dtype_policy(policy)
