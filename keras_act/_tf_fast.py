@@ -226,7 +226,7 @@ def mish(x: tf.Tensor) -> tf.Tensor:
 
 
 @functools.cache
-def fused(formula: Callable, coefficient_terms: Callable | None = None) -> Callable:
+def fused(formula: Callable, gradients: Callable | None = None) -> Callable:
     """`formula(x, *params)` (TensorFlow ops) as two XLA kernels: the forward, and a backward
     that recomputes the forward under a tape and returns the gradients of `x` and of every
     parameter, already summed over the axes each was broadcast along.
@@ -234,10 +234,10 @@ def fused(formula: Callable, coefficient_terms: Callable | None = None) -> Calla
     Recomputing costs less than saving intermediates: these kernels are memory-bound. Cached per
     formula, so each compiles once per input shape.
 
-    With `coefficient_terms(dy, x, *params)` (per parameter, one elementwise term per row of its
-    first axis), the tape gives only x's gradient, and a parameter's gradient is its terms'
-    sums, all taken in one pass over the elements (`_sums_to_shape`): XLA's CPU backend
-    otherwise recomputes the backward once per coefficient it reduces.
+    With `gradients(dy, x, *params)`, the backward is that analytic form instead: x's gradient,
+    and per parameter one elementwise term per row of its first axis, whose sums are the row's
+    gradient, all taken in one pass over the elements (`_sums_to_shape`). A tape's parameter
+    gradients are one reduction each, and XLA's CPU backend recomputes the backward for each.
 
     Example:
         >>> square_plus = fused(lambda x, c: x * x + c)
@@ -251,16 +251,14 @@ def fused(formula: Callable, coefficient_terms: Callable | None = None) -> Calla
 
     @_jit
     def backward(dy: tf.Tensor, *args: tf.Tensor) -> list[tf.Tensor]:
-        watched = args if coefficient_terms is None else args[:1]
-        with tf.GradientTape() as tape:
-            tape.watch(watched)
-            y = formula(*args)
-        gradients = tape.gradient(y, watched, output_gradients=dy)
-        if coefficient_terms is None:
-            return gradients
-        rows = coefficient_terms(dy, *args)
+        if gradients is None:
+            with tf.GradientTape() as tape:
+                tape.watch(args)
+                y = formula(*args)
+            return tape.gradient(y, args, output_gradients=dy)
+        dx, rows = gradients(dy, *args)
         sums = iter(_sums_to_shape([t for terms in rows for t in terms], args[1].shape[1:]))
-        return [gradients[0]] + [tf.stack([next(sums) for _ in terms]) for terms in rows]
+        return [dx] + [tf.stack([next(sums) for _ in terms]) for terms in rows]
 
     def run(x: tf.Tensor, *params: Any) -> tf.Tensor:
         @tf.custom_gradient

@@ -258,13 +258,12 @@ def _in_float32_if_half(formula: Callable) -> Callable:
     return run
 
 
-def _fused_on_tf(formula: Callable | None = None, *, coefficient_terms: Callable | None = None) -> Callable:
+def _fused_on_tf(formula: Callable | None = None, *, gradients: Callable | None = None) -> Callable:
     """Run `formula(x, *params)` as one fused TensorFlow kernel per direction where that applies
     (see `_tf_fast_path`), through `keras_act._tf_fast.fused`; else as `keras.ops`. With
-    `coefficient_terms`, the parameters' gradients are sums of the elementwise terms it gives
-    (see `_tf_fast.fused`)."""
+    `gradients`, the backward is its analytic form (see `_tf_fast.fused`)."""
     if formula is None:
-        return functools.partial(_fused_on_tf, coefficient_terms=coefficient_terms)
+        return functools.partial(_fused_on_tf, gradients=gradients)
 
     @functools.wraps(formula)
     def dispatch(x: Any, *params: Any) -> Any:
@@ -273,10 +272,19 @@ def _fused_on_tf(formula: Callable | None = None, *, coefficient_terms: Callable
             from keras_act import _tf_fast
 
             if _tf_fast.xla_available():
-                return _tf_fast.fused(formula, coefficient_terms)(x, *params)
+                return _tf_fast.fused(formula, gradients)(x, *params)
         return formula(x, *params)
 
     return dispatch
+
+
+def _horner_and_derivative(coefficients: list[Any], t: Any) -> tuple[Any, Any]:
+    """The polynomial `_horner` evaluates and its derivative in t, by one Horner pass."""
+    value, derivative = coefficients[-1], 0.0
+    for c in reversed(coefficients[:-1]):
+        derivative = derivative * t + value
+        value = value * t + c
+    return value, derivative
 
 
 def _horner(coefficients: list[Any], t: Any) -> Any:
@@ -320,38 +328,53 @@ def _rational_pieces(x: Any, numerator: Any, denominator: Any) -> dict[str, Any]
     sign = ops.sign(far) if n % 2 else None  # x**j / |x|**n = sign(x)**n t**(n - j) beyond |x| = 1
     if sign is not None:
         value = sign * value
-    return {"m": m, "n": n, "big": big, "far": far, "t": t, "q": q, "value": value, "sign": sign}
+    return {"m": m, "n": n, "a": a, "big": big, "far": far, "t": t, "q": q, "value": value, "sign": sign,
+            "numerator_terms": numerator_terms, "denominator_terms": denominator_terms}
 
 
 def _rational_formula(x: Any, numerator: Any, denominator: Any) -> Any:
     return _rational_pieces(x, numerator, denominator)["value"]
 
 
-def _rational_coefficient_terms(dy: Any, x: Any, numerator: Any, denominator: Any) -> list[list[Any]]:
-    """Per numerator and denominator row, the elementwise terms whose sums over the axes that row
-    was broadcast along are the gradients of ``sum(dy * rational(x))``.
+def _rational_gradients(dy: Any, x: Any, numerator: Any, denominator: Any) -> tuple[Any, list[list[Any]]]:
+    """The input gradient of ``sum(dy * rational(x))``, and per numerator and denominator row
+    the elementwise terms whose sums over the axes that row was broadcast along are its gradient.
 
-    ``dF/da_j = x**j / Q`` and ``dF/db_k = -sign(b_k) F |x|**k / Q``, taken in t = 1 / x beyond
-    |x| = 1 as the value is: there ``x**j / Q = sign(x)**n t**(n-j) / (Q / |x|**n)``. Every
-    power of t is at most 1 in magnitude, so no term overflows where the value does not.
+    With P, Q and their derivatives in t (t = x for |x| <= 1, the value's picked coefficients):
+    ``dF/dx = (P' - sign(t) Q' F) / Q`` there, and beyond, where F = s G with ``G = (N(t) + a_m x)
+    / Q_t`` (``s = sign(x)**n``, dt/dx = -t**2), ``dF/dx = s (a_m - t**2 N' + t**2 sign(t) Q_t' G) / Q_t``.
+    ``dF/da_j = x**j / Q`` and ``dF/db_k = -sign(b_k) F |x|**k / Q``, taken in t as the value
+    is: ``x**j / Q = s t**(n-j) / Q_t`` beyond |x| = 1. Every power of t is at most 1 in
+    magnitude, so no term overflows where the value does not.
     """
     pieces = _rational_pieces(x, numerator, denominator)
-    m, n, big, t = pieces["m"], pieces["n"], pieces["big"], pieces["t"]
+    m, n, big, t, q, value = (pieces[k] for k in ("m", "n", "big", "t", "q", "value"))
+    s = pieces["sign"]
+    _, p_slope = _horner_and_derivative(pieces["numerator_terms"], t)
+    _, q_slope = _horner_and_derivative(pieces["denominator_terms"], ops.abs(t))
+    # Q held constant beyond |x| = 2**24, as in the value (see _rational_pieces).
+    q_slope = ops.where(ops.abs(pieces["far"]) > _RATIONAL_Q_CONSTANT_BEYOND, ops.zeros_like(x), q_slope)
+    q_term = ops.sign(t) * q_slope * value  # sign(t) Q' F; beyond, s sign(t) Q_t' G is the same
+    t2 = t * t
+    far_slope = (pieces["a"][m] if m == n + 1 else 0.0) - t2 * p_slope
+    if s is not None:
+        far_slope = s * far_slope
+    dx = dy * ops.where(big, far_slope + t2 * q_term, p_slope - q_term) / q
     powers = [ops.ones_like(x)]
     for _ in range(max(m, n)):
         powers.append(powers[-1] * t)
-    near = dy / pieces["q"]
-    far = near if pieces["sign"] is None else near * pieces["sign"]
+    near = dy / q
+    far = near if s is None else near * s
     numerator_terms = [ops.where(big, far * (powers[n - j] if j <= n else pieces["far"]), near * powers[j])
                        for j in range(m + 1)]
-    weighted = near * pieces["value"]
+    weighted = near * value
     denominator_terms = [-ops.sign(denominator[k - 1]) * weighted * ops.abs(ops.where(big, powers[n - k], powers[k]))
                          for k in range(1, n + 1)]
-    return [numerator_terms, denominator_terms]
+    return dx, [numerator_terms, denominator_terms]
 
 
 @_in_float32_if_half
-@_fused_on_tf(coefficient_terms=_rational_coefficient_terms)
+@_fused_on_tf(gradients=_rational_gradients)
 def rational(x: Any, numerator: Any, denominator: Any) -> Any:
     """The safe Padé activation ``P(x) / Q(x)`` (Molina et al. 2020, "safe PAU").
 
