@@ -235,8 +235,8 @@ def fused(formula: Callable, gradients: Callable | None = None) -> Callable:
     formula, so each compiles once per input shape.
 
     With `gradients(dy, x, *params)`, the backward is that analytic form instead: x's gradient,
-    and per parameter one elementwise term per row of its first axis, whose sums are the row's
-    gradient, all taken in one pass over the elements (`_sums_to_shape`). A tape's parameter
+    and per parameter the elementwise term whose sum is its gradient (or a list: one per row of
+    its first axis), all sums of one shape taken in one pass over the elements (`_sums_to_shape`). A tape's parameter
     gradients are one reduction each, and XLA's CPU backend recomputes the backward for each.
 
     Example:
@@ -256,9 +256,16 @@ def fused(formula: Callable, gradients: Callable | None = None) -> Callable:
                 tape.watch(args)
                 y = formula(*args)
             return tape.gradient(y, args, output_gradients=dy)
-        dx, rows = gradients(dy, *args)
-        sums = iter(_sums_to_shape([t for terms in rows for t in terms], args[1].shape[1:]))
-        return [dx] + [tf.stack([next(sums) for _ in terms]) for terms in rows]
+        dx, terms = gradients(dy, *args)
+        # A list holds one term per row of the parameter's first axis; a tensor, the parameter's.
+        shapes = [tuple(p.shape[1:] if isinstance(t, list) else p.shape) for p, t in zip(args[1:], terms)]
+        flat = [(u, shape) for t, shape in zip(terms, shapes) for u in (t if isinstance(t, list) else [t])]
+        summed = {}
+        for shape in dict.fromkeys(shape for _, shape in flat):  # one pass over the elements per shape
+            group = [i for i, (_, s) in enumerate(flat) if s == shape]
+            summed.update(zip(group, _sums_to_shape([flat[i][0] for i in group], shape)))
+        sums = iter(summed[i] for i in range(len(flat)))
+        return [dx] + [tf.stack([next(sums) for _ in t]) if isinstance(t, list) else next(sums) for t in terms]
 
     def run(x: tf.Tensor, *params: Any) -> tf.Tensor:
         @tf.custom_gradient

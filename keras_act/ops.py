@@ -436,8 +436,29 @@ def _snake_formula(x: Any, a: Any) -> Any:
     return x + ops.where(small, series, quotient)
 
 
+def _snake_gradients(dy: Any, x: Any, a: Any) -> tuple[Any, Any]:
+    """The gradients of ``sum(dy * snake(x, a))``: for x, and the elementwise terms whose sum over
+    the axes `a` was broadcast along is a's.
+
+    ``d/dx = 1 + sin(2 a x)`` and ``d/da = (x sin(2 a x) - sin(a x)**2 / a) / a``; below
+    ``|a x| = 1e-3`` those of the series ``x sin(t) (1 - t**2 / 6)``, t = a x, where the second
+    is finite (-> x**2) as a -> 0; beyond the phase clip, t is a constant.
+    """
+    product = a * x
+    inside = ops.abs(product) <= SNAKE_PHASE_CLIP
+    t = ops.clip(product, -SNAKE_PHASE_CLIP, SNAKE_PHASE_CLIP)
+    s, c = ops.sin(t), ops.cos(t)
+    small = ops.abs(t) < _SINC_SERIES_BELOW
+    safe_a = ops.where(small, ops.ones_like(t), a * ops.ones_like(t))
+    double = ops.where(inside, 2.0 * s * c, ops.zeros_like(t))  # sin(2t), 0 where t is clipped
+    taper = 1.0 - t * t / 6.0
+    dx = dy * (1.0 + ops.where(small, s * taper + x * a * (c * taper - s * t / 3.0), double))
+    da = dy * ops.where(small, x * x * (c * taper - s * t / 3.0), (x * double - s * s / safe_a) / safe_a)
+    return dx, [da]
+
+
 @_in_float32_if_half
-@_fused_on_tf
+@_fused_on_tf(gradients=_snake_gradients)
 def snake(x: Any, a: Any) -> Any:
     """Snake (Ziyin et al. 2020): ``x + sin(a x)**2 / a``, with frequency `a` (-> x as a -> 0).
 
