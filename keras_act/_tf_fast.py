@@ -6,7 +6,9 @@ and lose all relative precision near zero (tensorflow/tensorflow#116943); a prec
 formulation costs 3-5 kernels per direction. Here each direction is one small XLA-compiled
 kernel inside a `tf.custom_gradient`, so it is fused even in a graph that is not compiled (under
 an outer `jit_compile=True` the kernels are simply inlined). The parametric layers' gradient for
-their parameter is computed in the same kernel and reduced by a matmul (see `_sum_to_shape`).
+their parameter is computed in the same kernel and reduced by a matmul (see `_sum_to_shape`);
+Rational's and Snake's backwards are in closed form, their parameters' terms summed in one pass
+(`fused`).
 
 Each kernel compiles once per input shape. While a function that XLA compiles whole is being
 traced (Keras' `jit_compile=True`), the kernels' ops are inlined instead: a nested compiled call
@@ -236,8 +238,9 @@ def fused(formula: Callable, gradients: Callable | None = None) -> Callable:
 
     With `gradients(dy, x, *params)`, the backward is that analytic form instead: x's gradient,
     and per parameter the elementwise term whose sum is its gradient (or a list: one per row of
-    its first axis), all sums of one shape taken in one pass over the elements (`_sums_to_shape`). A tape's parameter
-    gradients are one reduction each, and XLA's CPU backend recomputes the backward for each.
+    its first axis), all sums of one shape taken in one pass over the elements
+    (`_sums_to_shape`). A tape's parameter gradients are one reduction each, and XLA's CPU
+    backend recomputes the backward for each.
 
     Example:
         >>> square_plus = fused(lambda x, c: x * x + c)

@@ -91,3 +91,22 @@ def test_fused_kernels_match_their_formula(name, jit):
     for g_fast, g_generic in zip(grads_fast[1:], grads_generic[1:]):
         assert g_fast.shape == g_generic.shape
         np.testing.assert_allclose(g_fast, g_generic, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("internal", [True, False])
+def test_variadic_sum_gives_each_terms_sum_with_or_without_the_xla_internal(internal, monkeypatch):
+    import sys
+
+    import tensorflow as tf
+    from tensorflow.compiler.tf2xla import python as tf2xla_python
+
+    from keras_act._tf_compat import variadic_sum
+
+    if not internal:  # as if a TensorFlow release had moved it: the import fails
+        monkeypatch.delattr(tf2xla_python, "xla")
+        monkeypatch.setitem(sys.modules, "tensorflow.compiler.tf2xla.python.xla", None)
+    rng = np.random.default_rng(0)
+    terms = [rng.normal(size=(64, 3, 5)).astype("float32") for _ in range(3)]
+    sums = tf.function(lambda *t: variadic_sum(t, [0, 2]), jit_compile=True)(*terms)
+    for found, term in zip(sums, terms):
+        np.testing.assert_allclose(found.numpy(), term.astype("float64").sum(axis=(0, 2)), rtol=1e-5, atol=1e-5)
