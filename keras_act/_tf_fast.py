@@ -8,7 +8,7 @@ kernel inside a `tf.custom_gradient`, so it is fused even in a graph that is not
 an outer `jit_compile=True` the kernels are simply inlined). The parametric layers' gradient for
 their parameter is computed in the same kernel and reduced by a matmul (see `_sum_to_shape`);
 Rational's and Snake's backwards are in closed form, their parameters' terms summed in one pass
-(`fused`).
+(`fused`, `sine_between_kernels`).
 
 Each kernel compiles once per input shape. While a function that XLA compiles whole is being
 traced (Keras' `jit_compile=True`), the kernels' ops are inlined instead: a nested compiled call
@@ -87,6 +87,43 @@ def _sums_to_shape(terms: list[tf.Tensor], shape: Sequence[int]) -> list[tf.Tens
     if len(axes) == rank and rank > 1:
         return [tf.reduce_sum(s) for s in variadic_sum(terms, [rank - 1])]
     return [tf.reshape(s, shape) for s in variadic_sum(terms, axes)]
+
+
+@functools.cache
+def sine_between_kernels(phase: Callable, value: Callable, gradients: Callable) -> Callable:
+    """A function of x and a parameter whose only transcendentals are the sine and cosine of a
+    phase: XLA kernels for the phase, the value and the backward, and TensorFlow's own sin/cos
+    kernels between them (Eigen's vectorized sine takes 6.7 ms on 4096 x 1024 float32, XLA's
+    CPU sine 20.8 ms). The phase and its sine are kept for the backward: a sine costs more than
+    reading them back. Inside an XLA compilation all of it is inlined.
+
+    `phase(x, p) -> t`, `value(x, p, t, sin t)` and `gradients(dy, x, p, t, sin t, cos t) ->
+    (dx, the elementwise term whose sum is p's gradient)`.
+
+    Example:
+        >>> run = sine_between_kernels(lambda x, p: p * x, lambda x, p, t, s: x + s,
+        ...                            lambda dy, x, p, t, s, c: (dy * (1 + p * c), dy * x * c))
+        >>> round(float(run(tf.constant(0.5), tf.constant(2.0))), 6)  # 0.5 + sin(1)
+        1.341471
+    """
+    phase_kernel, value_kernel = _jit(phase), _jit(value)
+
+    @_jit
+    def backward(dy: tf.Tensor, x: tf.Tensor, p: tf.Tensor, t: tf.Tensor, s: tf.Tensor,
+                 c: tf.Tensor) -> list[tf.Tensor]:
+        dx, term = gradients(dy, x, p, t, s, c)
+        return [dx, _sums_to_shape([term], p.shape)[0]]
+
+    def run(x: tf.Tensor, p: Any) -> tf.Tensor:
+        @tf.custom_gradient
+        def _op(x, p):
+            t = phase_kernel(x, p)
+            s = tf.sin(t)
+            return value_kernel(x, p, t, s), lambda dy: backward(dy, x, p, t, s, tf.cos(t))
+
+        return _op(x, tf.cast(tf.convert_to_tensor(p), x.dtype))
+
+    return run
 
 
 # ELU and SELU: scale * (x if x > 0 else alpha * expm1(x)); for large x, expm1 overflows to inf
@@ -237,8 +274,8 @@ def fused(formula: Callable, gradients: Callable | None = None) -> Callable:
     formula, so each compiles once per input shape.
 
     With `gradients(dy, x, *params)`, the backward is that analytic form instead: x's gradient,
-    and per parameter the elementwise term whose sum is its gradient (or a list: one per row of
-    its first axis), all sums of one shape taken in one pass over the elements
+    and per parameter one elementwise term per row of its first axis (all rows of one shape),
+    whose sums are the rows' gradients, all taken in one pass over the elements
     (`_sums_to_shape`). A tape's parameter gradients are one reduction each, and XLA's CPU
     backend recomputes the backward for each.
 
@@ -259,16 +296,9 @@ def fused(formula: Callable, gradients: Callable | None = None) -> Callable:
                 tape.watch(args)
                 y = formula(*args)
             return tape.gradient(y, args, output_gradients=dy)
-        dx, terms = gradients(dy, *args)
-        # A list holds one term per row of the parameter's first axis; a tensor, the parameter's.
-        shapes = [tuple(p.shape[1:] if isinstance(t, list) else p.shape) for p, t in zip(args[1:], terms)]
-        flat = [(u, shape) for t, shape in zip(terms, shapes) for u in (t if isinstance(t, list) else [t])]
-        summed = {}
-        for shape in dict.fromkeys(shape for _, shape in flat):  # one pass over the elements per shape
-            group = [i for i, (_, s) in enumerate(flat) if s == shape]
-            summed.update(zip(group, _sums_to_shape([flat[i][0] for i in group], shape)))
-        sums = iter(summed[i] for i in range(len(flat)))
-        return [dx] + [tf.stack([next(sums) for _ in t]) if isinstance(t, list) else next(sums) for t in terms]
+        dx, rows = gradients(dy, *args)
+        sums = iter(_sums_to_shape([t for terms in rows for t in terms], args[1].shape[1:]))
+        return [dx] + [tf.stack([next(sums) for _ in terms]) for terms in rows]
 
     def run(x: tf.Tensor, *params: Any) -> tf.Tensor:
         @tf.custom_gradient

@@ -425,9 +425,12 @@ SNAKE_PHASE_CLIP = 2.0**24
 _SINC_SERIES_BELOW = 1e-3
 
 
-def _snake_formula(x: Any, a: Any) -> Any:
-    t = ops.clip(a * x, -SNAKE_PHASE_CLIP, SNAKE_PHASE_CLIP)
-    s = ops.sin(t)
+def _snake_phase(x: Any, a: Any) -> Any:
+    return ops.clip(a * x, -SNAKE_PHASE_CLIP, SNAKE_PHASE_CLIP)
+
+
+def _snake_value(x: Any, a: Any, t: Any, s: Any) -> Any:
+    """Snake from its phase t and ``s = sin(t)``."""
     small = ops.abs(t) < _SINC_SERIES_BELOW
     # sin(t)**2 / a as x * sin(t) * sinc(t) for small t: finite (-> a x**2 -> 0) as a -> 0, where
     # the plain quotient would divide by zero; s * s / a elsewhere (a != 0 there).
@@ -436,29 +439,31 @@ def _snake_formula(x: Any, a: Any) -> Any:
     return x + ops.where(small, series, quotient)
 
 
-def _snake_gradients(dy: Any, x: Any, a: Any) -> tuple[Any, Any]:
-    """The gradients of ``sum(dy * snake(x, a))``: for x, and the elementwise terms whose sum over
-    the axes `a` was broadcast along is a's.
+def _snake_formula(x: Any, a: Any) -> Any:
+    t = _snake_phase(x, a)
+    return _snake_value(x, a, t, ops.sin(t))
+
+
+def _snake_gradients(dy: Any, x: Any, a: Any, t: Any, s: Any, c: Any) -> tuple[Any, Any]:
+    """The gradients of ``sum(dy * snake(x, a))`` from the phase t, ``s = sin(t)`` and ``c =
+    cos(t)``: for x, and the elementwise term whose sum over the axes `a` was broadcast along is
+    a's.
 
     ``d/dx = 1 + sin(2 a x)`` and ``d/da = (x sin(2 a x) - sin(a x)**2 / a) / a``; below
-    ``|a x| = 1e-3`` those of the series ``x sin(t) (1 - t**2 / 6)``, t = a x, where the second
-    is finite (-> x**2) as a -> 0; beyond the phase clip, t is a constant.
+    ``|a x| = 1e-3`` those of the series ``x sin(t) (1 - t**2 / 6)``, where the second is finite
+    (-> x**2) as a -> 0; beyond the phase clip, t is a constant.
     """
-    product = a * x
-    inside = ops.abs(product) <= SNAKE_PHASE_CLIP
-    t = ops.clip(product, -SNAKE_PHASE_CLIP, SNAKE_PHASE_CLIP)
-    s, c = ops.sin(t), ops.cos(t)
+    inside = ops.abs(a * x) <= SNAKE_PHASE_CLIP
     small = ops.abs(t) < _SINC_SERIES_BELOW
     safe_a = ops.where(small, ops.ones_like(t), a * ops.ones_like(t))
     double = ops.where(inside, 2.0 * s * c, ops.zeros_like(t))  # sin(2t), 0 where t is clipped
     taper = 1.0 - t * t / 6.0
     dx = dy * (1.0 + ops.where(small, s * taper + x * a * (c * taper - s * t / 3.0), double))
     da = dy * ops.where(small, x * x * (c * taper - s * t / 3.0), (x * double - s * s / safe_a) / safe_a)
-    return dx, [da]
+    return dx, da
 
 
 @_in_float32_if_half
-@_fused_on_tf(gradients=_snake_gradients)
 def snake(x: Any, a: Any) -> Any:
     """Snake (Ziyin et al. 2020): ``x + sin(a x)**2 / a``, with frequency `a` (-> x as a -> 0).
 
@@ -470,4 +475,10 @@ def snake(x: Any, a: Any) -> Any:
         >>> round(float(snake(1.0, 1.0)), 6)  # 1 + sin(1)**2
         1.708073
     """
+    x = ops.convert_to_tensor(x)
+    if keras.backend.backend() == "tensorflow" and not keras.backend.is_keras_tensor(x):
+        from keras_act import _tf_fast
+
+        if _tf_fast.xla_available():
+            return _tf_fast.sine_between_kernels(_snake_phase, _snake_value, _snake_gradients)(x, a)
     return _snake_formula(x, a)
