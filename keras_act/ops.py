@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import math
+from types import ModuleType
 from typing import Any, Callable
 
 import keras
@@ -28,19 +29,27 @@ GELU_TANH_CLIP = 10.0
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 
 
+def _tf_fast_for(x: Any) -> ModuleType | None:
+    """`keras_act._tf_fast` where its fast paths apply to the tensor `x`: the TensorFlow backend,
+    a concrete (not symbolic) tensor, and XLA available; else None."""
+    if keras.backend.backend() != "tensorflow" or keras.backend.is_keras_tensor(x):
+        return None
+    from keras_act import _tf_fast
+
+    return _tf_fast if _tf_fast.xla_available() else None
+
+
 def _tf_fast_path(name: str) -> Callable[[Callable], Callable]:
     """Decorate a `keras.ops` formulation to run `keras_act._tf_fast.<name>` instead where that
-    applies: the TensorFlow backend, a concrete (not symbolic) tensor, and XLA available."""
+    applies (`_tf_fast_for`)."""
 
     def decorate(generic: Callable) -> Callable:
         @functools.wraps(generic)
         def dispatch(x: Any, *args: Any, **kwargs: Any) -> Any:
             x = ops.convert_to_tensor(x)
-            if keras.backend.backend() == "tensorflow" and not keras.backend.is_keras_tensor(x):
-                from keras_act import _tf_fast
-
-                if _tf_fast.xla_available():
-                    return getattr(_tf_fast, name)(x, *args, **kwargs)
+            fast = _tf_fast_for(x)
+            if fast is not None:
+                return getattr(fast, name)(x, *args, **kwargs)
             return generic(x, *args, **kwargs)
 
         return dispatch
@@ -268,11 +277,9 @@ def _fused_on_tf(formula: Callable | None = None, *, gradients: Callable | None 
     @functools.wraps(formula)
     def dispatch(x: Any, *params: Any) -> Any:
         x = ops.convert_to_tensor(x)
-        if keras.backend.backend() == "tensorflow" and not keras.backend.is_keras_tensor(x):
-            from keras_act import _tf_fast
-
-            if _tf_fast.xla_available():
-                return _tf_fast.fused(formula, gradients)(x, *params)
+        fast = _tf_fast_for(x)
+        if fast is not None:
+            return fast.fused(formula, gradients)(x, *params)
         return formula(x, *params)
 
     return dispatch
@@ -299,8 +306,8 @@ _RATIONAL_Q_CONSTANT_BEYOND = 2.0**24
 
 
 def _rational_pieces(x: Any, numerator: Any, denominator: Any) -> dict[str, Any]:
-    """What the safe rational's value and its coefficient gradients share: the value, the
-    denominator as evaluated, t and the powers of t up to the larger degree."""
+    """What the safe rational's value and its gradients share: the value, t, the denominator as
+    evaluated, the picked coefficients of both polynomials and the sign beyond |x| = 1."""
     m, n = numerator.shape[0] - 1, denominator.shape[0]
     a = [numerator[j] for j in range(m + 1)]
     b = [ops.abs(denominator[k]) for k in range(n)]
@@ -476,9 +483,7 @@ def snake(x: Any, a: Any) -> Any:
         1.708073
     """
     x = ops.convert_to_tensor(x)
-    if keras.backend.backend() == "tensorflow" and not keras.backend.is_keras_tensor(x):
-        from keras_act import _tf_fast
-
-        if _tf_fast.xla_available():
-            return _tf_fast.sine_between_kernels(_snake_phase, _snake_value, _snake_gradients)(x, a)
+    fast = _tf_fast_for(x)
+    if fast is not None:
+        return fast.sine_between_kernels(_snake_phase, _snake_value, _snake_gradients)(x, a)
     return _snake_formula(x, a)
