@@ -485,5 +485,5 @@ def snake(x: Any, a: Any) -> Any:
     x = ops.convert_to_tensor(x)
     fast = _tf_fast_for(x)
     if fast is not None:
-        return fast.sine_between_kernels(_snake_phase, _snake_value, _snake_gradients)(x, a)
+        return fast.sine_kernels(_snake_phase, _snake_value, _snake_gradients)(x, a)
     return _snake_formula(x, a)

@@ -110,3 +110,40 @@ def test_variadic_sum_gives_each_terms_sum_with_or_without_the_xla_internal(inte
     sums = tf.function(lambda *t: variadic_sum(t, [0, 2]), jit_compile=True)(*terms)
     for found, term in zip(sums, terms):
         np.testing.assert_allclose(found.numpy(), term.astype("float64").sum(axis=(0, 2)), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("jit", [False, True], ids=["graph", "xla"])
+def test_sin_cos_matches_float64_numpy_up_to_snakes_phase_clip(jit):
+    import tensorflow as tf
+
+    from keras_act import _tf_fast
+    from keras_act.ops import SNAKE_PHASE_CLIP
+
+    rng = np.random.default_rng(0)
+    near_quadrants = np.arange(-40, 41) * (np.pi / 2)  # where the quadrant flips and sin or cos is ~0
+    t = np.concatenate([
+        *(rng.uniform(-scale, scale, 20000) for scale in (np.pi, 1e3, 1e6, SNAKE_PHASE_CLIP)),
+        near_quadrants, np.nextafter(near_quadrants.astype("float32"), np.float32(np.inf)),
+        [0.0, -0.0, 1e-30, SNAKE_PHASE_CLIP, -SNAKE_PHASE_CLIP],
+    ]).astype("float32")
+    s, c = tf.function(_tf_fast.sin_cos, jit_compile=jit)(tf.constant(t))
+    wide = t.astype("float64")
+    # 1.5e-7: a float32 result near 1 is rounded to 6e-8; numpy's own float32 sin errs up to 9e-8.
+    np.testing.assert_allclose(s.numpy(), np.sin(wide), rtol=0, atol=1.5e-7)
+    np.testing.assert_allclose(c.numpy(), np.cos(wide), rtol=0, atol=1.5e-7)
+    # float64 phases keep their precision (tf.sin, tf.cos)
+    s64, _ = _tf_fast.sin_cos(tf.constant(wide))
+    np.testing.assert_allclose(s64.numpy(), np.sin(wide), rtol=1e-15, atol=1e-15)
+
+
+@pytest.mark.parametrize("jit", [False, True], ids=["graph", "xla"])
+def test_snake_fast_path_matches_the_generic_formula_with_tf_sin(jit):
+    a = FUSED["snake"][1][0].astype("float32")
+    rng = np.random.default_rng(1)
+    x = np.concatenate([np.tile(GRID, (8, 1)).T, rng.normal(size=(64, 8)) * 3]).astype("float32")
+    # act_ops.snake takes the fast path for a TensorFlow tensor; _snake_formula is keras.ops' sin
+    y_fast, grads_fast = _value_and_gradients(act_ops.snake, x, [a], {}, jit)
+    y_generic, grads_generic = _value_and_gradients(act_ops._snake_formula, x, [a], {}, jit)
+    np.testing.assert_allclose(y_fast, y_generic, rtol=1e-6, atol=2e-7)
+    np.testing.assert_allclose(grads_fast[0], grads_generic[0], rtol=1e-5, atol=5e-7)
+    np.testing.assert_allclose(grads_fast[1], grads_generic[1], rtol=1e-4, atol=1e-3)
