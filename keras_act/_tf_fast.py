@@ -7,8 +7,8 @@ formulation costs 3-5 kernels per direction. Here each direction is one small XL
 kernel inside a `tf.custom_gradient`, so it is fused even in a graph that is not compiled (under
 an outer `jit_compile=True` the kernels are simply inlined). The parametric layers' gradient for
 their parameter is computed in the same kernel and reduced by a matmul (see `_sum_to_shape`);
-Rational's and Snake's backwards are in closed form, their parameters' terms summed in one pass
-(`fused`, `sine_kernels`).
+Rational's and Snake's backwards are in closed form: Rational's coefficients' terms summed in
+one pass (`fused`), Snake's sine a vectorized polynomial (`sin_cos`, `sine_kernels`).
 
 Each kernel compiles once per input shape. While a function that XLA compiles whole is being
 traced (Keras' `jit_compile=True`), the kernels' ops are inlined instead: a nested compiled call
