@@ -23,6 +23,7 @@ import ml_dtypes
 from keras import ops
 
 from keras_act._constants import SELU_ALPHA, SELU_SCALE  # noqa: F401  (public here too)
+from keras_act._polynomial import horner, horner_and_derivative
 
 # Where tanh-approximate GELU's cubic is clipped (see `gelu`); tanh(0.798 * (10 + 44.7)) == 1.
 GELU_TANH_CLIP = 10.0
@@ -285,23 +286,6 @@ def _fused_on_tf(formula: Callable | None = None, *, gradients: Callable | None 
     return dispatch
 
 
-def _horner_and_derivative(coefficients: list[Any], t: Any) -> tuple[Any, Any]:
-    """The polynomial `_horner` evaluates and its derivative in t, by one Horner pass."""
-    value, derivative = coefficients[-1], 0.0
-    for c in reversed(coefficients[:-1]):
-        derivative = derivative * t + value
-        value = value * t + c
-    return value, derivative
-
-
-def _horner(coefficients: list[Any], t: Any) -> Any:
-    """``c[0] + c[1] t + ... + c[-1] t**(len(c) - 1)`` by Horner's rule."""
-    value = coefficients[-1]
-    for c in reversed(coefficients[:-1]):
-        value = value * t + c
-    return value
-
-
 _RATIONAL_Q_CONSTANT_BEYOND = 2.0**24
 
 
@@ -328,8 +312,8 @@ def _rational_pieces(x: Any, numerator: Any, denominator: Any) -> dict[str, Any]
     # Beyond |x| = 2**24, Q's dependence on x adds under float32's resolution to dF/dx, and its
     # reverse-mode factor a x / Q**2 overflows first: Q takes t there as a constant.
     t_of_q = ops.where(ops.abs(far) > _RATIONAL_Q_CONSTANT_BEYOND, ops.stop_gradient(t), t)
-    q = _horner(denominator_terms, ops.abs(t_of_q))
-    value = _horner(numerator_terms, t) / q
+    q = horner(denominator_terms, ops.abs(t_of_q))
+    value = horner(numerator_terms, t) / q
     if m == n + 1:  # the slope first: (a_m / Q) x never overflows before the true value does
         value = value + ops.where(big, (a[m] / q) * far, ops.zeros_like(x))
     sign = ops.sign(far) if n % 2 else None  # x**j / |x|**n = sign(x)**n t**(n - j) beyond |x| = 1
@@ -357,8 +341,8 @@ def _rational_gradients(dy: Any, x: Any, numerator: Any, denominator: Any) -> tu
     pieces = _rational_pieces(x, numerator, denominator)
     m, n, big, t, q, value = (pieces[k] for k in ("m", "n", "big", "t", "q", "value"))
     s = pieces["sign"]
-    _, p_slope = _horner_and_derivative(pieces["numerator_terms"], t)
-    _, q_slope = _horner_and_derivative(pieces["denominator_terms"], ops.abs(t))
+    _, p_slope = horner_and_derivative(pieces["numerator_terms"], t)
+    _, q_slope = horner_and_derivative(pieces["denominator_terms"], ops.abs(t))
     # Q held constant beyond |x| = 2**24, as in the value (see _rational_pieces).
     q_slope = ops.where(ops.abs(pieces["far"]) > _RATIONAL_Q_CONSTANT_BEYOND, ops.zeros_like(x), q_slope)
     q_term = ops.sign(t) * q_slope * value  # sign(t) Q' F; beyond, s sign(t) Q_t' G is the same
