@@ -17,8 +17,8 @@ from keras.src.models.functional import Functional
 TRANSPARENT_MODULES = ("keras.src.layers.reshaping", "keras.src.layers.regularization")
 PREPROCESSING_MODULE = "keras.src.layers.preprocessing"
 
-__all__ = ["Functional", "PREPROCESSING_MODULE", "TRANSPARENT_MODULES", "inbound_nodes", "model_nodes",
-           "producer"]
+__all__ = ["Functional", "PREPROCESSING_MODULE", "TRANSPARENT_MODULES", "inbound_nodes", "layer_tree",
+           "model_nodes", "producer"]
 
 
 def producer(tensor: Any) -> Any:
@@ -41,3 +41,14 @@ def inbound_nodes(operation: Any) -> list[Any]:
 def model_nodes(model: Any) -> set[int]:
     """The ids of the nodes that belong to this Functional model's own graph."""
     return {id(node) for nodes in model._nodes_by_depth.values() for node in nodes}
+
+
+def layer_tree(layer: Any) -> list[Any]:
+    """The layer and every layer it tracks, depth first (what the `.keras` format saves one by one).
+
+    Example:
+        >>> import keras
+        >>> [type(l).__name__ for l in layer_tree(keras.layers.TextVectorization())]
+        ['TextVectorization', 'StringLookup']
+    """
+    return list(layer._flatten_layers(include_self=True, recursive=True))

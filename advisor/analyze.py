@@ -124,8 +124,11 @@ def advise(model: Any, task: str | dict[str, str] | None = None, x: Any = None, 
         "in-model" if model_view.input_scaling else "standardized" if input_range is None
         else "minus-one-one" if input_range[0] < 0 else "zero-one"
     ]
+    frozen = [site for site in model_view.sites if site.role == "frozen"]
     reasons = {
-        "hidden_activation": f"{hidden.applies_to}: {_cite(hidden)}",
+        "hidden_activation": f"{hidden.applies_to}: {_cite(hidden)}" + (
+            f"; the {len(frozen)} activation(s) of frozen layers are kept (their weights were trained "
+            "with them)" if frozen else ""),
         "output_activation": heads[0].reason,
         "hidden_initializer": _cite(init_rule),
         "output_initializer": _cite(recommend.INITIALIZER_RULES.get(

@@ -36,6 +36,8 @@ Roles (defined here once):
 - ``"feed_forward"``: a hidden activation inside an attention block's feed-forward network (its
   weight layer reads, through normalization, dropout and residual adds, an attention layer's
   output): the transformer's ReLU/GELU. Replaced like a hidden one.
+- ``"frozen"``: a hidden or feed-forward activation of a frozen layer (``trainable=False``: a
+  pretrained backbone under a new head). Its weights were trained with it, so it is kept.
 - ``"hidden"``: every other activation: what the advice's hidden activation replaces.
 
 `HIDDEN_ROLES` (hidden and feed-forward) are what `ModelView.hidden_sites` returns.
@@ -144,7 +146,7 @@ _OP_ARITHMETIC = ("Add", "Subtract", "Multiply", "Divide", "TrueDivide", "Negati
 # Nodes whose two tensor inputs multiply: what makes an activation feeding them a gate.
 _PRODUCTS = ("Multiply", "Dot", "Matmul", "Einsum")
 
-ROLES = ("hidden", "feed_forward", "output", "gate", "recurrent", "bottleneck", "linear")
+ROLES = ("hidden", "feed_forward", "output", "gate", "recurrent", "bottleneck", "linear", "frozen")
 HIDDEN_ROLES = ("hidden", "feed_forward")
 # How far back (nodes) a feed-forward layer looks for its block's attention layer: through a
 # LayerNormalization, a dropout and the residual add.
@@ -174,6 +176,7 @@ class LayerInfo:
             an op): only those can be tapped by the diagnostics.
         start: for a learnable keras_act activation, the fixed one it starts as (see
             `start_of`); None otherwise.
+        trainable: False for a frozen layer (``trainable=False``, itself or a model around it).
 
     Example:
         >>> import keras
@@ -192,6 +195,7 @@ class LayerInfo:
     tensor_inputs: int = 1
     top_level: bool = True
     start: str | None = None
+    trainable: bool = True
 
     @property
     def has_weights(self) -> bool:
@@ -381,6 +385,7 @@ def inspect_layer(layer: Any, inbound: tuple[str, ...] = (), tensor_inputs: int 
         tensor_inputs=tensor_inputs,
         top_level=top_level and is_layer,
         start=_start_of(layer, kind) if is_layer else None,
+        trainable=bool(layer.trainable) if is_layer else True,
     )
 
 
@@ -813,6 +818,13 @@ def _after_attention(v: ModelView, weight: str | None) -> bool:
     return False
 
 
+def _frozen_unless_trained(v: ModelView, role: str, name: str, weight: LayerInfo | str | None) -> str:
+    """`role`, or ``"frozen"`` for a hidden role whose activation or weight layer is frozen."""
+    weight_info = v.by_name.get(weight) if isinstance(weight, str) else weight
+    frozen = not v.by_name[name].trainable or (weight_info is not None and not weight_info.trainable)
+    return "frozen" if role in HIDDEN_ROLES and frozen else role
+
+
 def _build_sites(v: ModelView) -> list[Site]:
     head_of: dict[str, str] = {}
     for head in v.heads:
@@ -846,12 +858,14 @@ def _build_sites(v: ModelView) -> list[Site]:
         else:
             role = ("gate" if _is_gate(v, v.by_name[name]) else
                     "feed_forward" if v.has_attention and _after_attention(v, info.name) else "hidden")
+            role = _frozen_unless_trained(v, role, name, info.name)
         sites.append(Site(name, info.name, activation, role, head, start=start))
     for info in v.layers:
         if info.kind != "activation" or info.name in claimed or info.activation == "linear":
             continue
         head = head_of.get(info.name)
         role = "output" if head else "gate" if _is_gate(v, info) else "hidden"
+        role = _frozen_unless_trained(v, role, info.name, v.feeding_weight_layer(info))
         sites.append(Site(info.name, None, info.activation, role, head, start=info.start))
     order = {info.name: index for index, info in enumerate(v.layers)}
     return sorted(sites, key=lambda site: order[site.name])

@@ -1,4 +1,18 @@
-"""`apply()`: a new model with the advice carried out and fresh weights; the original is untouched.
+"""`apply()`: a new model with the advice carried out; the original is untouched.
+
+Which layers get fresh weights: every layer the model trains, changed or not, so that each
+configuration `confirm()` compares starts as the user's own would (`keras.models.clone_model`'s
+rule). Two kinds of layer keep what they hold, since it is not a weight to re-draw:
+
+- layers set up by `adapt()` (`Normalization`'s statistics, `Discretization`'s bins, a
+  `TextVectorization`/`StringLookup`/`IntegerLookup` vocabulary, and any layer with an `adapt`
+  method): they compute after `apply()` exactly what they computed before;
+- frozen layers (``trainable=False``: a pretrained backbone under a new head): they keep their
+  weights, and the advice leaves their activations alone (their weights were trained with them;
+  their sites have the role ``"frozen"``).
+
+Their state is copied as the `.keras` format saves it: each tracked layer's own variables, then
+its assets (a vocabulary).
 
 The new model has the same layer graph, layer count, parameter count (for parameter-free
 activations), input/output names and shapes. It reads the one model view
@@ -27,6 +41,8 @@ activations), input/output names and shapes. It reads the one model view
 from __future__ import annotations
 
 import inspect
+import os
+import tempfile
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,7 +51,7 @@ import keras
 import keras_act
 from keras_act.registry import LAYER_CLASSES
 
-from ._keras_compat import producer
+from ._keras_compat import layer_tree, producer
 from .advice import Advice
 from .inspection import HIDDEN_ROLES, KNOWN_ACTIVATIONS, WEIGHT_LAYERS, Functional, ModelView, view
 from .task import read_loss, trains_on_logits
@@ -121,6 +137,8 @@ def _plan(model_view: ModelView, advice: Advice) -> dict[str, LayerChange]:
         layer, weight = head.layer, head.weight
         if layer is None or layer.kind not in ("weight", "activation") or not _is_layer(model_view, layer.name):
             continue
+        if not layer.trainable or (weight is not None and not weight.trainable):
+            continue  # a frozen head keeps the activation its weights were trained with
         if trains_on_logits(head):
             activation = "linear"
         if activation is not None and activation != head.activation:
@@ -222,6 +240,46 @@ def _clone_layer(layer: keras.layers.Layer, changes: dict[str, LayerChange],
     return keras.layers.Activation(change.activation, name=layer.name, dtype=config.get("dtype"))
 
 
+def keeps_state(layer: keras.layers.Layer) -> bool:
+    """Whether `apply` gives `layer` the original's state instead of fresh weights: a layer that
+    `adapt()` sets up (its statistics, bins or vocabulary are data, not weights) or a frozen one.
+
+    Example:
+        >>> import keras
+        >>> keeps_state(keras.layers.Normalization()), keeps_state(keras.layers.Dense(2))
+        (True, False)
+        >>> keeps_state(keras.layers.Dense(2, trainable=False))
+        True
+    """
+    return hasattr(layer, "adapt") or not getattr(layer, "trainable", True)  # (a keras.ops node has neither)
+
+
+def copy_state(source: keras.layers.Layer, target: keras.layers.Layer) -> None:
+    """Load into `target` what the `.keras` format saves of `source` (the same class and config,
+    built): each tracked layer's own variables, then its assets (a lookup layer's vocabulary).
+
+    Example:
+        >>> import keras, numpy as np
+        >>> source = keras.layers.Normalization()
+        >>> source.adapt(np.array([[1.0], [3.0]]))
+        >>> target = keras.layers.Normalization.from_config(source.get_config())
+        >>> target.build((None, 1))
+        >>> copy_state(source, target)
+        >>> np.asarray(target(np.array([[3.0]]))).round(3).tolist()
+        [[1.0]]
+    """
+    with tempfile.TemporaryDirectory(prefix="keras_act_apply_") as folder:
+        for index, (old, new) in enumerate(zip(layer_tree(source), layer_tree(target), strict=True)):
+            store: dict[str, Any] = {}
+            old.save_own_variables(store)
+            new.load_own_variables({key: keras.ops.convert_to_numpy(value) for key, value in store.items()})
+            if hasattr(old, "save_assets"):
+                assets = os.path.join(folder, str(index))
+                os.makedirs(assets)
+                old.save_assets(assets)
+                new.load_assets(assets)
+
+
 def _same_inputs(model: keras.Model) -> Any:
     """Fresh inputs with the original names (clone_model would rename them, breaking dict inputs)."""
     if isinstance(model, keras.Sequential):
@@ -277,11 +335,13 @@ def _check_activation_kwargs(advice: Advice, activation_kwargs: Any) -> dict[str
 
 
 def apply(model: keras.Model, advice: Advice, activation_kwargs: dict[str, Any] | None = None) -> keras.Model:
-    """A new model with `advice` carried out: same graph and shapes, fresh weights.
+    """A new model with `advice` carried out: same graph and shapes, fresh weights where it trains.
 
     Hidden and output activations and kernel initializers are replaced (see the module
     docstring for the exact rules); a compiled model is compiled again with the same loss (fixed
-    where a finding said so) and a fresh optimizer of the same config. `model` is not modified.
+    where a finding said so) and a fresh optimizer of the same config. Every layer the model
+    trains gets fresh weights; layers set up by `adapt()` and frozen layers keep their state
+    (`keeps_state`), and the advice changes nothing inside frozen layers. `model` is not modified.
 
     Args:
         model: a Sequential or Functional `keras.Model`.
@@ -310,10 +370,18 @@ def apply(model: keras.Model, advice: Advice, activation_kwargs: dict[str, Any] 
     head_layers = {head.layer.name for head in model_view.heads if head.layer is not None}
     kwargs_of = {name: hidden_kwargs for name, change in changes.items()
                  if change.activation == advice.hidden_activation and name not in head_layers}
-    new_model = keras.models.clone_model(
-        model, input_tensors=_same_inputs(model),
-        clone_function=lambda layer: _clone_layer(layer, changes, kwargs_of), recursive=True,
-    )
+    kept: list[tuple[keras.layers.Layer, keras.layers.Layer]] = []
+
+    def clone(layer: keras.layers.Layer) -> keras.layers.Layer:
+        new_layer = _clone_layer(layer, changes, kwargs_of)
+        if layer.name not in changes and keeps_state(layer):
+            kept.append((layer, new_layer))
+        return new_layer
+
+    new_model = keras.models.clone_model(model, input_tensors=_same_inputs(model), clone_function=clone,
+                                         recursive=True)
+    for source, target in kept:
+        copy_state(source, target)
     if getattr(model, "compiled", False) and model.get_compile_config():
         new_activations = {head.name: (changes[head.layer.name].activation
                                        if head.layer is not None and head.layer.name in changes
