@@ -17,8 +17,8 @@ from keras.src.models.functional import Functional
 TRANSPARENT_MODULES = ("keras.src.layers.reshaping", "keras.src.layers.regularization")
 PREPROCESSING_MODULE = "keras.src.layers.preprocessing"
 
-__all__ = ["Functional", "PREPROCESSING_MODULE", "TRANSPARENT_MODULES", "inbound_nodes", "layer_tree",
-           "model_nodes", "producer"]
+__all__ = ["Functional", "PREPROCESSING_MODULE", "TRANSPARENT_MODULES", "inbound_nodes", "input_keys",
+           "layer_tree", "model_nodes", "producer"]
 
 
 def producer(tensor: Any) -> Any:
@@ -52,3 +52,23 @@ def layer_tree(layer: Any) -> list[Any]:
         ['TextVectorization', 'StringLookup']
     """
     return list(layer._flatten_layers(include_self=True, recursive=True))
+
+
+def input_keys(model: Any) -> list[str]:
+    """Each input's key, in `model.inputs` order, as Keras matches a dict of inputs: its key when
+    the model was built on a dict of inputs, else its `keras.Input`'s name.
+
+    Example:
+        >>> import keras
+        >>> inputs = {"age": keras.Input((1,), name="age_in"), "income": keras.Input((1,), name="income")}
+        >>> model = keras.Model(inputs, keras.layers.Concatenate()([inputs["age"], inputs["income"]]))
+        >>> input_keys(model)
+        ['age', 'income']
+    """
+    inputs = list(getattr(model, "inputs", None) or [])
+    structure = getattr(model, "_inputs_struct", None)
+    if isinstance(structure, dict):
+        key_of = {id(tensor): key for key, tensor in structure.items()}
+        if all(id(tensor) in key_of for tensor in inputs):
+            return [key_of[id(tensor)] for tensor in inputs]
+    return [producer(tensor).name for tensor in inputs]

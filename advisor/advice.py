@@ -62,8 +62,9 @@ class Advice:
         family: the architecture family the hidden rule was chosen by (see
             `advisor.recommend.FAMILIES`).
         kept: whether the hidden activation is the model's own, kept because it fits the family.
-        input_preprocessing: the layers that scale the inputs inside the model (Rescaling,
-            Normalization); when there are any, feed the inputs as they expect.
+        input_preprocessing: when the model scales or encodes every input itself, the layers
+            that do it (Rescaling, Normalization, TextVectorization, a lookup, an Embedding):
+            feed the inputs as they expect, and `input_range` does not apply.
 
     Example:
         >>> advice = Advice("binary", "loss", 2, "relu", "sigmoid", "he_normal", "glorot_uniform",

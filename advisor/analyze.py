@@ -64,7 +64,8 @@ def advise(model: Any, task: str | dict[str, str] | None = None, x: Any = None, 
         task: ``"binary"``, ``"multiclass"``, ``"multilabel"`` or ``"regression"``; inferred from
             each output's compiled loss, its output layer or `y` when None. For a model with
             several outputs a dict by output name (a string applies to the first output).
-        x: sample inputs (NumPy arrays or a batched `tf.data.Dataset` of x or (x, y)). With them
+        x: sample inputs, as `model.fit` takes them: NumPy arrays (strings for a text input), a
+            list or dict of them, or a `tf.data.Dataset` / `keras.utils.PyDataset` of x or (x, y). With them
             the advice carries `diagnostics` (dead and saturated units, gradient norms per
             activation site) and `input_summary`, and the data findings (`dead-units`,
             `saturated-units`, `vanishing-gradient`, `exploding-gradient`, `input-scale`,
@@ -120,9 +121,13 @@ def advise(model: Any, task: str | dict[str, str] | None = None, x: Any = None, 
             hidden.choice, model_view.own_hidden_start if hidden.choice == own else None)
         init_rule = recommend.INITIALIZER_RULES[hidden_init]
     input_range = recommend.input_range_for(hidden.choice)
+    # Range advice is for the inputs that reach a weight layer as raw numbers; where there are
+    # none, the model scales or encodes every input itself.
+    in_model = [] if model_view.raw_inputs else list(dict.fromkeys(
+        name for model_input in model_view.inputs for name in model_input.scaled_by + model_input.encoded_by))
     range_rule = recommend.INPUT_RANGE_RULES[
-        "in-model" if model_view.input_scaling else "standardized" if input_range is None
-        else "minus-one-one" if input_range[0] < 0 else "zero-one"
+        ("in-model" if model_view.input_scaling else "encoded") if in_model
+        else "standardized" if input_range is None else "minus-one-one" if input_range[0] < 0 else "zero-one"
     ]
     frozen = [site for site in model_view.sites if site.role == "frozen"]
     reasons = {
@@ -161,5 +166,5 @@ def advise(model: Any, task: str | dict[str, str] | None = None, x: Any = None, 
         heads=heads,
         family=family,
         kept=kept,
-        input_preprocessing=model_view.input_scaling,
+        input_preprocessing=in_model,
     )

@@ -39,6 +39,7 @@ import numpy as np
 from .findings import Finding, FindingRule, Threshold, register, reported_keras_warnings_silenced
 from .inspection import WEIGHT_LAYERS, ModelView, view
 from .probe import build_probe, run_probe
+from .sample import ordered_inputs
 
 MAX_SAMPLES = 2048
 DEAD_UNITS_FRACTION = 0.4
@@ -307,7 +308,8 @@ class Diagnoser:
         self.sites = find_sites(model_view)
         with reported_keras_warnings_silenced():
             self.probe = build_probe(model, [site.tapped for site in self.sites])
-        self.self_scaling = bool(model_view.input_scaling)
+        self.raw_inputs = model_view.raw_inputs  # the inputs the user scales (not text, ids or scaled)
+        self.self_scaling = not self.raw_inputs
 
     def measure(self, x: Any, y: Any) -> Diagnosis:
         """Run the probe once on (`x`, `y`) and compute every site's figures (`Diagnosis.findings`
@@ -334,7 +336,9 @@ class Diagnoser:
             )
             for site, values in zip(self.sites, outputs[1:])
         ]
-        inputs = summarize_inputs(x) if isinstance(x, np.ndarray) else None
+        arrays = ordered_inputs(self.model, x, "advise")
+        raw = [np.asarray(arrays[i]).reshape(len(arrays[i]), -1) for i in self.raw_inputs]
+        inputs = summarize_inputs(np.concatenate(raw, axis=1)) if raw else None
         return Diagnosis(rows, inputs, outputs[0], self.self_scaling, [skipped] if skipped else [])
 
 

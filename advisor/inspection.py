@@ -13,6 +13,8 @@ plays.
   normalization, dropout and reshaping: conv -> BatchNormalization -> ReLU is one relu site.
 - `heads`: one `Head` per model output, with the output's name, its output site and its own
   loss (matched by name for dict losses, by position for lists).
+- `inputs`: one `ModelInput` per model input: its dtype, and what it meets before the first
+  weight layer on each path (scaling layers, text/category/token encoders, or nothing: raw numbers).
 - structure flags: normalization layers, residual adds (`Add` layers and `keras.ops` adds of two
   tensors), conv / depthwise / dense, embeddings, recurrent and attention layers, and the
   preprocessing layers that scale the inputs inside the model.
@@ -127,6 +129,12 @@ TRANSPARENT_LAYERS = (
 _TRANSPARENT_CLASS_NAMES = ("LayerScale", "StochasticDepth")
 # Preprocessing layers that put the inputs on a scale (the rest resize, crop or augment).
 SCALING_LAYERS = (keras.layers.Rescaling, keras.layers.Normalization)
+# Layers that turn text, categories or token ids into numbers: what they read is not on a scale.
+ENCODING_LAYERS = (
+    keras.layers.TextVectorization, keras.layers.StringLookup, keras.layers.IntegerLookup,
+    keras.layers.Hashing, keras.layers.CategoryEncoding, keras.layers.Discretization,
+    keras.layers.Embedding,
+)
 
 # `keras.ops` node classes that compute an activation, by the activation's id.
 _OP_ACTIVATIONS = {
@@ -489,6 +497,37 @@ class Site:
 
 
 @dataclass(frozen=True)
+class ModelInput:
+    """One model input, and what it meets on its way to the first weight layer of each path.
+
+    Attributes:
+        name: the input's name (its `keras.Input`'s), what dict inputs are keyed by.
+        dtype: its dtype (``"float32"``, ``"int64"``, ``"string"``...).
+        scaled_by: the scaling layers on its paths (`SCALING_LAYERS`, a normalization layer).
+        encoded_by: the layers that encode it (`ENCODING_LAYERS`: text, lookups, embeddings).
+        raw: whether some path reaches a weight layer with neither: numbers the user scales.
+
+    Example:
+        >>> import keras
+        >>> inputs = keras.Input((4,), name="features")
+        >>> model = keras.Model(inputs, keras.layers.Dense(1)(keras.layers.Normalization(name="norm")(inputs)))
+        >>> view(model).inputs
+        [ModelInput(name='features', dtype='float32', scaled_by=('norm',), encoded_by=(), raw=False)]
+    """
+
+    name: str
+    dtype: str
+    scaled_by: tuple[str, ...] = ()
+    encoded_by: tuple[str, ...] = ()
+    raw: bool = True
+
+    @property
+    def takes_text(self) -> bool:
+        """Whether it takes strings."""
+        return self.dtype == "string"
+
+
+@dataclass(frozen=True)
 class Head:
     """One model output: its name, how it is made, and the loss it trains with.
 
@@ -558,6 +597,7 @@ class ModelView:
     sites: list[Site] = field(default_factory=list)
     consumers: dict[str, list[LayerInfo]] = field(default_factory=dict)
     by_name: dict[str, LayerInfo] = field(default_factory=dict)
+    inputs: list[ModelInput] = field(default_factory=list)
     _site_index: dict[str, Site] = field(default_factory=dict, repr=False)
 
     # --- walking -------------------------------------------------------------------------
@@ -626,14 +666,14 @@ class ModelView:
     @property
     def input_scaling(self) -> list[str]:
         """The scaling layers (Rescaling, Normalization, a first BatchNormalization or
-        LayerNormalization) before the first weight layer: the model scales its own inputs."""
-        names = []
-        for info in self.layers:
-            if info.has_weights:
-                break
-            if isinstance(self.keras_layers[info.name], SCALING_LAYERS + NORMALIZATION_LAYERS):
-                names.append(info.name)
-        return names
+        LayerNormalization) on the inputs' paths before their first weight layer."""
+        return list(dict.fromkeys(name for model_input in self.inputs for name in model_input.scaled_by))
+
+    @property
+    def raw_inputs(self) -> list[int]:
+        """The positions (in `model.inputs`) of the inputs that reach a weight layer as raw numbers,
+        neither scaled nor encoded inside the model: the inputs an input-range advice is for."""
+        return [i for i, model_input in enumerate(self.inputs) if model_input.raw and not model_input.takes_text]
 
     @property
     def depth(self) -> int:
@@ -871,6 +911,41 @@ def _build_sites(v: ModelView) -> list[Site]:
     return sorted(sites, key=lambda site: order[site.name])
 
 
+def _read_input(v: ModelView, name: str, roots: list[str], dtype: str) -> ModelInput:
+    """What input `name` meets from `roots` (the nodes it enters) up to each path's first weight layer."""
+    scaled, encoded, raw = [], [], False
+    stack, seen = [(root, False) for root in roots], set()
+    while stack:
+        name_here, handled = stack.pop()  # handled: scaled or encoded on the way here
+        info = v.by_name[name_here]
+        if (info.name, handled) in seen:
+            continue
+        seen.add((info.name, handled))
+        layer = v.keras_layers.get(info.name)
+        if isinstance(layer, ENCODING_LAYERS):
+            encoded.append(info.name)
+            handled = True
+        elif isinstance(layer, SCALING_LAYERS + NORMALIZATION_LAYERS):
+            scaled.append(info.name)
+            handled = True
+        elif info.has_weights:
+            raw = raw or not handled
+            continue
+        stack.extend((consumer.name, handled) for consumer in v.consumers.get(info.name, []))
+    order = {info.name: index for index, info in enumerate(v.layers)}
+    return ModelInput(name, dtype, tuple(sorted(set(scaled), key=order.get)),
+                      tuple(sorted(set(encoded), key=order.get)), raw)
+
+
+def _read_inputs(model: keras.Model, v: ModelView) -> list[ModelInput]:
+    inputs = list(getattr(model, "inputs", None) or [])
+    if isinstance(model, keras.Sequential):  # no input node: the input enters the first layer
+        roots = [[info.name for info in v.layers if not info.inbound][:1]]
+    else:
+        roots = [[producer(tensor).name] for tensor in inputs]
+    return [_read_input(v, producer(tensor).name, root, str(tensor.dtype)) for tensor, root in zip(inputs, roots)]
+
+
 def _output_names(model: keras.Model) -> list[str]:
     """Each output's name as losses and labels are keyed: its key when the model's outputs are a
     dict (Keras matches dict losses by those keys), else `model.output_names`."""
@@ -917,6 +992,7 @@ def view(model: keras.Model) -> ModelView:
         v.heads.append(Head(name, index, layer, weight, layer.activation if layer else None,
                             layer.units if layer else None, _loss_for(compiled, (name, output), index)))
     v.sites = _build_sites(v)
+    v.inputs = _read_inputs(model, v)
     for site in v.sites:
         v._site_index[site.name] = site
         if site.weight is not None:

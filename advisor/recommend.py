@@ -149,6 +149,10 @@ INPUT_RANGE_RULES = {
                      "a Rescaling/Normalization layer before the first weight layer scales the "
                      "inputs inside the model: feed them as its preprocessing expects",
                      "Keras preprocessing layers guide"),
+    "encoded": Rule("models that read text, categories or token ids", "as the model expects",
+                    "the inputs are encoded inside the model (TextVectorization, a lookup, an "
+                    "Embedding) before any weight layer: there is no numeric scale to set",
+                    "Keras preprocessing layers guide"),
 }
 
 

@@ -2,32 +2,110 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Iterator
 
 import keras
 import numpy as np
 
+from ._keras_compat import input_keys
+
 SAMPLE_SEED = 0  # rows are drawn reproducibly, not taken from the top (data is often sorted by class)
 
 
+def is_dataset(data: Any) -> bool:
+    """Whether `data` is a `tf.data.Dataset` or a `keras.utils.PyDataset` (what yields batches).
+
+    Example:
+        >>> is_dataset(np.zeros(3)), is_dataset(keras.utils.PyDataset())
+        (False, True)
+    """
+    tf_dataset = type(data).__module__.startswith("tensorflow") and hasattr(data, "element_spec")
+    return tf_dataset or isinstance(data, keras.utils.PyDataset)
+
+
+def batches(data: Any) -> Iterator[Any]:
+    """The batches of a `tf.data.Dataset` (as NumPy; strings as bytes) or a `keras.utils.PyDataset`."""
+    if isinstance(data, keras.utils.PyDataset):
+        for index in range(data.num_batches if data.num_batches is not None else len(data)):
+            yield data[index]
+        return
+    yield from data.as_numpy_iterator()
+
+
+def split_element(element: Any) -> tuple[Any, Any, Any]:
+    """(x, y, sample_weight) of one batch, as Keras' `fit` unpacks it: a tuple of one to three
+    parts; anything else is x alone.
+
+    Example:
+        >>> split_element((1, 2)), split_element({"a": 1})
+        ((1, 2, None), ({'a': 1}, None, None))
+    """
+    if isinstance(element, tuple) and 1 <= len(element) <= 3:
+        return tuple(element) + (None,) * (3 - len(element))
+    return element, None, None
+
+
 def _from_dataset(dataset: Any, max_samples: int, caller: str) -> tuple[Any, Any]:
-    """Collect up to `max_samples` rows of a batched `tf.data.Dataset` of x or (x, y[, weights])."""
+    """Collect up to `max_samples` rows of a dataset of x or (x, y[, weights])."""
     xs, ys, count = [], [], 0
-    for element in dataset:
-        if isinstance(element, (tuple, list)):
-            xs.append(keras.tree.map_structure(np.asarray, element[0]))
-            ys.append(np.asarray(element[1]) if len(element) > 1 else None)
-        else:
-            xs.append(keras.tree.map_structure(np.asarray, element))
-            ys.append(None)
+    for element in batches(dataset):
+        x, y, _ = split_element(element)
+        xs.append(keras.tree.map_structure(np.asarray, x))
+        ys.append(None if y is None else keras.tree.map_structure(np.asarray, y))
         count += len(keras.tree.flatten(xs[-1])[0])
         if count >= max_samples:
             break
     if not xs:
         raise ValueError(f"{caller}: the dataset given as `x` yielded no elements.")
     x = keras.tree.map_structure(lambda *parts: np.concatenate(parts), *xs)
-    y = None if any(part is None for part in ys) else np.concatenate(ys)
+    y = None if any(part is None for part in ys) else keras.tree.map_structure(lambda *p: np.concatenate(p), *ys)
     return x, y
+
+
+def ordered_inputs(model: keras.Model, x: Any, caller: str) -> list[Any]:
+    """`x` as a list with one entry per model input, in `model.inputs` order: a dict by the
+    inputs' keys (extra keys are ignored, as Keras ignores them), else flattened.
+
+    Example:
+        >>> inputs = [keras.Input((1,), name="a"), keras.Input((2,), name="b")]
+        >>> model = keras.Model(inputs, keras.layers.Concatenate()(inputs))
+        >>> [v.shape for v in ordered_inputs(model, {"b": np.zeros((3, 2)), "a": np.ones((3, 1))}, "advise")]
+        [(3, 1), (3, 2)]
+    """
+    if isinstance(x, dict):
+        keys = input_keys(model)
+        missing = [key for key in keys if key not in x]
+        if missing:
+            raise ValueError(f"{caller}: `x` has no entry for the model's input(s) {missing}; its inputs are "
+                             f"{keys} and `x` has the keys {sorted(map(str, x))}.")
+        return [x[key] for key in keys]
+    return keras.tree.flatten(x)
+
+
+def _as_text(array: np.ndarray) -> np.ndarray:
+    """NumPy strings (``<U``, ``S``) as objects: what Keras' `fit` and TensorFlow take."""
+    return array.astype(object) if array.dtype.kind in "US" else array
+
+
+def _check_input(array: np.ndarray, tensor: Any, name: str, caller: str) -> None:
+    takes_text = str(tensor.dtype) == "string"
+    is_text = array.dtype.kind in "OUS"
+    if is_text and not takes_text:
+        raise TypeError(f"{caller}: `x` holds strings for input {name!r}, which takes {tensor.dtype}. A model "
+                        "that reads text needs keras.Input(dtype='string') and a TextVectorization (or "
+                        "StringLookup) layer; else pass numbers.")
+    if takes_text and not is_text:
+        raise TypeError(f"{caller}: input {name!r} takes strings, `x` holds {array.dtype} for it; pass the raw "
+                        "text (a NumPy array of str).")
+    if not is_text and not np.issubdtype(array.dtype, np.number) and array.dtype != bool:
+        raise TypeError(f"{caller}: `x` must hold numbers (or strings for a text input), received dtype "
+                        f"{array.dtype} for input {name!r}.")
+    expected = tuple(tensor.shape)
+    if array.ndim != len(expected) or any(e is not None and e != a for e, a in zip(expected[1:], array.shape[1:])):
+        raise ValueError(f"{caller}: `x` has shape {array.shape} for input {name!r}, the model expects (n"
+                         f"{''.join(', ' + str(d) for d in expected[1:])}).")
+    if not is_text and np.issubdtype(array.dtype, np.floating) and not np.all(np.isfinite(array)):
+        raise ValueError(f"{caller}: `x` contains NaN or inf; clean or impute the data first.")
 
 
 def prepare_sample(model: keras.Model, x: Any, y: Any, max_samples: int, caller: str = "advise") -> tuple[Any, Any]:
@@ -35,11 +113,15 @@ def prepare_sample(model: keras.Model, x: Any, y: Any, max_samples: int, caller:
 
     Args:
         model: the model the sample is for.
-        x: a NumPy array (or array-like, or a list/dict of them for a multi-input model), or a
-            batched `tf.data.Dataset` yielding x or (x, y).
+        x: what `model.fit` takes as x: a NumPy array (numbers, or strings for a text input), a
+            list or dict of them for a multi-input model (a dict by the inputs' names), or a
+            `tf.data.Dataset` / `keras.utils.PyDataset` yielding x or (x, y[, sample_weight]).
         y: labels, one row per row of x; None when x is a dataset that yields them.
         max_samples: the most rows to use.
         caller: the public function whose arguments these are, named in the errors.
+
+    Returns x (strings as NumPy objects, a dict without the keys the model does not read) and
+    y, cut to the same rows.
 
     Example:
         >>> import keras, numpy as np
@@ -50,30 +132,25 @@ def prepare_sample(model: keras.Model, x: Any, y: Any, max_samples: int, caller:
     """
     if isinstance(max_samples, bool) or not isinstance(max_samples, int) or max_samples < 1:
         raise ValueError(f"{caller}: `max_samples` must be a positive integer, received {max_samples!r}.")
-    if type(x).__module__.startswith("tensorflow") and hasattr(x, "element_spec"):
+    if is_dataset(x):
         if y is not None:
             raise ValueError(f"{caller}: give labels inside the dataset passed as `x`, not also as `y`.")
         x, y = _from_dataset(x, max_samples, caller)
+    if isinstance(x, dict):
+        x = dict(zip(input_keys(model), ordered_inputs(model, x, caller)))
     try:
-        x = keras.tree.map_structure(lambda a: np.asarray(a), x)
+        x = keras.tree.map_structure(lambda a: _as_text(np.asarray(a)), x)
     except Exception as error:
-        raise TypeError(f"{caller}: `x` must be a NumPy array, a list/dict of them or a tf.data.Dataset, "
-                        f"received {type(x).__name__}.") from error
-    arrays = keras.tree.flatten(x)
+        raise TypeError(f"{caller}: `x` must be a NumPy array, a list/dict of them, a tf.data.Dataset or a "
+                        f"keras.utils.PyDataset, received {type(x).__name__}.") from error
+    arrays = ordered_inputs(model, x, caller)
     if len(arrays) != len(model.inputs):
         raise ValueError(f"{caller}: the model has {len(model.inputs)} input(s) but `x` holds {len(arrays)} arrays.")
     rows = len(arrays[0]) if arrays[0].ndim else 0
-    for array, tensor in zip(arrays, model.inputs):
-        if not np.issubdtype(array.dtype, np.number) and array.dtype != bool:
-            raise TypeError(f"{caller}: `x` must hold numbers, received dtype {array.dtype}.")
-        expected = tuple(tensor.shape)
-        if array.ndim != len(expected) or any(e is not None and e != a for e, a in zip(expected[1:], array.shape[1:])):
-            raise ValueError(f"{caller}: `x` has shape {array.shape}, the model expects (n, "
-                             f"{', '.join(str(d) for d in expected[1:])}).")
+    for array, tensor, name in zip(arrays, model.inputs, input_keys(model)):
+        _check_input(array, tensor, name, caller)
         if len(array) != rows:
             raise ValueError(f"{caller}: every array in `x` must have the same number of rows.")
-        if not np.all(np.isfinite(array)):
-            raise ValueError(f"{caller}: `x` contains NaN or inf; clean or impute the data first.")
     if rows == 0:
         raise ValueError(f"{caller}: `x` is empty; give at least one sample.")
     if y is not None:
