@@ -9,6 +9,13 @@ trains `executions_per_trial` seeded executions (`advisor.executions`: seeds ``s
 every row sees the same seeds and the same search gives the same numbers twice), and
 `advisor.verdict` ranks the rows and judges the advice.
 
+The data: whatever `model.fit` takes (`advisor.data`): arrays, lists and dicts of arrays, strings
+for a text model, labels per output for a multi-output model, a `tf.data.Dataset` or
+`keras.utils.PyDataset` of (x, y[, sample_weight]) read into memory once, `sample_weight` and
+`class_weight`. Each head of a multi-output model trains with its own loss and loss weight; the
+default objective is the total `val_loss`, and a head's own (``"val_<output>_loss"``,
+``"val_<output>_accuracy"``) can be chosen.
+
 Resuming: with the same `directory` and overwrite=False a search finishes only its missing
 trials. A directory that holds a different search is refused, never deleted, unless
 overwrite=True. Without a `directory` the search runs in a temporary one, removed at the end.
@@ -31,10 +38,11 @@ from .executions import FUSED_WEIGHTS_LIMIT
 from .inspection import KNOWN_ACTIVATIONS, view
 from .oracles import ORACLES, objective_from
 from .recommend import initializer_for
-from .sample import prepare_sample
+from .data import FitData, read_fit_data
+from .sample import is_dataset
 from .search import (ConfirmHyperModel, ConfirmTuner, SearchProgress, check_directory, completed_trials,
                             execution_scores, quiet_unless, write_settings)
-from .task import output_layer, training_loss
+from .task import training_loss
 from .verdict import ConfirmResult, configuration_key, rank
 
 EARLY_STOPPING_PATIENCE = 5
@@ -61,20 +69,42 @@ def _current_configuration(model: keras.Model) -> tuple[str, str] | None:
     return max(set(pairs), key=pairs.count)
 
 
-def _check_labels(task: str, y: np.ndarray, units: int | None) -> None:
-    labels = y.astype("float64")
+def _check_labels(task: str, y: np.ndarray, units: int | None, head: str = "") -> None:
+    """One clear error where labels cannot train an output of this task (`head`: its name, for a
+    model with several outputs)."""
+    try:
+        labels = y.astype("float64")
+    except (TypeError, ValueError):
+        raise TypeError(f"confirm: the labels{head} must be numbers, received dtype {y.dtype}.") from None
     column = labels.ndim == 1 or labels.shape[-1] == 1
     if task == "binary" and not (column and labels.min() >= 0 and labels.max() <= 1):
-        raise ValueError(f"confirm: a binary task needs labels in [0, 1], received [{labels.min():g}, {labels.max():g}].")
+        raise ValueError(f"confirm: a binary task needs labels{head} in [0, 1], received "
+                         f"[{labels.min():g}, {labels.max():g}].")
     if task == "multiclass":
         if column and not (np.all(labels == np.round(labels)) and labels.min() >= 0
                            and (units is None or labels.max() < units)):
-            raise ValueError(f"confirm: a multiclass task needs integer labels in [0, {units}), "
+            raise ValueError(f"confirm: a multiclass task needs integer labels{head} in [0, {units}), "
                              f"received [{labels.min():g}, {labels.max():g}].")
         if not column and units is not None and labels.shape[-1] != units:
-            raise ValueError(f"confirm: one-hot labels have {labels.shape[-1]} columns but the output has {units} units.")
+            raise ValueError(f"confirm: one-hot labels{head} have {labels.shape[-1]} columns but the output has "
+                             f"{units} units.")
     if task == "multilabel" and not (not column and np.all((labels == 0) | (labels == 1))):
-        raise ValueError("confirm: a multilabel task needs multi-hot 0/1 label rows.")
+        raise ValueError(f"confirm: a multilabel task needs multi-hot 0/1 label rows{head}.")
+
+
+def _read_validation(model: keras.Model, validation_data: Any) -> FitData:
+    if is_dataset(validation_data):
+        return read_fit_data(model, validation_data, what="validation_data")
+    if isinstance(validation_data, (tuple, list)) and len(validation_data) in (2, 3):
+        return read_fit_data(model, *validation_data, what="validation_data")
+    raise TypeError("confirm: `validation_data` must be (x, y), (x, y, sample_weight), a tf.data.Dataset or a "
+                    f"keras.utils.PyDataset, as in Keras' fit; received {type(validation_data).__name__}.")
+
+
+def _as_fit_arguments(data: FitData) -> tuple[Any, ...]:
+    """(x, y) or (x, y, sample_weight) for the executions: x a list, y one array per output."""
+    y = data.y[0] if len(data.y) == 1 else list(data.y)
+    return (list(data.x), y) if data.sample_weight is None else (list(data.x), y, data.sample_weight)
 
 
 def _check_split(rows: int, fraction: float) -> None:
@@ -89,7 +119,7 @@ def _check_split(rows: int, fraction: float) -> None:
 def confirm(
     model: keras.Model,
     x: Any,
-    y: Any,
+    y: Any = None,
     advice: Advice | None = None,
     candidates: list[str] | None = None,
     initializers: str | list[str] = "paired",
@@ -97,7 +127,7 @@ def confirm(
     executions_per_trial: int | None = None,
     epochs: int = 20,
     validation_split: float = 0.2,
-    validation_data: tuple[Any, Any] | None = None,
+    validation_data: Any = None,
     objective: Any = None,
     directory: str | Path | None = None,
     project_name: str | None = None,
@@ -106,12 +136,19 @@ def confirm(
     seed: int = 0,
     verbose: int = 1,
     fuse_executions: bool = True,
+    sample_weight: Any = None,
+    class_weight: dict[Any, float] | None = None,
+    steps_per_epoch: int | None = None,
 ) -> ConfirmResult:
     """Search the advice's candidates with keras-tuner on (`x`, `y`) and say whether the advice holds.
 
     Args:
         model: the user's Sequential or Functional model (never modified).
-        x, y: training data (NumPy arrays).
+        x, y: training data as `model.fit` takes it: arrays (strings for a text input), a list
+            or dict of arrays for several inputs, labels as a dict by output name or a list for
+            several outputs; or, as `x` alone, a `tf.data.Dataset` / `keras.utils.PyDataset`
+            yielding (x, y) or (x, y, sample_weight), read into memory once (at most
+            `advisor.data.IN_MEMORY_LIMIT_BYTES`).
         advice: `advise(model, y=y)` when None.
         candidates: hidden activation ids to compare; default `advice.candidates`, and then Keras'
             defaults (relu + glorot_uniform) are compared too.
@@ -124,8 +161,8 @@ def confirm(
             `FUSED_EXECUTIONS` (10) where they train as one model (`fuse_executions` and the
             copies within `advisor.executions.FUSED_WEIGHTS_LIMIT`), else `SEQUENTIAL_EXECUTIONS` (3).
         epochs: the most epochs per training; early stopping on the objective cuts bad runs short.
-        validation_split: the share of (x, y) each execution holds out, unless `validation_data`
-            is given: execution ``i`` of every configuration holds out the same rows (seeded by
+        validation_split: the share of (x, y) each execution holds out (a dataset's rows too, once
+            read), unless `validation_data` is given: execution ``i`` of every configuration holds out the same rows (seeded by
             ``seed + i``), and the rows change from one execution to the next, so the noise
             band includes how much a score depends on the rows held out and the verdict holds
             beyond one split (repeated random sub-sampling validation).
@@ -140,6 +177,11 @@ def confirm(
             table; 2 also keras-tuner's per-trial output.
         fuse_executions: train a row's executions as one model of independent copies where
             that gives the same numbers (`advisor.executions`); False trains them one by one.
+        validation_data: (x, y), (x, y, sample_weight), a dataset or a PyDataset, as in `fit`.
+        sample_weight, class_weight: as in Keras' `fit` (class weights for one output); a
+            weighted search trains its executions one by one.
+        steps_per_epoch: with a dataset as `x`, read this many batches (required for a dataset
+            that repeats forever).
 
     Example:
         >>> import keras, numpy as np
@@ -156,27 +198,27 @@ def confirm(
         raise TypeError(f"confirm expects a keras.Model, received {type(model).__name__}.")
     if tuner not in ORACLES:
         raise ValueError(f"confirm: `tuner` must be one of {', '.join(ORACLES)}, received {tuner!r}.")
+    for name, value, optional in (("executions_per_trial", executions_per_trial, True), ("epochs", epochs, False),
+                                  ("steps_per_epoch", steps_per_epoch, True)):
+        if (value is not None or not optional) and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+            raise ValueError(f"confirm: `{name}` must be a positive integer, received {value!r}.")
+    data = read_fit_data(model, x, y, sample_weight, class_weight, steps_per_epoch)
+    validation = None if validation_data is None else _read_validation(model, validation_data)
+    if validation is None:
+        _check_split(data.rows, validation_split)
+    # Copies train together only for one unweighted output (advisor.executions).
+    together = len(data.y) == 1 and data.sample_weight is None and (validation is None
+                                                                      or validation.sample_weight is None)
     if executions_per_trial is None:
         fits = (model.count_params() if model.built else 0) * FUSED_EXECUTIONS <= FUSED_WEIGHTS_LIMIT
-        executions_per_trial = FUSED_EXECUTIONS if fuse_executions and fits else SEQUENTIAL_EXECUTIONS
-    for name, value in (("executions_per_trial", executions_per_trial), ("epochs", epochs)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"confirm: `{name}` must be a positive integer, received {value!r}.")
-    if y is None:
-        raise ValueError("confirm: `y` (the labels) is required.")
-    if len(getattr(model, "outputs", None) or ()) > 1:
-        raise ValueError(f"confirm: the model has {len(model.outputs)} outputs; confirm() searches models "
-                         "with one output. advise() and apply() handle every head; confirm a single-"
-                         "output version of the model (its body and one head).")
-    x, y = prepare_sample(model, x, y, max_samples=max(1, len(np.asarray(y))), caller="confirm")  # checks, no cut
-    if validation_data is not None:
-        x_val, y_val = prepare_sample(model, validation_data[0], validation_data[1],
-                                      max_samples=len(np.asarray(validation_data[1])), caller="confirm")
-    else:
-        _check_split(len(y), validation_split)
-    advice = advice if advice is not None else advise(model, y=y)
-    output = output_layer(model)
-    _check_labels(advice.task, y, output.units if output else None)
+        executions_per_trial = FUSED_EXECUTIONS if fuse_executions and fits and together else SEQUENTIAL_EXECUTIONS
+    heads = view(model).heads
+    labels = data.y[0] if len(heads) == 1 else {head.name: y_i for head, y_i in zip(heads, data.y)}
+    advice = advice if advice is not None else advise(model, y=labels)
+    task_of = {head.name: head.task for head in advice.heads}
+    tasks = [advice.task] + [task_of.get(head.name, "regression") for head in heads[1:]]
+    for head, task, y_i in zip(heads, tasks, data.y):
+        _check_labels(task, y_i, head.units, f" of output {head.name!r}" if len(heads) > 1 else "")
 
     explicit = candidates is not None
     candidates = list(candidates) if explicit else list(advice.candidates)
@@ -202,7 +244,8 @@ def confirm(
             pairs.append(pair)
     configurations = [configuration_key(*pair) for pair in pairs]
 
-    kt_objective = objective_from(objective if objective is not None else DEFAULT_OBJECTIVE)
+    kt_objective = objective_from(objective if objective is not None else DEFAULT_OBJECTIVE,
+                                  [head.name for head in heads] if len(heads) > 1 else ())
     temporary = directory is None
     directory = tempfile.mkdtemp(prefix="keras_act_confirm_") if temporary else str(directory)
     project_name = project_name or "confirm"
@@ -211,9 +254,13 @@ def confirm(
                 "validation": "given" if validation_data is not None else f"{validation_split} per execution"}
     project = Path(directory) / project_name
     check_directory(project, settings, overwrite)
-    classification = advice.task in ("binary", "multiclass", "multilabel")
-    hypermodel = ConfirmHyperModel(model, advice, configurations, training_loss(model, advice.task, output, y),
-                                   ["accuracy"] if classification else [])
+    metrics = [["accuracy"] if task in ("binary", "multiclass", "multilabel") else [] for task in tasks]
+    losses = [training_loss(model, task, head.layer, y_i, head=i)
+              for i, (head, task, y_i) in enumerate(zip(heads, tasks, data.y))]
+    compiled = model.get_compile_config() if getattr(model, "compiled", False) else None
+    loss_weights = (compiled or {}).get("loss_weights") if len(heads) > 1 else None
+    hypermodel = ConfirmHyperModel(model, advice, configurations, losses[0] if len(heads) == 1 else losses,
+                                   metrics[0] if len(heads) == 1 else metrics, loss_weights)
     extra = {"max_epochs": epochs} if tuner == "hyperband" else {}
     try:
         oracle = ORACLES[tuner](kt_objective, configurations, seed, **extra)
@@ -230,8 +277,9 @@ def confirm(
         write_settings(project, settings)
         search.progress.start()
         try:
-            search.search(x, y, validation_data=None if validation_data is None else (x_val, y_val), epochs=epochs,
-                          verbose=2 if verbose >= 2 else 0)
+            search.search(*_as_fit_arguments(data)[:2], sample_weight=data.sample_weight,
+                          validation_data=None if validation is None else _as_fit_arguments(validation),
+                          epochs=epochs, verbose=2 if verbose >= 2 else 0)
         finally:
             search.progress.finish()
         rows = search.finished_rows(kt_objective.name)
@@ -244,6 +292,12 @@ def confirm(
     finally:
         if temporary:
             shutil.rmtree(directory, ignore_errors=True)
+    if len(heads) > 1 and kt_objective.name in ("loss", "val_loss"):
+        weights = loss_weights if loss_weights is not None else [1.0] * len(heads)
+        weight_of = weights if isinstance(weights, dict) else dict(zip((h.name for h in heads), weights))
+        result.details.append(f"{kt_objective.name} is the total over the {len(heads)} outputs: " + ", ".join(
+            f"{head.name} ({getattr(loss, 'name', None) or getattr(loss, '__name__', loss)} x "
+            f"{weight_of.get(head.name, 1.0):g})" for head, loss in zip(heads, losses)) + ".")
     if verbose:
         print(f"\n{result}")
     return result

@@ -30,6 +30,7 @@ class RowTraining:
         validation_split: without validation data, the share of the rows each execution holds out
             (its own rows: see `execution_data`).
         scope: a context to build and compile in (a distribution strategy's scope).
+        loss_weights: per output, its loss's weight in the total (a model with several outputs).
 
     Example:
         >>> spec = RowTraining(build=lambda: keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)]),
@@ -51,6 +52,7 @@ class RowTraining:
     shuffle: bool = True
     validation_split: float = 0.2
     scope: Callable[[], ContextManager[Any]] = contextlib.nullcontext
+    loss_weights: Any = None
 
 
 @dataclass(frozen=True)
@@ -70,7 +72,8 @@ class Execution:
 
 @dataclass(frozen=True)
 class CopyData:
-    """One execution's data: the rows of x it trains on, and what it is validated on.
+    """One execution's data: the rows of x it trains on, and what it is validated on (labels: an
+    array, or a list with one per output; the validation rows' sample weights, or None).
 
     Example:
         >>> part = CopyData(np.arange(3), [np.zeros((2, 1))], np.zeros(2))
@@ -81,11 +84,23 @@ class CopyData:
     train_rows: np.ndarray
     x_val: list[Any]
     y_val: Any
+    weight_val: np.ndarray | None = None
 
 
-def execution_data(x: list[Any], y: Any, validation: tuple[Any, Any] | None, validation_split: float,
-                   seed: int) -> CopyData:
-    """Execution `seed`'s data: the given validation data, or its own seeded hold-out of (x, y).
+def take_rows(data: Any, rows: np.ndarray) -> Any:
+    """These rows of an array, of each array of a list, or None.
+
+    Example:
+        >>> take_rows([np.arange(4), np.arange(4) * 2], np.array([1, 3])), take_rows(None, np.array([0]))
+        ([array([1, 3]), array([2, 6])], None)
+    """
+    return None if data is None else keras.tree.map_structure(lambda a: a[rows], data)
+
+
+def execution_data(x: list[Any], y: Any, validation: tuple[Any, ...] | None, validation_split: float,
+                   seed: int, sample_weight: np.ndarray | None = None) -> CopyData:
+    """Execution `seed`'s data: the given validation data ((x, y) or (x, y, sample_weight)), or its
+    own seeded hold-out of (x, y) and their sample weights.
 
     Without validation data each execution holds out its own `validation_split` share of the
     rows (a permutation seeded by the execution's seed; Keras' `validation_split` would take the
@@ -99,11 +114,14 @@ def execution_data(x: list[Any], y: Any, validation: tuple[Any, Any] | None, val
         >>> len(part.train_rows), sorted(part.train_rows.tolist() + part.y_val.tolist()) == list(range(10))
         (8, True)
     """
+    rows = len(x[0])
     if validation is not None:
-        return CopyData(np.arange(len(y)), as_list(validation[0]), validation[1])
-    order = np.random.default_rng(seed).permutation(len(y))
-    held_out = order[:int(len(y) * validation_split)]
-    return CopyData(np.sort(order[len(held_out):]), [a[held_out] for a in x], y[held_out])
+        return CopyData(np.arange(rows), as_list(validation[0]), validation[1],
+                        validation[2] if len(validation) > 2 else None)
+    order = np.random.default_rng(seed).permutation(rows)
+    held_out = order[:int(rows * validation_split)]
+    return CopyData(np.sort(order[len(held_out):]), [a[held_out] for a in x], take_rows(y, held_out),
+                    take_rows(sample_weight, held_out))
 
 
 def early_stop(values: Sequence[float], patience: int, higher_is_better: bool) -> tuple[int, int, bool]:

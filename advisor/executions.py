@@ -15,8 +15,9 @@ epoch (`advisor.copies`). Three ways to train them, with the same numbers:
   own validation curve; the fit ends when every copy has stopped.
 - **one by one**: a `fit()` per execution. Used where neither would give the same numbers (an
   optimizer that clips the global norm of all gradients together; for the fused model, a loss
-  objective with regularization losses, which its per-copy losses leave out), for models too
-  large to copy (`FUSED_WEIGHTS_LIMIT`), and on request.
+  objective with regularization losses, which its per-copy losses leave out), for models with
+  several outputs or sample weights (Keras' `fit` weighs each output's loss and each row), for
+  models too large to copy (`FUSED_WEIGHTS_LIMIT`), and on request.
 
 Measured in benchmarks/confirm.py (one training costs mostly overhead on small data).
 """
@@ -29,7 +30,7 @@ import keras
 import numpy as np
 
 from .copies import (CopyCurves, CopyData, Execution, RowTraining, as_list, execution_data, per_row_loss, score,
-                            training_batches, unlist)
+                            take_rows, training_batches, unlist)
 from .vectorized import fit_vectorized, vectorizes
 
 # The most weights one fused model holds (all its copies together); larger models train in
@@ -49,19 +50,22 @@ def copy_metric(name: str, index: int) -> str:
     return f"val_{copy}_{name[4:]}" if name.startswith("val_") else f"{copy}_{name}"
 
 
-def train_executions(spec: RowTraining, data: tuple[Any, Any, Any, Any], executions: int, seed: int,
-                     fuse: bool = True, on_epoch: Callable[[int], None] | None = None) -> list[Execution]:
+def train_executions(spec: RowTraining, data: tuple[Any, ...], executions: int, seed: int,
+                     fuse: bool = True, on_epoch: Callable[[int], None] | None = None,
+                     sample_weight: np.ndarray | None = None) -> list[Execution]:
     """Train `executions` seeded copies of the row's model; their scores, in seed order.
 
     Args:
         spec: what to build and how to train it.
-        data: (x, y, x_val, y_val); x a NumPy array or a list of them (one per input). With
-            x_val and y_val None, each execution holds out its own `spec.validation_split` of
-            (x, y) (`advisor.copies.execution_data`).
+        data: (x, y, x_val, y_val[, validation sample weights]); x a NumPy array or a list of
+            them (one per input), y an array or a list of them (one per output). With x_val and
+            y_val None, each execution holds out its own `spec.validation_split` of (x, y)
+            (`advisor.copies.execution_data`).
         executions: how many copies (seeds ``seed``, ``seed + 1``, ...).
         fuse: train the copies together (vectorized or fused) where that gives the same numbers
             (see the module docstring); False trains them one by one.
         on_epoch: called with the number of copy-epochs finished so far (progress).
+        sample_weight: one weight per row of x, or None.
 
     Example:
         >>> x = np.random.default_rng(0).normal(size=(64, 2)).astype("float32")
@@ -72,11 +76,15 @@ def train_executions(spec: RowTraining, data: tuple[Any, Any, Any, Any], executi
         3
     """
     x, y = as_list(data[0]), data[1]
-    validation = None if data[2] is None else (data[2], data[3])
-    parts = [execution_data(x, y, validation, spec.validation_split, seed + i) for i in range(executions)]
+    validation = None if data[2] is None else tuple(data[2:])
+    parts = [execution_data(x, y, validation, spec.validation_split, seed + i, sample_weight)
+             for i in range(executions)]
     optimizer = spec.optimizer()  # read for its settings only
-    # The norm of all copies' gradients together would scale each copy's step.
-    together = fuse and executions > 1 and not getattr(optimizer, "global_clipnorm", None)
+    # The norm of all copies' gradients together would scale each copy's step; the copies' own
+    # losses are one output's, unweighted.
+    weighted = sample_weight is not None or parts[0].weight_val is not None
+    together = (fuse and executions > 1 and not getattr(optimizer, "global_clipnorm", None)
+                and not isinstance(y, (list, tuple)) and not weighted)
     vectorized = together and vectorizes(spec, optimizer)
     results: list[Execution] = []
     done = 0
@@ -104,7 +112,7 @@ def train_executions(spec: RowTraining, data: tuple[Any, Any, Any, Any], executi
         trained = _fit_together(spec, copies, x, y, own, seed + first, vectorized, progress) if together else None
         if trained is None:  # one by one, or a loss term found that the fused copies miss
             together = False
-            trained = [_fit_alone(spec, copies[0], x, y, own[0], progress)]
+            trained = [_fit_alone(spec, copies[0], x, y, own[0], progress, sample_weight)]
         results += trained
         done += sum(e.epochs for e in trained)
     return results
@@ -130,16 +138,20 @@ def _build_copies(spec: RowTraining, seed: int, first: int, count: int) -> list[
 
 
 def _fit_alone(spec: RowTraining, model: keras.Model, x: list[Any], y: Any, part: CopyData,
-               progress: Callable[[int], None]) -> Execution:
+               progress: Callable[[int], None], sample_weight: np.ndarray | None = None) -> Execution:
     rows = part.train_rows
     with spec.scope():
-        model.compile(optimizer=spec.optimizer(), loss=spec.loss, metrics=list(spec.metrics))
+        model.compile(optimizer=spec.optimizer(), loss=spec.loss, metrics=spec.metrics, loss_weights=spec.loss_weights)
     stop = keras.callbacks.EarlyStopping(monitor=spec.objective, mode="max" if spec.higher_is_better else "min",
                                          patience=spec.patience)
     epochs = keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: progress(epoch + 1))
-    history = model.fit(unlist([a[rows] for a in x]), y[rows], validation_data=(unlist(part.x_val), part.y_val),
-                        epochs=spec.epochs, batch_size=spec.batch_size, shuffle=spec.shuffle,
-                        callbacks=[stop, epochs], verbose=0).history
+    validation = (unlist(part.x_val), part.y_val) + (() if part.weight_val is None else (part.weight_val,))
+    history = model.fit(unlist(take_rows(x, rows)), take_rows(y, rows), sample_weight=take_rows(sample_weight, rows),
+                        validation_data=validation, epochs=spec.epochs, batch_size=spec.batch_size,
+                        shuffle=spec.shuffle, callbacks=[stop, epochs], verbose=0).history
+    if spec.objective not in history:
+        raise ValueError(f"confirm: training reports no {spec.objective!r} to rank by; it reports "
+                         f"{', '.join(sorted(history))}. Pass one of them as `objective`.")
     return score(history, spec.objective, "val_accuracy", spec.patience, spec.higher_is_better)
 
 
@@ -183,7 +195,7 @@ def _fit_fused(spec: RowTraining, copies: list[keras.Model], x: list[Any], y: An
         # tf.function then traces that step twice (1.5 s of the 10-copy MLP's 12 s); build them
         # first. A private hook of Keras: without it the fit is only slower.
         symbolic_build = getattr(fused, "_symbolic_build", None)
-        if symbolic_build is not None:
+        if symbolic_build is not None and not any(np.asarray(a).dtype.kind in "OUS" for a in x):  # (no strings)
             symbolic_build(data_batch=(tuple(a[:1] for _ in copies for a in x), tuple(y[:1] for _ in copies), None))
     train = training_batches(x, y, [p.train_rows for p in parts], spec.batch_size, spec.shuffle, seed)
     validation = tf.data.Dataset.from_tensor_slices(

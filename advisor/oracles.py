@@ -22,7 +22,7 @@ import math
 import os
 import tempfile
 from collections import Counter
-from typing import Any
+from typing import Any, Sequence
 
 import keras_tuner as kt
 
@@ -158,11 +158,14 @@ ORACLES = {"grid": GridOracle, "random": RandomOracle, "bayesian": BayesianOracl
 
 
 
-def objective_from(objective: Any) -> Any:
-    """A `keras_tuner.Objective`: given, or named, with the direction keras-tuner infers for the name.
+def objective_from(objective: Any, output_names: Sequence[str] = ()) -> Any:
+    """A `keras_tuner.Objective`: given, or named, with the direction keras-tuner infers for the
+    name; an output's own metric (``"val_<output>_accuracy"``) as its metric's.
 
     Example:
         >>> objective_from("val_accuracy").direction
+        'max'
+        >>> objective_from("val_kind_accuracy", output_names=["kind", "price"]).direction
         'max'
     """
     if isinstance(objective, kt.Objective):
@@ -171,6 +174,11 @@ def objective_from(objective: Any) -> Any:
         raise TypeError(f"confirm: `objective` must be a metric name or a keras_tuner.Objective, "
                         f"received {type(objective).__name__}.")
     direction = infer_metric_direction(objective)
+    for name in output_names:
+        for prefix in (f"val_{name}_", f"{name}_"):
+            if direction is None and objective.startswith(prefix):
+                direction = infer_metric_direction(("val_" if prefix.startswith("val_") else "")
+                                                   + objective[len(prefix):])
     if direction is None:
         raise ValueError(f"confirm: cannot tell whether {objective!r} is better high or low; pass "
                          f"keras_tuner.Objective({objective!r}, direction='min' or 'max').")

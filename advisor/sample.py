@@ -82,12 +82,26 @@ def ordered_inputs(model: keras.Model, x: Any, caller: str) -> list[Any]:
     return keras.tree.flatten(x)
 
 
-def _as_text(array: np.ndarray) -> np.ndarray:
-    """NumPy strings (``<U``, ``S``) as objects: what Keras' `fit` and TensorFlow take."""
+def text_as_objects(array: np.ndarray) -> np.ndarray:
+    """NumPy strings (``<U``, ``S``) as objects: what Keras' `fit` and TensorFlow take.
+
+    Example:
+        >>> text_as_objects(np.array(["a b"])).dtype, text_as_objects(np.zeros(1)).dtype
+        (dtype('O'), dtype('float64'))
+    """
     return array.astype(object) if array.dtype.kind in "US" else array
 
 
-def _check_input(array: np.ndarray, tensor: Any, name: str, caller: str) -> None:
+def check_input(array: np.ndarray, tensor: Any, name: str, caller: str) -> None:
+    """Raise one clear error where `array` cannot feed the model input `tensor` (named `name`):
+    strings for a number input or numbers for a text one, another shape, NaN or inf.
+
+    Example:
+        >>> check_input(np.zeros((2, 3)), keras.Input((3,)), "features", "confirm")
+        >>> check_input(np.zeros((2, 4)), keras.Input((3,)), "features", "confirm")
+        Traceback (most recent call last):
+        ValueError: confirm: `x` has shape (2, 4) for input 'features', the model expects (n, 3).
+    """
     takes_text = str(tensor.dtype) == "string"
     is_text = array.dtype.kind in "OUS"
     if is_text and not takes_text:
@@ -139,7 +153,7 @@ def prepare_sample(model: keras.Model, x: Any, y: Any, max_samples: int, caller:
     if isinstance(x, dict):
         x = dict(zip(input_keys(model), ordered_inputs(model, x, caller)))
     try:
-        x = keras.tree.map_structure(lambda a: _as_text(np.asarray(a)), x)
+        x = keras.tree.map_structure(lambda a: text_as_objects(np.asarray(a)), x)
     except Exception as error:
         raise TypeError(f"{caller}: `x` must be a NumPy array, a list/dict of them, a tf.data.Dataset or a "
                         f"keras.utils.PyDataset, received {type(x).__name__}.") from error
@@ -148,7 +162,7 @@ def prepare_sample(model: keras.Model, x: Any, y: Any, max_samples: int, caller:
         raise ValueError(f"{caller}: the model has {len(model.inputs)} input(s) but `x` holds {len(arrays)} arrays.")
     rows = len(arrays[0]) if arrays[0].ndim else 0
     for array, tensor, name in zip(arrays, model.inputs, input_keys(model)):
-        _check_input(array, tensor, name, caller)
+        check_input(array, tensor, name, caller)
         if len(array) != rows:
             raise ValueError(f"{caller}: every array in `x` must have the same number of rows.")
     if rows == 0:

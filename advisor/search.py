@@ -46,10 +46,10 @@ class ConfirmHyperModel(kt.HyperModel):
     """
 
     def __init__(self, model: keras.Model, advice: Advice, configurations: list[str], loss: Any,
-                 metrics: list[str]) -> None:
+                 metrics: Any, loss_weights: Any = None) -> None:
         super().__init__()
         self.model, self.advice, self.configurations = model, advice, configurations
-        self.loss, self.metrics = loss, metrics
+        self.loss, self.metrics, self.loss_weights = loss, metrics, loss_weights
 
     def declare_hyperparameters(self, hp: kt.HyperParameters) -> None:
         hp.Choice("configuration", self.configurations)
@@ -68,7 +68,7 @@ class ConfirmHyperModel(kt.HyperModel):
 
     def build(self, hp: kt.HyperParameters) -> keras.Model:
         built = self.model_for(hp.Choice("configuration", self.configurations))
-        built.compile(optimizer=self.optimizer(), loss=self.loss, metrics=self.metrics)
+        built.compile(optimizer=self.optimizer(), loss=self.loss, metrics=self.metrics, loss_weights=self.loss_weights)
         return built
 
 
@@ -159,7 +159,7 @@ class ConfirmTuner(kt.Tuner):
         self.oracle.update_space(hp)
 
     def run_trial(self, trial: Any, x: Any, y: Any, validation_data: Any = None, epochs: int = 1,
-                  verbose: int = 0, **_: Any) -> dict[str, float]:
+                  verbose: int = 0, sample_weight: Any = None, **_: Any) -> dict[str, float]:
         objective = self.oracle.objective
         values = trial.hyperparameters.values
         budget = int(values.get("tuner/epochs", epochs))  # Hyperband's budget for this round
@@ -170,12 +170,12 @@ class ConfirmTuner(kt.Tuner):
                            metrics=hypermodel.metrics, optimizer=hypermodel.optimizer,
                            objective=objective.name, higher_is_better=objective.direction == "max",
                            epochs=budget, batch_size=self.batch_size, patience=self.patience,
-                           validation_split=self.validation_split,
+                           validation_split=self.validation_split, loss_weights=hypermodel.loss_weights,
                            scope=strategy.scope if strategy else contextlib.nullcontext)
         progress = (lambda done: self.progress.epochs_done(done, budget)) if self.progress else None
         # Without validation data each execution holds out its own rows (advisor.copies.execution_data).
         executions = train_executions(spec, (x, y, *(validation_data or (None, None))), self.executions, self.seed,
-                                      fuse=self.fuse, on_epoch=progress)
+                                      fuse=self.fuse, on_epoch=progress, sample_weight=sample_weight)
         scores = [e.score for e in executions]
         metrics = {objective.name: float(np.mean(scores))}
         metrics.update({f"{EXECUTION_PREFIX}{i}": score for i, score in enumerate(scores)})

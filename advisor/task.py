@@ -268,9 +268,10 @@ def trains_on_logits(head: Head) -> bool:
     return head.activation == "linear" and bool(loss and loss.from_logits)
 
 
-def training_loss(model: keras.Model | ModelView, task: str, output: LayerInfo | None, y: Any = None) -> Any:
-    """The loss the model (or its `ModelView`) trains with: its first output's compiled loss,
-    else the usual one for the task.
+def training_loss(model: keras.Model | ModelView, task: str, output: LayerInfo | None, y: Any = None,
+                  head: int = 0) -> Any:
+    """The loss an output (`head`, by position; the first by default) of the model (or its
+    `ModelView`) trains with: its compiled loss, else the usual one for the task.
 
     Example:
         >>> import keras
@@ -280,7 +281,7 @@ def training_loss(model: keras.Model | ModelView, task: str, output: LayerInfo |
         ('SparseCategoricalCrossentropy', True)
     """
     heads = (model if isinstance(model, ModelView) else view(model)).heads
-    compiled = heads[0].loss if heads else None
+    compiled = heads[head].loss if head < len(heads) else None
     if compiled is not None:
         return keras.losses.get(compiled)
     logits = output is None or output.activation in (None, "linear")
