@@ -17,8 +17,8 @@ from keras.src.models.functional import Functional
 TRANSPARENT_MODULES = ("keras.src.layers.reshaping", "keras.src.layers.regularization")
 PREPROCESSING_MODULE = "keras.src.layers.preprocessing"
 
-__all__ = ["Functional", "PREPROCESSING_MODULE", "TRANSPARENT_MODULES", "inbound_nodes", "input_keys",
-           "layer_tree", "model_nodes", "producer"]
+__all__ = ["Functional", "PREPROCESSING_MODULE", "TRANSPARENT_MODULES", "as_input_structure", "inbound_nodes",
+           "input_keys", "layer_tree", "model_nodes", "producer"]
 
 
 def producer(tensor: Any) -> Any:
@@ -72,3 +72,21 @@ def input_keys(model: Any) -> list[str]:
         if all(id(tensor) in key_of for tensor in inputs):
             return [key_of[id(tensor)] for tensor in inputs]
     return [producer(tensor).name for tensor in inputs]
+
+
+def as_input_structure(model: Any, arrays: list[Any]) -> Any:
+    """`arrays` (one per input, in `model.inputs` order) in the structure the model was built on:
+    a dict for a model built on a dict of inputs (Keras warns on any other), else a list, or the
+    one array.
+
+    Example:
+        >>> import keras, numpy as np
+        >>> inputs = {"b": keras.Input((1,), name="b"), "a": keras.Input((1,), name="a")}
+        >>> model = keras.Model(inputs, keras.layers.Concatenate()([inputs["a"], inputs["b"]]))
+        >>> sorted(as_input_structure(model, [np.zeros(1), np.ones(1)]))
+        ['a', 'b']
+    """
+    structure = getattr(model, "_inputs_struct", None)
+    if isinstance(structure, dict):
+        return dict(zip(input_keys(model), arrays))
+    return arrays[0] if len(arrays) == 1 else list(arrays)

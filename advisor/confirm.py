@@ -34,11 +34,11 @@ import numpy as np
 import keras_act
 from .advice import Advice
 from .analyze import advise
+from .data import IN_MEMORY_LIMIT_BYTES, FitData, StreamedData, read_fit_data
 from .executions import FUSED_WEIGHTS_LIMIT
 from .inspection import KNOWN_ACTIVATIONS, view
 from .oracles import ORACLES, objective_from
 from .recommend import initializer_for
-from .data import FitData, read_fit_data
 from .sample import is_dataset
 from .search import (ConfirmHyperModel, ConfirmTuner, SearchProgress, check_directory, completed_trials,
                             execution_scores, quiet_unless, write_settings)
@@ -92,7 +92,7 @@ def _check_labels(task: str, y: np.ndarray, units: int | None, head: str = "") -
         raise ValueError(f"confirm: a multilabel task needs multi-hot 0/1 label rows{head}.")
 
 
-def _read_validation(model: keras.Model, validation_data: Any) -> FitData:
+def _read_validation(model: keras.Model, validation_data: Any) -> FitData | StreamedData:
     if is_dataset(validation_data):
         return read_fit_data(model, validation_data, what="validation_data")
     if isinstance(validation_data, (tuple, list)) and len(validation_data) in (2, 3):
@@ -101,8 +101,31 @@ def _read_validation(model: keras.Model, validation_data: Any) -> FitData:
                     f"keras.utils.PyDataset, as in Keras' fit; received {type(validation_data).__name__}.")
 
 
-def _as_fit_arguments(data: FitData) -> tuple[Any, ...]:
-    """(x, y) or (x, y, sample_weight) for the executions: x a list, y one array per output."""
+def _read_data(model: keras.Model, x: Any, y: Any, sample_weight: Any, class_weight: Any, steps_per_epoch: Any,
+               validation_data: Any, validation_split: float) -> tuple[Any, Any, FitData]:
+    """The training data, the validation data (or None) and the rows the checks and the advice
+    read (a streamed dataset's first batches)."""
+    data = read_fit_data(model, x, y, sample_weight, class_weight, steps_per_epoch)
+    validation = None if validation_data is None else _read_validation(model, validation_data)
+    streamed = isinstance(data, StreamedData)
+    if streamed and validation is None:
+        raise ValueError(f"confirm: the dataset passed as `x` holds more than {IN_MEMORY_LIMIT_BYTES >> 20} MiB, so "
+                         "it is streamed and cannot be split; pass `validation_data` (as Keras' fit takes no "
+                         "validation_split for a dataset), or a part of it (dataset.take(batches)).")
+    if isinstance(validation, StreamedData) and not streamed:
+        raise ValueError(f"confirm: `validation_data` holds more than {IN_MEMORY_LIMIT_BYTES >> 20} MiB; pass a "
+                         "part of it (dataset.take(batches)).")
+    rows = data.sample if streamed else data
+    if validation is None:
+        _check_split(rows.rows, validation_split)
+    return data, validation, rows
+
+
+def _as_fit_arguments(data: FitData | StreamedData) -> tuple[Any, ...]:
+    """(x, y) or (x, y, sample_weight) for the executions: x a list, y one array per output; a
+    streamed dataset as itself, y None."""
+    if isinstance(data, StreamedData):
+        return data, None
     y = data.y[0] if len(data.y) == 1 else list(data.y)
     return (list(data.x), y) if data.sample_weight is None else (list(data.x), y, data.sample_weight)
 
@@ -147,8 +170,9 @@ def confirm(
         x, y: training data as `model.fit` takes it: arrays (strings for a text input), a list
             or dict of arrays for several inputs, labels as a dict by output name or a list for
             several outputs; or, as `x` alone, a `tf.data.Dataset` / `keras.utils.PyDataset`
-            yielding (x, y) or (x, y, sample_weight), read into memory once (at most
-            `advisor.data.IN_MEMORY_LIMIT_BYTES`).
+            yielding (x, y) or (x, y, sample_weight), read into memory once when it holds at
+            most `advisor.data.IN_MEMORY_LIMIT_BYTES` (1 GiB), else streamed: each execution's
+            `fit` reads it batch by batch, and `validation_data` is then required.
         advice: `advise(model, y=y)` when None.
         candidates: hidden activation ids to compare; default `advice.candidates`, and then Keras'
             defaults (relu + glorot_uniform) are compared too.
@@ -202,22 +226,21 @@ def confirm(
                                   ("steps_per_epoch", steps_per_epoch, True)):
         if (value is not None or not optional) and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
             raise ValueError(f"confirm: `{name}` must be a positive integer, received {value!r}.")
-    data = read_fit_data(model, x, y, sample_weight, class_weight, steps_per_epoch)
-    validation = None if validation_data is None else _read_validation(model, validation_data)
-    if validation is None:
-        _check_split(data.rows, validation_split)
-    # Copies train together only for one unweighted output (advisor.executions).
-    together = len(data.y) == 1 and data.sample_weight is None and (validation is None
-                                                                      or validation.sample_weight is None)
+    data, validation, rows = _read_data(model, x, y, sample_weight, class_weight, steps_per_epoch, validation_data,
+                                        validation_split)
+    streamed = isinstance(data, StreamedData)
+    # Copies train together only for one unweighted output held in memory (advisor.executions).
+    together = (not streamed and len(rows.y) == 1 and rows.sample_weight is None
+                and (validation is None or validation.sample_weight is None))
     if executions_per_trial is None:
         fits = (model.count_params() if model.built else 0) * FUSED_EXECUTIONS <= FUSED_WEIGHTS_LIMIT
         executions_per_trial = FUSED_EXECUTIONS if fuse_executions and fits and together else SEQUENTIAL_EXECUTIONS
     heads = view(model).heads
-    labels = data.y[0] if len(heads) == 1 else {head.name: y_i for head, y_i in zip(heads, data.y)}
+    labels = rows.y[0] if len(heads) == 1 else {head.name: y_i for head, y_i in zip(heads, rows.y)}
     advice = advice if advice is not None else advise(model, y=labels)
     task_of = {head.name: head.task for head in advice.heads}
     tasks = [advice.task] + [task_of.get(head.name, "regression") for head in heads[1:]]
-    for head, task, y_i in zip(heads, tasks, data.y):
+    for head, task, y_i in zip(heads, tasks, rows.y):
         _check_labels(task, y_i, head.units, f" of output {head.name!r}" if len(heads) > 1 else "")
 
     explicit = candidates is not None
@@ -256,7 +279,7 @@ def confirm(
     check_directory(project, settings, overwrite)
     metrics = [["accuracy"] if task in ("binary", "multiclass", "multilabel") else [] for task in tasks]
     losses = [training_loss(model, task, head.layer, y_i, head=i)
-              for i, (head, task, y_i) in enumerate(zip(heads, tasks, data.y))]
+              for i, (head, task, y_i) in enumerate(zip(heads, tasks, rows.y))]
     compiled = model.get_compile_config() if getattr(model, "compiled", False) else None
     loss_weights = (compiled or {}).get("loss_weights") if len(heads) > 1 else None
     hypermodel = ConfirmHyperModel(model, advice, configurations, losses[0] if len(heads) == 1 else losses,
@@ -277,7 +300,7 @@ def confirm(
         write_settings(project, settings)
         search.progress.start()
         try:
-            search.search(*_as_fit_arguments(data)[:2], sample_weight=data.sample_weight,
+            search.search(*_as_fit_arguments(data)[:2], sample_weight=None if streamed else data.sample_weight,
                           validation_data=None if validation is None else _as_fit_arguments(validation),
                           epochs=epochs, verbose=2 if verbose >= 2 else 0)
         finally:

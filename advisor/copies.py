@@ -217,17 +217,6 @@ def as_list(x: Any) -> list[Any]:
     return list(x) if isinstance(x, (list, tuple)) else [x]
 
 
-def unlist(x: Any) -> Any:
-    """A list of one input as that input (Keras' single-input spelling).
-
-    Example:
-        >>> unlist([1]), unlist([1, 2])
-        (1, [1, 2])
-    """
-    x = as_list(x)
-    return x if len(x) > 1 else x[0]
-
-
 def training_batches(x: list[Any], y: Any, rows: list[np.ndarray], batch_size: int, shuffle: bool, seed: int,
                      stacked: bool = False) -> Any:
     """The copies' training data: per batch, each copy's inputs and labels, from its own rows, in its own order.

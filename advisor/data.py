@@ -6,11 +6,12 @@ per output for a multi-output model (a dict by output name, or a list in order);
 `tf.data.Dataset` or `keras.utils.PyDataset` yielding ``(x, y)`` or ``(x, y, sample_weight)``;
 `sample_weight` and `class_weight` as `fit` takes them.
 
-A dataset is read once, whole, into memory (`IN_MEMORY_LIMIT_BYTES` at most), so that every
+A dataset of at most `IN_MEMORY_LIMIT_BYTES` is read once into memory, so that every
 configuration and every execution trains on the same rows, split per execution as arrays are,
-and copies of a row train together where they can. A dataset that repeats forever is read for
-`steps_per_epoch` batches (one epoch's worth); a larger dataset is refused with what to pass
-instead, never loaded past the bound.
+and copies of a row train together where they can; one that repeats forever is read for
+`steps_per_epoch` batches (one epoch's worth). A larger one is streamed (`StreamedData`): each
+execution's `fit` reads it batch by batch, as Keras' own would, one execution at a time; its
+first batches (`SAMPLE_ROWS` rows) are kept to check it against the model and infer the task.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from .sample import batches, check_input, is_dataset, ordered_inputs, split_elem
 
 # The most bytes of a dataset read into memory (its x, labels and weights, every batch).
 IN_MEMORY_LIMIT_BYTES = 1 << 30
+# The rows of a streamed dataset kept to check it and infer its task.
+SAMPLE_ROWS = 2048
 
 
 @dataclass(frozen=True)
@@ -64,27 +67,53 @@ class FitData:
                 self.sample_weight)
 
 
-def _read_dataset(dataset: Any, steps: int | None, what: str, caller: str) -> tuple[Any, Any, Any]:
-    """(x, y, sample_weight) of every batch of `dataset`, concatenated, within the memory bound."""
+@dataclass(frozen=True)
+class StreamedData:
+    """A dataset larger than `IN_MEMORY_LIMIT_BYTES`, read batch by batch by each training.
+
+    Attributes:
+        dataset: the user's `tf.data.Dataset` or `keras.utils.PyDataset`, as `fit` takes it.
+        steps: batches per epoch (None: the whole dataset).
+        sample: its first batches (about `SAMPLE_ROWS` rows), checked against the model.
+        class_weight: passed to each `fit`, or None.
+
+    Example:
+        >>> sample = FitData([np.zeros((2, 1))], [np.zeros(2)])
+        >>> StreamedData(keras.utils.PyDataset(), None, sample).sample.rows
+        2
+    """
+
+    dataset: Any
+    steps: int | None
+    sample: FitData
+    class_weight: dict[Any, float] | None = None
+
+
+def _read_dataset(dataset: Any, steps: int | None, what: str, caller: str) -> tuple[tuple[Any, Any, Any], bool]:
+    """(x, y, sample_weight) of every batch of `dataset` concatenated, and False; or, past the
+    memory bound, of its first batches (about `SAMPLE_ROWS` rows), and True (stream it)."""
     import tensorflow as tf
 
     infinite = (isinstance(dataset, tf.data.Dataset)
                 and int(dataset.cardinality()) == int(tf.data.INFINITE_CARDINALITY))
     if infinite and steps is None:
-        raise ValueError(f"{caller}: the dataset passed as `{what}` repeats forever; pass `steps_per_epoch` "
-                         "(batches per epoch), or give a finite dataset (no .repeat()).")
-    parts, size = [], 0
+        instead = ("pass `steps_per_epoch` (batches per epoch), or " if what == "x" else "")
+        raise ValueError(f"{caller}: the dataset passed as `{what}` repeats forever; {instead}give a finite dataset "
+                         "(no .repeat()).")
+    parts, size, rows, streamed = [], 0, 0, False
     for index, element in enumerate(batches(dataset)):
         if steps is not None and index >= steps:
             break
         element = split_element(element)
-        parts.append(element)
+        if not streamed or rows < SAMPLE_ROWS:
+            parts.append(element)
+            rows += len(keras.tree.flatten(element[0])[0])
         size += sum(np.asarray(a).nbytes for a in keras.tree.flatten([p for p in element if p is not None]))
-        if size > IN_MEMORY_LIMIT_BYTES:
-            raise ValueError(
-                f"{caller}: the dataset passed as `{what}` holds more than {IN_MEMORY_LIMIT_BYTES >> 20} MiB; "
-                "confirm() reads a dataset into memory once and goes no further. Pass a part of it "
-                "(dataset.take(batches)), or set `steps_per_epoch` to read that many batches.")
+        if size > IN_MEMORY_LIMIT_BYTES and not streamed:
+            streamed = True
+            parts, rows = parts[:1], len(keras.tree.flatten(parts[0][0])[0])
+        if streamed and rows >= SAMPLE_ROWS:
+            break  # the rest is read by each training
     if not parts:
         raise ValueError(f"{caller}: the dataset passed as `{what}` yielded no elements.")
     if any(part[1] is None for part in parts):
@@ -101,7 +130,7 @@ def _read_dataset(dataset: Any, steps: int | None, what: str, caller: str) -> tu
             raise ValueError(f"{caller}: the batches of the dataset passed as `{what}` differ in structure or "
                              f"shape ({error}).") from None
 
-    return joined(0), joined(1), joined(2)
+    return (joined(0), joined(1), joined(2)), streamed
 
 
 def _labels_per_output(model: keras.Model, y: Any, what: str, caller: str) -> list[np.ndarray]:
@@ -136,8 +165,9 @@ def _class_weights(class_weight: dict[Any, float], y: np.ndarray, caller: str) -
 
 def read_fit_data(model: keras.Model, x: Any, y: Any = None, sample_weight: Any = None,
                   class_weight: dict[Any, float] | None = None, steps_per_epoch: int | None = None,
-                  what: str = "x", caller: str = "confirm") -> FitData:
-    """Read (`x`, `y`, `sample_weight`) as `model.fit` would, check them, and keep them in memory.
+                  what: str = "x", caller: str = "confirm") -> FitData | StreamedData:
+    """Read (`x`, `y`, `sample_weight`) as `model.fit` would, check them, and keep them in memory
+    (a dataset past `IN_MEMORY_LIMIT_BYTES`: its first batches, to stream the rest).
 
     Args:
         model: the model the data is for.
@@ -160,7 +190,9 @@ def read_fit_data(model: keras.Model, x: Any, y: Any = None, sample_weight: Any 
         if y is not None or sample_weight is not None:
             raise ValueError(f"{caller}: `{what}` is a dataset: give its labels and sample weights inside it, "
                              "not also as arguments.")
-        x, y, sample_weight = _read_dataset(x, steps_per_epoch, what, caller)
+        (rows_x, rows_y, rows_weight), streamed = _read_dataset(x, steps_per_epoch, what, caller)
+        sample = read_fit_data(model, rows_x, rows_y, rows_weight, class_weight, what=what, caller=caller)
+        return StreamedData(x, steps_per_epoch, sample, class_weight) if streamed else sample
     if y is None:
         raise ValueError(f"{caller}: `y` (the labels) is required with arrays; a dataset gives them as (x, y).")
     try:

@@ -13,7 +13,8 @@ epoch (`advisor.copies`). Three ways to train them, with the same numbers:
   copies share no weight, and the optimizer's update of a weight reads only that weight's
   gradient, so each copy trains as it would alone. Each copy's early stop is replayed from its
   own validation curve; the fit ends when every copy has stopped.
-- **one by one**: a `fit()` per execution. Used where neither would give the same numbers (an
+- **one by one**: a `fit()` per execution; always for a dataset too large to hold
+  (`advisor.data.StreamedData`), which each `fit` reads batch by batch. Used where neither would give the same numbers (an
   optimizer that clips the global norm of all gradients together; for the fused model, a loss
   objective with regularization losses, which its per-copy losses leave out), for models with
   several outputs or sample weights (Keras' `fit` weighs each output's loss and each row), for
@@ -30,7 +31,10 @@ import keras
 import numpy as np
 
 from .copies import (CopyCurves, CopyData, Execution, RowTraining, as_list, execution_data, per_row_loss, score,
-                            take_rows, training_batches, unlist)
+                            take_rows, training_batches)
+from ._keras_compat import as_input_structure
+from .data import StreamedData
+from .sample import with_text_as_tensors
 from .vectorized import fit_vectorized, vectorizes
 
 # The most weights one fused model holds (all its copies together); larger models train in
@@ -60,7 +64,8 @@ def train_executions(spec: RowTraining, data: tuple[Any, ...], executions: int, 
         data: (x, y, x_val, y_val[, validation sample weights]); x a NumPy array or a list of
             them (one per input), y an array or a list of them (one per output). With x_val and
             y_val None, each execution holds out its own `spec.validation_split` of (x, y)
-            (`advisor.copies.execution_data`).
+            (`advisor.copies.execution_data`). A `StreamedData` as x (y None) is read by each
+            execution's `fit`, and so may x_val be (y_val None).
         executions: how many copies (seeds ``seed``, ``seed + 1``, ...).
         fuse: train the copies together (vectorized or fused) where that gives the same numbers
             (see the module docstring); False trains them one by one.
@@ -75,6 +80,8 @@ def train_executions(spec: RowTraining, data: tuple[Any, ...], executions: int, 
         >>> len(train_executions(spec, (x, y, x, y), executions=3, seed=0))
         3
     """
+    if isinstance(data[0], StreamedData):
+        return _train_streamed(spec, data, executions, seed, on_epoch)
     x, y = as_list(data[0]), data[1]
     validation = None if data[2] is None else tuple(data[2:])
     parts = [execution_data(x, y, validation, spec.validation_split, seed + i, sample_weight)
@@ -140,15 +147,43 @@ def _build_copies(spec: RowTraining, seed: int, first: int, count: int) -> list[
 def _fit_alone(spec: RowTraining, model: keras.Model, x: list[Any], y: Any, part: CopyData,
                progress: Callable[[int], None], sample_weight: np.ndarray | None = None) -> Execution:
     rows = part.train_rows
+    validation = ((with_text_as_tensors(as_input_structure(model, part.x_val)), part.y_val)
+                  + (() if part.weight_val is None else (part.weight_val,)))
+    return _fit_one(spec, model, progress, x=with_text_as_tensors(as_input_structure(model, take_rows(x, rows))),
+                    y=take_rows(y, rows),
+                    sample_weight=take_rows(sample_weight, rows), validation_data=validation,
+                    batch_size=spec.batch_size, shuffle=spec.shuffle)
+
+
+def _train_streamed(spec: RowTraining, data: tuple[Any, ...], executions: int, seed: int,
+                    on_epoch: Callable[[int], None] | None) -> list[Execution]:
+    """One `fit` per execution on the user's dataset, read batch by batch (it is not held)."""
+    streamed: StreamedData = data[0]
+    results: list[Execution] = []
+    for index in range(executions):
+        keras.backend.clear_session(free_memory=False)
+        done = sum(e.epochs for e in results)
+
+        def progress(copy_epochs: int) -> None:
+            if on_epoch is not None:
+                on_epoch(done + copy_epochs)
+
+        model = _build_copies(spec, seed, index, 1)[0]
+        validation = (data[2].dataset if isinstance(data[2], StreamedData)
+                      else (with_text_as_tensors(as_input_structure(model, data[2])), *data[3:]))
+        results.append(_fit_one(spec, model, progress, x=streamed.dataset, steps_per_epoch=streamed.steps,
+                                class_weight=streamed.class_weight, validation_data=validation))
+    return results
+
+
+def _fit_one(spec: RowTraining, model: keras.Model, progress: Callable[[int], None], **data: Any) -> Execution:
+    """Compile `model` and `fit` it on `data` (fit's own arguments), with Keras' early stop."""
     with spec.scope():
         model.compile(optimizer=spec.optimizer(), loss=spec.loss, metrics=spec.metrics, loss_weights=spec.loss_weights)
     stop = keras.callbacks.EarlyStopping(monitor=spec.objective, mode="max" if spec.higher_is_better else "min",
                                          patience=spec.patience)
     epochs = keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: progress(epoch + 1))
-    validation = (unlist(part.x_val), part.y_val) + (() if part.weight_val is None else (part.weight_val,))
-    history = model.fit(unlist(take_rows(x, rows)), take_rows(y, rows), sample_weight=take_rows(sample_weight, rows),
-                        validation_data=validation, epochs=spec.epochs, batch_size=spec.batch_size,
-                        shuffle=spec.shuffle, callbacks=[stop, epochs], verbose=0).history
+    history = model.fit(**data, epochs=spec.epochs, callbacks=[stop, epochs], verbose=0).history
     if spec.objective not in history:
         raise ValueError(f"confirm: training reports no {spec.objective!r} to rank by; it reports "
                          f"{', '.join(sorted(history))}. Pass one of them as `objective`.")
@@ -181,7 +216,7 @@ def _fit_fused(spec: RowTraining, copies: list[keras.Model], x: list[Any], y: An
             own = [keras.Input(shape=t.shape[1:], dtype=t.dtype, name=f"{copy.name}_input_{j}")
                    for j, t in enumerate(copy.inputs)]
             inputs += own
-            outputs.append(copy(own if len(own) > 1 else own[0]))
+            outputs.append(copy(as_input_structure(copy, own)))
         fused = keras.Model(inputs, outputs)
         # Keras' own per-output loss of a multi-output model averages batches without weighting
         # them by size (a short last batch counts in full); the copies' objective is the loss's

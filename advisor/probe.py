@@ -17,6 +17,7 @@ import keras
 import numpy as np
 
 from .inspection import Functional
+from .sample import with_text_as_tensors
 
 
 def _has_initial_statistics(layer: keras.layers.BatchNormalization) -> bool:
@@ -99,7 +100,7 @@ def run_probe(
         >>> [o.shape for o in outputs], len(norms)
         ([(4, 1), (4, 2)], 1)
     """
-    x = _with_text_as_tensors(x)
+    x = with_text_as_tensors(x)
     if y is None or loss is None:
         return [keras.ops.convert_to_numpy(o) for o in probe(x, training=False)], None
     y = np.asarray(y)
@@ -113,16 +114,6 @@ def run_probe(
         start += len(group)
     outputs, gradients = _GRADIENTS[keras.backend.backend()](probe, x, y, loss, flat)
     return [keras.ops.convert_to_numpy(o) for o in outputs], _norms(gradients, groups)
-
-
-def _with_text_as_tensors(x: Any) -> Any:
-    """With strings among the inputs, every input as a TensorFlow tensor: Keras converts no NumPy
-    strings, and takes no mix of tensors and arrays (only TensorFlow runs text layers)."""
-    if not any(isinstance(a, np.ndarray) and a.dtype.kind in "OUS" for a in keras.tree.flatten(x)):
-        return x
-    import tensorflow as tf
-
-    return keras.tree.map_structure(tf.constant, x)
 
 
 def _tensorflow_gradients(probe, x, y, loss, variables):

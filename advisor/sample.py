@@ -92,6 +92,22 @@ def text_as_objects(array: np.ndarray) -> np.ndarray:
     return array.astype(object) if array.dtype.kind in "US" else array
 
 
+def with_text_as_tensors(x: Any) -> Any:
+    """With strings among the inputs, every input as a TensorFlow tensor: Keras converts no NumPy
+    strings of more than one axis, and takes no mix of tensors and arrays (only TensorFlow runs
+    text layers).
+
+    Example:
+        >>> [type(a).__name__ for a in with_text_as_tensors([np.zeros(2), np.array(["a", "b"], object)])]
+        ['EagerTensor', 'EagerTensor']
+    """
+    if not any(isinstance(a, np.ndarray) and a.dtype.kind in "OUS" for a in keras.tree.flatten(x)):
+        return x
+    import tensorflow as tf
+
+    return keras.tree.map_structure(tf.constant, x)
+
+
 def check_input(array: np.ndarray, tensor: Any, name: str, caller: str) -> None:
     """Raise one clear error where `array` cannot feed the model input `tensor` (named `name`):
     strings for a number input or numbers for a text one, another shape, NaN or inf.

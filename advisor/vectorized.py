@@ -24,7 +24,8 @@ from typing import Any, Callable, Iterator
 import keras
 import numpy as np
 
-from .copies import CopyCurves, CopyData, RowTraining, per_row_loss, training_batches, unlist
+from ._keras_compat import as_input_structure
+from .copies import CopyCurves, CopyData, RowTraining, per_row_loss, training_batches
 
 # Optimizers whose step for a weight reads only that weight's own gradient and slots; Lamb and
 # Adafactor use per-variable norms, Muon orthogonalizes whole matrices: stacked, they would mix
@@ -97,7 +98,7 @@ def fit_vectorized(spec: RowTraining, copies: list[keras.Model], x: list[Any], y
     if _has_sparse_gradients(template, [a[:2] for a in x]):
         return None
     for copy in copies[1:]:
-        copy(unlist([a[:2] for a in x]))  # a layer used as an activation makes its weights on its first call
+        copy(as_input_structure(copy, [a[:2] for a in x]))  # a layer used as an activation makes its weights on its first call
     shapes = [[tuple(v.shape) for v in c.weights] for c in copies]
     if any(s != shapes[0] for s in shapes):
         return None
@@ -110,7 +111,8 @@ def fit_vectorized(spec: RowTraining, copies: list[keras.Model], x: list[Any], y
 
     def call(weights: Any, state: Any, inputs: Any, training: bool) -> tuple[Any, Any, Any]:
         """One copy's outputs, updated state and regularization penalty."""
-        predicted, state, extra = template.stateless_call(weights, state, unlist(list(inputs)), training=training,
+        predicted, state, extra = template.stateless_call(weights, state, as_input_structure(template, list(inputs)),
+                                                          training=training,
                                                           return_losses=True)
         return predicted, state, tf.add_n([tf.cast(e, "float32") for e in extra]) if extra else tf.constant(0.0)
 
@@ -195,7 +197,7 @@ def _has_sparse_gradients(model: keras.Model, inputs: list[Any]) -> bool:
     import tensorflow as tf
 
     with tf.GradientTape() as tape:
-        total = tf.add_n([tf.reduce_sum(tf.cast(o, "float32")) for o in tf.nest.flatten(model(unlist(inputs)))])
+        total = tf.add_n([tf.reduce_sum(tf.cast(o, "float32")) for o in tf.nest.flatten(model(as_input_structure(model, inputs)))])
     return any(isinstance(g, tf.IndexedSlices) for g in tape.gradient(total, model.trainable_variables))
 
 

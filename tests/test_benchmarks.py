@@ -74,3 +74,11 @@ def test_rational_start_benchmark_compares_one_task(benchmark) -> None:
     assert [len(s) for s in row["scores"].values()] == [2, 2]
     assert row["difference"] == pytest.approx(
         sum(row["scores"]["rational"]) / 2 - sum(row["scores"]["pick"]) / 2)
+
+
+@pytest.mark.slow
+def test_confirm_data_prints_the_dataset_to_arrays_ratio(benchmark, capsys) -> None:
+    benchmark("confirm_data").main(["--reps", "1", "--epochs", "1", "--executions", "1"])
+    out = capsys.readouterr().out
+    assert len(table_rows(out, "arrays")) == 1 and len(table_rows(out, "dataset")) == 1
+    assert "over a tf.data.Dataset / over the same rows as arrays:" in out

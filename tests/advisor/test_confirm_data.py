@@ -187,3 +187,31 @@ def test_bad_data_gets_one_clear_error() -> None:
     wrong = tf.data.Dataset.from_tensor_slices((x[:, :2], y)).batch(8)
     with pytest.raises(ValueError, match=r"shape \(40, 2\) for input .* expects \(n, 3\)"):
         confirm(model, wrong, **QUICK)
+
+
+@pytest.mark.slow
+def test_a_dataset_past_the_memory_bound_is_streamed_not_held(monkeypatch) -> None:
+    import advisor.data
+
+    monkeypatch.setattr(advisor.data, "IN_MEMORY_LIMIT_BYTES", 1024)
+    monkeypatch.setattr(advisor.data, "SAMPLE_ROWS", 16)
+    x, y = offset_features()
+    read = []
+
+    class Rows(keras.utils.PyDataset):
+        def __len__(self) -> int:
+            return 10
+
+        def __getitem__(self, index: int):
+            read.append(index)
+            return x[index * 16:(index + 1) * 16], y[index * 16:(index + 1) * 16]
+
+    model = normalized_model(x)
+    with pytest.raises(ValueError, match="streamed and cannot be split; pass `validation_data`"):
+        confirm(model, Rows(), **QUICK)
+    assert len(read) < 10  # reading stopped past the bound
+    read.clear()
+    result = confirm(model, Rows(), validation_data=(x[:48], y[:48]), **QUICK)
+    assert all(np.isfinite(r.scores).all() and len(r.scores) == 2 for r in result.ranking)
+    trainings = len(result.ranking) * 2
+    assert len(read) >= trainings * 10  # every training read the dataset batch by batch
