@@ -186,8 +186,9 @@ def confirm(
             copies within `advisor.executions.FUSED_WEIGHTS_LIMIT`), else `SEQUENTIAL_EXECUTIONS` (3).
         epochs: the most epochs per training; early stopping on the objective cuts bad runs short.
         validation_split: the share of (x, y) each execution holds out (a dataset's rows too, once
-            read), unless `validation_data` is given: execution ``i`` of every configuration holds out the same rows (seeded by
-            ``seed + i``), and the rows change from one execution to the next, so the noise
+            read), unless `validation_data` is given: execution ``i`` of every configuration
+            holds out the same rows (seeded by ``seed + i``), and the rows change from one
+            execution to the next, so the noise
             band includes how much a score depends on the rows held out and the verdict holds
             beyond one split (repeated random sub-sampling validation).
         objective: what to rank by, default ``"val_loss"``: a metric name whose direction

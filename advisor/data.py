@@ -24,7 +24,7 @@ import numpy as np
 
 from ._keras_compat import input_keys
 from .inspection import view
-from .sample import batches, check_input, is_dataset, ordered_inputs, split_element, text_as_objects
+from .sample import batches, check_batched, check_input, is_dataset, ordered_inputs, split_element, text_as_objects
 
 # The most bytes of a dataset read into memory (its x, labels and weights, every batch).
 IN_MEMORY_LIMIT_BYTES = 1 << 30
@@ -89,7 +89,8 @@ class StreamedData:
     class_weight: dict[Any, float] | None = None
 
 
-def _read_dataset(dataset: Any, steps: int | None, what: str, caller: str) -> tuple[tuple[Any, Any, Any], bool]:
+def _read_dataset(model: keras.Model, dataset: Any, steps: int | None, what: str,
+                  caller: str) -> tuple[tuple[Any, Any, Any], bool]:
     """(x, y, sample_weight) of every batch of `dataset` concatenated, and False; or, past the
     memory bound, of its first batches (about `SAMPLE_ROWS` rows), and True (stream it)."""
     import tensorflow as tf
@@ -105,6 +106,8 @@ def _read_dataset(dataset: Any, steps: int | None, what: str, caller: str) -> tu
         if steps is not None and index >= steps:
             break
         element = split_element(element)
+        if index == 0:
+            check_batched(model, element[0], what, caller)
         if not streamed or rows < SAMPLE_ROWS:
             parts.append(element)
             rows += len(keras.tree.flatten(element[0])[0])
@@ -190,16 +193,15 @@ def read_fit_data(model: keras.Model, x: Any, y: Any = None, sample_weight: Any 
         if y is not None or sample_weight is not None:
             raise ValueError(f"{caller}: `{what}` is a dataset: give its labels and sample weights inside it, "
                              "not also as arguments.")
-        (rows_x, rows_y, rows_weight), streamed = _read_dataset(x, steps_per_epoch, what, caller)
+        (rows_x, rows_y, rows_weight), streamed = _read_dataset(model, x, steps_per_epoch, what, caller)
         sample = read_fit_data(model, rows_x, rows_y, rows_weight, class_weight, what=what, caller=caller)
         return StreamedData(x, steps_per_epoch, sample, class_weight) if streamed else sample
     if y is None:
         raise ValueError(f"{caller}: `y` (the labels) is required with arrays; a dataset gives them as (x, y).")
+    inputs = ordered_inputs(model, x, caller)  # names a dict's missing key itself
     try:
-        arrays = [text_as_objects(np.asarray(a)) for a in ordered_inputs(model, x, caller)]
-    except (TypeError, ValueError) as error:
-        if isinstance(error, ValueError) and "no entry" in str(error):
-            raise
+        arrays = [text_as_objects(np.asarray(a)) for a in inputs]
+    except (TypeError, ValueError):
         raise TypeError(f"{caller}: `{what}` must be arrays, a list or dict of them, a tf.data.Dataset or a "
                         f"keras.utils.PyDataset, received {type(x).__name__}.") from None
     if len(arrays) != len(model.inputs):

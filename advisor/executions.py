@@ -13,12 +13,12 @@ epoch (`advisor.copies`). Three ways to train them, with the same numbers:
   copies share no weight, and the optimizer's update of a weight reads only that weight's
   gradient, so each copy trains as it would alone. Each copy's early stop is replayed from its
   own validation curve; the fit ends when every copy has stopped.
-- **one by one**: a `fit()` per execution; always for a dataset too large to hold
-  (`advisor.data.StreamedData`), which each `fit` reads batch by batch. Used where neither would give the same numbers (an
+- **one by one**: a `fit()` per execution. Used where neither would give the same numbers (an
   optimizer that clips the global norm of all gradients together; for the fused model, a loss
   objective with regularization losses, which its per-copy losses leave out), for models with
   several outputs or sample weights (Keras' `fit` weighs each output's loss and each row), for
-  models too large to copy (`FUSED_WEIGHTS_LIMIT`), and on request.
+  a dataset too large to hold (`advisor.data.StreamedData`, which each `fit` reads batch by
+  batch), for models too large to copy (`FUSED_WEIGHTS_LIMIT`), and on request.
 
 Measured in benchmarks/confirm.py (one training costs mostly overhead on small data).
 """

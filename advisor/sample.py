@@ -45,11 +45,28 @@ def split_element(element: Any) -> tuple[Any, Any, Any]:
     return element, None, None
 
 
-def _from_dataset(dataset: Any, max_samples: int, caller: str) -> tuple[Any, Any]:
+def check_batched(model: keras.Model, x: Any, what: str, caller: str) -> None:
+    """Raise where a dataset's element `x` is one row, not a batch (Keras' `fit` takes batches).
+
+    Example:
+        >>> model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+        >>> check_batched(model, np.zeros(3), "x", "confirm")
+        Traceback (most recent call last):
+        ValueError: confirm: the dataset passed as `x` yields single rows, not batches; batch it (dataset.batch(32)).
+    """
+    arrays = keras.tree.flatten(x) if not isinstance(x, dict) else ordered_inputs(model, x, caller)
+    if len(arrays) == len(model.inputs) and all(np.ndim(a) == len(t.shape) - 1 for a, t in zip(arrays, model.inputs)):
+        raise ValueError(f"{caller}: the dataset passed as `{what}` yields single rows, not batches; batch it "
+                         "(dataset.batch(32)).")
+
+
+def _from_dataset(model: keras.Model, dataset: Any, max_samples: int, caller: str) -> tuple[Any, Any]:
     """Collect up to `max_samples` rows of a dataset of x or (x, y[, weights])."""
     xs, ys, count = [], [], 0
     for element in batches(dataset):
         x, y, _ = split_element(element)
+        if not xs:
+            check_batched(model, x, "x", caller)
         xs.append(keras.tree.map_structure(np.asarray, x))
         ys.append(None if y is None else keras.tree.map_structure(np.asarray, y))
         count += len(keras.tree.flatten(xs[-1])[0])
@@ -165,7 +182,7 @@ def prepare_sample(model: keras.Model, x: Any, y: Any, max_samples: int, caller:
     if is_dataset(x):
         if y is not None:
             raise ValueError(f"{caller}: give labels inside the dataset passed as `x`, not also as `y`.")
-        x, y = _from_dataset(x, max_samples, caller)
+        x, y = _from_dataset(model, x, max_samples, caller)
     if isinstance(x, dict):
         x = dict(zip(input_keys(model), ordered_inputs(model, x, caller)))
     try:

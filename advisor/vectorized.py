@@ -98,7 +98,8 @@ def fit_vectorized(spec: RowTraining, copies: list[keras.Model], x: list[Any], y
     if _has_sparse_gradients(template, [a[:2] for a in x]):
         return None
     for copy in copies[1:]:
-        copy(as_input_structure(copy, [a[:2] for a in x]))  # a layer used as an activation makes its weights on its first call
+        # A layer used as an activation makes its weights on its first call.
+        copy(as_input_structure(copy, [a[:2] for a in x]))
     shapes = [[tuple(v.shape) for v in c.weights] for c in copies]
     if any(s != shapes[0] for s in shapes):
         return None
@@ -197,7 +198,8 @@ def _has_sparse_gradients(model: keras.Model, inputs: list[Any]) -> bool:
     import tensorflow as tf
 
     with tf.GradientTape() as tape:
-        total = tf.add_n([tf.reduce_sum(tf.cast(o, "float32")) for o in tf.nest.flatten(model(as_input_structure(model, inputs)))])
+        outputs = tf.nest.flatten(model(as_input_structure(model, inputs)))
+        total = tf.add_n([tf.reduce_sum(tf.cast(o, "float32")) for o in outputs])
     return any(isinstance(g, tf.IndexedSlices) for g in tape.gradient(total, model.trainable_variables))
 
 

@@ -153,13 +153,18 @@ def test_confirm_reads_conv_bn_relu_blocks_as_relu() -> None:
     assert _current_configuration(zoo.build("conv1d_classifier")) == ("relu", "glorot_uniform")
 
 
-def test_confirm_refuses_a_multi_output_model_with_one_clear_error() -> None:
+@pytest.mark.slow
+def test_confirm_searches_the_guides_multi_input_multi_output_model() -> None:
     from advisor import confirm
 
     model = zoo.build("ticket_probabilities")
-    with pytest.raises(ValueError, match="confirm: the model has 2 outputs"):
-        confirm(model, {"title": np.zeros((4, 3)), "body": np.zeros((4, 3)), "tags": np.zeros((4, 12))},
-                {"priority": np.zeros((4, 1)), "department": np.zeros((4, 4))})
+    rng = np.random.default_rng(0)
+    x = {"title": rng.integers(0, 1000, (40, 5)), "body": rng.integers(0, 1000, (40, 8)),
+         "tags": rng.integers(0, 2, (40, 12)).astype("float32")}
+    y = {"priority": rng.uniform(size=(40, 1)), "department": np.eye(4)[rng.integers(0, 4, 40)]}
+    result = confirm(model, x, y, candidates=["relu"], executions_per_trial=1, epochs=1, verbose=0)
+    assert "priority (binary_crossentropy x 1), department (categorical_crossentropy x 0.2)" in str(result) or (
+        "department (categorical_crossentropy x 0.2), priority (binary_crossentropy x 1)" in str(result))
 
 
 @pytest.mark.parametrize("name, flags", [

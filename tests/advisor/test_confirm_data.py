@@ -184,6 +184,10 @@ def test_bad_data_gets_one_clear_error() -> None:
         confirm(model, x, y, validation_data=x, **QUICK)
     with pytest.raises(ValueError, match=r"no weight for class\(es\) \[1\]"):
         confirm(model, x, y, class_weight={0: 1.0}, **QUICK)
+    with pytest.raises(ValueError, match=r"yields single rows, not batches; batch it"):
+        confirm(model, tf.data.Dataset.from_tensor_slices((x, y)), **QUICK)
+    with pytest.raises(ValueError, match=r"yields single rows, not batches"):
+        advise(model, x=tf.data.Dataset.from_tensor_slices((x, y)))
     wrong = tf.data.Dataset.from_tensor_slices((x[:, :2], y)).batch(8)
     with pytest.raises(ValueError, match=r"shape \(40, 2\) for input .* expects \(n, 3\)"):
         confirm(model, wrong, **QUICK)
