@@ -203,8 +203,8 @@ def confirm(
         fuse_executions: train a row's executions as one model of independent copies where
             that gives the same numbers (`advisor.executions`); False trains them one by one.
         validation_data: (x, y), (x, y, sample_weight), a dataset or a PyDataset, as in `fit`.
-        sample_weight, class_weight: as in Keras' `fit` (class weights for one output); a
-            weighted search trains its executions one by one.
+        sample_weight, class_weight: as in Keras' `fit` (class weights for one output);
+            weighted copies train together where they vectorize (TensorFlow), else one by one.
         steps_per_epoch: with a dataset as `x`, read this many batches (required for a dataset
             that repeats forever).
 
@@ -230,9 +230,10 @@ def confirm(
     data, validation, rows = _read_data(model, x, y, sample_weight, class_weight, steps_per_epoch, validation_data,
                                         validation_split)
     streamed = isinstance(data, StreamedData)
-    # Copies train together only for one unweighted output held in memory (advisor.executions).
-    together = (not streamed and len(rows.y) == 1 and rows.sample_weight is None
-                and (validation is None or validation.sample_weight is None))
+    # Copies train together only for one output held in memory, and weighted rows only where
+    # they vectorize (advisor.executions).
+    weighted = rows.sample_weight is not None or (validation is not None and validation.sample_weight is not None)
+    together = not streamed and len(rows.y) == 1 and (not weighted or keras.backend.backend() == "tensorflow")
     if executions_per_trial is None:
         fits = (model.count_params() if model.built else 0) * FUSED_EXECUTIONS <= FUSED_WEIGHTS_LIMIT
         executions_per_trial = FUSED_EXECUTIONS if fuse_executions and fits and together else SEQUENTIAL_EXECUTIONS

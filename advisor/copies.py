@@ -218,7 +218,7 @@ def as_list(x: Any) -> list[Any]:
 
 
 def training_batches(x: list[Any], y: Any, rows: list[np.ndarray], batch_size: int, shuffle: bool, seed: int,
-                     stacked: bool = False) -> Any:
+                     stacked: bool = False, weights: np.ndarray | None = None) -> Any:
     """The copies' training data: per batch, each copy's inputs and labels, from its own rows, in its own order.
 
     A `tf.data.Dataset` built once; `rows` holds each copy's training row indices (as many for
@@ -226,7 +226,8 @@ def training_batches(x: list[Any], y: Any, rows: list[np.ndarray], batch_size: i
     (``seed + copy``); the rows are gathered from arrays held once. Without `shuffle` every copy
     reads its rows in order. A batch is ``(inputs, labels)``: for the fused model, every copy's
     inputs then every copy's labels, flat; `stacked`, one tensor per input and one of labels,
-    copy ``i`` at index ``i`` of their first axis.
+    copy ``i`` at index ``i`` of their first axis, and with `weights` (one per row of x) a third
+    element: the rows' weights, stacked alike.
 
     Example:
         >>> x = np.arange(6, dtype="float32").reshape(6, 1)
@@ -246,10 +247,13 @@ def training_batches(x: list[Any], y: Any, rows: list[np.ndarray], batch_size: i
         orders = [order.shuffle(len(r), seed=seed + i, reshuffle_each_iteration=True)
                   for i, (order, r) in enumerate(zip(orders, rows))]
 
-    def gather(*indices: Any) -> tuple[tuple[Any, ...], Any]:
+    row_weights = None if weights is None else tf.constant(weights, dtype="float32")
+
+    def gather(*indices: Any) -> tuple[Any, ...]:
         if stacked:
             rows_of_copies = tf.stack(indices)
-            return tuple(tf.gather(a, rows_of_copies) for a in arrays), tf.gather(labels, rows_of_copies)
+            batch = tuple(tf.gather(a, rows_of_copies) for a in arrays), tf.gather(labels, rows_of_copies)
+            return batch if row_weights is None else (*batch, tf.gather(row_weights, rows_of_copies))
         return (tuple(tf.gather(a, index) for index in indices for a in arrays),
                 tuple(tf.gather(labels, index) for index in indices))
 

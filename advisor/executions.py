@@ -16,7 +16,8 @@ epoch (`advisor.copies`). Three ways to train them, with the same numbers:
 - **one by one**: a `fit()` per execution. Used where neither would give the same numbers (an
   optimizer that clips the global norm of all gradients together; for the fused model, a loss
   objective with regularization losses, which its per-copy losses leave out), for models with
-  several outputs or sample weights (Keras' `fit` weighs each output's loss and each row), for
+  several outputs (Keras' `fit` weighs each output's loss), for sample weights where the copies
+  do not vectorize (the fused copies' own losses are unweighted), for
   a dataset too large to hold (`advisor.data.StreamedData`, which each `fit` reads batch by
   batch), for models too large to copy (`FUSED_WEIGHTS_LIMIT`), and on request.
 
@@ -91,8 +92,9 @@ def train_executions(spec: RowTraining, data: tuple[Any, ...], executions: int, 
     # losses are one output's, unweighted.
     weighted = sample_weight is not None or parts[0].weight_val is not None
     together = (fuse and executions > 1 and not getattr(optimizer, "global_clipnorm", None)
-                and not isinstance(y, (list, tuple)) and not weighted)
+                and not isinstance(y, (list, tuple)))
     vectorized = together and vectorizes(spec, optimizer)
+    together = together and (vectorized or not weighted)  # the fused copies' losses are unweighted
     results: list[Execution] = []
     done = 0
     while len(results) < executions:
@@ -116,7 +118,8 @@ def train_executions(spec: RowTraining, data: tuple[Any, ...], executions: int, 
                 on_epoch(done + copy_epochs)
 
         own = parts[first:first + len(copies)]
-        trained = _fit_together(spec, copies, x, y, own, seed + first, vectorized, progress) if together else None
+        trained = (_fit_together(spec, copies, x, y, own, seed + first, vectorized, progress, sample_weight)
+                   if together else None)
         if trained is None:  # one by one, or a loss term found that the fused copies miss
             together = False
             trained = [_fit_alone(spec, copies[0], x, y, own[0], progress, sample_weight)]
@@ -126,10 +129,13 @@ def train_executions(spec: RowTraining, data: tuple[Any, ...], executions: int, 
 
 
 def _fit_together(spec: RowTraining, copies: list[keras.Model], x: list[Any], y: Any, parts: list[CopyData],
-                  seed: int, vectorized: bool, progress: Callable[[int], None]) -> list[Execution] | None:
-    histories = fit_vectorized(spec, copies, x, y, parts, seed, progress) if vectorized else None
+                  seed: int, vectorized: bool, progress: Callable[[int], None],
+                  sample_weight: np.ndarray | None = None) -> list[Execution] | None:
+    histories = fit_vectorized(spec, copies, x, y, parts, seed, progress, sample_weight) if vectorized else None
     if histories is not None:
         return [score(h, spec.objective, "val_accuracy", spec.patience, spec.higher_is_better) for h in histories]
+    if sample_weight is not None or parts[0].weight_val is not None:
+        return None  # the fused copies' own losses are unweighted
     if spec.objective in ("loss", "val_loss") and any(c.losses for c in copies):
         return None  # the vectorized path would have counted them; the fused model cannot
     return _fit_fused(spec, copies, x, y, parts, seed, progress)

@@ -62,7 +62,8 @@ def vectorizes(spec: RowTraining, optimizer: Any) -> bool:
 
 
 def fit_vectorized(spec: RowTraining, copies: list[keras.Model], x: list[Any], y: Any, parts: list[CopyData],
-                   seed: int, progress: Callable[[int], None]) -> list[dict[str, list[float]]] | None:
+                   seed: int, progress: Callable[[int], None],
+                   sample_weight: np.ndarray | None = None) -> list[dict[str, list[float]]] | None:
     """Train the copies together; each copy's history (Keras' `fit` names), or None if it cannot.
 
     Args:
@@ -72,6 +73,9 @@ def fit_vectorized(spec: RowTraining, copies: list[keras.Model], x: list[Any], y
         parts: each copy's training rows and validation data.
         seed: the first copy's seed (copy ``i`` shuffles with ``seed + i``).
         progress: called with the copy-epochs done so far.
+        sample_weight: one weight per row of x, or None. As in Keras' `fit`, a batch's loss is
+            the mean over its rows of loss x weight, and so is the validation loss (the parts'
+            `weight_val`); validation metrics are weighted means.
 
     Returns None off TensorFlow, when the copies do not all have the same variables, when a
     weight gets a sparse gradient, or when the copies' layers cannot be mapped over (tracing the
@@ -117,16 +121,18 @@ def fit_vectorized(spec: RowTraining, copies: list[keras.Model], x: list[Any], y
                                                           return_losses=True)
         return predicted, state, tf.add_n([tf.cast(e, "float32") for e in extra]) if extra else tf.constant(0.0)
 
-    def forward(weights: Any, state: Any, inputs: Any, labels: Any) -> Any:
+    def forward(weights: Any, state: Any, inputs: Any, labels: Any, row_weights: Any) -> Any:
         predicted, state, penalty = call(weights, state, inputs, training=True)
-        return tf.reduce_mean(tf.cast(loss_of_rows(labels, predicted), "float32")) + penalty, state
+        rows_loss = tf.cast(loss_of_rows(labels, predicted), "float32")
+        row_weights = tf.reshape(row_weights, [-1] + [1] * (len(rows_loss.shape) - 1))  # as Keras broadcasts
+        return tf.reduce_mean(rows_loss * row_weights) + penalty, state
 
     @tf.function(reduce_retracing=True)
-    def train_step(inputs: Any, labels: Any) -> Any:
+    def train_step(inputs: Any, labels: Any, row_weights: Any) -> Any:
         with tf.GradientTape() as tape:
             losses, state = tf.vectorized_map(
-                lambda e: forward(e[0], e[1], e[2], e[3]),
-                ([w.value for w in trainable], [v.value for v in frozen], list(inputs), labels))
+                lambda e: forward(e[0], e[1], e[2], e[3], e[4]),
+                ([w.value for w in trainable], [v.value for v in frozen], list(inputs), labels, row_weights))
             total = tf.reduce_sum(losses)  # copy i's loss depends on copy i's weights alone
         optimizer.apply(tape.gradient(total, [w.value for w in trainable]), trainable)
         for variable, value in zip(frozen, state):
@@ -141,22 +147,24 @@ def fit_vectorized(spec: RowTraining, copies: list[keras.Model], x: list[Any], y
         return predicted, penalty
 
     count, rows = len(copies), len(parts[0].train_rows)
+    # Unweighted rows weigh 1: the same products, exactly.
+    weights = np.ones(len(y), "float32") if sample_weight is None else sample_weight
     batches = training_batches(x, y, [p.train_rows for p in parts], spec.batch_size, spec.shuffle, seed,
-                               stacked=True)
+                               stacked=True, weights=weights)
     histories: list[dict[str, list[float]]] = [{} for _ in copies]
     monitor = spec.objective if spec.objective.startswith("val_") else "loss"
     curves = CopyCurves(count, spec.patience, spec.higher_is_better, progress)
     for epoch in range(spec.epochs):
         seen, epoch_loss = 0, np.zeros(count)
-        for inputs, labels in batches:
+        for inputs, labels, row_weights in batches:
             if epoch == 0 and seen == 0:
                 try:
                     with _quiet_vectorizing():
-                        losses = train_step(inputs, labels)
+                        losses = train_step(inputs, labels, row_weights)
                 except (TypeError, ValueError, NotImplementedError, tf.errors.OpError):
                     return None  # a layer pfor cannot map; the fused model trains these copies
             else:
-                losses = train_step(inputs, labels)
+                losses = train_step(inputs, labels, row_weights)
             size = int(labels.shape[1])
             epoch_loss += np.asarray(losses, dtype="float64") * size
             seen += size
@@ -170,7 +178,7 @@ def fit_vectorized(spec: RowTraining, copies: list[keras.Model], x: list[Any], y
         penalties = sum(np.asarray(penalty, "float64") * int(p.shape[1]) for p, penalty in chunks) / predicted.shape[1]
         for index, history in enumerate(histories):
             for name, value in _validation(template, loss_of_rows, parts[index].y_val, predicted[index],
-                                           penalties[index]):
+                                           penalties[index], parts[index].weight_val):
                 history.setdefault(name, []).append(value)
         if monitor not in histories[0]:
             return None  # not a metric this loop logs; the fused model's fit names the problem
@@ -211,11 +219,15 @@ def _stacked(copies: list[keras.Model], index: int, trainable: bool) -> keras.Va
 
 
 def _validation(template: keras.Model, loss_of_rows: Callable[[Any, Any], Any], y: Any, predicted: np.ndarray,
-                penalty: float) -> Iterator[tuple[str, float]]:
-    """One copy's validation loss (rows' mean, plus its penalty, as Keras' `fit` logs it) and metrics."""
-    yield "val_loss", float(np.mean(np.asarray(loss_of_rows(y, predicted), dtype="float64"))) + penalty
+                penalty: float, weights: np.ndarray | None) -> Iterator[tuple[str, float]]:
+    """One copy's validation loss (the rows' mean of loss x weight, plus its penalty, as Keras'
+    `fit` logs it) and metrics (weighted means)."""
+    rows_loss = np.asarray(loss_of_rows(y, predicted), dtype="float64")
+    row_weights = (1.0 if weights is None
+                   else np.asarray(weights, "float64").reshape((-1,) + (1,) * (rows_loss.ndim - 1)))
+    yield "val_loss", float(np.mean(rows_loss * row_weights)) + penalty
     template.reset_metrics()
-    for name, value in template.compute_metrics(None, y, predicted, None).items():
+    for name, value in template.compute_metrics(None, y, predicted, weights).items():
         if name != "loss":
             yield f"val_{name}", float(value)
 

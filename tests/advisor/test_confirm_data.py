@@ -95,7 +95,7 @@ def test_a_dataset_gives_the_numbers_its_rows_give_as_arrays(form: str) -> None:
 def test_sample_and_class_weights_weigh_the_rows() -> None:
     x, y = offset_features()
     model = normalized_model(x)
-    plain = confirm(model, x, y, fuse_executions=False, **QUICK)  # weighted rows train one by one too
+    plain = confirm(model, x, y, **QUICK)
     ones = confirm(model, x, y, sample_weight=np.ones(len(y)), **QUICK)
     assert ones.baseline.scores == pytest.approx(plain.baseline.scores, rel=1e-4)
     weights = np.where(y > 0, 3.0, 1.0)

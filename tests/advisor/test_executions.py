@@ -51,17 +51,19 @@ def plain_reference(objective: str) -> list[tuple[float, int]]:
     return one_by_one(spec(objective=objective), data())
 
 
-def one_by_one(row: RowTraining, split: tuple[np.ndarray, ...],
-               executions: Sequence[int] = range(EXECUTIONS)) -> list[tuple[float, int]]:
-    """The reference: plain Keras fits, one per seed, rows in order, Keras' own EarlyStopping."""
-    x, y, x_val, y_val = split
+def one_by_one(row: RowTraining, split: tuple[np.ndarray, ...], executions: Sequence[int] = range(EXECUTIONS),
+               sample_weight: np.ndarray | None = None) -> list[tuple[float, int]]:
+    """The reference: plain Keras fits, one per seed, rows in order, Keras' own EarlyStopping;
+    `split` may hold the validation rows' weights as a fifth array."""
+    x, y, x_val, y_val = split[:4]
     found = []
     for index in executions:
         keras.utils.set_random_seed(SEED + index)
         model = row.build()
         model.compile(optimizer=row.optimizer(), loss=row.loss, metrics=list(row.metrics))
         mode = "max" if row.higher_is_better else "min"
-        history = model.fit(x, y, validation_data=(x_val, y_val), epochs=row.epochs, batch_size=row.batch_size,
+        history = model.fit(x, y, sample_weight=sample_weight, validation_data=(x_val, y_val, *split[4:]),
+                            epochs=row.epochs, batch_size=row.batch_size,
                             shuffle=False, verbose=0, callbacks=[keras.callbacks.EarlyStopping(
                                 monitor=row.objective, mode=mode, patience=row.patience)]).history
         curve = history[row.objective]
@@ -82,6 +84,18 @@ def test_fused_copies_score_as_one_by_one_fits_with_the_rows_in_order(objective)
     assert_same(found, plain_reference(objective))
     if objective == "val_loss":  # (30 validation rows make accuracies tie)
         assert len({e.score for e in found}) == EXECUTIONS  # the seeds give different trainings
+
+
+@pytest.mark.parametrize("objective", ["val_loss", "val_accuracy"])
+def test_weighted_copies_score_as_weighted_one_by_one_fits(objective) -> None:
+    x, y, x_val, y_val = data()
+    split = (x, y, x_val, y_val, np.where(y_val > 0, 2.0, 1.0).astype("float32"))
+    weights = np.where(y > 0, 3.0, 0.5).astype("float32")
+    row = spec(objective=objective)
+    found = train_executions(row, split, EXECUTIONS, SEED, sample_weight=weights)
+    assert_same(found, one_by_one(row, split, sample_weight=weights))
+    if objective == "val_loss":  # the weights change the scores
+        assert [e.score for e in found] != pytest.approx([s for s, _ in plain_reference(objective)], rel=1e-3)
 
 
 def test_a_copy_that_stops_early_is_scored_at_its_own_stop() -> None:
