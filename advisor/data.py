@@ -42,9 +42,8 @@ class FitData:
         sample_weight: one weight per row, or None.
 
     Example:
-        >>> data = FitData([np.zeros((4, 2))], [np.ones(4)], None)
-        >>> data.rows, data.take(np.array([0, 2])).rows
-        (4, 2)
+        >>> FitData([np.zeros((4, 2))], [np.ones(4)], None).rows
+        4
     """
 
     x: list[np.ndarray]
@@ -55,16 +54,6 @@ class FitData:
     def rows(self) -> int:
         """How many rows."""
         return len(self.x[0])
-
-    def take(self, rows: np.ndarray) -> FitData:
-        """These rows (indices) only."""
-        weights = None if self.sample_weight is None else self.sample_weight[rows]
-        return FitData([a[rows] for a in self.x], [a[rows] for a in self.y], weights)
-
-    def fit_arguments(self) -> tuple[Any, Any, Any]:
-        """(x, y, sample_weight) as `model.fit` takes them (one input or output: the array itself)."""
-        return (self.x[0] if len(self.x) == 1 else list(self.x), self.y[0] if len(self.y) == 1 else list(self.y),
-                self.sample_weight)
 
 
 @dataclass(frozen=True)
