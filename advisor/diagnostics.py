@@ -272,15 +272,14 @@ class Diagnosis:
     """Everything measured on the sample."""
 
     sites: list[SiteDiagnostic]
-    inputs: InputSummary | None
+    inputs: InputSummary | None  # of the raw number inputs; None where the model scales or encodes all
     output: np.ndarray
-    self_scaling: bool = False
     notes: list[Finding] = field(default_factory=list)  # about the measurement (gradients-skipped)
 
     def findings(self, advised: tuple[str, str] | None = None) -> list[Finding]:
         """The data findings; `advised`: the advice's hidden (activation, initializer), which
         the fixes then name."""
-        return data_findings(self.sites, self.inputs, self.output, self.self_scaling, advised) + self.notes
+        return data_findings(self.sites, self.inputs, self.output, advised) + self.notes
 
     @property
     def dead_units(self) -> bool:
@@ -309,7 +308,6 @@ class Diagnoser:
         with reported_keras_warnings_silenced():
             self.probe = build_probe(model, [site.tapped for site in self.sites])
         self.raw_inputs = model_view.raw_inputs  # the inputs the user scales (not text, ids or scaled)
-        self.self_scaling = not self.raw_inputs
 
     def measure(self, x: Any, y: Any) -> Diagnosis:
         """Run the probe once on (`x`, `y`) and compute every site's figures (`Diagnosis.findings`
@@ -339,7 +337,7 @@ class Diagnoser:
         arrays = ordered_inputs(self.model, x, "advise")
         raw = [np.asarray(arrays[i]).reshape(len(arrays[i]), -1) for i in self.raw_inputs]
         inputs = summarize_inputs(np.concatenate(raw, axis=1)) if raw else None
-        return Diagnosis(rows, inputs, outputs[0], self.self_scaling, [skipped] if skipped else [])
+        return Diagnosis(rows, inputs, outputs[0], [skipped] if skipped else [])
 
 
 def _gradient_findings(norms: list[tuple[str, float]], advised: tuple[str, str] | None) -> list[Finding]:
@@ -369,8 +367,10 @@ def _gradient_findings(norms: list[tuple[str, float]], advised: tuple[str, str] 
 
 
 def data_findings(rows: list[SiteDiagnostic], inputs: InputSummary | None, output: np.ndarray,
-                  self_scaling: bool, advised: tuple[str, str] | None = None) -> list[Finding]:
-    """The data rules over one measurement; `advised`: the advice's hidden pair, for the fixes."""
+                  advised: tuple[str, str] | None = None) -> list[Finding]:
+    """The data rules over one measurement (`inputs`: the summary of the inputs the user scales,
+    None where the model scales or encodes every input); `advised`: the advice's hidden pair,
+    for the fixes."""
     findings = []
     if not np.all(np.isfinite(output)):
         findings.append(NAN_OUTPUT.finding(None, "The model's output on the sample contains NaN or inf."))
@@ -393,7 +393,7 @@ def data_findings(rows: list[SiteDiagnostic], inputs: InputSummary | None, outpu
                 f"Scale the inputs (standardize, or to [-1, 1]); use glorot_uniform in layer {row.layer}; {other}."))
     findings += _gradient_findings([(row.layer, row.grad_norm) for row in rows if row.grad_norm is not None],
                                    advised)
-    if inputs is not None and not self_scaling:
+    if inputs is not None:
         feature = inputs.off_scale_feature()
         if feature is not None:
             findings.append(INPUT_SCALE.finding(

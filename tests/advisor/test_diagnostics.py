@@ -166,7 +166,7 @@ def test_gradient_rules_on_given_norms() -> None:
         return [SiteDiagnostic(f"d{i}", "relu", 8, 0.0, None, n) for i, n in enumerate(norms)]
 
     def found(*norms):
-        return [(f.code, f.layer) for f in data_findings(rows(*norms), None, np.zeros(1), False)]
+        return [(f.code, f.layer) for f in data_findings(rows(*norms), None, np.zeros(1))]
 
     assert found(5e3, 1.0, 1.2, 0.9) == [("exploding-gradient", "d0")]
     assert found(1e-4, 0.5, 1.0) == [("vanishing-gradient", "d0")]
