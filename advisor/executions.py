@@ -35,7 +35,7 @@ from .copies import (CopyCurves, CopyData, Execution, RowTraining, as_list, exec
                             take_rows, training_batches)
 from ._keras_compat import as_input_structure
 from .data import StreamedData
-from .sample import with_text_as_tensors
+from .sample import holds_text, with_text_as_tensors
 from .vectorized import fit_vectorized, vectorizes
 
 # The most weights one fused model holds (all its copies together); larger models train in
@@ -236,7 +236,7 @@ def _fit_fused(spec: RowTraining, copies: list[keras.Model], x: list[Any], y: An
         # tf.function then traces that step twice (1.5 s of the 10-copy MLP's 12 s); build them
         # first. A private hook of Keras: without it the fit is only slower.
         symbolic_build = getattr(fused, "_symbolic_build", None)
-        if symbolic_build is not None and not any(np.asarray(a).dtype.kind in "OUS" for a in x):  # (no strings)
+        if symbolic_build is not None and not any(holds_text(a) for a in x):  # (it cannot build on strings)
             symbolic_build(data_batch=(tuple(a[:1] for _ in copies for a in x), tuple(y[:1] for _ in copies), None))
     train = training_batches(x, y, [p.train_rows for p in parts], spec.batch_size, spec.shuffle, seed)
     validation = tf.data.Dataset.from_tensor_slices(

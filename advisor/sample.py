@@ -99,6 +99,16 @@ def ordered_inputs(model: keras.Model, x: Any, caller: str) -> list[Any]:
     return keras.tree.flatten(x)
 
 
+def holds_text(array: Any) -> bool:
+    """Whether `array` is a NumPy array of strings (``<U``, ``S``, or objects as Keras takes them).
+
+    Example:
+        >>> holds_text(np.array(["a"])), holds_text(np.zeros(1))
+        (True, False)
+    """
+    return isinstance(array, np.ndarray) and array.dtype.kind in "OUS"
+
+
 def text_as_objects(array: np.ndarray) -> np.ndarray:
     """NumPy strings (``<U``, ``S``) as objects: what Keras' `fit` and TensorFlow take.
 
@@ -118,7 +128,7 @@ def with_text_as_tensors(x: Any) -> Any:
         >>> [type(a).__name__ for a in with_text_as_tensors([np.zeros(2), np.array(["a", "b"], object)])]
         ['EagerTensor', 'EagerTensor']
     """
-    if not any(isinstance(a, np.ndarray) and a.dtype.kind in "OUS" for a in keras.tree.flatten(x)):
+    if not any(holds_text(a) for a in keras.tree.flatten(x)):
         return x
     import tensorflow as tf
 
@@ -136,7 +146,7 @@ def check_input(array: np.ndarray, tensor: Any, name: str, caller: str) -> None:
         ValueError: confirm: `x` has shape (2, 4) for input 'features', the model expects (n, 3).
     """
     takes_text = str(tensor.dtype) == "string"
-    is_text = array.dtype.kind in "OUS"
+    is_text = holds_text(array)
     if is_text and not takes_text:
         raise TypeError(f"{caller}: `x` holds strings for input {name!r}, which takes {tensor.dtype}. A model "
                         "that reads text needs keras.Input(dtype='string') and a TextVectorization (or "
