@@ -62,8 +62,9 @@ def vectorizes(spec: RowTraining, optimizer: Any) -> bool:
 
 
 def fit_vectorized(spec: RowTraining, copies: list[keras.Model], x: list[Any], y: Any, parts: list[CopyData],
-                   seed: int, progress: Callable[[int], None],
-                   sample_weight: np.ndarray | None = None) -> list[dict[str, list[float]]] | None:
+                   seed: int, progress: Callable[[int], None], sample_weight: np.ndarray | None = None,
+                   after_epoch: Callable[[Callable[[list[Any]], np.ndarray]], None] | None = None,
+                   ) -> list[dict[str, list[float]]] | None:
     """Train the copies together; each copy's history (Keras' `fit` names), or None if it cannot.
 
     Args:
@@ -76,6 +77,9 @@ def fit_vectorized(spec: RowTraining, copies: list[keras.Model], x: list[Any], y
         sample_weight: one weight per row of x, or None. As in Keras' `fit`, a batch's loss is
             the mean over its rows of loss x weight, and so is the validation loss (the parts'
             `weight_val`); validation metrics are weighted means.
+        after_epoch: called after each epoch's validation with a function that predicts: given
+            inputs (a list, one array per input), every copy's outputs, copy ``i`` at index
+            ``i`` (the activation atlas scores a test split at each copy's best epoch with it).
 
     Returns None off TensorFlow, when the copies do not all have the same variables, when a
     weight gets a sparse gradient, or when the copies' layers cannot be mapped over (tracing the
@@ -127,7 +131,16 @@ def fit_vectorized(spec: RowTraining, copies: list[keras.Model], x: list[Any], y
         row_weights = tf.reshape(row_weights, [-1] + [1] * (len(rows_loss.shape) - 1))  # as Keras broadcasts
         return tf.reduce_mean(rows_loss * row_weights) + penalty, state
 
-    @tf.function(reduce_retracing=True)
+    count, rows = len(copies), len(parts[0].train_rows)
+    # Unweighted rows weigh 1: the same products, exactly.
+    weights = np.ones(len(y), "float32") if sample_weight is None else sample_weight
+    batches = training_batches(x, y, [p.train_rows for p in parts], spec.batch_size, spec.shuffle, seed,
+                               stacked=True, weights=weights)
+    # Signatures with any number of rows: one trace each, whatever the size of the last batch or
+    # of the rows predicted (a trace of a deep model takes seconds).
+    rows_spec = tuple(tf.TensorSpec((None, None, *a.shape[1:]), tf.convert_to_tensor(a[:1]).dtype) for a in x)
+
+    @tf.function(input_signature=list(batches.element_spec))
     def train_step(inputs: Any, labels: Any, row_weights: Any) -> Any:
         with tf.GradientTape() as tape:
             losses, state = tf.vectorized_map(
@@ -139,18 +152,13 @@ def fit_vectorized(spec: RowTraining, copies: list[keras.Model], x: list[Any], y
             variable.assign(value)
         return losses
 
-    @tf.function(reduce_retracing=True)
+    @tf.function(input_signature=[rows_spec])
     def predict_step(inputs: Any) -> Any:
         predicted, _, penalty = tf.vectorized_map(
             lambda e: call(e[0], e[1], e[2], training=False),
             ([w.value for w in trainable], [v.value for v in frozen], list(inputs)))
         return predicted, penalty
 
-    count, rows = len(copies), len(parts[0].train_rows)
-    # Unweighted rows weigh 1: the same products, exactly.
-    weights = np.ones(len(y), "float32") if sample_weight is None else sample_weight
-    batches = training_batches(x, y, [p.train_rows for p in parts], spec.batch_size, spec.shuffle, seed,
-                               stacked=True, weights=weights)
     histories: list[dict[str, list[float]]] = [{} for _ in copies]
     monitor = spec.objective if spec.objective.startswith("val_") else "loss"
     curves = CopyCurves(count, spec.patience, spec.higher_is_better, progress)
@@ -170,21 +178,31 @@ def fit_vectorized(spec: RowTraining, copies: list[keras.Model], x: list[Any], y
             seen += size
         for history, value in zip(histories, epoch_loss / rows):
             history.setdefault("loss", []).append(float(value))
-        with _quiet_vectorizing():
-            chunks = [predict_step(_stacked_rows(x_val, start, start + 1024))
-                      for start in range(0, len(parts[0].y_val), 1024)]
-        predicted = np.concatenate([np.asarray(p) for p, _ in chunks], axis=1)
-        # Each chunk's penalty weighted by its rows, as Keras' fit weights its validation batches.
-        penalties = sum(np.asarray(penalty, "float64") * int(p.shape[1]) for p, penalty in chunks) / predicted.shape[1]
+        predicted, penalties = _predict_rows(predict_step, x_val)
         for index, history in enumerate(histories):
             for name, value in _validation(template, loss_of_rows, parts[index].y_val, predicted[index],
                                            penalties[index], parts[index].weight_val):
                 history.setdefault(name, []).append(value)
+        if after_epoch is not None:
+            after_epoch(lambda inputs: _predict_rows(predict_step, [_as_inputs(inputs, dtypes)] * count)[0])
         if monitor not in histories[0]:
             return None  # not a metric this loop logs; the fused model's fit names the problem
         if curves.add([h[monitor][-1] for h in histories]):
             break
     return histories
+
+
+def _predict_rows(predict_step: Callable[[Any], Any], inputs_of_copies: list[list[Any]],
+                  chunk: int = 1024) -> tuple[np.ndarray, np.ndarray]:
+    """Every copy's outputs on its own rows, in chunks, and its mean penalty over them."""
+    rows = len(inputs_of_copies[0][0])
+    with _quiet_vectorizing():
+        chunks = [predict_step(_stacked_rows(inputs_of_copies, start, start + chunk))
+                  for start in range(0, rows, chunk)]
+    predicted = np.concatenate([np.asarray(p) for p, _ in chunks], axis=1)
+    # Each chunk's penalty weighted by its rows, as Keras' fit weights its validation batches.
+    penalties = sum(np.asarray(penalty, "float64") * int(p.shape[1]) for p, penalty in chunks) / predicted.shape[1]
+    return predicted, penalties
 
 
 def _stacked_rows(inputs_of_copies: list[list[Any]], start: int, stop: int) -> tuple[Any, ...]:

@@ -270,3 +270,28 @@ def test_early_stop_replays_keras_early_stopping(higher) -> None:
         assert (epochs, stopped) == (ran, model.stop_training)
         finite = [v if np.isfinite(v) else (-np.inf if higher else np.inf) for v in curve[:epochs]]
         assert best_epoch == (int(np.argmax(finite)) if higher else int(np.argmin(finite)))
+
+
+
+@on_tensorflow
+def test_after_each_epoch_the_vectorized_copies_predict_as_each_copy_would_alone() -> None:
+    # The atlas scores a test split at each copy's best epoch with this hook: each copy's
+    # predictions must be its own model's, with that epoch's weights.
+    x, y, x_val, y_val = data()
+    row = spec()
+    models = []
+    for index in range(EXECUTIONS):
+        keras.utils.set_random_seed(SEED + index)
+        models.append(row.build())
+    parts = [copies.CopyData(np.arange(len(x)), [x_val], y_val)] * EXECUTIONS
+    predicted = []
+    histories = vectorized.fit_vectorized(row, models, [x], y, parts, SEED, lambda done: None,
+                                          after_epoch=lambda predict: predicted.append(predict([x_val[:7]])))
+    epochs = len(histories[0]["val_loss"])
+    assert len(predicted) == epochs and predicted[0].shape == (EXECUTIONS, 7, 1)
+    for index in range(EXECUTIONS):
+        keras.utils.set_random_seed(SEED + index)
+        alone = row.build()
+        alone.compile(optimizer=row.optimizer(), loss=row.loss)
+        alone.fit(x, y, epochs=epochs, batch_size=row.batch_size, shuffle=False, verbose=0)
+        np.testing.assert_allclose(predicted[-1][index], alone.predict(x_val[:7], verbose=0), rtol=2e-5, atol=1e-6)
