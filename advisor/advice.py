@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from .atlas import Evidence
 from .diagnostics import InputSummary, SiteDiagnostic
 from .findings import Finding
 
@@ -65,6 +66,9 @@ class Advice:
         input_preprocessing: when the model scales or encodes every input itself, the layers
             that do it (Rescaling, Normalization, TextVectorization, a lookup, an Embedding):
             feed the inputs as they expect, and `input_range` does not apply.
+        evidence: where the activation atlas measured this kind of task, its figures
+            (`advisor.atlas.Evidence`: the cell, how many tasks, how often each configuration was
+            within noise of the best, the candidates); None where the rules of thumb answer.
 
     Example:
         >>> advice = Advice("binary", "loss", 2, "relu", "sigmoid", "he_normal", "glorot_uniform",
@@ -90,6 +94,7 @@ class Advice:
     family: str = "plain-dense"
     kept: bool = False
     input_preprocessing: list[str] = field(default_factory=list)
+    evidence: Evidence | None = None
 
     @property
     def errors(self) -> list[Finding]:

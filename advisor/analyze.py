@@ -6,11 +6,14 @@ from typing import Any
 
 import keras
 
-from . import diagnostics, recommend, rules
+import numpy as np
+
+from . import atlas, diagnostics, recommend, rules
 from .advice import Advice, HeadAdvice
 from .inspection import Functional, ModelView, view
 from .sample import prepare_sample
 from .task import TaskInference, infer_head_task, training_loss, trains_on_logits
+from .verdict import SEPARATOR, configuration_key
 
 
 def _cite(rule: recommend.Rule) -> str:
@@ -48,6 +51,39 @@ def _head_advice(inference: TaskInference, head: Any, y: Any) -> HeadAdvice:
         initializer = _valid_initializer(head.weight.kernel_initializer) or initializer
     return HeadAdvice(head.name, inference.task, inference.source, head.activation, rule.choice,
                       initializer, f"{rule.applies_to}: {_cite(rule)}")
+
+
+def _measured(model_view: ModelView, family: str, task: str, y: Any) -> atlas.Evidence | None:
+    """The atlas's evidence for this model's kind of task (its targets' scale from `y`), or None."""
+    own, own_initializer = model_view.own_hidden_activation, model_view.own_hidden_initializer
+    mean = std = None
+    if task == "regression" and y is not None:
+        targets = np.asarray(y, dtype="float64")
+        mean, std = float(targets.mean()), float(targets.std())
+    cell = atlas.Cell.of(family, model_view.depth, task, mean, std)
+    return atlas.evidence_for(cell, configuration_key(own, own_initializer) if own and own_initializer else None)
+
+
+def _candidates(evidence: atlas.Evidence | None, choice: str, depth: int, family: str, own: str | None) -> list[str]:
+    """The activations for confirm() to test: the atlas's candidates where it has evidence (the
+    choice first, the model's own last), else the rules of thumb's. Keras' defaults and the
+    model's own pair are not repeated: confirm() adds both pairs itself."""
+    if evidence is None:
+        return recommend.candidates_for(choice, depth, family, own)
+    measured = [configuration.split(SEPARATOR)[0] for configuration in evidence.candidates
+                if configuration not in (atlas.KERAS_DEFAULTS, evidence.own)]
+    return list(dict.fromkeys([choice, *measured, *([own] if own else [])]))
+
+
+def _evidence_reason(evidence: atlas.Evidence) -> str:
+    if evidence.kept:
+        best = next(iter(evidence.rates))
+        return (f"measured: on {evidence.tasks} similar tasks ({evidence.cell}) the choice does not matter: your "
+                f"{evidence.pick} is within noise of the best on {evidence.rates[evidence.pick]:.0%}, the most "
+                f"often best ({best}) on {evidence.rates[best]:.0%}, so yours is kept (the activation atlas, "
+                "benchmarks/atlas.py; `keras-act atlas` shows the table)")
+    return (f"measured: {evidence.summary()} (the activation atlas, benchmarks/atlas.py; `keras-act atlas` "
+            "shows the table)")
 
 
 def advise(model: Any, task: str | dict[str, str] | None = None, x: Any = None, y: Any = None,
@@ -111,15 +147,26 @@ def advise(model: Any, task: str | dict[str, str] | None = None, x: Any = None, 
     if x is not None:
         loss = training_loss(model_view, inferences[0].task, model_view.heads[0].layer, labels[0])
         diagnosis = diagnostics.Diagnoser(model, loss, model_view).measure(x, labels[0])
-    hidden = recommend.hidden_rule(depth, family, own, dead_units=bool(diagnosis and diagnosis.dead_units))
-    kept = hidden.applies_to == recommend.HIDDEN_RULES["keep"].applies_to  # the keep rule names `own`
-    own_initializer = _valid_initializer(model_view.own_hidden_initializer)
-    if kept and own_initializer:
-        hidden_init, init_rule = own_initializer, recommend.INITIALIZER_RULES["keep"]
-    else:
-        hidden_init = recommend.initializer_for(
-            hidden.choice, model_view.own_hidden_start if hidden.choice == own else None)
-        init_rule = recommend.INITIALIZER_RULES[hidden_init]
+    dead_units = bool(diagnosis and diagnosis.dead_units)
+    evidence = _measured(model_view, family, inferences[0].task, labels[0])
+    if evidence is not None and not (dead_units and evidence.activation in ("relu", "relu6")):
+        hidden = recommend.Rule(str(evidence.cell), evidence.activation, _evidence_reason(evidence), "")
+        hidden_reason = hidden.reason
+        kept = evidence.kept
+        hidden_init = evidence.initializer
+        init_reason = f"measured with {evidence.activation} in the activation atlas ({evidence.pick})"
+    else:  # the rules of thumb, where the atlas has no evidence (or the data shows dead units)
+        hidden = recommend.hidden_rule(depth, family, own, dead_units=dead_units)
+        hidden_reason = f"{hidden.applies_to}: {_cite(hidden)}"
+        kept = hidden.applies_to == recommend.HIDDEN_RULES["keep"].applies_to  # the keep rule names `own`
+        own_initializer = _valid_initializer(model_view.own_hidden_initializer)
+        if kept and own_initializer:
+            hidden_init, init_rule = own_initializer, recommend.INITIALIZER_RULES["keep"]
+        else:
+            hidden_init = recommend.initializer_for(
+                hidden.choice, model_view.own_hidden_start if hidden.choice == own else None)
+            init_rule = recommend.INITIALIZER_RULES[hidden_init]
+        init_reason = _cite(init_rule)
     input_range = recommend.input_range_for(hidden.choice)
     # Range advice is for the inputs that reach a weight layer as raw numbers; where there are
     # none, the model scales or encodes every input itself.
@@ -131,11 +178,11 @@ def advise(model: Any, task: str | dict[str, str] | None = None, x: Any = None, 
     ]
     frozen = [site for site in model_view.sites if site.role == "frozen"]
     reasons = {
-        "hidden_activation": f"{hidden.applies_to}: {_cite(hidden)}" + (
+        "hidden_activation": hidden_reason + (
             f"; the {len(frozen)} activation(s) of frozen layers are kept (their weights were trained "
             "with them)" if frozen else ""),
         "output_activation": heads[0].reason,
-        "hidden_initializer": _cite(init_rule),
+        "hidden_initializer": init_reason,
         "output_initializer": _cite(recommend.INITIALIZER_RULES.get(
             heads[0].output_initializer, recommend.INITIALIZER_RULES["keep"])),
         "input_range": _cite(range_rule),
@@ -145,6 +192,7 @@ def advise(model: Any, task: str | dict[str, str] | None = None, x: Any = None, 
         heads=rules.head_contexts(model_view, [i.task for i in inferences], labels),
         advised_activation=hidden.choice,
         advised_initializer=hidden_init,
+        measured_kept=bool(evidence and evidence.kept and hidden.choice == evidence.activation),
     )
     findings = [f for inference in inferences for f in inference.findings] + rules.check(context)
     if diagnosis is not None:
@@ -158,7 +206,7 @@ def advise(model: Any, task: str | dict[str, str] | None = None, x: Any = None, 
         hidden_initializer=hidden_init,
         output_initializer=heads[0].output_initializer,
         input_range=input_range,
-        candidates=recommend.candidates_for(hidden.choice, depth, family, own),
+        candidates=_candidates(evidence, hidden.choice, depth, family, own),
         reasons=reasons,
         findings=rules.order(findings),
         diagnostics=diagnosis.sites if diagnosis else [],
@@ -167,4 +215,5 @@ def advise(model: Any, task: str | dict[str, str] | None = None, x: Any = None, 
         family=family,
         kept=kept,
         input_preprocessing=in_model,
+        evidence=evidence,
     )

@@ -37,11 +37,11 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from .recommend import DEEP_STACK_DEPTH
+from .recommend import DEEP_STACK_DEPTH, FAMILIES
+from .verdict import NOISE_STANDARD_ERRORS, SEPARATOR, configuration_key
 
 ATLAS_FILE = Path(__file__).with_name("atlas_results.csv.gz")
 MIN_MARGIN = {"accuracy": 0.01, "r2": 0.02}
-NOISE_STANDARD_ERRORS = 2.0
 # A cell's estimates rest on at least this many tasks; fewer, and a coarser cell answers.
 MIN_CELL_TASKS = 20
 # Regression targets whose mean or spread exceeds this many units are "large": a float network
@@ -52,7 +52,7 @@ LARGE_TARGET = 5.0
 # (on a cell of 100 tasks: 3 tasks).
 EQUIVALENT_RATES = 0.03
 CANDIDATE_COVERAGE = 0.95
-KERAS_DEFAULTS = "relu + glorot_uniform"
+KERAS_DEFAULTS = configuration_key("relu", "glorot_uniform")
 KINDS = ("binary", "multiclass", "regression")
 
 
@@ -161,6 +161,9 @@ class Evidence:
         pick: the configuration advised (see `pick`), and `kept` whether it is the user's own,
             kept because the evidence says the choice does not matter here.
         own: the user's own configuration, when known.
+        candidates: the configurations for `confirm()` to test: the pick, the user's own, Keras'
+            defaults, then the fewest more such that one of them is within noise of the best
+            on `CANDIDATE_COVERAGE` of the cell's tasks (`candidates_for`).
 
     Example:
         >>> evidence = Evidence(Cell("plain-dense", "shallow", "binary"), 10,
@@ -175,6 +178,17 @@ class Evidence:
     pick: str
     kept: bool
     own: str | None = None
+    candidates: tuple[str, ...] = ()
+
+    @property
+    def activation(self) -> str:
+        """The pick's hidden activation."""
+        return self.pick.split(SEPARATOR)[0]
+
+    @property
+    def initializer(self) -> str:
+        """The pick's kernel initializer."""
+        return self.pick.split(SEPARATOR)[1]
 
     def summary(self, own: str | None = None) -> str:
         """One line: the pick's rate, Keras' defaults', and the user's own configuration's."""
@@ -206,7 +220,7 @@ def load(path: str | Path = ATLAS_FILE) -> tuple[TaskResult, ...]:
     for (task, family, depth), members in grouped.items():
         scores: dict[str, list[float]] = {}
         for row in members:
-            scores.setdefault(f"{row['activation']} + {row['initializer']}", []).append(float(row["score"]))
+            scores.setdefault(configuration_key(row["activation"], row["initializer"]), []).append(float(row["score"]))
         first = members[0]
         results.append(TaskResult(task, first["kind"], family, int(depth), int(first["rows"]), int(first["features"]),
                                   float(first["target_mean"]), float(first["target_std"]),
@@ -311,7 +325,9 @@ def evidence_for(cell: Cell, own: str | None = None, results: Sequence[TaskResul
         return None
     answering, members = found
     chosen, kept = pick(members, own)
-    return Evidence(answering, len(members), within_rates(members), chosen, kept, own)
+    first = [c for c in (chosen, own, KERAS_DEFAULTS) if c is not None]
+    return Evidence(answering, len(members), within_rates(members), chosen, kept, own,
+                    tuple(candidates_for(members, first=first)))
 
 
 @dataclass
@@ -354,19 +370,73 @@ def leave_tasks_out(results: Sequence[TaskResult] | None = None, folds: int = 10
     for fold in range(folds):
         train = [r for r in results if fold_of[r.task] != fold]
         for result in (r for r in results if fold_of[r.task] == fold):
-            found = answering_cell(result.cell, train)
-            if found is None:
+            evidence = evidence_for(result.cell, own, train)
+            if evidence is None:
                 continue
-            members = found[1]
-            chosen, _ = pick(members, own)
-            candidates = candidates_for(members, first=[chosen, own])
-            static.append(result.within(chosen))
-            covered.append(any(result.within(c) for c in candidates))
-            sizes.append(len(candidates))
+            static.append(result.within(evidence.pick))
+            covered.append(any(result.within(c) for c in evidence.candidates))
+            sizes.append(len(evidence.candidates))
             cells.setdefault(str(result.cell), []).append(
-                (result.within(chosen), result.within(KERAS_DEFAULTS), covered[-1]))
+                (static[-1], result.within(KERAS_DEFAULTS), covered[-1]))
     judged = [r for r in results if answering_cell(r.cell, [t for t in results if fold_of[t.task] != fold_of[r.task]])]
     fixed = {c: float(np.mean([r.within(c) for r in judged])) for c in configurations(results)}
     return CrossValidation(len(static), float(np.mean(static)), dict(sorted(fixed.items(), key=lambda i: -i[1])),
                            float(np.mean(covered)), float(np.mean(sizes)),
                            {cell: (len(v), *np.mean(v, axis=0).tolist()) for cell, v in sorted(cells.items())})
+
+
+def finest_cells(results: Sequence[TaskResult] | None = None) -> list[Cell]:
+    """Every finest cell the atlas holds tasks in: by family, shallow before deep, by task."""
+    results = load() if results is None else results
+    order = {value: index for index, value in enumerate((*FAMILIES, "shallow", "deep", *KINDS, "unit", "large"))}
+    return sorted({r.cell for r in results}, key=lambda c: [order.get(v, -1) for v in
+                                                             (c.family, c.depth, c.kind, c.target)])
+
+
+def report(cell: Cell, own: str = KERAS_DEFAULTS, results: Sequence[TaskResult] | None = None) -> str:
+    """The atlas's table for one kind of task, as `keras-act atlas` prints it.
+
+    Example:
+        >>> print(report(Cell("plain-cnn", None, "binary")))
+        The activation atlas holds fewer than 20 tasks like this (binary classification, plain-cnn): the rules of thumb answer there.
+    """
+    results = load() if results is None else results
+    evidence = evidence_for(cell, own, results)
+    if evidence is None:
+        return (f"The activation atlas holds fewer than {MIN_CELL_TASKS} tasks like this ({cell}): the rules of "
+                "thumb answer there.")
+    members = answering_cell(cell, results)[1]
+    lines = [f"The activation atlas: {evidence.tasks} tasks ({evidence.cell})",
+             f"  {'configuration':<28}{'within noise of the best':>26}{'mean gap to the best':>24}"]
+    for configuration, rate in evidence.rates.items():
+        gaps = [np.mean(r.scores[r.best]) - np.mean(r.scores[configuration]) for r in members
+                if configuration in r.scores]
+        lines.append(f"  {configuration:<28}{rate:>26.0%}{float(np.mean(gaps)):>24.4f}")
+    top = next(iter(evidence.rates.values()))
+    action = ("yours: the most often within noise here" if evidence.pick == own and evidence.rates[own] == top
+              else "kept: the choice does not matter here" if evidence.kept else "advised")
+    lines += [f"Advice for a model with {own}: {evidence.pick} ({action})",
+              f"confirm() candidates: {', '.join(evidence.candidates)}"]
+    return "\n".join(lines)
+
+
+def markdown(results: Sequence[TaskResult] | None = None) -> str:
+    """Per finest cell with enough tasks, how often each configuration is within noise of the
+    best (a Markdown table: a row per kind of task, a column per configuration, the pick for a
+    model with Keras' defaults in bold).
+
+    Example:
+        >>> markdown().startswith("| kind of task | tasks |")
+        True
+    """
+    results = load() if results is None else results
+    names = configurations(results)
+    lines = ["| kind of task | tasks | " + " | ".join(names) + " |", "|---|---:|" + "---:|" * len(names)]
+    for cell in finest_cells(results):
+        members = tasks_in(cell, results)
+        if len(members) < MIN_CELL_TASKS:
+            continue
+        rates, chosen = within_rates(members), pick(members, KERAS_DEFAULTS)[0]
+        shares = [f"**{rates[c]:.0%}**" if c == chosen else f"{rates[c]:.0%}" for c in names]
+        lines.append(f"| {cell} | {len(members)} | " + " | ".join(shares) + " |")
+    return "\n".join(lines)

@@ -1,5 +1,5 @@
 """The `keras-act` command: the layer commands (`list`, `plot`) and the advisor's (`advise`,
-`confirm`, `demo`).
+`confirm`, `atlas`, `demo`).
 
 Each bad input ends in one line on stderr, ``keras-act COMMAND: what was wrong and what to do``,
 and exit status 2. TensorFlow is imported only by the commands that need it (`--help` and `list`
@@ -20,6 +20,9 @@ from keras_act.cli import (
 )
 
 TASKS = ("binary", "multiclass", "multilabel", "regression")
+ATLAS_TASKS = ("binary", "multiclass", "regression")
+# advisor.recommend.FAMILIES, spelt here so that `--help` answers without importing Keras.
+FAMILIES = ("plain-dense", "plain-cnn", "normalized-residual", "attention", "recurrent")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -70,6 +73,23 @@ def _parser() -> argparse.ArgumentParser:
                          help="replace the search kept in --directory instead of resuming it")
     confirm.add_argument("--json", action="store_true",
                          help="write only the result, as JSON, to stdout (progress goes to stderr)")
+
+    atlas = commands.add_parser(
+        "atlas", parents=[common], help="show the measured evidence behind the hidden activation advice",
+        description="Print how often each hidden activation + initializer was within noise of the best on "
+                    "the activation atlas's tasks of one kind (benchmarks/atlas.py), and what the advisor "
+                    "picks there.")
+    atlas.add_argument("--family", choices=FAMILIES, default="plain-dense", help="architecture family (default plain-dense)")
+    atlas.add_argument("--depth", type=int, default=2, help="hidden weight layers (default 2)")
+    atlas.add_argument("--task", choices=ATLAS_TASKS, help="the task (default: any)")
+    atlas.add_argument("--target-scale", type=float, metavar="UNITS",
+                       help="regression: the targets' largest |mean| or std, which decides whether they are "
+                            "far from unit scale")
+    atlas.add_argument("--yours", default="relu + glorot_uniform", metavar="'ACTIVATION + INITIALIZER'",
+                       help="your model's hidden configuration (default Keras' defaults, 'relu + glorot_uniform')")
+    atlas.add_argument("--markdown", action="store_true", help="print every kind of task's table as Markdown")
+    atlas.add_argument("--cross-validate", action="store_true",
+                       help="judge the advice by leave-tasks-out cross-validation over the atlas")
     return parser
 
 
@@ -189,7 +209,38 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"advise": _advise, "confirm": _confirm, "demo": _demo}
+def _atlas(args: argparse.Namespace) -> int:
+    """Run `keras-act atlas`: the evidence for one kind of task, every table, or the cross-validation."""
+    if args.depth < 1:
+        raise UsageError(f"--depth must be >= 1, received {args.depth}.")
+    if args.target_scale is not None and args.task != "regression":
+        raise UsageError("--target-scale describes regression targets; pass --task regression with it.")
+    if args.target_scale is not None and not args.target_scale >= 0:
+        raise UsageError(f"--target-scale must be >= 0, received {args.target_scale}.")
+    if " + " not in args.yours:
+        raise UsageError(f"--yours takes 'ACTIVATION + INITIALIZER', e.g. 'relu + glorot_uniform'; received "
+                         f"{args.yours!r}.")
+    import_tensorflow(args.verbose)
+    from . import atlas
+
+    if args.markdown:
+        print(atlas.markdown())
+        return 0
+    if args.cross_validate:
+        cv = atlas.leave_tasks_out(own=args.yours)
+        print(f"Leave-tasks-out over {cv.tasks} atlas tasks (a user starting from {args.yours}):")
+        print(f"  the advice within noise of the best: {cv.static:.0%}; confirm()'s candidates hold one within "
+              f"noise: {cv.covered:.0%} ({cv.candidates:.1f} candidates on average)")
+        for configuration, rate in cv.fixed.items():
+            print(f"  always {configuration:<28}{rate:>6.0%}")
+        return 0
+    scale = args.target_scale
+    cell = atlas.Cell.of(args.family, args.depth, args.task, scale, scale)
+    print(atlas.report(cell, own=args.yours))
+    return 0
+
+
+COMMANDS = {"advise": _advise, "confirm": _confirm, "atlas": _atlas, "demo": _demo}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -62,13 +62,16 @@ class HeadContext:
 
 @dataclass
 class ModelContext:
-    """Everything a rule may look at: the model view, each head's task and loss, the depth and
-    the advice's hidden pick (so that fixes agree with the advice)."""
+    """Everything a rule may look at: the model view, each head's task and loss, the depth, the
+    advice's hidden pick (so that fixes agree with the advice), and `measured_kept`: the
+    activation atlas measured the model's own hidden configuration as good as any on this kind
+    of task (so no rule of thumb argues with it)."""
 
     view: ModelView
     heads: list[HeadContext] = field(default_factory=list)
     advised_activation: str = "relu"
     advised_initializer: str = "he_normal"
+    measured_kept: bool = False
 
     @property
     def depth(self) -> int:
@@ -348,7 +351,8 @@ def initializer_mismatch(context: ModelContext) -> Iterator[Finding]:
               and context.depth >= GLOROT_RELU_MAX_DEPTH and plain):
             severity, why = "warning", (f"Glorot weights shrink the signal through {context.depth} "
                                         "rectifier layers (He et al. 2015)")
-        elif plain and initializer != wanted and not initializer.startswith(wanted.split("_")[0]):
+        elif (plain and initializer != wanted and not initializer.startswith(wanted.split("_")[0])
+              and not context.measured_kept):  # the atlas measured the model's own pair as good
             severity, why = "info", f"{wanted} is the textbook match for {named}"
         if severity:
             fix = f"Use kernel_initializer='{wanted}'"
