@@ -258,8 +258,9 @@ def within_rates(results: Sequence[TaskResult]) -> dict[str, float]:
 def pick(results: Sequence[TaskResult], own: str | None = None) -> tuple[str, bool]:
     """The configuration to advise on these tasks, and whether it is the user's own, kept.
 
-    The one within noise of the best on the most tasks (ties: the higher mean score relative to
-    each task's best); `own` instead when its share is at most `EQUIVALENT_RATES` lower.
+    The one within noise of the best on the most tasks (ties: the smaller median gap to each
+    task's best, a median since R^2 on targets far from unit scale can be hugely negative);
+    `own` instead when its share is at most `EQUIVALENT_RATES` lower.
 
     Example:
         >>> def task(elu, tanh):
@@ -274,14 +275,23 @@ def pick(results: Sequence[TaskResult], own: str | None = None) -> tuple[str, bo
     rates = within_rates(results)
     top = max(rates.values())
 
-    def closeness(configuration: str) -> float:
-        return float(np.mean([np.mean(r.scores[configuration]) - np.mean(r.scores[r.best])
-                              for r in results if configuration in r.scores]))
-
-    best = max((c for c, rate in rates.items() if rate == top), key=closeness)
+    best = min((c for c, rate in rates.items() if rate == top), key=lambda c: median_gap(results, c))
     if own is not None and own != best and own in rates and rates[own] >= top - EQUIVALENT_RATES:
         return own, True
     return best, False
+
+
+def median_gap(results: Sequence[TaskResult], configuration: str) -> float:
+    """The median over tasks of the best's mean score minus this configuration's (where it was trained).
+
+    Example:
+        >>> tasks = [TaskResult("a", "binary", "plain-dense", 2, 500, 8, 0, 0,
+        ...                     {"x + y": np.array([0.9]), "z + w": np.array([0.8])})] * 3
+        >>> round(median_gap(tasks, "z + w"), 3)
+        0.1
+    """
+    return float(np.median([np.mean(r.scores[r.best]) - np.mean(r.scores[configuration])
+                            for r in results if configuration in r.scores]))
 
 
 def candidates_for(results: Sequence[TaskResult], coverage: float = CANDIDATE_COVERAGE,
@@ -407,11 +417,9 @@ def report(cell: Cell, own: str = KERAS_DEFAULTS, results: Sequence[TaskResult] 
                 "thumb answer there.")
     members = answering_cell(cell, results)[1]
     lines = [f"The activation atlas: {evidence.tasks} tasks ({evidence.cell})",
-             f"  {'configuration':<28}{'within noise of the best':>26}{'mean gap to the best':>24}"]
+             f"  {'configuration':<28}{'within noise of the best':>26}{'median gap to the best':>24}"]
     for configuration, rate in evidence.rates.items():
-        gaps = [np.mean(r.scores[r.best]) - np.mean(r.scores[configuration]) for r in members
-                if configuration in r.scores]
-        lines.append(f"  {configuration:<28}{rate:>26.0%}{float(np.mean(gaps)):>24.4f}")
+        lines.append(f"  {configuration:<28}{rate:>26.0%}{median_gap(members, configuration):>24.4f}")
     top = next(iter(evidence.rates.values()))
     action = ("yours: the most often within noise here" if evidence.pick == own and evidence.rates[own] == top
               else "kept: the choice does not matter here" if evidence.kept else "advised")

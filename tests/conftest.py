@@ -28,3 +28,12 @@ def _fresh_keras_state():
     # Without the full garbage collection clear_session() runs by default: 0.2-1 s per test, a
     # third of the suite's time; Python's own collector frees the old models' cycles soon enough.
     keras.backend.clear_session(free_memory=False)
+
+
+@pytest.fixture
+def rules_of_thumb(monkeypatch):
+    """The advice as the rules of thumb give it: an empty activation atlas, for the tests of those
+    rules and of what is built on any advice (the atlas's own evidence is tested on its own)."""
+    from advisor import atlas
+
+    monkeypatch.setattr(atlas, "load", lambda path=atlas.ATLAS_FILE: ())

@@ -13,7 +13,7 @@ import sys
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # run as a script, next to search_setup
 
-from search_setup import CANDIDATES, data, model  # noqa: E402
+from search_setup import CANDIDATES, advice, data, model  # noqa: E402
 
 from advisor import confirm  # noqa: E402
 
@@ -21,7 +21,7 @@ from advisor import confirm  # noqa: E402
 def main() -> None:
     directory, tuner, result_path = sys.argv[1:4]
     x, y = data()
-    result = confirm(model(), x, y, candidates=CANDIDATES, tuner=tuner, executions_per_trial=1,
+    result = confirm(model(), x, y, advice=advice(), candidates=CANDIDATES, tuner=tuner, executions_per_trial=1,
                      epochs=2, directory=directory, verbose=0)
     with open(result_path, "w") as handle:
         json.dump({"ranking": [[r.candidate, r.initializer] for r in result.ranking],

@@ -10,6 +10,9 @@ import pytest
 
 from advisor import Advice, advise
 
+# The rules of thumb (tests/advisor/test_advise_evidence.py: the atlas's evidence).
+pytestmark = pytest.mark.usefixtures("rules_of_thumb")
+
 
 def _mlp(depth, hidden="relu", units=1, output="sigmoid", loss=None, init="glorot_uniform"):
     layers = [keras.Input((6,))]

@@ -13,6 +13,9 @@ from advisor import Advice, advise, apply
 from advisor.inspection import inspect_model
 from advisor._keras_compat import producer
 
+# What apply() does with any advice; the rules of thumb give it here.
+pytestmark = pytest.mark.usefixtures("rules_of_thumb")
+
 L = keras.layers
 RNG = np.random.default_rng(0)
 

@@ -19,7 +19,10 @@ import pytest
 
 pytest.importorskip("sklearn")
 from advisor import advise, confirm  # noqa: E402
-from tests.advisor.search_setup import CANDIDATES, data, model  # noqa: E402
+from tests.advisor.search_setup import CANDIDATES, advice, data, model  # noqa: E402
+
+# confirm()'s mechanics, on the advice the rules of thumb give.
+pytestmark = pytest.mark.usefixtures("rules_of_thumb")
 
 HERE = Path(__file__).parent
 QUICK = {"executions_per_trial": 2, "epochs": 3, "verbose": 0}
@@ -86,8 +89,8 @@ def test_a_killed_search_resumes_and_runs_only_the_missing_trials(tmp_path, tune
     done_before = completed()
     assert 2 <= done_before < 6 and not result_file.exists(), "the search must be killed mid-way"
     x, y = data()
-    result = confirm(model(), x, y, candidates=CANDIDATES, tuner=tuner, executions_per_trial=1, epochs=2,
-                     directory=tmp_path, verbose=0)
+    result = confirm(model(), x, y, advice=advice(), candidates=CANDIDATES, tuner=tuner, executions_per_trial=1,
+                     epochs=2, directory=tmp_path, verbose=0)
     total = len(CANDIDATES) + 1  # + the model's own sigmoid/glorot_uniform
     assert len(result.ranking) == total
     trials = [json.loads(p.read_text()) for p in project.glob("trial_*/trial.json")]

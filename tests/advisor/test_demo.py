@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from advisor.demo import run_advisor_demo
@@ -17,5 +19,5 @@ def test_applied_advice_beats_the_flawed_model(capsys) -> None:
     assert result["after"]["val_loss"] < result["before"]["val_loss"]
     out = capsys.readouterr().out
     assert "output-loss-mismatch" in out and "before (as written)" in out and "after apply(model, advice)" in out
-    assert "confirm(): 7 configurations ranked by val_loss" in out
+    assert re.search(r"confirm\(\): \d+ configurations ranked by val_loss", out)
     assert result["confirm"].baseline.candidate == "sigmoid"

@@ -9,6 +9,9 @@ import pytest
 import keras_act
 from advisor import advise
 
+# The findings as the rules give them, the atlas's evidence aside.
+pytestmark = pytest.mark.usefixtures("rules_of_thumb")
+
 L = keras.layers
 
 
