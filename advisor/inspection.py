@@ -85,7 +85,7 @@ WEIGHT_LAYERS = (
     keras.layers.Conv3DTranspose, keras.layers.SeparableConv1D, keras.layers.SeparableConv2D,
     keras.layers.DepthwiseConv1D, keras.layers.DepthwiseConv2D,
 )
-CONV_LAYERS = WEIGHT_LAYERS[3:]
+CONV_LAYERS = WEIGHT_LAYERS[2:]  # every Conv, from Conv1D on
 DEPTHWISE_LAYERS = (keras.layers.DepthwiseConv1D, keras.layers.DepthwiseConv2D,
                     keras.layers.SeparableConv1D, keras.layers.SeparableConv2D)
 RECURRENT_LAYERS = (keras.layers.RNN, keras.layers.Bidirectional, keras.layers.ConvLSTM1D,

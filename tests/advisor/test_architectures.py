@@ -172,6 +172,7 @@ def test_confirm_searches_the_guides_multi_input_multi_output_model() -> None:
     ("ResNet50", (True, False, False, False, False, True)),
     ("transformer_classifier", (False, False, True, True, False, True)),
     ("gru_classifier", (False, False, True, False, True, False)),
+    ("conv1d_classifier", (True, False, False, False, False, True)),  # Conv1D is a convolution too
 ])
 def test_structure_flags(name: str, flags: tuple[bool, ...]) -> None:
     v = view(zoo.build(name))
