@@ -78,8 +78,11 @@ UCR = {"italy": "load_italy_power_demand", "gunpoint": "load_gunpoint", "arrowhe
 # Architectures: plain dense and conv stacks (shallow/deep), and the designs beyond them: a
 # BatchNormalization + residual CNN on digits as 8x8 images, and on time series a plain Conv1D
 # net, a residual Conv1D net with BatchNormalization (Wang et al. 2017's ResNet for time-series
-# classification, smaller) and a GRU with a dense layer after it.
-ARCHITECTURES = ("mlp", "conv", "resnet", "conv1d", "resconv1d", "gru")
+# classification, smaller), a GRU with a dense layer after it, and one transformer encoder block
+# (Vaswani et al. 2017: self-attention and a feed-forward block, each residual with LayerNormalization;
+# used by benchmarks/atlas.py).
+ARCHITECTURES = ("mlp", "conv", "resnet", "conv1d", "resconv1d", "gru", "transformer")
+TRANSFORMER_UNITS = 32
 CONV1D_FILTERS = 16
 
 
@@ -113,7 +116,7 @@ def _residual_block(x: Any, filters: int, conv: Any) -> Any:
     return keras.layers.ReLU()(keras.layers.Add()([shortcut, y]))
 
 
-def _body(task: Task, shape: tuple[int, ...]) -> tuple[keras.KerasTensor, keras.KerasTensor]:
+def body(task: Task, shape: tuple[int, ...]) -> tuple[keras.KerasTensor, keras.KerasTensor]:
     """The user's model up to its head: ReLU for the fixed designs; the plain stacks use ReLU when
     shallow and sigmoid when deep; Keras' default initializer throughout."""
     inputs = keras.Input(shape)
@@ -141,14 +144,21 @@ def _body(task: Task, shape: tuple[int, ...]) -> tuple[keras.KerasTensor, keras.
         for filters in (CONV1D_FILTERS, 2 * CONV1D_FILTERS):
             x = _residual_block(x, filters, conv)
         x = keras.layers.GlobalAveragePooling1D()(x)
-    else:  # gru
+    elif task.arch == "gru":
         x = keras.layers.Dense(WIDTH, activation="relu")(keras.layers.GRU(WIDTH)(x))
+    else:  # transformer
+        x = keras.layers.Dense(TRANSFORMER_UNITS)(x)
+        attended = keras.layers.MultiHeadAttention(2, TRANSFORMER_UNITS // 2)(x, x)
+        x = keras.layers.LayerNormalization()(keras.layers.Add()([x, attended]))
+        hidden = keras.layers.Dense(2 * TRANSFORMER_UNITS, activation="relu")(x)
+        x = keras.layers.LayerNormalization()(keras.layers.Add()([x, keras.layers.Dense(TRANSFORMER_UNITS)(hidden)]))
+        x = keras.layers.GlobalAveragePooling1D()(x)
     return inputs, x
 
 
 def user_model(task: Task, shape: tuple[int, ...], n_outputs: int, regression: bool) -> keras.Model:
-    """The model a user starts from (see `_body`), with the usual head and loss for the task."""
-    inputs, x = _body(task, shape)
+    """The model a user starts from (see `body`), with the usual head and loss for the task."""
+    inputs, x = body(task, shape)
     if regression:
         outputs, loss = keras.layers.Dense(1)(x), "mse"
     elif n_outputs == 2:

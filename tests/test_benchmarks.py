@@ -94,3 +94,8 @@ def test_atlas_scores_each_seed_of_a_configuration_on_a_real_table(benchmark, tm
     assert [r["seed"] for r in rows] == [0, 1] and all(r["depth"] == 2 and 1 <= r["best_epoch"] <= 2 for r in rows)
     assert rows[0]["score"] != rows[1]["score"] and all(-50 < r["score"] <= 1 for r in rows)
     assert rows[0]["target_mean"] == pytest.approx(float(table.y_train.mean()), rel=1e-6)
+    digits = benchmark("atlas_corpus").table("sklearn", "digits")
+    assert atlas.models_for(digits) == ["conv2d", "resnet"] and atlas.models_for(table) == ["mlp-2", "mlp-12"]
+    rows = atlas.run_configuration(digits, "conv2d", "tanh + glorot_uniform", seeds=2, epochs=1)
+    assert {(r["family"], r["activation"]) for r in rows} == {("plain-cnn", "tanh")} and rows[0]["features"] == 64
+    assert all(0.1 < r["score"] <= 1 for r in rows)  # one epoch already beats chance (0.1) on digits

@@ -117,13 +117,13 @@ def test_the_data_file_holds_whole_tasks_and_no_held_out_data_set() -> None:
     with gzip.open(atlas.ATLAS_FILE, "rt", newline="") as file:
         rows = list(csv.DictReader(file))
     assert tuple(rows[0]) == atlas_script.COLUMNS
-    groups: dict[tuple[str, str], set[tuple[str, str]]] = {}
+    groups: dict[tuple[str, str, str], set[tuple[str, str]]] = {}
     for row in rows:
-        groups.setdefault((row["task"], row["depth"]), set()).add((f"{row['activation']} + {row['initializer']}",
+        groups.setdefault((row["task"], row["family"], row["depth"]), set()).add((f"{row['activation']} + {row['initializer']}",
                                                                    row["seed"]))
     whole = {(c, str(s)) for c in atlas_script.CONFIGURATIONS for s in range(atlas_script.SEEDS)}
     assert groups and all(seen == whole for seen in groups.values())
-    tasks = {task for task, _ in groups}
+    tasks = {task for task, _, _ in groups}
     assert not [t for t in tasks if atlas_corpus.held_out(*t.split("/"))]
     assert all(len(r.scores) == len(atlas_script.CONFIGURATIONS) for r in atlas.load())
 
