@@ -141,7 +141,7 @@ def in_cli_terms(message: str) -> str:
         >>> in_cli_terms("confirm: pass another `directory`, or `overwrite=True` to replace it.")
         'pass another --directory, or --overwrite to replace it.'
     """
-    message = re.sub(r"^(advise|confirm|apply): ", "", message.strip())
+    message = re.sub(r"^(advise|confirm|apply|leave_tasks_out): ", "", message.strip())
     for python, flag in CONFIRM_FLAGS.items():
         message = message.replace(python, flag)
     return message
@@ -227,12 +227,18 @@ def _atlas(args: argparse.Namespace) -> int:
         print(atlas.markdown())
         return 0
     if args.cross_validate:
-        cv = atlas.leave_tasks_out(own=args.yours)
+        try:
+            cv = atlas.leave_tasks_out(own=args.yours)
+        except ValueError as error:
+            raise UsageError(in_cli_terms(str(error))) from None
         print(f"Leave-tasks-out over {cv.tasks} atlas tasks (a user starting from {args.yours}):")
         print(f"  the advice within noise of the best: {cv.static:.0%}; confirm()'s candidates hold one within "
               f"noise: {cv.covered:.0%} ({cv.candidates:.1f} candidates on average)")
         for configuration, rate in cv.fixed.items():
             print(f"  always {configuration:<28}{rate:>6.0%}")
+        print("Per kind of task (tasks: the advice, Keras' defaults, one of the candidates within noise):")
+        for cell, (tasks, advice, defaults, covered) in cv.by_cell.items():
+            print(f"  {cell}: {tasks}: {advice:.0%}, {defaults:.0%}, {covered:.0%}")
         return 0
     scale = args.target_scale
     cell = atlas.Cell.of(args.family, args.depth, args.task, scale, scale)

@@ -168,3 +168,12 @@ def test_the_cli_spells_the_families_as_the_advisor_does() -> None:
     from advisor import cli, recommend
 
     assert cli.FAMILIES == recommend.FAMILIES
+
+
+def test_keras_act_atlas_cross_validation_needs_enough_tasks(monkeypatch, capsys) -> None:
+    from keras_act.advisor.cli import main
+
+    monkeypatch.setattr(atlas, "load", lambda path=atlas.ATLAS_FILE: (task("p/a", ("elu + he_normal",)),))
+    assert main(["atlas", "--cross-validate"]) == 2
+    assert capsys.readouterr().err.strip() == ("keras-act atlas: no task can be judged: no kind of task has 20 tasks "
+                                               "outside a fold.")

@@ -101,16 +101,24 @@ def test_candidates_cover_the_share_asked_for_with_few_configurations() -> None:
 def test_leave_tasks_out_scores_each_task_with_advice_built_without_it() -> None:
     # Shallow tasks: elu wins; deep tasks: tanh wins. A pick from the other tasks gets both right,
     # and no fixed configuration does.
-    shallow = [result(f"s{i}", {"elu + he_normal": [0.9], "tanh + glorot_uniform": [0.6],
-                                "relu + glorot_uniform": [0.7]}) for i in range(40)]
-    deep = [result(f"d{i}", {"elu + he_normal": [0.6], "tanh + glorot_uniform": [0.9],
-                             "relu + glorot_uniform": [0.7]}, depth=12) for i in range(40)]
+    shallow = [result(f"pkg{i}/s", {"elu + he_normal": [0.9], "tanh + glorot_uniform": [0.6],
+                                    "relu + glorot_uniform": [0.7]}) for i in range(40)]
+    deep = [result(f"pkg{i}/d", {"elu + he_normal": [0.6], "tanh + glorot_uniform": [0.9],
+                                 "relu + glorot_uniform": [0.7]}, depth=12) for i in range(40)]
     cv = atlas.leave_tasks_out(shallow + deep, folds=5)
     assert cv.tasks == 80 and cv.static == 1.0 and cv.covered == 1.0
     assert cv.fixed == {"elu + he_normal": 0.5, "tanh + glorot_uniform": 0.5, "relu + glorot_uniform": 0.0}
-    # A task alone in its cell is judged by no fold: its cell holds too few other tasks.
-    lone = result("lone", {"elu + he_normal": [0.9]}, kind="regression", depth=12, target=(1000.0, 5.0))
-    assert atlas.leave_tasks_out(shallow + deep + [lone], folds=5).tasks == 81  # answered by the deep cell
+    # A task alone in its finest cell is answered by a coarser one (every deep task).
+    lone = result("other/lone", {"elu + he_normal": [0.9]}, kind="regression", depth=12, target=(1000.0, 5.0))
+    assert atlas.leave_tasks_out(shallow + deep + [lone], folds=5).tasks == 81
+
+
+def test_leave_tasks_out_never_has_one_sources_tasks_on_both_sides() -> None:
+    # Package A's tables all favour tanh, B's elu: judged by the other package alone, every pick misses.
+    a = [result(f"A/t{i}", {"elu + he_normal": [0.6], "tanh + glorot_uniform": [0.9]}) for i in range(25)]
+    b = [result(f"B/t{i}", {"elu + he_normal": [0.9], "tanh + glorot_uniform": [0.6]}) for i in range(25)]
+    cv = atlas.leave_tasks_out(a + b, folds=2)
+    assert cv.tasks == 50 and cv.static == 0.0
 
 
 def test_the_data_file_holds_whole_tasks_and_no_held_out_data_set() -> None:
