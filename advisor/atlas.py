@@ -432,14 +432,20 @@ def report(cell: Cell, own: str = KERAS_DEFAULTS, results: Sequence[TaskResult] 
     """
     results = load() if results is None else results
     evidence = evidence_for(cell, own, results)
+    members = answering_cell(cell, results)[1] if evidence else tasks_in(Cell(cell.family), results)
     if evidence is None:
-        return (f"The activation atlas holds fewer than {MIN_CELL_TASKS} tasks like this ({cell}): the rules of "
+        note = (f"The activation atlas holds fewer than {MIN_CELL_TASKS} tasks like this ({cell}): the rules of "
                 "thumb answer there.")
-    members = answering_cell(cell, results)[1]
-    lines = [f"The activation atlas: {evidence.tasks} tasks ({evidence.cell})",
-             f"  {'configuration':<28}{'within noise of the best':>26}{'median gap to the best':>24}"]
-    for configuration, rate in evidence.rates.items():
+        if not members:
+            return note
+        lines = [note, f"What its {len(members)} {cell.family} task(s) measured:"]
+    else:
+        lines = [f"The activation atlas: {evidence.tasks} tasks ({evidence.cell})"]
+    lines.append(f"  {'configuration':<28}{'within noise of the best':>26}{'median gap to the best':>24}")
+    for configuration, rate in within_rates(members).items():
         lines.append(f"  {configuration:<28}{rate:>26.0%}{median_gap(members, configuration):>24.4f}")
+    if evidence is None:
+        return "\n".join(lines)
     top = next(iter(evidence.rates.values()))
     action = ("yours: the most often within noise here" if evidence.pick == own and evidence.rates[own] == top
               else "kept: the choice does not matter here" if evidence.kept else "advised")
@@ -449,9 +455,9 @@ def report(cell: Cell, own: str = KERAS_DEFAULTS, results: Sequence[TaskResult] 
 
 
 def markdown(results: Sequence[TaskResult] | None = None) -> str:
-    """Per finest cell with enough tasks, how often each configuration is within noise of the
-    best (a Markdown table: a row per kind of task, a column per configuration, the pick for a
-    model with Keras' defaults in bold).
+    """Per finest cell, how often each configuration is within noise of the best (a Markdown
+    table: a row per kind of task, a column per configuration; in bold, where the cell holds
+    `MIN_CELL_TASKS` tasks, the pick for a model with Keras' defaults).
 
     Example:
         >>> markdown().startswith("| kind of task | tasks |")
@@ -462,9 +468,8 @@ def markdown(results: Sequence[TaskResult] | None = None) -> str:
     lines = ["| kind of task | tasks | " + " | ".join(names) + " |", "|---|---:|" + "---:|" * len(names)]
     for cell in finest_cells(results):
         members = tasks_in(cell, results)
-        if len(members) < MIN_CELL_TASKS:
-            continue
-        rates, chosen = within_rates(members), pick(members, KERAS_DEFAULTS)[0]
+        rates = within_rates(members)
+        chosen = pick(members, KERAS_DEFAULTS)[0] if len(members) >= MIN_CELL_TASKS else None
         shares = [f"**{rates[c]:.0%}**" if c == chosen else f"{rates[c]:.0%}" for c in names]
         lines.append(f"| {cell} | {len(members)} | " + " | ".join(shares) + " |")
     return "\n".join(lines)

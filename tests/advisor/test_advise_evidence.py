@@ -177,3 +177,21 @@ def test_keras_act_atlas_cross_validation_needs_enough_tasks(monkeypatch, capsys
     assert main(["atlas", "--cross-validate"]) == 2
     assert capsys.readouterr().err.strip() == ("keras-act atlas: no task can be judged: no kind of task has 20 tasks "
                                                "outside a fold.")
+
+
+def test_a_family_with_too_few_tasks_shows_what_they_measured(monkeypatch, capsys) -> None:
+    from keras_act.advisor.cli import main
+
+    few = tuple(TaskResult(f"UCR/s{i}", "binary", "recurrent", 2, 60, 24, 0, 0,
+                           {"tanh + glorot_uniform": np.array([0.9]), "relu + he_normal": np.array([0.7])})
+                for i in range(3))
+    monkeypatch.setattr(atlas, "load", lambda path=atlas.ATLAS_FILE: few)
+    assert main(["atlas", "--family", "recurrent", "--task", "binary"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("The activation atlas holds fewer than 20 tasks like this (binary classification, "
+                             "recurrent): the rules of thumb answer there.")
+    assert out[1] == "What its 3 recurrent task(s) measured:"
+    assert [line.split()[0] + line.split()[3] for line in out[3:]] == ["tanh100%", "relu0%"]
+    # The table shows the few tasks too, with no pick in bold.
+    assert main(["atlas", "--markdown"]) == 0
+    assert capsys.readouterr().out.splitlines()[2] == "| binary classification, recurrent | 3 | 0% | 100% |"
