@@ -10,7 +10,8 @@ advice:
   `MIN_MARGIN`): 0.01 accuracy, 0.02 R^2 (the yardstick of `benchmarks/advisor_quality.py`).
 - **cells**: tasks are grouped by what the advisor knows about a user's model and data
   (`Cell`): the architecture family, plain stacks split at
-  `advisor.recommend.DEEP_STACK_DEPTH` hidden layers, the task (binary, multi-class,
+  `advisor.recommend.DEEP_STACK_DEPTH` hidden layers (the atlas measures 2 and 12; from
+  `MEASURED_MAX_DEPTH` on a stack is deeper than anything measured, and the rules answer), the task (binary, multi-class,
   regression), and for regression whether the targets are on a unit scale or far from it
   (`LARGE_TARGET`). A cell with fewer than `MIN_CELL_TASKS` tasks falls back to a coarser one
   (the target scale first, then the task).
@@ -37,7 +38,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from .recommend import DEEP_STACK_DEPTH, FAMILIES
+from .recommend import DEEP_STACK_DEPTH, FAMILIES, TANH_CANDIDATE_MAX_DEPTH
 from .verdict import NOISE_STANDARD_ERRORS, SEPARATOR, configuration_key
 
 ATLAS_FILE = Path(__file__).with_name("atlas_results.csv.gz")
@@ -53,6 +54,9 @@ LARGE_TARGET = 5.0
 EQUIVALENT_RATES = 0.03
 CANDIDATE_COVERAGE = 0.95
 KERAS_DEFAULTS = configuration_key("relu", "glorot_uniform")
+# The atlas's deep stacks have 12 hidden layers; its evidence stretches to stacks below this
+# depth, where the rules of thumb also stop trusting tanh + Glorot.
+MEASURED_MAX_DEPTH = TANH_CANDIDATE_MAX_DEPTH
 KINDS = ("binary", "multiclass", "regression")
 
 
@@ -119,17 +123,21 @@ class Cell:
     def of(cls, family: str, depth: int, kind: str | None, target_mean: float | None = None,
            target_std: float | None = None) -> "Cell":
         """The finest cell a model and (optionally) its targets fall in."""
-        depth_class = ("deep" if depth >= DEEP_STACK_DEPTH else "shallow") if family == "plain-dense" else None
+        depth_class = None
+        if family == "plain-dense":
+            depth_class = ("shallow" if depth < DEEP_STACK_DEPTH else "deep" if depth < MEASURED_MAX_DEPTH
+                           else "very deep")
         target = None
         if kind == "regression" and target_mean is not None and target_std is not None:
             target = "large" if max(abs(target_mean), target_std) > LARGE_TARGET else "unit"
         return cls(family, depth_class, kind if kind in KINDS else None, target)
 
     def coarser(self) -> "Cell | None":
-        """The next cell up: without the target scale, then without the task; None at the family."""
+        """The next cell up: without the target scale, then without the task; None at the family
+        (and for stacks deeper than measured, which no shallower evidence answers)."""
         if self.target is not None:
             return Cell(self.family, self.depth, self.kind)
-        if self.kind is not None:
+        if self.kind is not None and self.depth != "very deep":
             return Cell(self.family, self.depth)
         return None
 
@@ -144,8 +152,9 @@ class Cell:
                 "regression": "regression"}.get(self.kind or "", "any task")
         target = {"large": " with targets far from unit scale", "unit": " with unit-scale targets"}.get(
             self.target or "", "")
-        depth = {"deep": f", deep (>= {DEEP_STACK_DEPTH} hidden layers)",
-                 "shallow": f", shallow (< {DEEP_STACK_DEPTH} hidden layers)"}.get(self.depth or "", "")
+        depth = {"deep": f", deep ({DEEP_STACK_DEPTH} to {MEASURED_MAX_DEPTH - 1} hidden layers)",
+                 "shallow": f", shallow (< {DEEP_STACK_DEPTH} hidden layers)",
+                 "very deep": f", very deep (>= {MEASURED_MAX_DEPTH} hidden layers)"}.get(self.depth or "", "")
         return f"{kind}{target}, {self.family}{depth}"
 
 

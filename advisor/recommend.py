@@ -2,7 +2,11 @@
 
 They are priors from the literature and the seed articles in `shared/seeds/`, not truths:
 `candidates` keeps alternatives from different families so that `confirm()` can test them on
-the user's data.
+the user's data. Where the activation atlas (`advisor.atlas`) holds enough tasks like the
+user's (today: plain dense stacks), `advise()` takes the hidden activation, its initializer and
+the candidates from the atlas's measurements instead; the hidden rules here answer for the
+families it has too few tasks of (plain CNNs, normalized/residual, attention and recurrent
+designs), and the output, initializer-pairing and input-range rules everywhere.
 """
 
 from __future__ import annotations

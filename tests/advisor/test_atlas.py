@@ -45,6 +45,8 @@ def test_within_noise_is_the_quality_benchmarks_rule_in_float64() -> None:
 def test_cells_split_by_family_depth_task_and_target_scale() -> None:
     assert Cell.of("plain-dense", 7, "binary") == Cell("plain-dense", "shallow", "binary")
     assert Cell.of("plain-dense", 8, "binary").depth == "deep"
+    assert Cell.of("plain-dense", 20, "binary").depth == "very deep"  # deeper than measured
+    assert Cell.of("plain-dense", 20, "binary").coarser() is None
     assert Cell.of("plain-dense", 2, "regression", 0.1, 1.0).target == "unit"
     assert Cell.of("plain-dense", 2, "regression", 22.0, 9.0).target == "large"
     assert Cell.of("plain-dense", 2, "regression").target is None  # no targets given
