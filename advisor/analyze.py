@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import keras
-
 import numpy as np
 
 from . import atlas, diagnostics, recommend, rules
@@ -90,10 +89,14 @@ def advise(model: Any, task: str | dict[str, str] | None = None, x: Any = None, 
            max_samples: int = diagnostics.MAX_SAMPLES) -> Advice:
     """Recommend hidden and output activations, initializers and input scaling for `model`.
 
-    The hidden rule depends on the architecture family (`advisor.recommend.family_of`): plain
-    dense and conv stacks get the measured depth rules; normalized, residual, attention and
-    recurrent designs keep their own activation when it fits the family (ResNet's ReLU,
-    EfficientNet's swish, ConvNeXt's GELU), and a change is advised only on evidence.
+    The hidden activation comes from measurements where there are enough: the activation atlas
+    (`advisor.atlas`) gives, for tasks like this one (family, depth, task, the targets' scale
+    from `y`), the configuration most often within noise of the best, or keeps the model's own
+    where it does as well; `advice.evidence` holds the figures. Elsewhere the rules of thumb
+    answer by architecture family (`advisor.recommend.family_of`): plain conv stacks get the
+    depth rules; normalized, residual, attention and recurrent designs keep their own
+    activation when it fits the family (ResNet's ReLU, EfficientNet's swish, ConvNeXt's GELU),
+    and a change is advised only on evidence.
 
     Args:
         model: a built `keras.Model` (Sequential or Functional). It is only read.
