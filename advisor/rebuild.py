@@ -115,11 +115,12 @@ def plan_changes(model: keras.Model, advice: Advice) -> dict[str, LayerChange]:
     cloned as they are).
 
     Example:
-        >>> import keras
+        >>> import dataclasses, keras
         >>> from advisor import advise
         >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, activation="sigmoid"),
         ...                           keras.layers.Dense(1, activation="sigmoid")])
-        >>> changes = plan_changes(model, advise(model))
+        >>> advice = dataclasses.replace(advise(model), hidden_activation="relu", hidden_initializer="he_normal")
+        >>> changes = plan_changes(model, advice)
         >>> changes[model.layers[0].name], model.layers[1].name in changes
         (LayerChange(activation='relu', initializer='he_normal'), False)
     """
@@ -352,14 +353,15 @@ def apply(model: keras.Model, advice: Advice, activation_kwargs: dict[str, Any] 
             Rational layers that start as ELU (each site gets its own layer).
 
     Example:
-        >>> import keras
+        >>> import dataclasses, keras
         >>> from advisor import advise, apply
         >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, activation="sigmoid"),
         ...                           keras.layers.Dense(3, activation="relu")])
         >>> model.compile("adam", "sparse_categorical_crossentropy")
-        >>> new = apply(model, advise(model))
+        >>> advice = dataclasses.replace(advise(model), hidden_activation="elu", hidden_initializer="he_normal")
+        >>> new = apply(model, advice)
         >>> type(new.layers[0].activation).__name__, type(new.layers[-1].activation).__name__
-        ('ReLU', 'Softmax')
+        ('ELU', 'Softmax')
         >>> model.layers[0].activation.__name__
         'sigmoid'
     """
