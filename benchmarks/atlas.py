@@ -271,7 +271,8 @@ def write_data_file(work: Path, path: Path = DATA_FILE) -> int:
     text = io.StringIO()
     text.write(",".join(COLUMNS) + "\n")
     for row in rows:
-        text.write(",".join(f"{row[c]:.6g}" if isinstance(row[c], float) else str(row[c]) for c in COLUMNS) + "\n")
+        # + 0.0: a score of -0.0 is written as 0, as it reads back
+        text.write(",".join(f"{row[c] + 0.0:.6g}" if isinstance(row[c], float) else str(row[c]) for c in COLUMNS) + "\n")
     # mtime=0: the same results give the same bytes.
     with open(path, "wb") as raw, gzip.GzipFile(filename="", fileobj=raw, mode="wb", mtime=0) as file:
         file.write(text.getvalue().encode())

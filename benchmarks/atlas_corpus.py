@@ -18,8 +18,8 @@
   their own train/test splits, standardized per channel on the training split; series longer
   than `MAX_STEPS` are averaged over windows down to at most that many steps.
 - **Images**: scikit-learn's digits (8x8), split 75/25 with a seed, pixels scaled to [0, 1].
-- **Standardized twins**: a regression table whose targets are far from unit scale (`advisor.atlas`'s
-  `LARGE_TARGET`) also gives a twin task, ``<package>/<item>~standardized``: the same rows with
+- **Standardized twins**: a regression table whose targets' |mean| or std exceeds `TWIN_SCALE`
+  also gives a twin task, ``<package>/<item>~standardized``: the same rows with
   the targets standardized on the training split, as many users feed them. The twins measure
   what the targets' scale alone changes, and give the unit-scale kind of task its evidence.
 - **Held out**: every data set in ``shared/heldout-datasets.txt`` checks the advice
@@ -51,6 +51,7 @@ LEAK_CORRELATION = 0.98
 ID_UNIQUE = 0.9
 TEST_FRACTION = 0.25
 TWIN = "~standardized"
+TWIN_SCALE = 5.0
 MAX_STEPS = 128
 # name -> task: the UCR sets in aeon's wheel whose series all have one length.
 UCR_SETS = {"ACSF1": "multiclass", "ArrowHead": "multiclass", "BasicMotions": "multiclass", "GunPoint": "binary",
@@ -211,16 +212,14 @@ def table(package: str, item: str, seed: int = 0) -> Table | str:
 
 
 def needs_twin(task: Table | str) -> bool:
-    """Whether a task is regression with targets far from unit scale (it gets a standardized twin).
+    """Whether a task is regression with targets beyond `TWIN_SCALE` (it gets a standardized twin).
 
     Example:
         >>> needs_twin(table("MASS", "Boston")), needs_twin("no column qualifies as a target")
         (True, False)
     """
-    from advisor.atlas import LARGE_TARGET
-
     return (isinstance(task, Table) and task.task == "regression"
-            and max(abs(float(task.y_train.mean())), float(task.y_train.std())) > LARGE_TARGET)
+            and max(abs(float(task.y_train.mean())), float(task.y_train.std())) > TWIN_SCALE)
 
 
 def standardized_twin(task: Table | str) -> Table | str:
@@ -232,7 +231,7 @@ def standardized_twin(task: Table | str) -> Table | str:
         ('MASS/Boston~standardized', 0.0, 1.0)
     """
     if not needs_twin(task):
-        return "only a regression task with targets far from unit scale has a standardized twin"
+        return f"only a regression task with targets beyond {TWIN_SCALE:g} units has a standardized twin"
     mean, std = task.y_train.astype("float64").mean(), task.y_train.astype("float64").std()
     scaled = lambda y: ((y - mean) / std).astype("float32")  # noqa: E731
     return Table(task.name + TWIN, task.task, task.x_train, scaled(task.y_train), task.x_test, scaled(task.y_test),

@@ -181,7 +181,7 @@ def test_keras_act_atlas_cross_validation_needs_enough_tasks(monkeypatch, capsys
 
     monkeypatch.setattr(atlas, "load", lambda path=atlas.ATLAS_FILE: (task("p/a", ("elu + he_normal",)),))
     assert main(["atlas", "--cross-validate"]) == 2
-    assert capsys.readouterr().err.strip() == ("keras-act atlas: no task can be judged: no kind of task has 20 tasks "
+    assert capsys.readouterr().err.strip() == ("keras-act atlas: no task can be judged: no kind of task has 15 tasks "
                                                "outside a fold.")
 
 
@@ -194,7 +194,7 @@ def test_a_family_with_too_few_tasks_shows_what_they_measured(monkeypatch, capsy
     monkeypatch.setattr(atlas, "load", lambda path=atlas.ATLAS_FILE: few)
     assert main(["atlas", "--family", "recurrent", "--task", "binary"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[0].startswith("The activation atlas holds fewer than 20 tasks like this (binary classification, "
+    assert out[0].startswith("The activation atlas holds fewer than 15 tasks like this (binary classification, "
                              "recurrent): the rules of thumb answer there.")
     assert out[1] == "What its 3 recurrent task(s) measured:"
     assert [line.split()[0] + line.split()[3] for line in out[3:]] == ["tanh100%", "relu0%"]
