@@ -11,9 +11,9 @@ advice:
 - **cells**: tasks are grouped by what the advisor knows about a user's model and data
   (`Cell`): the architecture family, plain stacks split at
   `advisor.recommend.DEEP_STACK_DEPTH` hidden layers (the atlas measures 2 and 12; from
-  `MEASURED_MAX_DEPTH` on a stack is deeper than anything measured, and the rules answer), the task (binary, multi-class,
-  regression), and for regression whether the targets are on a unit scale or far from it
-  (`LARGE_TARGET`). A cell with fewer than `MIN_CELL_TASKS` tasks falls back to a coarser one
+  `MEASURED_MAX_DEPTH` on a stack is deeper than anything measured, and the rules answer), the
+  task (binary, multi-class, regression), and for regression whether the targets are on a unit
+  scale or far from it (`LARGE_TARGET`). A cell with fewer than `MIN_CELL_TASKS` tasks falls back to a coarser one
   (the target scale first, then the task).
 - **the pick** (`pick`): the configuration within noise of the best on the most tasks of the
   cell. The user's own configuration is kept when it is within noise on nearly as many
@@ -69,7 +69,8 @@ class TaskResult:
 
     Example:
         >>> result = TaskResult("t", "binary", "plain-dense", 2, 500, 8, 0.0, 0.0,
-        ...                     {"relu + he_normal": np.array([0.80, 0.82]), "tanh + glorot_uniform": np.array([0.70, 0.71])})
+        ...                     {"relu + he_normal": np.array([0.80, 0.82]),
+        ...                      "tanh + glorot_uniform": np.array([0.70, 0.71])})
         >>> result.best, result.within("tanh + glorot_uniform")
         ('relu + he_normal', False)
     """

@@ -79,7 +79,8 @@ def _parser() -> argparse.ArgumentParser:
         description="Print how often each hidden activation + initializer was within noise of the best on "
                     "the activation atlas's tasks of one kind (benchmarks/atlas.py), and what the advisor "
                     "picks there.")
-    atlas.add_argument("--family", choices=FAMILIES, default="plain-dense", help="architecture family (default plain-dense)")
+    atlas.add_argument("--family", choices=FAMILIES, default="plain-dense",
+                       help="architecture family (default plain-dense)")
     atlas.add_argument("--depth", type=int, default=2, help="hidden weight layers (default 2)")
     atlas.add_argument("--task", choices=ATLAS_TASKS, help="the task (default: any)")
     atlas.add_argument("--target-scale", type=float, metavar="UNITS",

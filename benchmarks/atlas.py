@@ -5,10 +5,10 @@ held-out sets excluded; the UCR time series in aeon's wheel; scikit-learn's digi
 and each model the advisor advises on that fits its data (`MODELS`: plain MLPs shallow and
 deep on tables; a plain Conv1D net, a residual Conv1D net with BatchNormalization, a GRU and a
 transformer block on series; a plain and a residual CNN on images: the architectures of
-`benchmarks/advisor_quality.py`), every configuration of `CONFIGURATIONS` (each activation with its paired initializer,
-and Keras' defaults, relu + glorot_uniform) trains `SEEDS` seeded executions with `confirm()`'s
-own machinery: the model is the user's with `apply()`'s change (`ConfirmHyperModel.model_for`),
-the seeds train together as one vectorized model (`advisor.vectorized.fit_vectorized`), each
+`benchmarks/advisor_quality.py`), every configuration of `CONFIGURATIONS` (each activation with
+its paired initializer, and Keras' defaults, relu + glorot_uniform) trains `SEEDS` seeded
+executions with `confirm()`'s own machinery: the model is the user's with `apply()`'s change
+(`ConfirmHyperModel.model_for`), the seeds train together as one vectorized model (`advisor.vectorized.fit_vectorized`), each
 holds out its own 20% of the training split for early stopping (`advisor.copies.execution_data`;
 patience `PATIENCE`, at most `EPOCHS` epochs, Adam 1e-3, batches of 32), and each is scored on the
 task's test split at its best epoch (Keras' `restore_best_weights`): accuracy, or R^2.
@@ -272,7 +272,8 @@ def write_data_file(work: Path, path: Path = DATA_FILE) -> int:
     text.write(",".join(COLUMNS) + "\n")
     for row in rows:
         # + 0.0: a score of -0.0 is written as 0, as it reads back
-        text.write(",".join(f"{row[c] + 0.0:.6g}" if isinstance(row[c], float) else str(row[c]) for c in COLUMNS) + "\n")
+        cells = (f"{row[c] + 0.0:.6g}" if isinstance(row[c], float) else str(row[c]) for c in COLUMNS)
+        text.write(",".join(cells) + "\n")
     # mtime=0: the same results give the same bytes.
     with open(path, "wb") as raw, gzip.GzipFile(filename="", fileobj=raw, mode="wb", mtime=0) as file:
         file.write(text.getvalue().encode())

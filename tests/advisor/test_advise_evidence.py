@@ -47,8 +47,10 @@ def test_the_pick_is_the_configuration_most_often_within_noise_with_its_figures(
     advice = advise(mlp(2, "sigmoid"), task="binary")
     assert (advice.hidden_activation, advice.hidden_initializer, advice.kept) == ("elu", "he_normal", False)
     evidence = advice.evidence
-    assert (evidence.tasks, evidence.rates["elu + he_normal"], evidence.rates["relu + glorot_uniform"]) == (50, 1.0, 0.8)
-    assert "elu + he_normal is within noise of the best on 100% of 50 similar tasks" in advice.reasons["hidden_activation"]
+    assert (evidence.tasks, evidence.rates["elu + he_normal"], evidence.rates["relu + glorot_uniform"]) == (
+        50, 1.0, 0.8)
+    reason = advice.reasons["hidden_activation"]
+    assert "elu + he_normal is within noise of the best on 100% of 50 similar tasks" in reason
     assert "Keras' defaults 80%" in advice.reasons["hidden_activation"]
     assert "yours (sigmoid + glorot_uniform)" not in advice.reasons["hidden_activation"]  # not measured
     assert advice.to_dict()["evidence"]["rates"]["elu + he_normal"] == 1.0

@@ -129,8 +129,8 @@ def test_the_data_file_holds_whole_tasks_and_no_held_out_data_set() -> None:
     assert tuple(rows[0]) == atlas_script.COLUMNS
     groups: dict[tuple[str, str, str], set[tuple[str, str]]] = {}
     for row in rows:
-        groups.setdefault((row["task"], row["family"], row["depth"]), set()).add((f"{row['activation']} + {row['initializer']}",
-                                                                   row["seed"]))
+        configuration = f"{row['activation']} + {row['initializer']}"
+        groups.setdefault((row["task"], row["family"], row["depth"]), set()).add((configuration, row["seed"]))
     whole = {(c, str(s)) for c in atlas_script.CONFIGURATIONS for s in range(atlas_script.SEEDS)}
     assert groups and all(seen == whole for seen in groups.values())
     tasks = {task for task, _, _ in groups}
