@@ -252,20 +252,20 @@ def _key(row: dict[str, Any]) -> tuple[str, str, int, str]:
     return row["task"], row["family"], int(row["depth"]), f"{row['activation']} + {row['initializer']}"
 
 
-def write_data_file(work: Path, path: Path = DATA_FILE) -> int:
+def write_data_file(work: Path, path: Path = DATA_FILE, leave_out: frozenset[str] = frozenset()) -> int:
     """Gather the data file and the work file into the data file (CSV, gzip, rows sorted); its rows.
 
-    A task the held-out list now covers is left out (the list can grow).
+    `leave_out`: held-out names (`atlas_corpus.held_out_names`); a task they now cover is left
+    out (the list can grow).
 
     Example:
-        >>> write_data_file(WORK) > 0  # the data file, with whatever the work file adds
+        >>> write_data_file(WORK, leave_out=atlas_corpus.held_out_names()) > 0  # with what the work file adds
         True
     """
     rows = {(*_key(row), int(row["seed"])): row for row in read_data_file(path)}
     rows.update({(*_key(row), row["seed"]): row for line in read_work(work) for row in line["rows"]})
-    names = atlas_corpus.held_out_names()
     rows = {key: row for key, row in rows.items()
-            if not atlas_corpus.held_out(row["task"].split("/")[1].removesuffix(atlas_corpus.TWIN), names)}
+            if not atlas_corpus.held_out(row["task"].split("/")[1].removesuffix(atlas_corpus.TWIN), leave_out)}
     # Only whole (task, model) groups: every configuration, every seed (a cut run's rest waits in the work file).
     groups: dict[tuple[str, str, int], list[dict[str, Any]]] = {}
     for row in rows.values():
@@ -311,7 +311,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     args.work.mkdir(parents=True, exist_ok=True)
     if args.write:
-        print(f"{write_data_file(args.work)} rows written to {DATA_FILE.relative_to(ROOT)}")
+        written = write_data_file(args.work, leave_out=atlas_corpus.held_out_names())
+        print(f"{written} rows written to {DATA_FILE.relative_to(ROOT)}")
         return
     names = corpus()[:args.tasks]
     done = {_key(row) for line in read_work(args.work) for row in line["rows"]} | set(map(_key, read_data_file()))
