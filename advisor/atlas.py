@@ -13,8 +13,8 @@ advice:
   `advisor.recommend.DEEP_STACK_DEPTH` hidden layers (the atlas measures 2 and 12; from
   `MEASURED_MAX_DEPTH` on a stack is deeper than anything measured, and the rules answer), the
   task (binary, multi-class, regression), and for regression whether the targets are on a unit
-  scale or far from it (`LARGE_TARGET`). A cell with fewer than `MIN_CELL_TASKS` tasks falls back to a coarser one
-  (the target scale first, then the task).
+  scale or far from it (`LARGE_TARGET`). A cell with fewer than `MIN_CELL_TASKS` tasks falls
+  back to a coarser one (the target scale first, then the task).
 - **the pick** (`pick`): the configuration within noise of the best on the most tasks of the
   cell. The user's own configuration is kept when it is within noise on nearly as many
   (`EQUIVALENT_RATES`: 3 points less at most): the evidence says the choice does not matter there.
@@ -30,7 +30,6 @@ from __future__ import annotations
 import csv
 import functools
 import gzip
-import io
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -104,6 +103,7 @@ class TaskResult:
 
     @property
     def cell(self) -> "Cell":
+        """The finest cell this task falls in."""
         return Cell.of(self.family, self.depth, self.kind, self.target_mean, self.target_std)
 
 
