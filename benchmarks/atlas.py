@@ -188,7 +188,8 @@ def run_configuration(table: atlas_corpus.Table, model_name: str, configuration:
     return rows
 
 
-def run_task(name: str, done: set[tuple[str, str, int, str]], seeds: int, epochs: int, work: Path) -> tuple[str, int]:
+def run_task(name: str, done: set[tuple[str, str, int, str]], seeds: int, epochs: int,
+             work: Path) -> tuple[str, int]:
     """Every model and configuration of one task not yet in the work file; (name, rows written).
 
     Example:
