@@ -232,7 +232,8 @@ def _atlas(args: argparse.Namespace) -> int:
             cv = atlas.leave_tasks_out(own=args.yours)
         except ValueError as error:
             raise UsageError(in_cli_terms(str(error))) from None
-        print(f"Leave-tasks-out over {cv.tasks} atlas tasks (a user starting from {args.yours}):")
+        print(f"Leave-tasks-out over {cv.tasks} atlas results, a task on one model each (a user starting from "
+              f"{args.yours}):")
         print(f"  the advice within noise of the best: {cv.static:.0%}; confirm()'s candidates hold one within "
               f"noise: {cv.covered:.0%} ({cv.candidates:.1f} candidates on average)")
         for configuration, rate in cv.fixed.items():
