@@ -434,6 +434,7 @@ def leave_tasks_out(results: Sequence[TaskResult] | None = None, folds: int = 10
     results = list(load() if results is None else results)
     sources = sorted({source_of(r.task) for r in results})
     fold_of = dict(zip(np.random.default_rng(seed).permutation(sources), np.arange(len(sources)) % folds))
+    judged: list[TaskResult] = []
     static, covered, sizes, cells = [], [], [], {}
     for fold in range(folds):
         train = [r for r in results if fold_of[source_of(r.task)] != fold]
@@ -441,6 +442,7 @@ def leave_tasks_out(results: Sequence[TaskResult] | None = None, folds: int = 10
             evidence = evidence_for(result.cell, own, train)
             if evidence is None:
                 continue
+            judged.append(result)
             static.append(result.within(evidence.pick))
             covered.append(any(result.within(c) for c in evidence.candidates))
             sizes.append(len(evidence.candidates))
@@ -449,8 +451,6 @@ def leave_tasks_out(results: Sequence[TaskResult] | None = None, folds: int = 10
     if not static:
         raise ValueError(f"leave_tasks_out: no task can be judged: no kind of task has {MIN_CELL_TASKS} tasks "
                          "outside a fold.")
-    judged = [r for r in results if answering_cell(
-        r.cell, [t for t in results if fold_of[source_of(t.task)] != fold_of[source_of(r.task)]])]
     fixed = {c: float(np.mean([r.within(c) for r in judged])) for c in configurations(results)}
     return CrossValidation(len(static), float(np.mean(static)), dict(sorted(fixed.items(), key=lambda i: -i[1])),
                            float(np.mean(covered)), float(np.mean(sizes)),
