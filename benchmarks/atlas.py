@@ -21,6 +21,7 @@ execution), so a run can go on from the committed file on another machine.
 Run:  pip install -e ".[atlas]"
       python benchmarks/atlas.py --workers 2                (resumes; hours on 2 cores)
       python benchmarks/atlas.py --tasks 3 --seeds 2 --epochs 3 --work /tmp/atlas   (a quick look)
+      python benchmarks/atlas.py --source UCR --source sklearn   (only the series and the images)
       python benchmarks/atlas.py --write                    (the data file from the work file)
 """
 
@@ -88,6 +89,16 @@ def corpus() -> list[str]:
     names = [n for name in names for n in (name, *([name + atlas_corpus.TWIN] if atlas_corpus.needs_twin(tables[name])
                                                    else []))]
     return names + [f"UCR/{name}" for name in atlas_corpus.UCR_SETS] + ["sklearn/digits"]
+
+
+def select(names: list[str], sources: list[str] | None = None, count: int | None = None) -> list[str]:
+    """The first `count` of `names` (all if None) from `sources` (R packages, UCR, sklearn; any if None).
+
+    Example:
+        >>> select(["MASS/Boston", "UCR/GunPoint", "sklearn/digits"], ["UCR", "sklearn"], 1)
+        ['UCR/GunPoint']
+    """
+    return [name for name in names if not sources or name.split("/")[0] in sources][:count]
 
 
 def user_model(table: atlas_corpus.Table, model_name: str) -> tuple[Any, Any]:
@@ -304,6 +315,8 @@ def _number(value: Any) -> Any:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tasks", type=int, help="the first N tasks of the corpus (default: all)")
+    parser.add_argument("--source", action="append",
+                        help="only the tasks from this source (an R package, UCR, sklearn); repeatable")
     parser.add_argument("--seeds", type=int, default=SEEDS)
     parser.add_argument("--epochs", type=int, default=EPOCHS)
     parser.add_argument("--workers", type=int, default=2)
@@ -315,7 +328,7 @@ def main(argv: list[str] | None = None) -> None:
         written = write_data_file(args.work, leave_out=atlas_corpus.held_out_names())
         print(f"{written} rows written to {DATA_FILE.relative_to(ROOT)}")
         return
-    names = corpus()[:args.tasks]
+    names = select(corpus(), args.source, args.tasks)
     done = {_key(row) for line in read_work(args.work) for row in line["rows"]} | set(map(_key, read_data_file()))
     started = {key[0] for key in done}
     print(f"{len(names)} tasks, {len(started & set(names))} begun; {args.workers} worker(s)", flush=True)

@@ -102,3 +102,11 @@ def test_atlas_scores_each_seed_of_a_configuration_on_a_real_table(benchmark, tm
     rows = atlas.run_configuration(digits, "conv2d", "tanh + glorot_uniform", seeds=2, epochs=1)
     assert {(r["family"], r["activation"]) for r in rows} == {("plain-cnn", "tanh")} and rows[0]["features"] == 64
     assert all(0.1 < r["score"] <= 1 for r in rows)  # one epoch already beats chance (0.1) on digits
+
+
+def test_atlas_runs_the_tasks_of_the_sources_asked_for(benchmark) -> None:
+    select = benchmark("atlas").select
+    names = ["MASS/Boston", "UCR/GunPoint", "Ecdat/Clothing", "UCR/ACSF1", "sklearn/digits"]
+    assert select(names) == names
+    assert select(names, ["UCR", "sklearn"]) == ["UCR/GunPoint", "UCR/ACSF1", "sklearn/digits"]
+    assert select(names, ["MASS", "Ecdat"], 1) == ["MASS/Boston"]
