@@ -164,3 +164,10 @@ def test_the_data_file_is_written_the_same_from_the_same_results(tmp_path) -> No
     assert atlas_script.write_data_file(work, copy, leave_out=frozenset({first.split("/")[1].lower()})) < len(
         atlas_script.read_data_file())
     assert first not in {row["task"].removesuffix(atlas_corpus.TWIN) for row in atlas_script.read_data_file(copy)}
+
+
+def test_the_readme_shows_the_atlas_as_the_data_file_holds_it() -> None:
+    readme = (ROOT / "README.md").read_text()
+    assert atlas.markdown() in readme, "README's atlas table differs: paste `keras-act atlas --markdown`"
+    tasks = len({r.task for r in atlas.load()})
+    assert f"so far {tasks} of the corpus's" in readme, "README's count of atlas tasks differs from the data file's"
