@@ -8,10 +8,11 @@ transformer block on series; a plain and a residual CNN on images: the architect
 `benchmarks/advisor_quality.py`), every configuration of `CONFIGURATIONS` (each activation with
 its paired initializer, and Keras' defaults, relu + glorot_uniform) trains `SEEDS` seeded
 executions with `confirm()`'s own machinery: the model is the user's with `apply()`'s change
-(`ConfirmHyperModel.model_for`), the seeds train together as one vectorized model (`advisor.vectorized.fit_vectorized`), each
-holds out its own 20% of the training split for early stopping (`advisor.copies.execution_data`;
-patience `PATIENCE`, at most `EPOCHS` epochs, Adam 1e-3, batches of 32), and each is scored on the
-task's test split at its best epoch (Keras' `restore_best_weights`): accuracy, or R^2.
+(`ConfirmHyperModel.model_for`), the seeds train together as one vectorized model
+(`advisor.vectorized.fit_vectorized`), each holds out its own 20% of the training split for
+early stopping (`advisor.copies.execution_data`; patience `PATIENCE`, at most `EPOCHS` epochs,
+Adam 1e-3, batches of 32), and each is scored on the task's test split at its best epoch
+(Keras' `restore_best_weights`): accuracy, or R^2.
 
 Resumable: each (task, model, configuration) is appended to ``<work>/results.jsonl`` as it
 finishes, and a rerun skips what is there or already in the data file. ``--write`` gathers both
@@ -277,7 +278,7 @@ def write_data_file(work: Path, path: Path = DATA_FILE, leave_out: frozenset[str
     rows = {(*_key(row), int(row["seed"])): row for row in read_data_file(path)}
     rows.update({(*_key(row), row["seed"]): row for line in read_work(work) for row in line["rows"]})
     rows = {key: row for key, row in rows.items()
-            if not atlas_corpus.held_out(row["task"].split("/")[1].removesuffix(atlas_corpus.TWIN), leave_out)}
+            if not atlas_corpus.task_held_out(row["task"], leave_out)}
     # Only whole (task, model) groups: every configuration, every seed (a cut run's rest waits in the work file).
     groups: dict[tuple[str, str, int], list[dict[str, Any]]] = {}
     for row in rows.values():

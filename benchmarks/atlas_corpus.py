@@ -119,6 +119,16 @@ def held_out(item: str, names: frozenset[str]) -> bool:
     return any(_letters(item).startswith(name) for name in names)
 
 
+def task_held_out(task: str, names: frozenset[str]) -> bool:
+    """Whether a corpus task (``<package>/<item>``, or its standardized twin) is held out.
+
+    Example:
+        >>> task_held_out("MASS/Boston~standardized", frozenset({"boston"}))
+        True
+    """
+    return held_out(task.split("/")[1].removesuffix(TWIN), names)
+
+
 def _classes(column: Any) -> np.ndarray | None:
     """Class indices when the column is a usable class target (rows of rare classes: -1), else None."""
     values = column.dropna()
