@@ -68,7 +68,8 @@ class Advice:
             feed the inputs as they expect, and `input_range` does not apply.
         evidence: where the activation atlas measured this kind of task, its figures
             (`advisor.atlas.Evidence`: the cell, how many tasks, how often each configuration was
-            within noise of the best, the candidates); None where the rules of thumb answer.
+            within noise of the best, the ranking model's estimates for this task, the
+            candidates); None where the rules of thumb answer.
 
     Example:
         >>> advice = Advice("binary", "loss", 2, "relu", "sigmoid", "he_normal", "glorot_uniform",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import keras
@@ -52,15 +53,23 @@ def _head_advice(inference: TaskInference, head: Any, y: Any) -> HeadAdvice:
                       initializer, f"{rule.applies_to}: {_cite(rule)}")
 
 
-def _measured(model_view: ModelView, family: str, task: str, y: Any) -> atlas.Evidence | None:
-    """The atlas's evidence for this model's kind of task (its targets' scale from `y`), or None."""
+def _input_width(model: Any) -> int | None:
+    """Numbers per example at the model's inputs (as the atlas counts its tasks' features), or None if unknown."""
+    shapes = [tuple(tensor.shape[1:]) for tensor in (getattr(model, "inputs", None) or [])]
+    if not shapes or any(d is None for shape in shapes for d in shape):
+        return None
+    return int(sum(math.prod(shape) for shape in shapes))
+
+
+def _measured(model: Any, model_view: ModelView, family: str, task: str, y: Any) -> atlas.Evidence | None:
+    """The atlas's evidence for this model's task (its targets' mean and spread from `y`), or None."""
     own, own_initializer = model_view.own_hidden_activation, model_view.own_hidden_initializer
     mean = std = None
     if task == "regression" and y is not None:
         targets = np.asarray(y, dtype="float64")
         mean, std = float(targets.mean()), float(targets.std())
-    cell = atlas.Cell.of(family, model_view.depth, task, mean, std)
-    return atlas.evidence_for(cell, configuration_key(own, own_initializer) if own and own_initializer else None)
+    profile = atlas.TaskProfile(family, model_view.depth, task, _input_width(model), mean, std)
+    return atlas.evidence_for(profile, configuration_key(own, own_initializer) if own and own_initializer else None)
 
 
 def _candidates(evidence: atlas.Evidence | None, choice: str, depth: int, family: str, own: str | None) -> list[str]:
@@ -75,6 +84,13 @@ def _candidates(evidence: atlas.Evidence | None, choice: str, depth: int, family
 
 
 def _evidence_reason(evidence: atlas.Evidence) -> str:
+    if evidence.kept and evidence.estimates:
+        best = next(iter(evidence.estimates))
+        return (f"measured: the choice does not matter on a task like this one: the atlas's ranking model gives "
+                f"your {evidence.pick} an estimated {evidence.estimates[evidence.pick]:.0%} chance of being within "
+                f"noise of the best, the likeliest ({best}) {evidence.estimates[best]:.0%}, so yours is kept "
+                f"(on {evidence.tasks} similar tasks ({evidence.cell}): yours {evidence.rates[evidence.pick]:.0%}; "
+                "the activation atlas, benchmarks/atlas.py; `keras-act atlas` shows the table)")
     if evidence.kept:
         best = next(iter(evidence.rates))
         return (f"measured: on {evidence.tasks} similar tasks ({evidence.cell}) the choice does not matter: your "
@@ -90,9 +106,10 @@ def advise(model: Any, task: str | dict[str, str] | None = None, x: Any = None, 
     """Recommend hidden and output activations, initializers and input scaling for `model`.
 
     The hidden activation comes from measurements where there are enough: the activation atlas
-    (`advisor.atlas`) gives, for tasks like this one (family, depth, task, the targets' scale
-    from `y`), the configuration most often within noise of the best, or keeps the model's own
-    where it does as well; `advice.evidence` holds the figures. Elsewhere the rules of thumb
+    (`advisor.atlas`) gives, for tasks like this one (family, depth, task, the input's width,
+    the targets' mean and spread from `y`), the configuration its ranking model finds likeliest
+    to be within noise of the best, or keeps the model's own where it is about as likely;
+    `advice.evidence` holds the figures. Elsewhere the rules of thumb
     answer by architecture family (`advisor.recommend.family_of`): plain conv stacks get the
     depth rules; normalized, residual, attention and recurrent designs keep their own
     activation when it fits the family (ResNet's ReLU, EfficientNet's swish, ConvNeXt's GELU),
@@ -153,7 +170,7 @@ def advise(model: Any, task: str | dict[str, str] | None = None, x: Any = None, 
         loss = training_loss(model_view, inferences[0].task, model_view.heads[0].layer, labels[0])
         diagnosis = diagnostics.Diagnoser(model, loss, model_view).measure(x, labels[0])
     dead_units = bool(diagnosis and diagnosis.dead_units)
-    evidence = _measured(model_view, family, inferences[0].task, labels[0])
+    evidence = _measured(model, model_view, family, inferences[0].task, labels[0])
     if evidence is not None and not (dead_units and evidence.activation in ("relu", "relu6")):
         hidden = recommend.Rule(str(evidence.cell), evidence.activation, _evidence_reason(evidence), "")
         hidden_reason = hidden.reason

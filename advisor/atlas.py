@@ -21,10 +21,21 @@ advice:
 - **the pick** (`pick`): the configuration within noise of the best on the most tasks of the
   cell. The user's own configuration is kept when it is within noise on nearly as many
   (`EQUIVALENT_RATES`: 3 points less at most): the evidence says the choice does not matter there.
-- **candidates** (`candidates_for`): the fewest configurations, picked greedily, such that one
-  of them is within noise of the best on `CANDIDATE_COVERAGE` of the cell's tasks.
+- **the ranking model** (`fit_ranking`, shipped fitted as `RANKING_FILE`): where the user's
+  model and data give every one of its inputs (`TaskProfile.ranking_inputs`: the input's width,
+  the regression targets' mean and spread, deep or not, the task, the family), a random forest
+  estimates for each configuration the chance that it is within noise of the best, and the
+  advice is the highest (the user's own when it is at most `EQUIVALENT_RATES` lower). The
+  cell's rates stay the evidence shown beside it, and answer alone where an input is unknown
+  (regression targets without `y`). Chosen in advance at 90 tasks against the cells and run
+  at 202: leave-tasks-out 77-79% within noise against the cells' 66-68% (4 fold seeds); the
+  targets' scale and spread carry most of it (without them: 67-69%), which the cells' one
+  threshold (`LARGE_TARGET`) loses.
+- **candidates** (`candidates_for`): the advice, the user's own, Keras' defaults, then the fewest
+  configurations, picked greedily, such that one of them is within noise of the best on
+  `CANDIDATE_COVERAGE` of the cell's tasks.
 
-`leave_tasks_out` judges both by cross-validation over tasks: each fold's advice comes from the
+`leave_tasks_out` judges them by cross-validation over tasks: each fold's advice comes from the
 other folds' tasks and is scored on the fold's, never on the tasks it was built from.
 """
 
@@ -40,10 +51,13 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
+from .ranking import Forest, fit_forest
 from .recommend import DEEP_STACK_DEPTH, FAMILIES, TANH_CANDIDATE_MAX_DEPTH
 from .verdict import NOISE_STANDARD_ERRORS, SEPARATOR, configuration_key
 
 ATLAS_FILE = Path(__file__).with_name("atlas_results.csv.gz")
+# The ranking model fitted on ATLAS_FILE (`python benchmarks/atlas.py --write` writes both).
+RANKING_FILE = Path(__file__).with_name("atlas_ranking.npz")
 MIN_MARGIN = {"accuracy": 0.01, "r2": 0.02}
 # A cell's estimates rest on at least this many tasks (a share's standard error is then at most
 # 0.13); fewer, and a coarser cell answers. Chosen with LARGE_TARGET by the leave-tasks-out
@@ -66,6 +80,16 @@ KERAS_DEFAULTS = configuration_key("relu", "glorot_uniform")
 # depth, where the rules of thumb also stop trusting tanh + Glorot.
 MEASURED_MAX_DEPTH = TANH_CANDIDATE_MAX_DEPTH
 KINDS = ("binary", "multiclass", "regression")
+# The ranking model: scikit-learn's RandomForestRegressor, one output per configuration. Its
+# settings were fixed before it was compared with the cells (at 90 tasks); at 202 tasks 50 trees
+# or a minimum leaf of 3 or 10 moved leave-tasks-out by 1-2 points either way, a single tree of
+# depth 3 scored 72-75%, a logistic regression per configuration 71-73%.
+RANKING_TREES = 100
+RANKING_MIN_LEAF = 5
+# Its inputs, in `TaskProfile.ranking_inputs`' order. The data's rows are not among them: the
+# advisor may not see the data, and with them leave-tasks-out was 74-78%, without 76-78%.
+RANKING_INPUTS = ("log input width", "log1p |target mean|", "log1p target std", "deep", *KINDS,
+                  *(f"family {family}" for family in FAMILIES))
 
 
 @dataclass(frozen=True)
@@ -108,9 +132,56 @@ class TaskResult:
         return scores is not None and float(np.mean(scores)) >= self._threshold
 
     @property
+    def profile(self) -> "TaskProfile":
+        """What the advisor would know of this task."""
+        return TaskProfile(self.family, self.depth, self.kind, self.features, self.target_mean, self.target_std)
+
+    @property
+    def cell(self) -> "Cell":
+        """The finest cell this task falls in."""
+        return self.profile.cell
+
+
+@dataclass(frozen=True)
+class TaskProfile:
+    """What the advisor knows of a user's task: the model's family and depth, the task, the
+    input's width (numbers per example) and the regression targets' mean and spread (None: unknown).
+
+    Example:
+        >>> profile = TaskProfile("plain-dense", 2, "regression", 13, 22.5, 9.2)
+        >>> str(profile.cell)
+        'regression with targets far from unit scale, plain-dense, shallow (< 8 hidden layers)'
+        >>> profile.ranking_inputs()[:4].round(2).tolist()
+        [2.56, 3.16, 2.32, 0.0]
+        >>> TaskProfile("plain-dense", 2, "regression", 13).ranking_inputs() is None  # no targets seen
+        True
+    """
+
+    family: str
+    depth: int
+    kind: str | None
+    features: int | None = None
+    target_mean: float | None = None
+    target_std: float | None = None
+
+    @property
     def cell(self) -> "Cell":
         """The finest cell this task falls in."""
         return Cell.of(self.family, self.depth, self.kind, self.target_mean, self.target_std)
+
+    def ranking_inputs(self) -> np.ndarray | None:
+        """The ranking model's inputs (`RANKING_INPUTS`), or None when one is unknown.
+
+        Classification targets enter as 0 (the atlas records no mean or spread for labels).
+        """
+        regression = self.kind == "regression"
+        if self.kind not in KINDS or not self.features or (regression and (self.target_mean is None
+                                                                           or self.target_std is None)):
+            return None
+        mean, std = (abs(self.target_mean), self.target_std) if regression else (0.0, 0.0)
+        return np.array([math.log(self.features), math.log1p(mean), math.log1p(std),
+                         self.cell.depth == "deep", *(self.kind == kind for kind in KINDS),
+                         *(self.family == family for family in FAMILIES)], dtype=np.float64)
 
 
 @dataclass(frozen=True)
@@ -170,19 +241,23 @@ class Cell:
 
 @dataclass(frozen=True)
 class Evidence:
-    """What the atlas says about one cell: how often each configuration is within noise of the best.
+    """What the atlas says about a task: how often each configuration is within noise of the best.
 
     Attributes:
         cell: the kind of task (the finest one with `MIN_CELL_TASKS` tasks).
         tasks: how many atlas tasks it holds.
         rates: per configuration (``"elu + he_normal"``), the share of those tasks on which it is
             within noise of the best, highest first.
-        pick: the configuration advised (see `pick`), and `kept` whether it is the user's own,
-            kept because the evidence says the choice does not matter here.
+        pick: the configuration advised, and `kept` whether it is the user's own, kept because
+            the evidence says the choice does not matter here: from `estimates` where the
+            ranking model answered, else from `rates` (see `pick`).
         own: the user's own configuration, when known.
         candidates: the configurations for `confirm()` to test: the pick, the user's own, Keras'
             defaults, then the fewest more such that one of them is within noise of the best
             on `CANDIDATE_COVERAGE` of the cell's tasks (`candidates_for`).
+        estimates: per configuration, the ranking model's estimate of the chance that it is
+            within noise of the best on this task, highest first; empty where it did not answer.
+        cell_pick: the cell's own pick (`pick` over its tasks), for comparison.
 
     Example:
         >>> evidence = Evidence(Cell("plain-dense", "shallow", "binary"), 10,
@@ -198,6 +273,8 @@ class Evidence:
     kept: bool
     own: str | None = None
     candidates: tuple[str, ...] = ()
+    estimates: dict[str, float] = field(default_factory=dict)
+    cell_pick: str = ""
 
     @property
     def activation(self) -> str:
@@ -210,15 +287,22 @@ class Evidence:
         return self.pick.split(SEPARATOR)[1]
 
     def summary(self, own: str | None = None) -> str:
-        """One line: the pick's rate, Keras' defaults', and the user's own configuration's."""
+        """One line: the pick's estimate and rate, Keras' defaults', and the user's own configuration's."""
         own = own if own is not None else self.own
-        line = (f"{self.pick} is within noise of the best on {self.rates[self.pick]:.0%} of {self.tasks} similar "
-                f"tasks ({self.cell})")
-        if self.pick != KERAS_DEFAULTS and KERAS_DEFAULTS in self.rates:
-            line += f"; Keras' defaults {self.rates[KERAS_DEFAULTS]:.0%}"
-        if own and own not in (self.pick, KERAS_DEFAULTS) and own in self.rates:
-            line += f"; yours ({own}) {self.rates[own]:.0%}"
-        return line
+        others = {KERAS_DEFAULTS: "Keras' defaults"}
+        if own and own != KERAS_DEFAULTS:
+            others[own] = f"yours ({own})"
+        others.pop(self.pick, None)
+
+        def shares(values: dict[str, float]) -> str:
+            return "".join(f"; {name} {values[c]:.0%}" for c, name in others.items() if c in values)
+
+        line = ""
+        if self.estimates:
+            line = (f"{self.pick} has an estimated {self.estimates[self.pick]:.0%} chance of being within noise of "
+                    f"the best on a task like this one{shares(self.estimates)} (the atlas's ranking model); ")
+        return line + (f"{self.pick} is within noise of the best on {self.rates[self.pick]:.0%} of {self.tasks} "
+                       f"similar tasks ({self.cell}){shares(self.rates)}")
 
 
 @functools.lru_cache(maxsize=4)
@@ -318,9 +402,26 @@ def pick(results: Sequence[TaskResult], own: str | None = None) -> tuple[str, bo
     """
     rates = within_rates(results)
     top = max(rates.values())
-
     best = min((c for c, rate in rates.items() if rate == top), key=lambda c: median_gap(results, c))
-    if own is not None and own != best and own in rates and rates[own] >= top - EQUIVALENT_RATES:
+    return _keep_if_equivalent(best, own, rates)
+
+
+def pick_estimated(estimates: dict[str, float], own: str | None = None) -> tuple[str, bool]:
+    """The configuration with the highest estimate, and whether it is the user's own: `own`
+    instead when its estimate is at most `EQUIVALENT_RATES` lower (ties: the first in `estimates`).
+
+    Example:
+        >>> pick_estimated({"tanh + glorot_uniform": 0.8, "relu + glorot_uniform": 0.6})
+        ('tanh + glorot_uniform', False)
+        >>> pick_estimated({"tanh + glorot_uniform": 0.8, "relu + glorot_uniform": 0.78}, "relu + glorot_uniform")
+        ('relu + glorot_uniform', True)
+    """
+    return _keep_if_equivalent(max(estimates, key=lambda c: estimates[c]), own, estimates)
+
+
+def _keep_if_equivalent(best: str, own: str | None, shares: dict[str, float]) -> tuple[str, bool]:
+    """`best`, or the user's own configuration when its share is within `EQUIVALENT_RATES` of it."""
+    if own is not None and own != best and own in shares and shares[own] >= shares[best] - EQUIVALENT_RATES:
         return own, True
     return best, False
 
@@ -365,23 +466,71 @@ def candidates_for(results: Sequence[TaskResult], coverage: float = CANDIDATE_CO
     return chosen
 
 
-def evidence_for(cell: Cell, own: str | None = None, results: Sequence[TaskResult] | None = None) -> Evidence | None:
-    """The atlas's evidence for a kind of task; None where the atlas holds too few such tasks.
+def fit_ranking(results: Sequence[TaskResult]) -> Forest:
+    """The ranking model fitted on `results`: from `RANKING_INPUTS`, for each configuration,
+    whether it is within noise of the best (needs scikit-learn).
 
     Example:
-        >>> evidence = evidence_for(Cell("plain-dense", "shallow", "binary"))
+        >>> fit_ranking(load()).fingerprint == load_ranking().fingerprint  # the shipped one is up to date
+        True
+    """
+    names = configurations(results)
+    inputs = [r.profile.ranking_inputs() for r in results]
+    known = [(x, r) for x, r in zip(inputs, results) if x is not None]
+    return fit_forest(np.array([x for x, _ in known]), np.array([[r.within(c) for c in names] for _, r in known]),
+                      RANKING_INPUTS, names, RANKING_TREES, RANKING_MIN_LEAF)
+
+
+@functools.lru_cache(maxsize=1)
+def load_ranking() -> Forest:
+    """The ranking model fitted on the shipped atlas (`RANKING_FILE`; read once).
+
+    Example:
+        >>> load_ranking().inputs == RANKING_INPUTS
+        True
+    """
+    return Forest.load(RANKING_FILE)
+
+
+def estimate(profile: TaskProfile, ranking: Forest) -> dict[str, float]:
+    """The ranking model's estimates for a task, highest first; empty when an input is unknown.
+
+    Example:
+        >>> estimates = estimate(TaskProfile("plain-dense", 2, "binary", 8), load_ranking())
+        >>> all(0.0 <= e <= 1.0 for e in estimates.values())
+        True
+    """
+    inputs = profile.ranking_inputs()
+    if inputs is None:
+        return {}
+    values = ranking.predict(inputs[None, :])[0]
+    return dict(sorted(zip(ranking.outputs, values.tolist()), key=lambda item: -item[1]))
+
+
+def evidence_for(profile: TaskProfile, own: str | None = None, results: Sequence[TaskResult] | None = None,
+                 ranking: Forest | None = None) -> Evidence | None:
+    """The atlas's evidence for a task; None where the atlas holds too few tasks like it.
+
+    `results` and `ranking` default to the shipped atlas and its ranking model; with other
+    `results` and no `ranking`, the cell's rates pick.
+
+    Example:
+        >>> evidence = evidence_for(TaskProfile("plain-dense", 2, "binary", 8))
         >>> evidence is None or evidence.tasks >= MIN_CELL_TASKS
         True
     """
-    results = load() if results is None else results
-    found = answering_cell(cell, results)
+    if results is None:
+        results, ranking = load(), load_ranking() if ranking is None else ranking
+    found = answering_cell(profile.cell, results)
     if found is None:
         return None
     answering, members = found
-    chosen, kept = pick(members, own)
+    cell_pick, kept = pick(members, own)
+    estimates = estimate(profile, ranking) if ranking is not None else {}
+    chosen, kept = pick_estimated(estimates, own) if estimates else (cell_pick, kept)
     first = [c for c in (chosen, own, KERAS_DEFAULTS) if c is not None]
     return Evidence(answering, len(members), within_rates(members), chosen, kept, own,
-                    tuple(candidates_for(members, first=first)))
+                    tuple(candidates_for(members, first=first)), estimates, cell_pick)
 
 
 @dataclass
@@ -390,19 +539,21 @@ class CrossValidation:
 
     Attributes:
         tasks: how many task results were judged (each in the fold that left it out).
-        static: share on which the pick (for a user starting from `own`) is within noise.
+        static: share on which the advice (for a user starting from `own`) is within noise.
+        cells: the same share for the cell's pick alone (without the ranking model).
         fixed: per configuration, the same share when always choosing it.
         covered: share on which one of the candidates (plus `own`) is within noise.
         candidates: mean number of candidates.
         by_cell: the same figures per finest cell: (tasks, static, keras defaults, covered).
 
     Example:
-        >>> CrossValidation(40, 0.8, {"relu + glorot_uniform": 0.7}, 0.95, 3.5).static
+        >>> CrossValidation(40, 0.8, 0.7, {"relu + glorot_uniform": 0.7}, 0.95, 3.5).static
         0.8
     """
 
     tasks: int
     static: float
+    cells: float
     fixed: dict[str, float]
     covered: float
     candidates: float
@@ -421,13 +572,14 @@ def source_of(task: str) -> str:
 
 def leave_tasks_out(results: Sequence[TaskResult] | None = None, folds: int = 10, own: str = KERAS_DEFAULTS,
                     seed: int = 0) -> CrossValidation:
-    """Cross-validation over tasks: each fold's pick and candidates come from the other folds.
+    """Cross-validation over tasks: each fold's ranking model, pick and candidates come from the other folds.
 
     Tasks are split into `folds` groups by source (the R package, UCR, scikit-learn): a
     package's tables, often of one field and sometimes of one survey, are never on both sides,
     nor are a task's models. The user is assumed to start from `own` (Keras' defaults by default).
 
-    Raises ValueError when no task can be judged (no cell holds `MIN_CELL_TASKS` tasks outside a fold).
+    Raises ValueError when no task can be judged (no cell holds `MIN_CELL_TASKS` tasks outside a
+    fold), and ImportError without scikit-learn (which fits each fold's ranking model).
 
     Example:
         >>> def task(name, winner):
@@ -441,15 +593,17 @@ def leave_tasks_out(results: Sequence[TaskResult] | None = None, folds: int = 10
     sources = sorted({source_of(r.task) for r in results})
     fold_of = dict(zip(np.random.default_rng(seed).permutation(sources), np.arange(len(sources)) % folds))
     judged: list[TaskResult] = []
-    static, covered, sizes, cells = [], [], [], {}
+    static, by_cells, covered, sizes, cells = [], [], [], [], {}
     for fold in range(folds):
         train = [r for r in results if fold_of[source_of(r.task)] != fold]
+        ranking = fit_ranking(train) if train else None
         for result in (r for r in results if fold_of[source_of(r.task)] == fold):
-            evidence = evidence_for(result.cell, own, train)
+            evidence = evidence_for(result.profile, own, train, ranking)
             if evidence is None:
                 continue
             judged.append(result)
             static.append(result.within(evidence.pick))
+            by_cells.append(result.within(evidence.cell_pick))
             covered.append(any(result.within(c) for c in evidence.candidates))
             sizes.append(len(evidence.candidates))
             cells.setdefault(str(result.cell), []).append(
@@ -458,7 +612,8 @@ def leave_tasks_out(results: Sequence[TaskResult] | None = None, folds: int = 10
         raise ValueError(f"leave_tasks_out: no task can be judged: no kind of task has {MIN_CELL_TASKS} tasks "
                          "outside a fold.")
     fixed = {c: float(np.mean([r.within(c) for r in judged])) for c in configurations(results)}
-    return CrossValidation(len(static), float(np.mean(static)), dict(sorted(fixed.items(), key=lambda i: -i[1])),
+    return CrossValidation(len(static), float(np.mean(static)), float(np.mean(by_cells)),
+                           dict(sorted(fixed.items(), key=lambda i: -i[1])),
                            float(np.mean(covered)), float(np.mean(sizes)),
                            {cell: (len(v), *np.mean(v, axis=0).tolist()) for cell, v in sorted(cells.items())})
 
@@ -476,15 +631,16 @@ def finest_cells(results: Sequence[TaskResult] | None = None) -> list[Cell]:
                                                              (c.family, c.depth, c.kind, c.target)])
 
 
-def report(cell: Cell, own: str = KERAS_DEFAULTS, results: Sequence[TaskResult] | None = None) -> str:
-    """The atlas's table for one kind of task, as `keras-act atlas` prints it.
+def report(profile: TaskProfile, own: str = KERAS_DEFAULTS) -> str:
+    """The atlas's table for one kind of task, as `keras-act atlas` prints it (with the ranking
+    model's estimates where the profile gives its inputs).
 
     Example:
-        >>> print(report(Cell("plain-cnn", None, "binary")))
+        >>> print(report(TaskProfile("plain-cnn", 3, "binary")))
         The activation atlas holds fewer than 15 tasks like this (binary classification, plain-cnn): the rules of thumb answer there.
     """
-    results = load() if results is None else results
-    evidence = evidence_for(cell, own, results)
+    results, cell = load(), profile.cell
+    evidence = evidence_for(profile, own)
     members = answering_cell(cell, results)[1] if evidence else tasks_in(Cell(cell.family), results)
     if evidence is None:
         note = (f"The activation atlas holds fewer than {MIN_CELL_TASKS} tasks like this ({cell}): the rules of "
@@ -494,14 +650,20 @@ def report(cell: Cell, own: str = KERAS_DEFAULTS, results: Sequence[TaskResult] 
         lines = [note, f"What its {len(members)} {cell.family} task(s) measured:"]
     else:
         lines = [f"The activation atlas: {evidence.tasks} tasks ({evidence.cell})"]
-    lines.append(f"  {'configuration':<28}{'within noise of the best':>26}{'median gap to the best':>24}")
+    estimates = evidence.estimates if evidence else {}
+    lines.append(f"  {'configuration':<28}{'within noise of the best':>26}{'median gap to the best':>24}"
+                 + (f"{'estimated chance':>18}" if estimates else ""))
     for configuration, rate in within_rates(members).items():
-        lines.append(f"  {configuration:<28}{rate:>26.0%}{median_gap(members, configuration):>24.4f}")
+        lines.append(f"  {configuration:<28}{rate:>26.0%}{median_gap(members, configuration):>24.4f}"
+                     + (f"{estimates[configuration]:>18.0%}" if configuration in estimates else ""))
     if evidence is None:
         return "\n".join(lines)
-    top = next(iter(evidence.rates.values()))
-    action = ("yours: the most often within noise here" if evidence.pick == own and evidence.rates[own] == top
+    shares = estimates or evidence.rates
+    likeliest = "the most likely within noise here" if estimates else "the most often within noise here"
+    action = (f"yours: {likeliest}" if evidence.pick == own and shares[own] == max(shares.values())
               else "kept: the choice does not matter here" if evidence.kept else "advised")
+    if estimates:
+        action += "; estimated chance: the atlas's ranking model's, for this input width and these targets"
     lines += [f"Advice for a model with {own}: {evidence.pick} ({action})",
               f"confirm() candidates: {', '.join(evidence.candidates)}"]
     return "\n".join(lines)

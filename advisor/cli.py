@@ -83,9 +83,11 @@ def _parser() -> argparse.ArgumentParser:
                        help="architecture family (default plain-dense)")
     atlas.add_argument("--depth", type=int, default=2, help="hidden weight layers (default 2)")
     atlas.add_argument("--task", choices=ATLAS_TASKS, help="the task (default: any)")
-    atlas.add_argument("--target-scale", type=float, metavar="UNITS",
-                       help="regression: the targets' largest |mean| or std, which decides whether they are "
-                            "far from unit scale")
+    atlas.add_argument("--features", type=int, metavar="N",
+                       help="numbers per example at the model's input: with the task (and, for regression, the "
+                            "targets' mean and std) the ranking model estimates each configuration's chance")
+    atlas.add_argument("--target-mean", type=float, metavar="M", help="regression: the targets' mean")
+    atlas.add_argument("--target-std", type=float, metavar="S", help="regression: the targets' standard deviation")
     atlas.add_argument("--yours", default="relu + glorot_uniform", metavar="'ACTIVATION + INITIALIZER'",
                        help="your model's hidden configuration (default Keras' defaults, 'relu + glorot_uniform')")
     atlas.add_argument("--markdown", action="store_true", help="print every kind of task's table as Markdown")
@@ -214,10 +216,17 @@ def _atlas(args: argparse.Namespace) -> int:
     """Run `keras-act atlas`: the evidence for one kind of task, every table, or the cross-validation."""
     if args.depth < 1:
         raise UsageError(f"--depth must be >= 1, received {args.depth}.")
-    if args.target_scale is not None and args.task != "regression":
-        raise UsageError("--target-scale describes regression targets; pass --task regression with it.")
-    if args.target_scale is not None and not args.target_scale >= 0:
-        raise UsageError(f"--target-scale must be >= 0, received {args.target_scale}.")
+    targets = {"--target-mean": args.target_mean, "--target-std": args.target_std}
+    given = [flag for flag, value in targets.items() if value is not None]
+    if given and args.task != "regression":
+        raise UsageError(f"{given[0]} describes regression targets; pass --task regression with it.")
+    if len(given) == 1:
+        missing = next(flag for flag in targets if flag not in given)
+        raise UsageError(f"{given[0]} needs {missing} too: the targets' scale is read from both.")
+    if args.target_std is not None and not args.target_std >= 0:
+        raise UsageError(f"--target-std must be >= 0, received {args.target_std}.")
+    if args.features is not None and args.features < 1:
+        raise UsageError(f"--features must be >= 1, received {args.features}.")
     if " + " not in args.yours:
         raise UsageError(f"--yours takes 'ACTIVATION + INITIALIZER', e.g. 'relu + glorot_uniform'; received "
                          f"{args.yours!r}.")
@@ -230,21 +239,21 @@ def _atlas(args: argparse.Namespace) -> int:
     if args.cross_validate:
         try:
             cv = atlas.leave_tasks_out(own=args.yours)
-        except ValueError as error:
+        except (ValueError, ImportError) as error:
             raise UsageError(in_cli_terms(str(error))) from None
         print(f"Leave-tasks-out over {cv.tasks} atlas results, a task on one model each (a user starting from "
               f"{args.yours}):")
-        print(f"  the advice within noise of the best: {cv.static:.0%}; confirm()'s candidates hold one within "
-              f"noise: {cv.covered:.0%} ({cv.candidates:.1f} candidates on average)")
+        print(f"  the advice within noise of the best: {cv.static:.0%} (the cells' pick alone: {cv.cells:.0%}); "
+              f"confirm()'s candidates hold one within noise: {cv.covered:.0%} ({cv.candidates:.1f} candidates "
+              "on average)")
         for configuration, rate in cv.fixed.items():
             print(f"  always {configuration:<28}{rate:>6.0%}")
         print("Per kind of task (tasks: the advice, Keras' defaults, one of the candidates within noise):")
         for cell, (tasks, advice, defaults, covered) in cv.by_cell.items():
             print(f"  {cell}: {tasks}: {advice:.0%}, {defaults:.0%}, {covered:.0%}")
         return 0
-    scale = args.target_scale
-    cell = atlas.Cell.of(args.family, args.depth, args.task, scale, scale)
-    print(atlas.report(cell, own=args.yours))
+    profile = atlas.TaskProfile(args.family, args.depth, args.task, args.features, args.target_mean, args.target_std)
+    print(atlas.report(profile, own=args.yours))
     return 0
 
 

@@ -298,6 +298,21 @@ def write_data_file(work: Path, path: Path = DATA_FILE, leave_out: frozenset[str
     return len(rows)
 
 
+def write_ranking(data: Path = DATA_FILE) -> Path:
+    """Fit the atlas's ranking model on the data file and write it where the advisor reads it.
+
+    Example:
+        >>> write_ranking().name
+        'atlas_ranking.npz'
+    """
+    from advisor import atlas
+
+    atlas.load.cache_clear()  # the data file may have just been rewritten
+    atlas.fit_ranking(atlas.load(data)).save(atlas.RANKING_FILE)
+    atlas.load_ranking.cache_clear()
+    return atlas.RANKING_FILE
+
+
 def _number(value: Any) -> Any:
     """A value read back from CSV as the number it was written from.
 
@@ -322,12 +337,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--epochs", type=int, default=EPOCHS)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--work", type=Path, default=WORK, help="the resumable work file's folder")
-    parser.add_argument("--write", action="store_true", help="only gather the work file into the data file")
+    parser.add_argument("--write", action="store_true",
+                        help="only gather the work file into the data file, and fit its ranking model")
     args = parser.parse_args(argv)
     args.work.mkdir(parents=True, exist_ok=True)
     if args.write:
         written = write_data_file(args.work, leave_out=atlas_corpus.held_out_names())
         print(f"{written} rows written to {DATA_FILE.relative_to(ROOT)}")
+        print(f"its ranking model written to {write_ranking().relative_to(ROOT)}")
         return
     names = select(corpus(), args.source, args.tasks)
     done = {_key(row) for line in read_work(args.work) for row in line["rows"]} | set(map(_key, read_data_file()))

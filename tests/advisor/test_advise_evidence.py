@@ -22,7 +22,7 @@ def task(name: str, winners: tuple[str, ...], kind: str = "binary", depth: int =
 
 @pytest.fixture
 def measured(monkeypatch):
-    """An atlas where elu wins every shallow binary task, Keras' defaults 80% of them, tanh the
+    """An atlas (and its ranking model) where elu wins every shallow binary task, Keras' defaults 80% of them, tanh the
     rest; where Keras' defaults and elu tie on shallow multi-class tasks; where on deep tasks only
     selu and tanh do well; and where relu + he_normal wins regression with targets far from unit
     scale, tanh with unit-scale targets."""
@@ -33,7 +33,9 @@ def measured(monkeypatch):
     regression = [task(f"r{i}", ("relu + he_normal",), kind="regression", target=(650.0, 20.0)) for i in range(25)]
     regression += [task(f"u{i}", ("tanh + glorot_uniform",), kind="regression", target=(0.0, 1.0)) for i in range(25)]
     results = tuple(shallow + deep + regression)
+    ranking = atlas.fit_ranking(results)
     monkeypatch.setattr(atlas, "load", lambda path=atlas.ATLAS_FILE: results)
+    monkeypatch.setattr(atlas, "load_ranking", lambda: ranking)
     return results
 
 
@@ -88,8 +90,13 @@ def test_regression_targets_far_from_unit_scale_are_their_own_kind_of_task(measu
     assert (far.hidden_activation, far.evidence.cell.target) == ("relu", "large")
     assert far.hidden_initializer == "he_normal"
     assert (near.hidden_activation, near.evidence.cell.target) == ("tanh", "unit")
-    # Without targets both kinds answer together.
-    assert advise(model, task="regression").evidence.tasks == 50
+    # With the targets seen, the ranking model picks; its estimate is in the reason.
+    assert far.evidence.pick == next(iter(far.evidence.estimates)) == "relu + he_normal"
+    assert far.evidence.estimates["relu + he_normal"] > far.evidence.estimates["tanh + glorot_uniform"]
+    assert "an estimated" in far.reasons["hidden_activation"] and "ranking model" in far.reasons["hidden_activation"]
+    # Without targets both kinds answer together, from the cell's rates alone.
+    blind = advise(model, task="regression").evidence
+    assert (blind.tasks, blind.estimates) == (50, {})
 
 
 def test_candidates_come_from_the_atlas_with_the_pick_first_and_the_users_own(measured) -> None:
@@ -131,8 +138,14 @@ def test_keras_act_atlas_prints_the_table_for_a_kind_of_task(measured, capsys) -
     assert rows == {"elu + he_normal": "100%", "relu + glorot_uniform": "80%", "tanh + glorot_uniform": "20%",
                     "relu + he_normal": "0%", "selu + lecun_normal": "0%"}
     assert "Advice for a model with relu + glorot_uniform: elu + he_normal (advised)" in out
-    assert main(["atlas", "--task", "regression", "--target-scale", "650", "--yours", "relu + he_normal"]) == 0
-    assert "relu + he_normal (yours: the most often within noise here)" in capsys.readouterr().out
+    assert "estimated chance" not in out  # without the input's width the cell answers alone
+    assert main(["atlas", "--task", "regression", "--target-mean", "650", "--target-std", "20", "--features", "6",
+                 "--yours", "relu + he_normal"]) == 0
+    out = capsys.readouterr().out
+    assert "relu + he_normal (yours: the most likely within noise here; estimated chance: " in out
+    estimated = {" + ".join(line.split()[:3:2]): float(line.split()[-1].rstrip("%")) for line in out.splitlines()
+                 if line.startswith("  ") and "%" in line}
+    assert estimated["relu + he_normal"] > 90 > estimated["tanh + glorot_uniform"]
     assert main(["atlas", "--task", "binary", "--depth", "12", "--yours", "tanh + glorot_uniform"]) == 0
     assert "tanh + glorot_uniform (yours: the most often within noise here)" in capsys.readouterr().out
     assert main(["atlas", "--family", "recurrent"]) == 0
@@ -160,8 +173,11 @@ def test_keras_act_atlas_markdown_and_cross_validation(measured, capsys) -> None
 
 @pytest.mark.parametrize("argv, message", [
     (["--depth", "0"], "--depth must be >= 1, received 0."),
-    (["--target-scale", "3"], "--target-scale describes regression targets; pass --task regression with it."),
-    (["--task", "regression", "--target-scale", "-1"], "--target-scale must be >= 0, received -1.0."),
+    (["--target-mean", "3", "--target-std", "1"],
+     "--target-mean describes regression targets; pass --task regression with it."),
+    (["--task", "regression", "--target-std", "1"], "--target-std needs --target-mean too"),
+    (["--task", "regression", "--target-mean", "0", "--target-std", "-1"], "--target-std must be >= 0, received -1.0."),
+    (["--features", "0"], "--features must be >= 1, received 0."),
     (["--yours", "relu"], "--yours takes 'ACTIVATION + INITIALIZER'"),
 ])
 def test_keras_act_atlas_bad_usage_is_one_line_and_exit_2(argv, message, capsys) -> None:

@@ -108,11 +108,39 @@ def test_leave_tasks_out_scores_each_task_with_advice_built_without_it() -> None
     deep = [result(f"pkg{i}/d", {"elu + he_normal": [0.6], "tanh + glorot_uniform": [0.9],
                                  "relu + glorot_uniform": [0.7]}, depth=12) for i in range(40)]
     cv = atlas.leave_tasks_out(shallow + deep, folds=5)
-    assert cv.tasks == 80 and cv.static == 1.0 and cv.covered == 1.0
+    assert cv.tasks == 80 and cv.static == cv.cells == cv.covered == 1.0
     assert cv.fixed == {"elu + he_normal": 0.5, "tanh + glorot_uniform": 0.5, "relu + glorot_uniform": 0.0}
     # A task alone in its finest cell is answered by a coarser one (every deep task).
     lone = result("other/lone", {"elu + he_normal": [0.9]}, kind="regression", depth=12, target=(1000.0, 5.0))
     assert atlas.leave_tasks_out(shallow + deep + [lone], folds=5).tasks == 81
+
+
+def test_the_ranking_model_separates_what_one_cell_holds_together() -> None:
+    # Unit-scale regression targets all (one cell): tanh wins where they spread little, relu
+    # where they spread more. The cell can pick one for all; the ranking model reads the spread.
+    tasks = [result(f"pkg{i}/r", {"tanh + glorot_uniform": [0.9 if std < 6 else 0.5],
+                                   "relu + glorot_uniform": [0.5 if std < 6 else 0.9]},
+                    kind="regression", target=(0.0, std))
+             for i, std in enumerate(np.linspace(1.0, 11.0, 60))]
+    assert len({t.cell for t in tasks}) == 1
+    cv = atlas.leave_tasks_out(tasks, folds=5)
+    assert cv.cells <= 0.55 and cv.static >= 0.9
+
+
+def test_a_task_profile_gives_the_ranking_model_what_it_knows() -> None:
+    profile = atlas.TaskProfile("plain-dense", 12, "regression", 20, -30.0, 4.0)
+    inputs = dict(zip(atlas.RANKING_INPUTS, profile.ranking_inputs()))
+    assert inputs["log input width"] == pytest.approx(math.log(20))
+    assert (inputs["log1p |target mean|"], inputs["log1p target std"]) == (math.log1p(30.0), math.log1p(4.0))
+    assert (inputs["deep"], inputs["regression"], inputs["binary"], inputs["family plain-dense"]) == (1, 1, 0, 1)
+    # Labels have no mean or spread in the atlas: whatever is passed, classification reads 0.
+    binary = atlas.TaskProfile("plain-dense", 2, "binary", 20, 0.4, 0.5).ranking_inputs()
+    assert binary[1:3].tolist() == [0.0, 0.0]
+    # An unknown input: no estimate, and the cell answers alone.
+    for unknown in (atlas.TaskProfile("plain-dense", 2, "binary"), atlas.TaskProfile("plain-dense", 2, None, 20),
+                    atlas.TaskProfile("plain-dense", 2, "regression", 20, 3.0)):
+        assert unknown.ranking_inputs() is None
+        assert atlas.estimate(unknown, atlas.load_ranking()) == {}
 
 
 def test_leave_tasks_out_never_has_one_sources_tasks_on_both_sides() -> None:
@@ -171,3 +199,12 @@ def test_the_readme_shows_the_atlas_as_the_data_file_holds_it() -> None:
     assert atlas.markdown() in readme, "README's atlas table differs: paste `keras-act atlas --markdown`"
     tasks = len({r.task for r in atlas.load()})
     assert f"so far {tasks} of the corpus's" in readme, "README's count of atlas tasks differs from the data file's"
+
+
+@pytest.mark.slow
+def test_the_readme_shows_the_cross_validation_as_it_runs(capsys) -> None:
+    from keras_act.advisor.cli import main
+
+    assert main(["atlas", "--cross-validate"]) == 0
+    assert capsys.readouterr().out.strip() in (ROOT / "README.md").read_text(), (
+        "README's leave-tasks-out block differs: paste `keras-act atlas --cross-validate`")
