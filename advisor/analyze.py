@@ -53,10 +53,12 @@ def _head_advice(inference: TaskInference, head: Any, y: Any) -> HeadAdvice:
                       initializer, f"{rule.applies_to}: {_cite(rule)}")
 
 
-def _input_width(model: Any) -> int | None:
-    """Numbers per example at the model's inputs (as the atlas counts its tasks' features), or None if unknown."""
+def _input_width(model: Any, model_view: ModelView) -> int | None:
+    """Numbers per example at the model's inputs (as the atlas counts its tasks' features), or None
+    where that is unknown or not what the first layer sees (inputs the model encodes: text, lookups)."""
     shapes = [tuple(tensor.shape[1:]) for tensor in (getattr(model, "inputs", None) or [])]
-    if not shapes or any(d is None for shape in shapes for d in shape):
+    if (not shapes or any(d is None for shape in shapes for d in shape)
+            or any(model_input.encoded_by for model_input in model_view.inputs)):
         return None
     return int(sum(math.prod(shape) for shape in shapes))
 
@@ -68,7 +70,7 @@ def _measured(model: Any, model_view: ModelView, family: str, task: str, y: Any)
     if task == "regression" and y is not None:
         targets = np.asarray(y, dtype="float64")
         mean, std = float(targets.mean()), float(targets.std())
-    profile = atlas.TaskProfile(family, model_view.depth, task, _input_width(model), mean, std)
+    profile = atlas.TaskProfile(family, model_view.depth, task, _input_width(model, model_view), mean, std)
     return atlas.evidence_for(profile, configuration_key(own, own_initializer) if own and own_initializer else None)
 
 

@@ -99,6 +99,15 @@ def test_regression_targets_far_from_unit_scale_are_their_own_kind_of_task(measu
     assert (blind.tasks, blind.estimates) == (50, {})
 
 
+def test_the_ranking_model_reads_the_input_width_only_where_it_is_what_the_network_sees(measured) -> None:
+    assert advise(mlp(2), task="binary").evidence.estimates  # 6 numbers per example
+    # Token ids the model embeds: their count is not the width of what the dense stack sees.
+    tokens = keras.Input((12,), dtype="int32")
+    hidden = keras.layers.Dense(16, activation="relu")(keras.layers.Flatten()(keras.layers.Embedding(50, 4)(tokens)))
+    embedded = advise(keras.Model(tokens, keras.layers.Dense(1, activation="sigmoid")(hidden)), task="binary")
+    assert embedded.evidence is not None and embedded.evidence.estimates == {}
+
+
 def test_candidates_come_from_the_atlas_with_the_pick_first_and_the_users_own(measured) -> None:
     advice = advise(mlp(2, "sigmoid"), task="binary")
     # Keras' defaults are not repeated: confirm() tests them (and the model's own pair) itself.
