@@ -515,9 +515,9 @@ def evidence_for(profile: TaskProfile, own: str | None = None, results: Sequence
     `results` and no `ranking`, the cell's rates pick.
 
     Example:
-        >>> evidence = evidence_for(TaskProfile("plain-dense", 2, "binary", 8))
-        >>> evidence is None or evidence.tasks >= MIN_CELL_TASKS
-        True
+        >>> evidence = evidence_for(TaskProfile("plain-dense", 2, "binary", 8), own="relu + glorot_uniform")
+        >>> evidence.tasks >= MIN_CELL_TASKS, evidence.pick in evidence.candidates, len(evidence.estimates)
+        (True, True, 10)
     """
     if results is None:
         results, ranking = load(), load_ranking() if ranking is None else ranking
