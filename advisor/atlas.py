@@ -28,9 +28,9 @@ advice:
   advice is the highest (the user's own when it is at most `EQUIVALENT_RATES` lower). The
   cell's rates stay the evidence shown beside it, and answer alone where an input is unknown
   (regression targets without `y`). Chosen in advance at 90 tasks against the cells and run
-  at 202: leave-tasks-out 77-79% within noise against the cells' 66-68% (4 fold seeds); the
-  targets' scale and spread carry most of it (without them: 67-69%), which the cells' one
-  threshold (`LARGE_TARGET`) loses.
+  at 202: leave-tasks-out 77-79% within noise against the cells' 66-68% (4 fold seeds; at 212
+  tasks 78-80% against 66-69%); the targets' scale and spread carry most of it (without them:
+  67-69%), which the cells' one threshold (`LARGE_TARGET`) loses.
 - **candidates** (`candidates_for`): the advice, the user's own, Keras' defaults, then the fewest
   configurations, picked greedily, such that one of them is within noise of the best on
   `CANDIDATE_COVERAGE` of the cell's tasks.
@@ -636,7 +636,7 @@ def report(profile: TaskProfile, own: str = KERAS_DEFAULTS) -> str:
     model's estimates where the profile gives its inputs).
 
     Example:
-        >>> print(report(TaskProfile("plain-cnn", 3, "binary")))
+        >>> print(report(TaskProfile("plain-cnn", 3, "binary")).splitlines()[0])
         The activation atlas holds fewer than 15 tasks like this (binary classification, plain-cnn): the rules of thumb answer there.
     """
     results, cell = load(), profile.cell
