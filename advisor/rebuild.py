@@ -203,22 +203,25 @@ def _rebuild(layer: keras.layers.Layer, config: dict[str, Any]) -> keras.layers.
             raise _not_rebuildable(layer, error) from None
         rebuilt.name = layer.name
         return rebuilt
+    except Exception as error:  # noqa: BLE001  (a library's own bug, e.g. an attribute its config reads)
+        raise _not_rebuildable(layer, error) from None
 
 
 def _not_rebuildable(layer: keras.layers.Layer, error: Exception) -> ValueError:
     lines = str(error).strip().splitlines() or [type(error).__name__]
     first_line = lines[-1][:200]
     return ValueError(
-        f"apply: layer {layer.name!r} ({type(layer).__name__}) cannot be rebuilt from its get_config() "
-        f"({first_line}). Give {type(layer).__name__} a get_config() that returns its constructor "
-        "arguments, and let __init__ accept **kwargs for Keras' own (name, trainable, dtype).")
+        f"apply: layer {layer.name!r} ({type(layer).__name__}, from {type(layer).__module__}) cannot be rebuilt "
+        f"from its get_config() ({type(error).__name__}: {first_line}). Give {type(layer).__name__} a get_config() "
+        "that returns its constructor arguments, and let __init__ accept **kwargs for Keras' own (name, "
+        "trainable, dtype); for a library's layer, report it there.")
 
 
 def _clone_layer(layer: keras.layers.Layer, changes: dict[str, LayerChange],
                  kwargs_of: dict[str, dict[str, Any]]) -> keras.layers.Layer:
     try:
         config = layer.get_config()
-    except NotImplementedError as error:  # a custom layer whose arguments Keras cannot record
+    except Exception as error:  # noqa: BLE001  (arguments Keras cannot record, or a library's get_config bug)
         raise _not_rebuildable(layer, error) from None
     change = changes.get(layer.name)
     if change is None:

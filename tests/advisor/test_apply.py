@@ -309,8 +309,46 @@ def test_a_layer_that_cannot_be_rebuilt_gets_one_clear_error() -> None:
             return self.function(x)
 
     model = keras.Sequential([keras.Input((4,)), L.Dense(8, activation="relu"), Scale(lambda x: 2 * x), L.Dense(1)])
-    with pytest.raises(ValueError, match=r"apply: layer 'scale.*' \(Scale\) cannot be rebuilt.*get_config"):
+    with pytest.raises(ValueError, match=r"apply: layer 'scale.*' \(Scale, from .*\) cannot be rebuilt.*get_config"):
         apply(model, advise(model))
+
+
+class _ReadsAMissingAttribute(L.Layer):
+    """A library layer whose get_config reads an attribute it never set (keras-hub's Llama decoder
+    once did: `rope_scaling_factor`)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.dense = L.Dense(8, activation="relu")
+
+    def call(self, x):
+        return self.dense(x)
+
+    def get_config(self):
+        return {**super().get_config(), "factor": self.rope_scaling_factor}
+
+
+class _RefusesItsConfig(_ReadsAMissingAttribute):
+    """A library layer whose from_config fails on its own config (keras-hub's ViT embedding)."""
+
+    def get_config(self):
+        return super(_ReadsAMissingAttribute, self).get_config()
+
+    @classmethod
+    def from_config(cls, config):
+        raise ValueError("could not be deserialized properly.\nSee the library's issue tracker.")
+
+
+@pytest.mark.parametrize("layer_class, error", [(_ReadsAMissingAttribute, "AttributeError: "),
+                                                (_RefusesItsConfig, "ValueError: See the library's")])
+def test_whatever_a_libraries_config_raises_is_one_clear_error(layer_class, error) -> None:
+    inputs = keras.Input((4,))
+    model = keras.Model(inputs, L.Dense(1, activation="sigmoid")(layer_class(name="block")(inputs)))
+    with pytest.raises(ValueError) as raised:
+        apply(model, advise(model, task="binary"))
+    message = str(raised.value)
+    assert message.startswith(f"apply: layer 'block' ({layer_class.__name__}, from {__name__}) cannot be rebuilt")
+    assert error in message and "\n" not in message
 
 
 def test_lambda_layers_are_rebuilt() -> None:
