@@ -74,12 +74,13 @@ def _measured(model: Any, model_view: ModelView, family: str, task: str, y: Any)
     return atlas.evidence_for(profile, configuration_key(own, own_initializer) if own and own_initializer else None)
 
 
-def _candidates(evidence: atlas.Evidence | None, choice: str, depth: int, family: str, own: str | None) -> list[str]:
+def _candidates(evidence: atlas.Evidence | None, choice: str, depth: int, family: str, own: str | None,
+                glu: bool = False) -> list[str]:
     """The activations for confirm() to test: the atlas's candidates where it has evidence (the
     choice first, the model's own last), else the rules of thumb's. Keras' defaults and the
     model's own pair are not repeated: confirm() adds both pairs itself."""
     if evidence is None:
-        return recommend.candidates_for(choice, depth, family, own)
+        return recommend.candidates_for(choice, depth, family, own, glu)
     measured = [configuration.split(SEPARATOR)[0] for configuration in evidence.candidates
                 if configuration not in (atlas.KERAS_DEFAULTS, evidence.own)]
     return list(dict.fromkeys([choice, *measured, *([own] if own else [])]))
@@ -172,7 +173,8 @@ def advise(model: Any, task: str | dict[str, str] | None = None, x: Any = None, 
         loss = training_loss(model_view, inferences[0].task, model_view.heads[0].layer, labels[0])
         diagnosis = diagnostics.Diagnoser(model, loss, model_view).measure(x, labels[0])
     dead_units = bool(diagnosis and diagnosis.dead_units)
-    evidence = _measured(model, model_view, family, inferences[0].task, labels[0])
+    # The atlas measured plain feed-forwards, not GLUs: for GLU blocks the rules answer.
+    evidence = None if model_view.has_glu else _measured(model, model_view, family, inferences[0].task, labels[0])
     if evidence is not None and not (dead_units and evidence.activation in ("relu", "relu6")):
         hidden = recommend.Rule(str(evidence.cell), evidence.activation, _evidence_reason(evidence), "")
         hidden_reason = hidden.reason
@@ -180,7 +182,7 @@ def advise(model: Any, task: str | dict[str, str] | None = None, x: Any = None, 
         hidden_init = evidence.initializer
         init_reason = f"measured with {evidence.activation} in the activation atlas ({evidence.pick})"
     else:  # the rules of thumb, where the atlas has no evidence (or the data shows dead units)
-        hidden = recommend.hidden_rule(depth, family, own, dead_units=dead_units)
+        hidden = recommend.hidden_rule(depth, family, own, dead_units=dead_units, glu=model_view.has_glu)
         hidden_reason = f"{hidden.applies_to}: {_cite(hidden)}"
         kept = hidden.applies_to == recommend.HIDDEN_RULES["keep"].applies_to  # the keep rule names `own`
         own_initializer = _valid_initializer(model_view.own_hidden_initializer)
@@ -230,7 +232,7 @@ def advise(model: Any, task: str | dict[str, str] | None = None, x: Any = None, 
         hidden_initializer=hidden_init,
         output_initializer=heads[0].output_initializer,
         input_range=input_range,
-        candidates=_candidates(evidence, hidden.choice, depth, family, own),
+        candidates=_candidates(evidence, hidden.choice, depth, family, own, model_view.has_glu),
         reasons=reasons,
         findings=rules.order(findings),
         diagnostics=diagnosis.sites if diagnosis else [],

@@ -47,6 +47,11 @@ FITS_FAMILY = {
     "recurrent": RELU_FAMILY + ("tanh",),
 }
 
+# The activations of the GLU feed-forwards that did best in Shazeer 2020, "GLU Variants Improve
+# Transformer", Table 1 (T5 pre-training perplexity after 524k steps: GEGLU 1.942, SwiGLU 1.944,
+# ReGLU 1.953; the sigmoid GLU 1.982, bilinear 1.960, the ReLU FFN 1.997).
+GLU_VARIANTS = ("swish", "gelu", "relu")
+
 
 @dataclass(frozen=True)
 class Rule:
@@ -100,6 +105,11 @@ HIDDEN_RULES = {
                       "the activation of BERT/GPT/ViT feed-forward blocks (ReLU, the original "
                       "transformer's, stays a candidate)",
                       "Hendrycks & Gimpel 2016; Devlin et al. 2019; Vaswani et al. 2017"),
+    "glu": Rule("GLU feed-forward blocks, act(x W) * (x V)", "swish",
+                "the GLU variants with a smooth or rectified activation beat the plain feed-forward; "
+                "SwiGLU is Llama's, Mistral's and Qwen's choice, GeGLU Gemma's; a block with one of "
+                "them keeps it",
+                "Shazeer 2020, GLU Variants Improve Transformer, Table 1; Touvron et al. 2023"),
     "normalized-residual": Rule(
         "network with normalization layers or residual adds", "relu",
         "normalization and skip connections keep the signal's scale, so the ReLU family trains "
@@ -232,12 +242,13 @@ def family_of(model_view: ModelView) -> str:
 
 
 def hidden_rule(depth: int, family: str = "plain-dense", own: str | None = None,
-                dead_units: bool = False) -> Rule:
+                dead_units: bool = False, glu: bool = False) -> Rule:
     """The hidden activation rule for an architecture family.
 
     `own`: the model's current hidden activation; in a normalized/residual, attention or
     recurrent design it is kept when it fits the family (`FITS_FAMILY`). `dead_units`: the
-    diagnostics measured dead ReLU units (evidence for a change).
+    diagnostics measured dead ReLU units (evidence for a change). `glu`: the model's feed-forwards
+    are GLUs; one of `GLU_VARIANTS` is kept, any other activation gets SwiGLU's swish.
 
     Example:
         >>> hidden_rule(2).choice, hidden_rule(12).choice
@@ -247,11 +258,15 @@ def hidden_rule(depth: int, family: str = "plain-dense", own: str | None = None,
         ("a published design's own activation", 'swish')
         >>> hidden_rule(50, "normalized-residual", own="sigmoid").choice
         'relu'
+        >>> hidden_rule(4, "attention", own="gelu", glu=True).choice, hidden_rule(4, own="sigmoid", glu=True).choice
+        ('gelu', 'swish')
     """
     if family not in FAMILIES:
         raise ValueError(f"family must be one of {', '.join(FAMILIES)}, received {family!r}.")
     if dead_units and own in ("relu", "relu6"):
         return HIDDEN_RULES["dead-units"]
+    if glu:
+        return dataclasses.replace(HIDDEN_RULES["keep"], choice=own) if own in GLU_VARIANTS else HIDDEN_RULES["glu"]
     if family in FITS_FAMILY:
         if own in FITS_FAMILY[family]:
             return dataclasses.replace(HIDDEN_RULES["keep"], choice=own)
@@ -259,14 +274,16 @@ def hidden_rule(depth: int, family: str = "plain-dense", own: str | None = None,
     return HIDDEN_RULES["deep" if depth >= DEEP_STACK_DEPTH else "default"]
 
 
-def candidates_for(recommended: str, depth: int, family: str = "plain-dense", own: str | None = None) -> list[str]:
+def candidates_for(recommended: str, depth: int, family: str = "plain-dense", own: str | None = None,
+                   glu: bool = False) -> list[str]:
     """The recommended hidden activation first, then alternatives from different families.
 
     Plain stacks: another ReLU variant, a smooth one, SELU, and tanh below
     `TANH_CANDIDATE_MAX_DEPTH`, so that a search can find what the rules of thumb miss.
     Normalized/residual, attention and recurrent designs: the ReLU family (relu, a smooth
-    rectifier, ELU, swish and GELU), never SELU; tanh too for recurrent models. The model's own
-    hidden activation (`own`) is always among them.
+    rectifier, ELU, swish and GELU), never SELU; tanh too for recurrent models. GLU feed-forwards
+    (`glu`: ``act(x W) * (x V)``) get the GLU variants that beat the others in Shazeer 2020
+    (`GLU_VARIANTS`). The model's own hidden activation (`own`) is always among them.
 
     Example:
         >>> candidates_for("relu", 2)
@@ -279,10 +296,14 @@ def candidates_for(recommended: str, depth: int, family: str = "plain-dense", ow
         ['relu', 'elu', 'swish', 'gelu']
         >>> candidates_for("gelu", 4, "attention", own="gelu")
         ['gelu', 'relu', 'elu', 'swish']
+        >>> candidates_for("swish", 4, "attention", own="swish", glu=True)  # SwiGLU, GeGLU, ReGLU
+        ['swish', 'gelu', 'relu']
         >>> candidates_for("selu", 12, own="sigmoid")
         ['selu', 'elu', 'swish', 'leaky_relu', 'tanh', 'sigmoid']
     """
-    if family in FITS_FAMILY:
+    if glu:
+        alternatives = list(GLU_VARIANTS)
+    elif family in FITS_FAMILY:
         # ELU rather than Leaky ReLU: on the benchmark's 4 residual BatchNormalization nets ELU +
         # He was within noise of the grid's best on 3 (the best on one), Leaky ReLU on 1.
         alternatives = ["relu", "elu", "swish", "gelu"]
