@@ -70,6 +70,10 @@ class Advice:
             (`advisor.atlas.Evidence`: the cell, how many tasks, how often each configuration was
             within noise of the best, the ranking model's estimates for this task, the
             candidates); None where the rules of thumb answer.
+        fixed: the hidden activations inside custom layers that no constructor argument sets
+            (fixed in a library's code, e.g. GELU in keras-hub's `FalconTransformerDecoder`), one
+            line each (`advisor.layer_arguments.FixedActivation`): `apply()` and `confirm()`
+            cannot change them.
 
     Example:
         >>> advice = Advice("binary", "loss", 2, "relu", "sigmoid", "he_normal", "glorot_uniform",
@@ -96,6 +100,7 @@ class Advice:
     kept: bool = False
     input_preprocessing: list[str] = field(default_factory=list)
     evidence: Evidence | None = None
+    fixed: list[str] = field(default_factory=list)
 
     @property
     def errors(self) -> list[Finding]:
@@ -153,6 +158,7 @@ class Advice:
             f"      why: {self.reasons.get('input_range', '')}",
             f"  initializers      : {self.reasons.get('hidden_initializer', '')}",
             f"  candidates        : {', '.join(self.candidates)} (for confirm() to test on your data)",
+            *[f"  cannot change     : {line}" for line in self.fixed],
             "Findings:" if self.findings else "Findings: none",
         ]
         lines += [f"  {finding}" for finding in self.findings]

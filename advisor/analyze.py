@@ -11,6 +11,7 @@ import numpy as np
 from . import atlas, diagnostics, recommend, rules
 from .advice import Advice, HeadAdvice
 from .inspection import Functional, ModelView, view
+from .layer_arguments import custom_layer_arguments
 from .sample import prepare_sample
 from .task import TaskInference, infer_head_task, training_loss, trains_on_logits
 from .verdict import SEPARATOR, configuration_key
@@ -242,4 +243,5 @@ def advise(model: Any, task: str | dict[str, str] | None = None, x: Any = None, 
         kept=kept,
         input_preprocessing=in_model,
         evidence=evidence,
+        fixed=[str(fixed) for fixed in custom_layer_arguments(model_view)[1]],
     )

@@ -26,6 +26,15 @@ activations), input/output names and shapes. It reads the one model view
   excitation, GLU, MobileNetV3's hard sigmoid built from `keras.ops`), recurrent cells,
   linear bottlenecks and projections, preprocessing layers, activations computed by `keras.ops`
   (they are graph nodes, not layers) and activations the advisor cannot read.
+- Activations inside custom layers (a keras-hub `TransformerEncoder`, a user's block; read
+  through what their `call` computes) change through the constructor argument that sets them
+  (`advisor.layer_arguments`): the layer is rebuilt from its config with that argument set to
+  the new activation. An activation no argument sets (fixed in a library's code, or a layer
+  whose config cannot rebuild it) stays as it is, with a `UserWarning` naming it; `advice.fixed`
+  lists them beforehand.
+- A nested model of a `keras.Model` subclass (a keras-hub `Backbone`) with nothing to change
+  inside comes back as its own class, rebuilt from its config; otherwise a nested model comes
+  back as a Functional model of the same layers (what `keras.models.clone_model` builds).
 - Each output head gets its own advice (`advice.heads`; the first head follows
   `advice.output_activation` / `advice.output_initializer`, which a user may edit); a head
   whose activation is already right is left as it is, and a linear head trained on logits
@@ -43,6 +52,7 @@ from __future__ import annotations
 import inspect
 import os
 import tempfile
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,7 +63,8 @@ from keras_act.registry import LAYER_CLASSES
 
 from ._keras_compat import layer_tree, producer
 from .advice import Advice
-from .inspection import HIDDEN_ROLES, KNOWN_ACTIVATIONS, WEIGHT_LAYERS, Functional, ModelView, view
+from .inspection import HIDDEN_ROLES, KERAS_ACTIVATIONS, KNOWN_ACTIVATIONS, WEIGHT_LAYERS, Functional, ModelView, view
+from .layer_arguments import FixedActivation, custom_layer_arguments
 from .task import read_loss, trains_on_logits
 
 SQUASHING_OUTPUTS = ("sigmoid", "softmax")
@@ -63,10 +74,12 @@ KERNEL_INITIALIZER_KEYS = ("kernel_initializer", "depthwise_initializer", "point
 
 @dataclass(frozen=True)
 class LayerChange:
-    """What `apply` does to one layer: its new activation and kernel initializer (None: keep)."""
+    """What `apply` does to one layer: its new activation and kernel initializer (None: keep), and
+    for a custom layer the constructor arguments that set the activations inside it."""
 
     activation: str | None = None
     initializer: str | None = None
+    arguments: tuple[tuple[str, str], ...] = ()
 
 
 def _check_arguments(model: Any, advice: Any) -> None:
@@ -122,17 +135,22 @@ def plan_changes(model: keras.Model, advice: Advice) -> dict[str, LayerChange]:
         >>> advice = dataclasses.replace(advise(model), hidden_activation="relu", hidden_initializer="he_normal")
         >>> changes = plan_changes(model, advice)
         >>> changes[model.layers[0].name], model.layers[1].name in changes
-        (LayerChange(activation='relu', initializer='he_normal'), False)
+        (LayerChange(activation='relu', initializer='he_normal', arguments=()), False)
     """
-    return _plan(view(model), advice)
+    return _plan(view(model), advice)[0]
 
 
-def _plan(model_view: ModelView, advice: Advice) -> dict[str, LayerChange]:
+def _plan(model_view: ModelView, advice: Advice) -> tuple[dict[str, LayerChange], list[FixedActivation]]:
+    """The changes per layer, and the activations inside custom layers the advice would change but
+    no constructor argument sets."""
     changes: dict[str, LayerChange] = {}
+    unchanged: dict[tuple[str, str], FixedActivation] = {}
 
-    def change(name: str, activation: str | None = None, initializer: str | None = None) -> None:
+    def change(name: str, activation: str | None = None, initializer: str | None = None,
+               arguments: tuple[tuple[str, str], ...] = ()) -> None:
         old = changes.get(name, LayerChange())
-        changes[name] = LayerChange(activation or old.activation, initializer or old.initializer)
+        changes[name] = LayerChange(activation or old.activation, initializer or old.initializer,
+                                    tuple(dict(old.arguments + arguments).items()))
 
     for head, (activation, initializer) in zip(model_view.heads, _head_targets(model_view, advice)):
         layer, weight = head.layer, head.weight
@@ -154,10 +172,24 @@ def _plan(model_view: ModelView, advice: Advice) -> dict[str, LayerChange]:
     # mix several: MobileNetV3's ReLU and hard-swish blocks), unless the user edited the pick.
     keep_activations = advice.kept and advice.hidden_activation == model_view.own_hidden_activation
     keep_initializers = advice.kept and advice.hidden_initializer == model_view.own_hidden_initializer
+    owned = [site for site in model_view.hidden_sites() if site.owner is not None and site.readable
+             and site.activation != advice.hidden_activation and not keep_activations]
+    if owned:
+        arguments, fixed = custom_layer_arguments(model_view)
+        fixed_at = {(f.layer, f.activation): f for f in fixed}
+        for site in owned:
+            root = site.owner.split("/")[0]
+            if (root, site.activation) in fixed_at or advice.hidden_activation not in KERAS_ACTIVATIONS:
+                layer = model_view.custom_layers[root]
+                unchanged.setdefault((root, site.activation), fixed_at.get((root, site.activation)) or FixedActivation(
+                    root, type(layer).__name__, site.activation,
+                    f"its arguments take Keras activations, and {advice.hidden_activation!r} is keras_act's"))
+            else:
+                change(root, arguments=tuple((key, advice.hidden_activation) for key in arguments[root]))
     for site in model_view.sites:
         if site.role == "linear" and site.name in flagged_linear:
             change(site.name, advice.hidden_activation, advice.hidden_initializer)
-        if (site.role not in HIDDEN_ROLES or site.composite or not site.readable
+        if (site.role not in HIDDEN_ROLES or site.composite or not site.readable or site.owner is not None
                 or not _is_layer(model_view, site.name)):
             continue
         if site.activation != advice.hidden_activation and not keep_activations:
@@ -169,7 +201,7 @@ def _plan(model_view: ModelView, advice: Advice) -> dict[str, LayerChange]:
         weight = model_view.by_name.get(site.weight) if site.weight else None
         if weight is not None and advice.hidden_initializer != weight.kernel_initializer and not keep_initializers:
             change(weight.name, initializer=advice.hidden_initializer)
-    return changes
+    return changes, list(unchanged.values())
 
 
 def _activation_object(activation: str, kwargs: dict[str, Any]) -> Any:
@@ -226,6 +258,8 @@ def _clone_layer(layer: keras.layers.Layer, changes: dict[str, LayerChange],
     change = changes.get(layer.name)
     if change is None:
         return _rebuild(layer, config)
+    if change.arguments:  # a custom layer: the arguments that set the activations inside it
+        return _rebuild(layer, {**config, **dict(change.arguments)})
     if isinstance(layer, WEIGHT_LAYERS):
         if change.activation is not None:
             config["activation"] = _activation_object(change.activation, kwargs_of.get(layer.name, {}))
@@ -242,6 +276,19 @@ def _clone_layer(layer: keras.layers.Layer, changes: dict[str, LayerChange],
         return LAYER_CLASSES[change.activation](**{**kwargs_of.get(layer.name, {}), "name": layer.name,
                                                    "dtype": config.get("dtype")})
     return keras.layers.Activation(change.activation, name=layer.name, dtype=config.get("dtype"))
+
+
+def _clone_nested(model: keras.Model, changes: dict[str, LayerChange], clone: Any) -> keras.Model:
+    """A nested model: a Functional subclass (a keras-hub `Backbone`) the advice changes nothing
+    inside comes back as its own class, rebuilt from its config; any other, or one whose config
+    cannot rebuild it, as a Functional model of the same layers, each cloned by `clone`."""
+    if type(model) not in (Functional, keras.Sequential) and not any(
+            layer.name in changes for layer in layer_tree(model)):
+        try:
+            return type(model).from_config(model.get_config())
+        except Exception:  # noqa: BLE001  (its layers, cloned one by one, still rebuild it)
+            pass
+    return keras.models.clone_model(model, clone_function=clone)
 
 
 def keeps_state(layer: keras.layers.Layer) -> bool:
@@ -371,20 +418,24 @@ def apply(model: keras.Model, advice: Advice, activation_kwargs: dict[str, Any] 
     _check_arguments(model, advice)
     hidden_kwargs = _check_activation_kwargs(advice, activation_kwargs)
     model_view = view(model)
-    changes = _plan(model_view, advice)
+    changes, unchanged = _plan(model_view, advice)
+    for fixed in unchanged:
+        warnings.warn(f"apply: cannot change {fixed}; it stays {fixed.activation}.", UserWarning, stacklevel=2)
     head_layers = {head.layer.name for head in model_view.heads if head.layer is not None}
     kwargs_of = {name: hidden_kwargs for name, change in changes.items()
                  if change.activation == advice.hidden_activation and name not in head_layers}
     kept: list[tuple[keras.layers.Layer, keras.layers.Layer]] = []
 
     def clone(layer: keras.layers.Layer) -> keras.layers.Layer:
-        new_layer = _clone_layer(layer, changes, kwargs_of)
-        if layer.name not in changes and keeps_state(layer):
+        if isinstance(layer, (keras.Sequential, Functional)):
+            new_layer = _clone_nested(layer, changes, clone)
+        else:
+            new_layer = _clone_layer(layer, changes, kwargs_of)
+        if layer.name not in changes and keeps_state(layer) and type(new_layer) is type(layer):
             kept.append((layer, new_layer))
         return new_layer
 
-    new_model = keras.models.clone_model(model, input_tensors=_same_inputs(model), clone_function=clone,
-                                         recursive=True)
+    new_model = keras.models.clone_model(model, input_tensors=_same_inputs(model), clone_function=clone)
     for source, target in kept:
         copy_state(source, target)
     if getattr(model, "compiled", False) and model.get_compile_config():

@@ -12,7 +12,7 @@ from .vocabulary import (
     ACTIVATION_LAYERS, ATTENTION_LAYERS, AVERAGE_POOLING_LAYERS, EMBEDDING_LAYERS, MAX_POOLING_LAYERS,
     MERGE_LAYERS, NORMALIZATION_LAYERS, OP_ACTIVATIONS, OP_ARITHMETIC, OP_ATTENTION, OP_TRANSPARENT, PRODUCTS,
     RECURRENT_LAYERS, TRANSPARENT_CLASS_NAMES, TRANSPARENT_LAYERS, WEIGHT_LAYERS, Kind, activation_id,
-    initializer_name, start_of,
+    initializer_name, relu_id, start_of,
 )
 
 
@@ -100,7 +100,7 @@ def kind_of(operation: Any) -> Kind:
         return Kind.PREPROCESSING
     if module.startswith(TRANSPARENT_MODULES) or type(layer).__name__ in TRANSPARENT_CLASS_NAMES:
         return Kind.TRANSPARENT
-    if isinstance(layer, keras.layers.Lambda) or not module.startswith(("keras.", "keras_act.")):
+    if isinstance(layer, keras.layers.Lambda) or not module.startswith("keras."):
         return Kind.UNKNOWN
     return Kind.OTHER
 
@@ -130,7 +130,7 @@ def activation_of(operation: Any, kind: str) -> str | None:
     layer = unwrap(operation)
     if kind == Kind.ACTIVATION:
         if not isinstance(layer, keras.layers.Layer):
-            return OP_ACTIVATIONS[type(layer).__name__]
+            return relu_id(layer) if type(layer).__name__ == "ReLU" else OP_ACTIVATIONS[type(layer).__name__]
         return activation_id(layer)
     if kind == Kind.WEIGHT:
         return activation_id(getattr(layer, "activation", None)) or "linear"

@@ -120,6 +120,7 @@ class ModelView:
     consumers: dict[str, list[LayerInfo]] = field(default_factory=dict)
     by_name: dict[str, LayerInfo] = field(default_factory=dict)
     inputs: list[ModelInput] = field(default_factory=list)
+    custom_layers: dict[str, Any] = field(default_factory=dict, repr=False)
     _site_index: dict[str, Site] = field(default_factory=dict, repr=False)
 
     # --- walking -------------------------------------------------------------------------
@@ -311,7 +312,7 @@ def view(model: keras.Model) -> ModelView:
     graph = Graph()
     exits = graph.walk(model, (), True)
     layers = graph.out
-    v = ModelView(layers=layers, keras_layers=graph.keras_layers, heads=[])
+    v = ModelView(layers=layers, keras_layers=graph.keras_layers, heads=[], custom_layers=graph.custom_layers)
     v.by_name = {info.name: info for info in layers}
     v.consumers = {info.name: [] for info in layers}
     for info in layers:

@@ -91,6 +91,7 @@ OP_ACTIVATIONS = {
     "TanhShrink": "tanh_shrink", "Squareplus": "squareplus", "SparsePlus": "sparse_plus",
     "SparseSigmoid": "sparse_sigmoid", "Softmax": "softmax", "LogSoftmax": "log_softmax",
     "Sparsemax": "sparsemax", "Threshold": "threshold", "Mish": "mish",
+    "ReLU": "relu",  # `keras.activations.relu` on a symbolic tensor; its parameters decide (`relu_id`)
 }
 # `keras.ops` arithmetic: with one tensor and a constant it rescales or shifts (transparent to
 # the role); with two tensors Add is a residual add and Multiply a gate.
@@ -189,7 +190,15 @@ def start_of(activation: Any) -> str | None:
     return None
 
 
-def _relu_layer_id(layer: keras.layers.ReLU) -> str:
+def relu_id(layer: Any) -> str:
+    """The id of a ReLU with Keras' parameters (the `ReLU` layer, or the op `keras.activations.relu`
+    records): relu, leaky_relu, relu6, or an unreadable id for other settings.
+
+    Example:
+        >>> import keras
+        >>> relu_id(keras.layers.ReLU(6.0)), relu_id(keras.layers.ReLU(negative_slope=0.1))
+        ('relu6', 'leaky_relu')
+    """
     slope = float(layer.negative_slope or 0.0)
     max_value = None if layer.max_value is None else float(layer.max_value)
     threshold = float(layer.threshold or 0.0)
@@ -223,7 +232,7 @@ def activation_id(activation: Any) -> str | None:
     if isinstance(activation, keras.layers.Activation):
         return activation_id(activation.activation)
     if isinstance(activation, keras.layers.ReLU):
-        return _relu_layer_id(activation)
+        return relu_id(activation)
     for cls, name in ((keras.layers.LeakyReLU, "leaky_relu"), (keras.layers.PReLU, "prelu"),
                       (keras.layers.ELU, "elu"), (keras.layers.Softmax, "softmax")):
         if isinstance(activation, cls):

@@ -43,11 +43,13 @@ def _is_custom(operation: Any) -> bool:
 
 
 class Graph:
-    """The nodes read so far, by name, and the Keras objects behind them."""
+    """The nodes read so far, by name, the Keras objects behind them, and the custom layers
+    replaced by what they compute."""
 
     def __init__(self) -> None:
         self.out: list[LayerInfo] = []
         self.keras_layers: dict[str, Any] = {}
+        self.custom_layers: dict[str, Any] = {}
 
     def add(self, operation: Any, inbound: tuple[str, ...], tensor_inputs: int, top_level: bool,
             call: tuple[tuple[Any, ...], dict[str, Any]] | None, prefix: str = "", units: int | None = None,
@@ -75,6 +77,7 @@ class Graph:
             if traced is not None:
                 kind = _computes(traced)
                 if kind is None:
+                    self.custom_layers[name] = operation
                     return self.splice(operation, traced, inbound, name)
         self.keras_layers[name] = operation
         self.out.append(inspect_layer(operation, inbound, tensor_inputs, top_level and not prefix, name=name,

@@ -90,6 +90,21 @@ def with_head(backbone: keras.Model, classes: int = 3) -> keras.Model:
     return keras.Model(backbone.input, outputs, name=f"{backbone.name}_classifier")
 
 
+def nested_with_head(backbone: keras.Model, classes: int = 3) -> keras.Model:
+    """The backbone called as one layer under the same head, as keras-hub's tasks and a user's
+    transfer-learning model hold it."""
+    inputs = keras.tree.map_structure(lambda t: keras.Input(t.shape[1:], dtype=t.dtype, name=t.name), backbone.input)
+    features = backbone(inputs)
+    if isinstance(features, dict):
+        features = features.get("pooled_output", features.get("sequence_output"))
+    if len(features.shape) == 3:
+        features = keras.layers.GlobalAveragePooling1D(name="head_pool")(features)
+    elif len(features.shape) == 4:
+        features = keras.layers.GlobalAveragePooling2D(name="head_pool")(features)
+    outputs = keras.layers.Dense(classes, activation="softmax", name="head")(features)
+    return keras.Model(inputs, outputs, name=f"{backbone.name}_task")
+
+
 def keras_io_classifier(classes: int = 3, activation: str = "relu") -> keras.Model:
     """keras.io's text classification with a Transformer, built from `keras_hub.layers`."""
     inputs = keras.Input((SEQUENCE,), dtype="int32", name="token_ids")

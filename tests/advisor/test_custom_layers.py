@@ -3,11 +3,13 @@ keras-hub's transformers, LLMs and vision backbones."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import keras
 import numpy as np
 import pytest
 
-from advisor import advise
+from advisor import advise, apply
 from advisor._keras_compat import layer_tree
 from advisor.inspection import Kind, Role, view
 from advisor.recommend import GLU_VARIANTS
@@ -109,3 +111,47 @@ def test_reading_a_custom_layer_leaves_it_as_it_was():
     assert [(len(layer._inbound_nodes), len(layer._outbound_nodes)) for layer in layer_tree(model)] == before
     np.testing.assert_array_equal(model.predict(x, verbose=0), expected)
     assert len(model.layers) == 4 and model.count_params() == block.count_params() + 8 * 8 + 8 + 8 + 1
+
+
+def _copy_weights(source: keras.Model, target: keras.Model) -> None:
+    target.set_weights(source.get_weights())
+
+
+def test_apply_changes_a_custom_layers_activation_through_its_argument(tmp_path):
+    model = _model(FeedForward(8, activation="tanh", name="ffn"))
+    advice = dataclasses.replace(advise(model, task="binary"), hidden_activation="relu",
+                                 hidden_initializer="he_normal", kept=False)
+    new = apply(model, advice)
+    assert new.get_layer("ffn").get_config()["activation"] == "relu"
+    # What it computes: the traced call now applies relu, and the outputs match a float64 reference.
+    assert {s.activation for s in view(new).hidden_sites()} == {"relu"}
+    _copy_weights(model, new)
+    x = np.random.default_rng(1).normal(size=(6, 8))
+    w = [np.asarray(v, "float64") for v in new.get_weights()]
+    hidden = np.maximum(x @ w[0] + w[1], 0)
+    block = hidden + np.maximum(hidden @ w[2] + w[3], 0) @ w[4] + w[5]
+    expected = 1 / (1 + np.exp(-(block @ w[6] + w[7])))
+    np.testing.assert_allclose(new.predict(x.astype("float32"), verbose=0), expected, rtol=1e-4, atol=1e-5)
+    path = tmp_path / "new.keras"
+    new.save(path)
+    np.testing.assert_array_equal(keras.models.load_model(path).predict(x, verbose=0), new.predict(x, verbose=0))
+    assert model.get_layer("ffn").get_config()["activation"] == "tanh"  # the user's model is untouched
+
+
+def test_an_activation_fixed_in_a_layers_code_is_named_and_kept_with_a_warning():
+    @keras.saving.register_keras_serializable(package="keras_act_tests")
+    class FixedBlock(keras.layers.Layer):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.dense = keras.layers.Dense(8, activation="gelu")
+
+        def call(self, x):
+            return self.dense(x)
+
+    model = _model(FixedBlock(name="fixed"))
+    advice = advise(model, task="binary")
+    assert advice.fixed == ["gelu inside 'fixed' (FixedBlock): fixed in its code (no argument of FixedBlock sets it)"]
+    assert "cannot change     : gelu inside 'fixed'" in str(advice)
+    with pytest.warns(UserWarning, match="cannot change gelu inside 'fixed'"):
+        new = apply(model, dataclasses.replace(advice, hidden_activation="selu", kept=False))
+    assert {s.activation for s in view(new).hidden_sites() if s.owner == "fixed"} == {"gelu"}

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
+import warnings
+
+import keras
+import numpy as np
 import pytest
 
-from advisor import advise
+from advisor import advise, apply
 from advisor.inspection import HIDDEN_ROLES, Kind, Role, view
 
-from .hub_models import BACKBONES, keras_io_classifier, with_head
+from .hub_models import BACKBONES, keras_io_classifier, nested_with_head, sample_inputs, with_head
 
 
 @pytest.fixture(scope="module", params=sorted(BACKBONES))
@@ -52,3 +57,50 @@ def test_berts_pooler_tanh_is_kept_as_a_design_element():
     (pooler,) = [s for s in view(model).sites if s.role == Role.POOLER]
     assert pooler.activation == "tanh"
     assert "saturating-deep" not in {f.code for f in advise(model).findings}
+
+
+@pytest.fixture(scope="module", params=sorted(BACKBONES))
+def hub_task(request):
+    """The backbone nested as one layer (as keras-hub's tasks hold it), and sample inputs."""
+    backbone = BACKBONES[request.param][0]()
+    model = nested_with_head(backbone)
+    return model, backbone, sample_inputs(model)
+
+
+def _sites(model):
+    return [(site.activation, site.role) for site in view(model).sites]
+
+
+@pytest.mark.slow
+def test_apply_with_the_advice_keeps_every_activation_and_round_trips(hub_task, tmp_path):
+    model, backbone, x = hub_task
+    advice = advise(model)
+    new = apply(model, advice)
+    assert _sites(new) == _sites(model)
+    if advice.kept and not advice.fixed:  # nothing to change inside: the backbone keeps its class
+        assert type(new.get_layer(backbone.name)) is type(backbone)
+    path = tmp_path / "new.keras"
+    new.save(path)
+    np.testing.assert_array_equal(keras.models.load_model(path).predict(x, verbose=0), new.predict(x, verbose=0))
+
+
+@pytest.mark.slow
+def test_apply_with_another_activation_changes_every_feed_forward_or_names_why_not(hub_task, tmp_path):
+    model, backbone, x = hub_task
+    advice = advise(model)
+    other = "relu" if advice.hidden_activation != "relu" else "gelu"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        new = apply(model, dataclasses.replace(advice, hidden_activation=other, kept=False))
+    told = " ".join(str(w.message) for w in caught)
+    kept = {site.activation for site in view(new).hidden_sites()} - {other}
+    for activation in kept:  # only where the advice named it, and apply said so
+        assert any(line.startswith(f"{activation} inside ") for line in advice.fixed), advice.fixed
+        assert f"cannot change {activation} inside " in told
+    if not advice.fixed:
+        assert not kept and not caught
+    path = tmp_path / "new.keras"
+    new.save(path)
+    reloaded = keras.models.load_model(path)
+    assert _sites(reloaded) == _sites(new)
+    np.testing.assert_array_equal(reloaded.predict(x, verbose=0), new.predict(x, verbose=0))
