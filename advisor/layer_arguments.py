@@ -4,18 +4,25 @@ The view reads a custom layer (a keras-hub `TransformerEncoder`, a user's block)
 `call` computes; changing an activation inside it means rebuilding the layer with another value
 of the argument that sets it. That argument is a `get_config()` entry whose value is the
 activation (``activation``, ``hidden_activation``, ``intermediate_activation``, ...: read by
-value, not by name). An activation no entry holds is fixed in the layer's code (keras-hub's
+value, not by name). Where a library's `get_config()` or `from_config()` is broken (keras-hub's
+`LlamaTransformerDecoder.get_config` reads an attribute it never sets), the arguments are read
+from the attributes Keras' convention stores them under, and the layer rebuilt from them is
+checked to compute what the original computes (`rebuild`). An activation no entry holds is fixed in the layer's code (keras-hub's
 backbones hard-code GELU in `FalconTransformerDecoder`, SwiGLU in Gemma's block): the advice names
 it, and `apply()` says so instead of leaving it as it was without a word.
 """
 
 from __future__ import annotations
 
+import inspect
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
 import keras
+import numpy as np
 
+from ._keras_compat import TRACE_DIMENSION, inbound_nodes
 from .inspection import UNREADABLE, ModelView, activation_id
 
 
@@ -67,6 +74,87 @@ def activation_arguments(config: dict[str, Any], activation: str) -> list[str]:
     return [key for key, value in config.items() if key not in ("name", "dtype") and _reads_as(value) == activation]
 
 
+def constructor_arguments(layer: keras.layers.Layer) -> dict[str, Any]:
+    """The layer's constructor arguments, read from the attributes of the same names (Keras'
+    convention: ``self.units = units``); arguments without such an attribute are left out.
+
+    Example:
+        >>> import keras
+        >>> sorted(constructor_arguments(keras.layers.Dropout(0.5, seed=1)).items())
+        [('noise_shape', None), ('rate', 0.5), ('seed', 1)]
+    """
+    arguments = {}
+    for name, parameter in inspect.signature(type(layer).__init__).parameters.items():
+        if name != "self" and parameter.kind not in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD) \
+                and hasattr(layer, name):
+            arguments[name] = getattr(layer, name)
+    return arguments
+
+
+def _sample_value(tensor: keras.KerasTensor, rng: np.random.Generator) -> np.ndarray:
+    shape = tuple(2 if i == 0 and d is None else TRACE_DIMENSION if d is None else d
+                  for i, d in enumerate(tensor.shape))
+    if "int" in str(tensor.dtype) or "bool" in str(tensor.dtype):
+        return np.ones(shape, str(tensor.dtype))  # token ids and masks: 1 is valid for both
+    return (rng.normal(size=shape) * 0.5).astype(str(tensor.dtype))
+
+
+def _computes_the_same(layer: keras.layers.Layer, candidate: keras.layers.Layer) -> bool:
+    """Whether `candidate`, given `layer`'s weights, computes what `layer` computes on inputs shaped
+    like those of its first call in the model."""
+    nodes = inbound_nodes(layer)
+    if not nodes:
+        return False
+    rng = np.random.default_rng(0)
+    args, kwargs = keras.tree.map_structure(
+        lambda t: _sample_value(t, rng) if isinstance(t, keras.KerasTensor) else t,
+        (tuple(nodes[0].arguments.args), dict(nodes[0].arguments.kwargs)))
+    expected = keras.tree.flatten(layer(*args, **kwargs))
+    candidate(*args, **kwargs)
+    if [tuple(w.shape) for w in candidate.weights] != [tuple(w.shape) for w in layer.weights]:
+        return False
+    candidate.set_weights(layer.get_weights())
+    got = keras.tree.flatten(candidate(*args, **kwargs))
+    return len(got) == len(expected) and all(
+        np.allclose(keras.ops.convert_to_numpy(a), keras.ops.convert_to_numpy(b), rtol=1e-5, atol=1e-6, equal_nan=True)
+        for a, b in zip(expected, got))
+
+
+def rebuild(layer: keras.layers.Layer, overrides: dict[str, Any] | None = None) -> keras.layers.Layer:
+    """A fresh, unbuilt layer like `layer` with `overrides` for some constructor arguments: from its
+    config, else (a library's broken `get_config`/`from_config`) from `constructor_arguments`,
+    accepted only when it computes what `layer` computes (checked with `layer`'s weights on
+    sample inputs). Raises what the config route raised when neither works.
+
+    Example:
+        >>> import keras
+        >>> dense = keras.layers.Dense(3, activation="tanh", name="d")
+        >>> _ = dense(keras.Input((2,)))
+        >>> new = rebuild(dense, {"activation": "relu"})
+        >>> new.name, new.get_config()["activation"], new.built
+        ('d', 'relu', False)
+    """
+    overrides = dict(overrides or {})
+    try:
+        return type(layer).from_config({**layer.get_config(), **overrides})
+    except Exception as error:  # noqa: BLE001  (a library's own bug: try the attributes, else report this)
+        config_error = error
+    base = {"name": layer.name, "dtype": layer.dtype_policy, "trainable": layer.trainable}
+    arguments = {**base, **constructor_arguments(layer)}
+    try:
+        check, fresh = type(layer)(**arguments), type(layer)(**{**arguments, **overrides})
+        same = _computes_the_same(layer, check)
+    except Exception:  # noqa: BLE001  (the attributes do not rebuild it either)
+        same = False
+    if not same:
+        raise config_error
+    warnings.warn(f"{layer.name!r} ({type(layer).__name__}, from {type(layer).__module__}) is rebuilt from its "
+                  f"attributes: its own config does not rebuild it ({type(config_error).__name__}: "
+                  f"{str(config_error).strip().splitlines()[-1][:120]}), so a model holding it cannot be saved "
+                  "as .keras until its library fixes that.", UserWarning, stacklevel=2)
+    return fresh
+
+
 def custom_layer_arguments(model_view: ModelView) -> tuple[dict[str, list[str]], list[FixedActivation]]:
     """For the hidden sites inside custom layers: per custom layer (by its name in the model),
     the config keys that set their activations, and the activations no key sets.
@@ -96,21 +184,18 @@ def custom_layer_arguments(model_view: ModelView) -> tuple[dict[str, list[str]],
         layer = model_view.custom_layers[root]
         try:
             config = layer.get_config()
-        except Exception as error:  # noqa: BLE001  (a library's get_config bug)
-            reason = (f"{type(layer).__name__}.get_config() fails, so no argument can be changed "
-                      f"({type(error).__name__}: {str(error)[:120]})")
-            fixed.setdefault((root, site.activation), FixedActivation(root, type(layer).__name__, site.activation,
-                                                                      reason))
-            continue
+        except Exception:  # noqa: BLE001  (a library's get_config bug: its attributes may still tell)
+            config = constructor_arguments(layer)
         found = activation_arguments(config, site.activation)
         reason = f"fixed in its code (no argument of {type(layer).__name__} sets it)"
-        if found:
+        if found and root not in keys:
             try:
-                type(layer).from_config(config)
-            except Exception as error:  # noqa: BLE001  (a library's config that does not rebuild its layer)
-                reason = (f"its argument {found[0]!r} sets it, but {type(layer).__name__} cannot be rebuilt from "
-                          f"its own get_config() ({type(error).__name__}: "
-                          f"{str(error).strip().splitlines()[-1][:120]})")
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")  # apply() says it when it rebuilds the layer
+                    rebuild(layer)
+            except Exception as error:  # noqa: BLE001  (a library's layer that neither route rebuilds)
+                reason = (f"its argument {found[0]!r} sets it, but {type(layer).__name__} cannot be rebuilt "
+                          f"({type(error).__name__}: {str(error).strip().splitlines()[-1][:120]})")
                 found = []
         if found:
             keys[root] = list(dict.fromkeys(keys.get(root, []) + found))

@@ -64,7 +64,7 @@ from keras_act.registry import LAYER_CLASSES
 from ._keras_compat import layer_tree, producer
 from .advice import Advice
 from .inspection import HIDDEN_ROLES, KERAS_ACTIVATIONS, KNOWN_ACTIVATIONS, WEIGHT_LAYERS, Functional, ModelView, view
-from .layer_arguments import FixedActivation, custom_layer_arguments
+from .layer_arguments import FixedActivation, custom_layer_arguments, rebuild
 from .task import read_loss, trains_on_logits
 
 SQUASHING_OUTPUTS = ("sigmoid", "softmax")
@@ -214,11 +214,14 @@ def _activation_object(activation: str, kwargs: dict[str, Any]) -> Any:
     return activation
 
 
-def _rebuild(layer: keras.layers.Layer, config: dict[str, Any]) -> keras.layers.Layer:
-    """A fresh layer from `config`. A custom layer whose `__init__` does not take Keras' base
-    arguments (keras.io's `TransformerBlock` takes no `trainable`, `dtype` or `name`, so
-    `from_config` and `clone_model` fail on it) is built from the arguments its `__init__` takes,
-    and keeps its name."""
+def _rebuild(layer: keras.layers.Layer, config: dict[str, Any],
+             overrides: dict[str, Any] | None = None) -> keras.layers.Layer:
+    """A fresh layer from `config` (with `overrides`). A custom layer whose `__init__` does not
+    take Keras' base arguments (keras.io's `TransformerBlock` takes no `trainable`, `dtype` or
+    `name`, so `from_config` and `clone_model` fail on it) is built from the arguments its
+    `__init__` takes, and keeps its name. A library's layer whose config does not rebuild it is
+    rebuilt from its attributes where that computes the same (`advisor.layer_arguments.rebuild`)."""
+    config = {**config, **(overrides or {})}
     if isinstance(layer, keras.layers.Lambda):
         # The user's own in-memory function, not an untrusted file: safe to rebuild (Keras'
         # safe mode refuses Python lambdas when deserializing, so clone_model fails on them).
@@ -228,7 +231,7 @@ def _rebuild(layer: keras.layers.Layer, config: dict[str, Any]) -> keras.layers.
     except TypeError as error:
         parameters = inspect.signature(layer.__class__.__init__).parameters
         if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
-            raise _not_rebuildable(layer, error) from None
+            return _rebuild_from_attributes(layer, overrides, error)
         try:
             rebuilt = layer.__class__(**{k: v for k, v in config.items() if k in parameters})
         except Exception:  # noqa: BLE001  (its own error is the one to report)
@@ -236,6 +239,14 @@ def _rebuild(layer: keras.layers.Layer, config: dict[str, Any]) -> keras.layers.
         rebuilt.name = layer.name
         return rebuilt
     except Exception as error:  # noqa: BLE001  (a library's own bug, e.g. an attribute its config reads)
+        return _rebuild_from_attributes(layer, overrides, error)
+
+
+def _rebuild_from_attributes(layer: keras.layers.Layer, overrides: dict[str, Any] | None,
+                             error: Exception) -> keras.layers.Layer:
+    try:
+        return rebuild(layer, overrides)
+    except Exception:  # noqa: BLE001  (the config's own error is the one to report)
         raise _not_rebuildable(layer, error) from None
 
 
@@ -251,15 +262,15 @@ def _not_rebuildable(layer: keras.layers.Layer, error: Exception) -> ValueError:
 
 def _clone_layer(layer: keras.layers.Layer, changes: dict[str, LayerChange],
                  kwargs_of: dict[str, dict[str, Any]]) -> keras.layers.Layer:
+    change = changes.get(layer.name)
     try:
         config = layer.get_config()
     except Exception as error:  # noqa: BLE001  (arguments Keras cannot record, or a library's get_config bug)
-        raise _not_rebuildable(layer, error) from None
-    change = changes.get(layer.name)
+        return _rebuild_from_attributes(layer, dict(change.arguments) if change else None, error)
     if change is None:
         return _rebuild(layer, config)
     if change.arguments:  # a custom layer: the arguments that set the activations inside it
-        return _rebuild(layer, {**config, **dict(change.arguments)})
+        return _rebuild(layer, config, dict(change.arguments))
     if isinstance(layer, WEIGHT_LAYERS):
         if change.activation is not None:
             config["activation"] = _activation_object(change.activation, kwargs_of.get(layer.name, {}))

@@ -10,7 +10,7 @@ import pytest
 
 import keras_act
 from advisor import Advice, advise, apply
-from advisor.inspection import inspect_model
+from advisor.inspection import inspect_model, view
 from advisor._keras_compat import producer
 
 # What apply() does with any advice; the rules of thumb give it here.
@@ -317,9 +317,10 @@ class _ReadsAMissingAttribute(L.Layer):
     """A library layer whose get_config reads an attribute it never set (keras-hub's Llama decoder
     once did: `rope_scaling_factor`)."""
 
-    def __init__(self, **kwargs):
+    def __init__(self, width, **kwargs):  # stored under another name: its attributes cannot rebuild it
         super().__init__(**kwargs)
-        self.dense = L.Dense(8, activation="relu")
+        self._width = width
+        self.dense = L.Dense(width, activation="relu")
 
     def call(self, x):
         return self.dense(x)
@@ -332,7 +333,7 @@ class _RefusesItsConfig(_ReadsAMissingAttribute):
     """A library layer whose from_config fails on its own config (keras-hub's ViT embedding)."""
 
     def get_config(self):
-        return super(_ReadsAMissingAttribute, self).get_config()
+        return {**super(_ReadsAMissingAttribute, self).get_config(), "width": self._width}
 
     @classmethod
     def from_config(cls, config):
@@ -343,7 +344,7 @@ class _RefusesItsConfig(_ReadsAMissingAttribute):
                                                 (_RefusesItsConfig, "ValueError: See the library's")])
 def test_whatever_a_libraries_config_raises_is_one_clear_error(layer_class, error) -> None:
     inputs = keras.Input((4,))
-    model = keras.Model(inputs, L.Dense(1, activation="sigmoid")(layer_class(name="block")(inputs)))
+    model = keras.Model(inputs, L.Dense(1, activation="sigmoid")(layer_class(8, name="block")(inputs)))
     with pytest.raises(ValueError) as raised:
         apply(model, advise(model, task="binary"))
     message = str(raised.value)
@@ -359,3 +360,33 @@ def test_lambda_layers_are_rebuilt() -> None:
     hidden = keras.Model(new.inputs[0], new.layers[1].output)
     np.testing.assert_allclose(np.asarray(hidden(x)), 2 * np.asarray(keras.Model(new.inputs[0], new.layers[0].output)(x)),
                                rtol=1e-6)
+
+
+class _StoresItsArguments(L.Layer):
+    """A library layer whose get_config is broken but which keeps each argument as an attribute
+    of the same name (Keras' convention), as keras-hub's Llama decoder does."""
+
+    def __init__(self, width, activation="gelu", **kwargs):
+        super().__init__(**kwargs)
+        self.width, self.activation = width, keras.activations.get(activation)
+        self.dense = L.Dense(width)
+
+    def call(self, x):
+        return self.activation(self.dense(x))
+
+    def get_config(self):
+        return {**super().get_config(), "factor": self.rope_scaling_factor}
+
+
+def test_a_layer_whose_config_is_broken_is_rebuilt_from_its_attributes_when_that_computes_the_same() -> None:
+    inputs = keras.Input((4,))
+    model = keras.Model(inputs, L.Dense(1, activation="sigmoid")(_StoresItsArguments(8, name="block")(inputs)))
+    advice = dataclasses.replace(advise(model, task="binary"), hidden_activation="relu", kept=False)
+    with pytest.warns(UserWarning, match="'block' .* is rebuilt from its attributes"):
+        new = apply(model, advice)
+    assert [s.activation for s in view(new).hidden_sites()] == ["relu"]  # through its `activation` argument
+    new.set_weights(model.get_weights())
+    x = np.random.default_rng(0).normal(size=(5, 4)).astype("float32")
+    w = [np.asarray(v, "float64") for v in model.get_weights()]
+    expected = 1 / (1 + np.exp(-(np.maximum(x @ w[0] + w[1], 0) @ w[2] + w[3])))
+    np.testing.assert_allclose(new.predict(x, verbose=0), expected, rtol=1e-4, atol=1e-6)

@@ -67,6 +67,16 @@ def hub_task(request):
     return model, backbone, sample_inputs(model)
 
 
+def _layers_whose_config_fails(model):
+    failing = []
+    for layer in model._flatten_layers(include_self=False, recursive=True):
+        try:
+            type(layer).from_config(layer.get_config())
+        except Exception:  # noqa: BLE001
+            failing.append(layer.name)
+    return failing
+
+
 def _sites(model):
     return [(site.activation, site.role) for site in view(model).sites]
 
@@ -98,7 +108,11 @@ def test_apply_with_another_activation_changes_every_feed_forward_or_names_why_n
         assert any(line.startswith(f"{activation} inside ") for line in advice.fixed), advice.fixed
         assert f"cannot change {activation} inside " in told
     if not advice.fixed:
-        assert not kept and not caught
+        assert not kept
+        assert all("is rebuilt from its attributes" in str(w.message) for w in caught), told
+    if "cannot be saved as .keras" in told:  # a keras-hub layer whose own config does not rebuild it
+        assert _layers_whose_config_fails(new)
+        return
     path = tmp_path / "new.keras"
     new.save(path)
     reloaded = keras.models.load_model(path)
