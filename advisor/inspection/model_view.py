@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import keras
@@ -149,7 +150,17 @@ class ModelView:
     # --- structure -----------------------------------------------------------------------
     def of_kind(self, *kinds: str) -> list[LayerInfo]:
         """The nodes of the given kinds, in order."""
+        if len(kinds) == 1:
+            return self._nodes_by_kind.get(kinds[0], [])
         return [info for info in self.layers if info.kind in kinds]
+
+    @cached_property
+    def _nodes_by_kind(self) -> dict[str, list[LayerInfo]]:
+        # The roles ask for the attention nodes once per site: index the (complete) node list once.
+        nodes: dict[str, list[LayerInfo]] = {}
+        for info in self.layers:
+            nodes.setdefault(info.kind, []).append(info)
+        return nodes
 
     @property
     def has_normalization(self) -> bool:
@@ -203,7 +214,7 @@ class ModelView:
         neither scaled nor encoded inside the model: the inputs an input-range advice is for."""
         return [i for i, model_input in enumerate(self.inputs) if model_input.raw and not model_input.takes_text]
 
-    @property
+    @cached_property
     def depth(self) -> int:
         """Hidden weight layers (Dense, Conv, recurrent, attention), not counting the heads' own."""
         head_weights = {head.weight.name for head in self.heads if head.weight is not None}
