@@ -16,6 +16,7 @@ from typing import Any
 
 import keras
 from keras.src.layers import layer as _layer_module
+from keras.src.ops import operation as _operation_module
 
 # The class of models built with keras.Model(inputs, outputs): not exported by `keras`.
 from keras.src.models.functional import Functional
@@ -27,9 +28,10 @@ from keras.src.ops.operation import Operation
 TRANSPARENT_MODULES = ("keras.src.layers.reshaping", "keras.src.layers.regularization")
 PREPROCESSING_MODULE = "keras.src.layers.preprocessing"
 
-__all__ = ["Functional", "PREPROCESSING_MODULE", "TRANSPARENT_MODULES", "TracedCall", "TracedStep",
+__all__ = ["Functional", "PREPROCESSING_MODULE", "TRACE_DIMENSION", "TRANSPARENT_MODULES", "TracedCall", "TracedStep",
            "as_input_structure", "inbound_nodes", "input_keys", "layer_tree", "model_nodes", "producer", "single_op",
-           "trace_call"]
+           "symbolic_calls", "kept_graph", "trace_call",
+           "evaluate_nodes"]
 # A None dimension (the batch, a variable sequence length) is traced at this size: layers that
 # compute positions (`ops.arange(ops.shape(x)[1])`) need a number.
 TRACE_DIMENSION = 8
@@ -130,39 +132,60 @@ class TracedCall:
     outputs: tuple[Any, ...]
 
 
-_TRACE_LOCK = threading.Lock()
+_TRACE_LOCK = threading.RLock()
 
 
 @contextlib.contextmanager
-def _lenient_symbolic_calls() -> Iterator[None]:
-    """While tracing, a sublayer whose own `compute_output_spec` does not take the arguments its
-    `call` does (keras-hub's `CachedMultiHeadAttention` and its cache) is traced through its
-    `call` by the backend, and a call that returns None beside its tensors (an attention layer's
-    empty cache) records its tensors. Keras does the same when it builds a Functional model; it
-    only refuses both on the symbolic calls a trace makes."""
-    original_symbolic_call, original_node = _layer_module.Layer.symbolic_call, _layer_module.Node
+def symbolic_calls(hook: Any = None, created: list[Any] | None = None) -> Iterator[None]:
+    """While active, the symbolic calls layers and ops make are lenient, observed and ordered:
 
-    def symbolic_call(self: Any, *args: Any, **kwargs: Any) -> Any:
+    - a sublayer whose own `compute_output_spec` does not take the arguments its `call` does
+      (keras-hub's `CachedMultiHeadAttention` and its cache) is traced through its `call` by the
+      backend, and a call that returns None beside its tensors (an attention layer's empty
+      cache) records its tensors. Keras does the same when it builds a Functional model; it only
+      refuses both on the symbolic calls a trace makes;
+    - `hook(operation, call, *args, **kwargs)`, when given, makes each call instead (`call` is
+      the lenient call it replaces);
+    - `created`, when given, receives each graph node as it is made: the order the calls ran.
+
+    Calls are serialized (the patched methods are Keras' own, process-wide).
+    """
+    original_layer_call, original_op_call = _layer_module.Layer.symbolic_call, Operation.symbolic_call
+    original_layer_node, original_op_node = _layer_module.Node, _operation_module.Node
+
+    def lenient_layer_call(self: Any, *args: Any, **kwargs: Any) -> Any:
         try:
-            return original_symbolic_call(self, *args, **kwargs)
+            return original_layer_call(self, *args, **kwargs)
         except Exception:  # noqa: BLE001  (the layer's own spec failed: trace its call instead)
             return Operation.compute_output_spec(self, *args, **kwargs)
 
-    class TensorsOnlyNode(Node):
+    def layer_call(self: Any, *args: Any, **kwargs: Any) -> Any:
+        return hook(self, lenient_layer_call, *args, **kwargs) if hook else lenient_layer_call(self, *args, **kwargs)
+
+    def op_call(self: Any, *args: Any, **kwargs: Any) -> Any:
+        return hook(self, original_op_call, *args, **kwargs) if hook else original_op_call(self, *args, **kwargs)
+
+    class RecordedNode(Node):
         def __init__(self, operation: Any, call_args: Any = None, call_kwargs: Any = None,
                      outputs: Any = None) -> None:
             tensors = [t for t in keras.tree.flatten(outputs) if isinstance(t, keras.KerasTensor)]
             super().__init__(operation, call_args, call_kwargs, tensors if outputs is not None else None)
+            if created is not None:
+                created.append(self)
 
-    _layer_module.Layer.symbolic_call, _layer_module.Node = symbolic_call, TensorsOnlyNode
-    try:
-        yield
-    finally:
-        _layer_module.Layer.symbolic_call, _layer_module.Node = original_symbolic_call, original_node
+    with _TRACE_LOCK:
+        _layer_module.Layer.symbolic_call, Operation.symbolic_call = layer_call, op_call
+        _layer_module.Node = _operation_module.Node = RecordedNode
+        try:
+            yield
+        finally:
+            _layer_module.Layer.symbolic_call, Operation.symbolic_call = original_layer_call, original_op_call
+            _layer_module.Node, _operation_module.Node = original_layer_node, original_op_node
 
 
-def _read_trace(outputs: Any, origin: dict[int, Any]) -> TracedCall:
-    steps: list[TracedStep] = []
+def _read_trace(outputs: Any, origin: dict[int, Any], created: list[Any]) -> TracedCall:
+    """The steps that lead to `outputs`, in the order they ran (`created`: the nodes as made)."""
+    visited: list[tuple[Any, tuple[Any, ...], int | None]] = []  # (node, parent keys, units)
     index: dict[tuple[int, int], int] = {}
 
     def visit(tensor: Any) -> Any:
@@ -177,14 +200,25 @@ def _read_trace(outputs: Any, origin: dict[int, Any]) -> TracedCall:
             parents = tuple(ref for ref in (visit(t) for t in node.arguments.keras_tensors) if ref is not None)
             shape = node.outputs[0].shape if node.outputs else None
             units = int(shape[-1]) if shape and shape[-1] is not None else None
-            steps.append(TracedStep(history.operation, parents, tuple(node.arguments.args),
-                                    dict(node.arguments.kwargs), units))
-            index[key] = len(steps) - 1
+            visited.append((node, parents, units))
+            index[key] = len(visited) - 1
         return index[key]
 
     refs = tuple(ref for ref in (visit(t) for t in keras.tree.flatten(outputs) if isinstance(t, keras.KerasTensor))
                  if ref is not None)
-    return TracedCall(steps, refs)
+    # Renumber the steps in the order they ran (a depth-first walk from the outputs meets them
+    # in another): names given in that order are the same on every trace of the same call.
+    ran = {id(node): position for position, node in enumerate(created)}
+    order = sorted(range(len(visited)), key=lambda i: ran.get(id(visited[i][0]), len(created) + i))
+    renumber = {old: new for new, old in enumerate(order)}
+
+    def moved(ref: Any) -> Any:
+        return renumber[ref] if isinstance(ref, int) else ref
+
+    steps = [TracedStep(node.operation, tuple(moved(p) for p in parents), tuple(node.arguments.args),
+                        dict(node.arguments.kwargs), units)
+             for node, parents, units in (visited[i] for i in order)]
+    return TracedCall(steps, tuple(moved(ref) for ref in refs))
 
 
 def single_op(function: Any) -> str | None:
@@ -246,15 +280,59 @@ def trace_call(layer: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Tra
         return fresh
 
     args, kwargs = keras.tree.map_structure(placeholder, (tuple(args), dict(kwargs)))
-    layers = layer_tree(layer)
-    with _TRACE_LOCK:
-        before = [(sub, len(sub._inbound_nodes), len(sub._outbound_nodes)) for sub in layers]
+    created: list[Any] = []
+    with _TRACE_LOCK, kept_graph(layer):
+        with symbolic_calls(created=created), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # what Keras warns about the layer, it warned about when it was built
+            outputs = layer.call(*args, **kwargs)
+        return _read_trace(outputs, origin, created)
+
+
+@contextlib.contextmanager
+def kept_graph(*layers: Any) -> Iterator[None]:
+    """Whatever graph nodes symbolic calls add to these layers (and the layers they track) while
+    active are removed at the end: the layers are left as they were."""
+    tracked = [sub for layer in layers for sub in layer_tree(layer)]
+    before = [(sub, len(sub._inbound_nodes), len(sub._outbound_nodes)) for sub in tracked]
+    try:
+        yield
+    finally:
+        for sub, inbound, outbound in before:
+            del sub._inbound_nodes[inbound:]
+            del sub._outbound_nodes[outbound:]
+
+
+def evaluate_nodes(nodes: list[Any], feed: dict[int, Any], wanted: list[Any],
+                   aliases: dict[int, Any] | None = None) -> list[Any]:
+    """Run graph `nodes` (as `symbolic_calls` recorded them, in the order they ran) on values:
+    `feed` maps the ids of the input tensors to their values; `aliases` maps the id of a tensor to
+    the tensor whose value it takes. Returns the values of the `wanted` tensors (None for one no
+    node computed). A Keras graph object would refuse these nodes: the steps of several calls of
+    one custom layer share names.
+
+    Example:
+        >>> import keras, numpy as np
+        >>> created = []
+        >>> inputs = keras.Input((2,))
+        >>> with symbolic_calls(created=created):
+        ...     outputs = keras.ops.relu(inputs - 1.0)
+        >>> evaluate_nodes(created, {id(inputs): np.array([[0.5, 3.0]])}, [outputs])[0].tolist()
+        [[0.0, 2.0]]
+    """
+    values = dict(feed)
+    pending = dict(aliases or {})
+    for node in nodes:
+        for copy_id, source in list(pending.items()):
+            if id(source) in values:
+                values[copy_id] = values[id(source)]
+                del pending[copy_id]
+        if not node.arguments.keras_tensors or not all(id(t) in values for t in node.arguments.keras_tensors):
+            continue
+        args, kwargs = node.arguments.fill_in(values)
         try:
-            with _lenient_symbolic_calls(), warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # what Keras warns about the layer, it warned about when it was built
-                outputs = layer.call(*args, **kwargs)
-            return _read_trace(outputs, origin)
-        finally:
-            for sub, inbound, outbound in before:
-                del sub._inbound_nodes[inbound:]
-                del sub._outbound_nodes[outbound:]
+            computed = [value for value in keras.tree.flatten(node.operation(*args, **kwargs)) if value is not None]
+        except Exception:  # noqa: BLE001  (a step read on symbolic tensors that does not run: its taps stay None)
+            continue
+        for tensor, value in zip(node.outputs, computed):
+            values[id(tensor)] = value
+    return [None if id(tensor) not in values else keras.ops.convert_to_numpy(values[id(tensor)]) for tensor in wanted]

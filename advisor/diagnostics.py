@@ -38,7 +38,7 @@ import numpy as np
 
 from .findings import Finding, FindingRule, Threshold, register, reported_keras_warnings_silenced
 from .inspection import WEIGHT_LAYERS, ModelView, view
-from .probe import build_probe, run_probe
+from .probe import Probe, build_probe, run_probe
 from .sample import ordered_inputs
 
 MAX_SAMPLES = 2048
@@ -197,15 +197,15 @@ class _Site:
 
 # Roles that get a row: what the advice's hidden activation replaces, and the linear weight
 # layers between (for the gradient flow). Gates saturate by design and are not measured.
-MEASURED_ROLES = ("hidden", "feed_forward", "linear", "bottleneck")
+MEASURED_ROLES = ("hidden", "feed_forward", "glu_feed_forward", "linear", "bottleneck")
 
 
 def find_sites(model_view: ModelView) -> list[_Site]:
-    """The hidden activation sites the probe can tap (the model's own layers), in layer order."""
+    """The hidden activation sites to tap, in layer order: the model's own, and those inside nested
+    models and custom layers (the probe leaves out any it cannot reach)."""
     sites = []
     for site in model_view.sites:
-        info = model_view.by_name[site.name]
-        if site.role not in MEASURED_ROLES or not info.top_level or not site.readable:
+        if site.role not in MEASURED_ROLES or not site.readable:
             continue
         layer = model_view.keras_layers[site.name]
         weight = model_view.keras_layers[site.weight] if site.weight else None
@@ -304,23 +304,34 @@ class Diagnoser:
         model_view = model_view or view(model)
         self.model = model
         self.loss = loss
-        self.sites = find_sites(model_view)
-        with reported_keras_warnings_silenced():
-            self.probe = build_probe(model, [site.tapped for site in self.sites])
+        self.candidate_sites = find_sites(model_view)
         self.raw_inputs = model_view.raw_inputs  # the inputs the user scales (not text, ids or scaled)
+        self._probes: dict[tuple[tuple[int, ...], ...], tuple[Probe, list[_Site]]] = {}
+
+    def _probe_for(self, x: Any) -> tuple[Probe, list[_Site]]:
+        """The probe for inputs shaped like `x` (built once per shape: the layers read inside it
+        may compute positions from the sequence's length), and the sites it reaches."""
+        key = tuple(tuple(np.shape(array)) for array in keras.tree.flatten(x))
+        if key not in self._probes:
+            with reported_keras_warnings_silenced():
+                probe = build_probe(self.model, [site.tapped for site in self.candidate_sites], example=x)
+            reached = set(probe.taps)
+            self._probes[key] = (probe, [site for site in self.candidate_sites if site.tapped in reached])
+        return self._probes[key]
 
     def measure(self, x: Any, y: Any) -> Diagnosis:
         """Run the probe once on (`x`, `y`) and compute every site's figures (`Diagnosis.findings`
         applies the data rules to them)."""
-        with_gradients = [site for site in self.sites if _kernels(site.kernel_layer)]
+        probe, sites = self._probe_for(x)
+        with_gradients = [site for site in sites if _kernels(site.kernel_layer)]
         kernels = [_kernels(site.kernel_layer) for site in with_gradients]
         skipped = None
         try:
             with reported_keras_warnings_silenced():
-                outputs, norms = run_probe(self.probe, x, y, self.loss, kernels)
+                outputs, norms = run_probe(probe, x, y, self.loss, kernels)
         except Exception as error:  # the loss rejected the labels; the label rules say why
             with reported_keras_warnings_silenced():
-                outputs, norms = run_probe(self.probe, x, None, None, kernels)
+                outputs, norms = run_probe(probe, x, None, None, kernels)
             skipped = GRADIENTS_SKIPPED.finding(
                 None, f"Gradient norms were not computed: the loss rejected the labels "
                 f"({type(error).__name__}: {str(error).splitlines()[0][:160]}).")
@@ -332,7 +343,7 @@ class Diagnoser:
                 saturated_fraction=saturated_fraction(site.activation, values),
                 grad_norm=grad_norms.get(site.layer), tapped=site.tapped,
             )
-            for site, values in zip(self.sites, outputs[1:])
+            for site, values in zip(sites, outputs[1:]) if values is not None
         ]
         arrays = ordered_inputs(self.model, x, "advise")
         raw = [np.asarray(arrays[i]).reshape(len(arrays[i]), -1) for i in self.raw_inputs]

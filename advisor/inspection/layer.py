@@ -35,8 +35,8 @@ class LayerInfo:
         kernel_initializer: Keras' name for its kernel initializer (``"glorot_uniform"``), if any.
         inbound: names of the nodes feeding it.
         tensor_inputs: how many tensors it takes (an op ``x + 3`` takes one, ``x + y`` two).
-        top_level: whether it is one of the model's own layers (not inside a nested model, not
-            an op): only those can be tapped by the diagnostics.
+        top_level: whether it is one of the model's own layers (not inside a nested model or a
+            custom layer, not an op).
         start: for a learnable keras_act activation, the fixed one it starts as (see
             `start_of`); None otherwise.
         trainable: False for a frozen layer (``trainable=False``, itself or a model around it).

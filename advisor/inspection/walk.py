@@ -18,13 +18,14 @@ guess what it computes.
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 import keras
 
 from .._keras_compat import Functional, TracedCall, inbound_nodes, model_nodes, producer, trace_call
 from .layer import LayerInfo, activation_of, inspect_layer, kind_of
-from .vocabulary import NORMALIZATION_LAYERS, OP_ATTENTION, OP_NORMALIZING, Kind
+from .vocabulary import NORMALIZATION_LAYERS, OP_ATTENTION, OP_NORMALIZING, Kind, snake_case
 
 # How many steps apart the products around an attention softmax may be (scale, mask, reshapes
 # around a windowed mask as in Swin, cast, dropout).
@@ -37,9 +38,40 @@ def _is_model(layer: Any) -> bool:
     return isinstance(layer, (keras.Sequential, Functional))
 
 
-def _is_custom(operation: Any) -> bool:
+def is_custom(operation: Any) -> bool:
+    """Whether the view reads `operation` through what its `call` computes: a layer outside Keras
+    (a `Lambda` excepted: its function is the user's).
+
+    Example:
+        >>> import keras
+        >>> is_custom(keras.layers.Dense(2)), is_custom(keras.layers.Lambda(lambda x: x))
+        (False, False)
+    """
     return (isinstance(operation, keras.layers.Layer) and kind_of(operation) == Kind.UNKNOWN
-            and not isinstance(operation, keras.layers.Lambda))
+            and not isinstance(operation, (keras.layers.Lambda, keras.Sequential, Functional)))
+
+
+def step_name(prefix: str, operation: Any, calls: Counter[str]) -> str:
+    """The name of one step of a custom layer's call (`prefix`: the layer's name and a slash): a
+    sublayer's own name (``:2``, ``:3`` for its later calls in the same layer: DINOv2 calls its
+    drop_path after attention and after the MLP), an op's class in snake case (``_1``, ``_2`` for
+    later ones). Counted in the order the calls ran, so the same on every trace of the layer.
+
+    Example:
+        >>> import keras
+        >>> from collections import Counter
+        >>> calls = Counter()
+        >>> dense = keras.layers.Dense(2, name="proj")
+        >>> [step_name("block/", dense, calls) for _ in range(2)]
+        ['block/proj', 'block/proj:2']
+    """
+    is_layer = isinstance(operation, keras.layers.Layer)
+    base = prefix + (operation.name if is_layer else snake_case(type(operation).__name__))
+    count = calls[base]
+    calls[base] += 1
+    if count == 0:
+        return base
+    return f"{base}:{count + 1}" if is_layer else f"{base}_{count}"
 
 
 class Graph:
@@ -50,26 +82,23 @@ class Graph:
         self.out: list[LayerInfo] = []
         self.keras_layers: dict[str, Any] = {}
         self.custom_layers: dict[str, Any] = {}
+        self.calls: Counter[str] = Counter()
 
     def add(self, operation: Any, inbound: tuple[str, ...], tensor_inputs: int, top_level: bool,
             call: tuple[tuple[Any, ...], dict[str, Any]] | None, prefix: str = "", units: int | None = None,
-            owner: str | None = None) -> tuple[str, ...]:
-        """Add one call of `operation` (its arguments: `call`); return the names of the nodes
-        that produce its output."""
+            owner: str | None = None, per_tensor: list[tuple[str, ...]] | None = None) -> tuple[str, ...]:
+        """Add one call of `operation` (its arguments: `call`; the nodes feeding each of its
+        tensors: `per_tensor`); return the names of the nodes that produce its output."""
         if _is_model(operation):
-            return self.walk(operation, inbound, False)
-        name = prefix + operation.name
-        if prefix and name in self.keras_layers:
-            # A sublayer a custom layer calls twice (DINOv2's drop_path after attention and after
-            # the MLP): each call is its own step of the computation.
-            name = f"{name}:{sum(1 for known in self.keras_layers if known.startswith(name + ':')) + 2}"
-        elif name in self.keras_layers:  # a shared layer applied again: one node, more edges
+            return self.walk(operation, inbound, False, per_tensor)
+        name = step_name(prefix, operation, self.calls) if prefix else operation.name
+        if not prefix and name in self.keras_layers:  # a shared layer applied again: one node, more edges
             index = next(i for i, info in enumerate(self.out) if info.name == name)
             old = self.out[index]
             self.out[index] = LayerInfo(**{**old.__dict__, "inbound": tuple(dict.fromkeys(old.inbound + inbound))})
             return (name,)
         kind = None
-        if call is not None and _is_custom(operation):
+        if call is not None and is_custom(operation):
             try:
                 traced = trace_call(operation, *call)
             except Exception:  # noqa: BLE001  (whatever it raises, the layer stays unread)
@@ -98,9 +127,11 @@ class Graph:
         exits = tuple(dict.fromkeys(n for ref in traced.outputs for n in names_of(ref)))
         return exits or inbound
 
-    def walk(self, model: keras.Model, entry: tuple[str, ...], top_level: bool) -> tuple[str, ...]:
+    def walk(self, model: keras.Model, entry: tuple[str, ...], top_level: bool,
+             per_input: list[tuple[str, ...]] | None = None) -> tuple[str, ...]:
         """Add `model`'s nodes (nested models flattened); return the names of the nodes that
-        produce its outputs. `entry`: the nodes feeding its inputs (empty at the top)."""
+        produce its outputs. `entry`: the nodes feeding its inputs (empty at the top);
+        `per_input`: the nodes feeding each of them, in `model.inputs` order, where known."""
         if isinstance(model, keras.Sequential):
             previous = entry
             for layer in model.layers:
@@ -108,9 +139,14 @@ class Graph:
             return previous
         own_nodes = model_nodes(model)
         alias: dict[str, tuple[str, ...]] = {}
+        input_index = {producer(tensor).name: i for i, tensor in enumerate(model.inputs)}
+        if per_input is not None and len(per_input) != len(model.inputs):
+            per_input = None
         for operation in model.operations:
             if isinstance(operation, keras.layers.InputLayer):
-                alias[operation.name] = entry or self.add(operation, (), 0, top_level, None)
+                index = input_index.get(operation.name)
+                alias[operation.name] = (per_input[index] if per_input is not None and index is not None
+                                         else entry or self.add(operation, (), 0, top_level, None))
                 continue
             for node in inbound_nodes(operation):
                 if id(node) not in own_nodes:
@@ -118,8 +154,10 @@ class Graph:
                 parents = tuple(dict.fromkeys(
                     name for parent in node.parent_nodes
                     for name in alias.get(parent.operation.name, (parent.operation.name,))))
+                per_tensor = [alias.get(producer(t).name, (producer(t).name,)) for t in node.arguments.keras_tensors]
                 alias[operation.name] = self.add(operation, parents, len(node.arguments.keras_tensors), top_level,
-                                                 (tuple(node.arguments.args), dict(node.arguments.kwargs)))
+                                                 (tuple(node.arguments.args), dict(node.arguments.kwargs)),
+                                                 per_tensor=per_tensor)
         outputs = [producer(tensor).name for tensor in model.outputs]
         return tuple(dict.fromkeys(name for output in outputs for name in alias.get(output, (output,))))
 

@@ -155,3 +155,26 @@ def test_an_activation_fixed_in_a_layers_code_is_named_and_kept_with_a_warning()
     with pytest.warns(UserWarning, match="cannot change gelu inside 'fixed'"):
         new = apply(model, dataclasses.replace(advice, hidden_activation="selu", kept=False))
     assert {s.activation for s in view(new).hidden_sites() if s.owner == "fixed"} == {"gelu"}
+
+
+def test_diagnostics_measure_the_sites_inside_custom_layers_and_nested_models():
+    block = FeedForward(8, activation="relu", name="ffn")
+    inputs = keras.Input((8,))
+    nested_inputs = keras.Input((8,))
+    inner_model = keras.Model(nested_inputs, keras.layers.Dense(8, activation="tanh", name="inner_tanh")(nested_inputs),
+                              name="backbone")
+    x = block(inner_model(keras.layers.Dense(8, activation="relu", name="first")(inputs)))
+    model = keras.Model(inputs, keras.layers.Dense(1, activation="sigmoid")(x))
+    model.build((None, 8))
+    block.inner.bias.assign(np.full(16, -100.0, "float32"))  # every unit of the block's inner layer dead
+    before = [(len(layer._inbound_nodes), len(layer._outbound_nodes)) for layer in layer_tree(model)]
+    rng = np.random.default_rng(0)
+    data, labels = rng.normal(size=(64, 8)).astype("float32"), rng.integers(0, 2, 64)
+    advice = advise(model, x=data, y=labels)
+    rows = {row.tapped: row for row in advice.diagnostics}
+    inner = next(row for tapped, row in rows.items() if tapped.startswith("ffn/"))
+    assert (inner.activation, inner.dead_fraction, inner.units) == ("relu", 1.0, 16)
+    assert inner.grad_norm is not None
+    assert rows["inner_tanh"].saturated_fraction is not None  # inside the nested model
+    assert "dead-units" in {finding.code for finding in advice.findings}
+    assert [(len(layer._inbound_nodes), len(layer._outbound_nodes)) for layer in layer_tree(model)] == before

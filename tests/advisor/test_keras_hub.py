@@ -118,3 +118,25 @@ def test_apply_with_another_activation_changes_every_feed_forward_or_names_why_n
     reloaded = keras.models.load_model(path)
     assert _sites(reloaded) == _sites(new)
     np.testing.assert_array_equal(reloaded.predict(x, verbose=0), new.predict(x, verbose=0))
+
+
+def test_diagnostics_reach_every_feed_forward_of_a_transformer():
+    model = nested_with_head(BACKBONES["bert"][0]())
+    x = sample_inputs(model, rows=8)
+    advice = advise(model, x=x, y=np.arange(8) % 3)
+    measured = {row.tapped for row in advice.diagnostics}
+    feed_forward = {s.name for s in view(model).sites if s.role == Role.FEED_FORWARD}
+    assert len(feed_forward) == 2 and feed_forward <= measured
+    assert all(row.grad_norm is not None and row.grad_norm > 0 for row in advice.diagnostics if row.tapped in feed_forward)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["gpt2", "llama", "gemma", "vit", "swin", "efficientnet"])
+def test_diagnostics_measure_the_hidden_sites_inside_keras_hub_backbones(name):
+    model = nested_with_head(BACKBONES[name][0]())
+    x = sample_inputs(model, rows=8)
+    advice = advise(model, x=x, y=np.arange(8) % 3)
+    measured = {row.tapped for row in advice.diagnostics}
+    hidden = {site.name for site in view(model).hidden_sites()}
+    assert hidden and hidden <= measured
+    assert not [f for f in advice.findings if f.severity in ("warning", "error")], advice.findings
