@@ -155,6 +155,25 @@ def rebuild(layer: keras.layers.Layer, overrides: dict[str, Any] | None = None) 
     return fresh
 
 
+def _arguments_of(layer: keras.layers.Layer) -> dict[str, Any]:
+    """A custom layer's arguments: its config, else (a library's broken get_config) its attributes."""
+    try:
+        return layer.get_config()
+    except Exception:  # noqa: BLE001  (a library's get_config bug: its attributes may still tell)
+        return constructor_arguments(layer)
+
+
+def _why_not_rebuilt(layer: keras.layers.Layer) -> str | None:
+    """Why neither its config nor its attributes rebuild `layer`, or None when one does."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # apply() says it when it rebuilds the layer
+            rebuild(layer)
+    except Exception as error:  # noqa: BLE001  (a library's layer that neither route rebuilds)
+        return f"{type(error).__name__}: {str(error).strip().splitlines()[-1][:120]}"
+    return None
+
+
 def custom_layer_arguments(model_view: ModelView) -> tuple[dict[str, list[str]], list[FixedActivation]]:
     """For the hidden sites inside custom layers: per custom layer (by its name in the model),
     the config keys that set their activations, and the activations no key sets.
@@ -177,26 +196,24 @@ def custom_layer_arguments(model_view: ModelView) -> tuple[dict[str, list[str]],
     """
     keys: dict[str, list[str]] = {}
     fixed: dict[tuple[str, str], FixedActivation] = {}
+    # Each custom layer is read once, and checked for a rebuild only where an argument sets an activation.
+    arguments: dict[str, dict[str, Any]] = {}
+    not_rebuilt: dict[str, str | None] = {}
     for site in model_view.hidden_sites():
         if site.owner is None or not site.readable:
             continue
         root = site.owner.split("/")[0]
         layer = model_view.custom_layers[root]
-        try:
-            config = layer.get_config()
-        except Exception:  # noqa: BLE001  (a library's get_config bug: its attributes may still tell)
-            config = constructor_arguments(layer)
-        found = activation_arguments(config, site.activation)
+        if root not in arguments:
+            arguments[root] = _arguments_of(layer)
+        found = activation_arguments(arguments[root], site.activation)
         reason = f"fixed in its code (no argument of {type(layer).__name__} sets it)"
-        if found and root not in keys:
-            try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")  # apply() says it when it rebuilds the layer
-                    rebuild(layer)
-            except Exception as error:  # noqa: BLE001  (a library's layer that neither route rebuilds)
-                reason = (f"its argument {found[0]!r} sets it, but {type(layer).__name__} cannot be rebuilt "
-                          f"({type(error).__name__}: {str(error).strip().splitlines()[-1][:120]})")
-                found = []
+        if found and root not in not_rebuilt:
+            not_rebuilt[root] = _why_not_rebuilt(layer)
+        if found and not_rebuilt[root]:
+            reason = (f"its argument {found[0]!r} sets it, but {type(layer).__name__} cannot be rebuilt "
+                      f"({not_rebuilt[root]})")
+            found = []
         if found:
             keys[root] = list(dict.fromkeys(keys.get(root, []) + found))
         else:

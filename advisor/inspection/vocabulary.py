@@ -117,7 +117,17 @@ FEED_FORWARD_REACH = 5
 
 
 
-class Kind(str, enum.Enum):
+class _Names(str, enum.Enum):
+    """An enum of names that prints, formats and compares as its name (``Role.GATE == "gate"``)."""
+
+    def __str__(self) -> str:
+        return self.value
+
+    def __repr__(self) -> str:
+        return repr(self.value)
+
+
+class Kind(_Names):
     """What a node of the graph is to the advisor (see `LayerInfo.kind`)."""
 
     WEIGHT = "weight"
@@ -135,14 +145,8 @@ class Kind(str, enum.Enum):
     OTHER = "other"
     UNKNOWN = "unknown"
 
-    def __str__(self) -> str:
-        return self.value
 
-    def __repr__(self) -> str:
-        return repr(self.value)
-
-
-class Role(str, enum.Enum):
+class Role(_Names):
     """What an activation site does in the model (see the package docstring for each)."""
 
     HIDDEN = "hidden"
@@ -155,12 +159,6 @@ class Role(str, enum.Enum):
     BOTTLENECK = "bottleneck"
     LINEAR = "linear"
     FROZEN = "frozen"
-
-    def __str__(self) -> str:
-        return self.value
-
-    def __repr__(self) -> str:
-        return repr(self.value)
 
 
 ROLES = tuple(Role)

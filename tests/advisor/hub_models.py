@@ -77,32 +77,27 @@ BACKBONES: dict[str, tuple[Callable[[], keras.Model], str, str]] = {
 }
 
 
-def with_head(backbone: keras.Model, classes: int = 3) -> keras.Model:
-    """The backbone's pooled output (else its features, averaged) under a Dense softmax head."""
-    features = backbone.output
+def _head(features: object, classes: int) -> keras.KerasTensor:
+    """A Dense softmax on a backbone's pooled output, else on its features averaged."""
     if isinstance(features, dict):
         features = features.get("pooled_output", features.get("sequence_output"))
     if len(features.shape) == 3:
         features = keras.layers.GlobalAveragePooling1D(name="head_pool")(features)
     elif len(features.shape) == 4:
         features = keras.layers.GlobalAveragePooling2D(name="head_pool")(features)
-    outputs = keras.layers.Dense(classes, activation="softmax", name="head")(features)
-    return keras.Model(backbone.input, outputs, name=f"{backbone.name}_classifier")
+    return keras.layers.Dense(classes, activation="softmax", name="head")(features)
+
+
+def with_head(backbone: keras.Model, classes: int = 3) -> keras.Model:
+    """The backbone's pooled output (else its features, averaged) under a Dense softmax head."""
+    return keras.Model(backbone.input, _head(backbone.output, classes), name=f"{backbone.name}_classifier")
 
 
 def nested_with_head(backbone: keras.Model, classes: int = 3) -> keras.Model:
     """The backbone called as one layer under the same head, as keras-hub's tasks and a user's
     transfer-learning model hold it."""
     inputs = keras.tree.map_structure(lambda t: keras.Input(t.shape[1:], dtype=t.dtype, name=t.name), backbone.input)
-    features = backbone(inputs)
-    if isinstance(features, dict):
-        features = features.get("pooled_output", features.get("sequence_output"))
-    if len(features.shape) == 3:
-        features = keras.layers.GlobalAveragePooling1D(name="head_pool")(features)
-    elif len(features.shape) == 4:
-        features = keras.layers.GlobalAveragePooling2D(name="head_pool")(features)
-    outputs = keras.layers.Dense(classes, activation="softmax", name="head")(features)
-    return keras.Model(inputs, outputs, name=f"{backbone.name}_task")
+    return keras.Model(inputs, _head(backbone(inputs), classes), name=f"{backbone.name}_task")
 
 
 def keras_io_classifier(classes: int = 3, activation: str = "relu") -> keras.Model:
