@@ -29,7 +29,9 @@ activations), input/output names and shapes. It reads the one model view
 - Activations inside custom layers (a keras-hub `TransformerEncoder`, a user's block; read
   through what their `call` computes) change through the constructor argument that sets them
   (`advisor.layer_arguments`): the layer is rebuilt from its config with that argument set to
-  the new activation. An activation no argument sets (fixed in a library's code, or a layer
+  the new activation. Their kernel initializers stay as the authors set them: such a layer's one
+  `kernel_initializer` argument sets every kernel inside it (the attention's too), not only the
+  site's. An activation no argument sets (fixed in a library's code, or a layer
   whose config cannot rebuild it) stays as it is, with a `UserWarning` naming it; `advice.fixed`
   lists them beforehand.
 - A nested model of a `keras.Model` subclass (a keras-hub `Backbone`) with nothing to change

@@ -8,7 +8,11 @@ Features are standardized on the training split; the test split (25%) is held ou
 Beyond plain stacks: digits as 8x8 images in a BatchNormalization + residual CNN, and the UCR
 time-series sets bundled in aeon's wheel (ItalyPowerDemand, GunPoint, ArrowHead, BasicMotions:
 their own train/test splits) with a plain Conv1D net, a residual Conv1D net with
-BatchNormalization and a GRU; the user's model uses ReLU there (`pip install -e ".[benchmark]"`).
+BatchNormalization, a GRU, and (ItalyPowerDemand, GunPoint) keras.io's transformer classifier of
+two keras_hub `TransformerEncoder` blocks; the user's model uses ReLU there (`pip install -e
+".[benchmark]"`). Inside those blocks `apply()` sets the activation only (their one
+`kernel_initializer` argument sets the attention's kernels too), so a pair's initializer reaches
+the layers outside them.
 
 For each task, keras-tuner's GridSearch trains every hidden activation in GRID with its paired
 initializer, plus Keras' defaults (relu + glorot_uniform), 3 seeds each; a training uses 20% of the
@@ -60,6 +64,7 @@ import numpy as np  # noqa: E402
 
 from advisor import advise, apply, confirm  # noqa: E402
 from advisor.confirm import KERAS_DEFAULTS  # noqa: E402
+from advisor.inspection import KERAS_ACTIVATIONS, view  # noqa: E402
 from advisor.recommend import initializer_for  # noqa: E402
 from keras_act import datasets  # noqa: E402
 
@@ -80,9 +85,11 @@ UCR = {"italy": "load_italy_power_demand", "gunpoint": "load_gunpoint", "arrowhe
 # net, a residual Conv1D net with BatchNormalization (Wang et al. 2017's ResNet for time-series
 # classification, smaller), a GRU with a dense layer after it, and one transformer encoder block
 # (Vaswani et al. 2017: self-attention and a feed-forward block, each residual with LayerNormalization;
-# used by benchmarks/atlas.py).
-ARCHITECTURES = ("mlp", "conv", "resnet", "conv1d", "resconv1d", "gru", "transformer")
+# used by benchmarks/atlas.py); and keras.io's transformer classifier: a position embedding and two
+# `keras_hub.layers.TransformerEncoder` blocks, custom layers the advisor reads through what they compute.
+ARCHITECTURES = ("mlp", "conv", "resnet", "conv1d", "resconv1d", "gru", "transformer", "hub_encoder")
 TRANSFORMER_UNITS = 32
+ENCODER_BLOCKS = 2
 CONV1D_FILTERS = 16
 
 
@@ -104,7 +111,7 @@ TASKS = [Task(f"{data}{'-conv' if arch == 'conv' else ''}-{depth}", data, arch, 
 TASKS += [Task(f"{data}-{arch}", data, arch, "") for data, arch in (
     ("digits", "resnet"), ("italy", "conv1d"), ("italy", "resconv1d"), ("italy", "gru"),
     ("gunpoint", "resconv1d"), ("arrowhead", "conv1d"), ("arrowhead", "gru"), ("basicmotions", "resconv1d"),
-    ("basicmotions", "gru"))]
+    ("basicmotions", "gru"), ("italy", "hub_encoder"), ("gunpoint", "hub_encoder"))]
 
 
 def _residual_block(x: Any, filters: int, conv: Any) -> Any:
@@ -146,6 +153,14 @@ def body(task: Task, shape: tuple[int, ...]) -> tuple[keras.KerasTensor, keras.K
         x = keras.layers.GlobalAveragePooling1D()(x)
     elif task.arch == "gru":
         x = keras.layers.Dense(WIDTH, activation="relu")(keras.layers.GRU(WIDTH)(x))
+    elif task.arch == "hub_encoder":
+        import keras_hub  # the benchmark extra installs it
+
+        x = keras.layers.Dense(TRANSFORMER_UNITS)(x)
+        x = keras.layers.Add()([x, keras_hub.layers.PositionEmbedding(shape[0])(x)])
+        for _ in range(ENCODER_BLOCKS):  # activation="relu": TransformerEncoder's default
+            x = keras_hub.layers.TransformerEncoder(2 * TRANSFORMER_UNITS, num_heads=2)(x)
+        x = keras.layers.GlobalAveragePooling1D()(x)
     else:  # transformer
         x = keras.layers.Dense(TRANSFORMER_UNITS)(x)
         attended = keras.layers.MultiHeadAttention(2, TRANSFORMER_UNITS // 2)(x, x)
@@ -283,6 +298,10 @@ def run_task(task: Task, seeds: int, epochs: int, confirm_epochs: int, confirm_e
     confirm_s = time.perf_counter() - start
     confirmed = (result.best.candidate, result.best.initializer)
 
+    if view(model).custom_layers:
+        # A custom layer's activation argument takes Keras' activations only: a keras_act layer
+        # (prelu) would leave it as it was, and the row would measure the model's own.
+        grid = tuple(a for a in grid if a in KERAS_ACTIVATIONS)
     grid_pairs = [(a, initializer_for(a)) for a in grid]
     pairs = list(grid_pairs)
     for extra in (KERAS_DEFAULTS, static, confirmed):
