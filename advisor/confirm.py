@@ -16,13 +16,19 @@ for a text model, labels per output for a multi-output model, a `tf.data.Dataset
 default objective is the total `val_loss`, and a head's own (``"val_<output>_loss"``,
 ``"val_<output>_accuracy"``) can be chosen.
 
+Racing (the default with the grid): rows train in rounds of executions, and a paired test
+across rows stops a row once the verdict no longer depends on it (`advisor.racing`); a `budget`
+of executions or wall time can end the race sooner, and the result then says what it decided and
+what it could not. ``race=False`` trains every row's executions to the end.
+
 Resuming: with the same `directory` and overwrite=False a search finishes only its missing
-trials. A directory that holds a different search is refused, never deleted, unless
+trials (a race: where it was, the rows that were out staying out). A directory that holds a different search is refused, never deleted, unless
 overwrite=True. Without a `directory` the search runs in a temporary one, removed at the end.
 """
 
 from __future__ import annotations
 
+import datetime
 import shutil
 import tempfile
 from pathlib import Path
@@ -37,11 +43,11 @@ from .analyze import advise
 from .data import IN_MEMORY_LIMIT_BYTES, FitData, StreamedData, read_fit_data
 from .executions import FUSED_WEIGHTS_LIMIT
 from .inspection import KNOWN_ACTIVATIONS, view
-from .oracles import ORACLES, objective_from
+from .oracles import ORACLES, Budget, RaceOracle, objective_from
 from .recommend import initializer_for
 from .sample import is_dataset
-from .search import (ConfirmHyperModel, ConfirmTuner, SearchProgress, check_directory, completed_trials,
-                            execution_scores, quiet_unless, write_settings)
+from .search import (ConfirmHyperModel, ConfirmTuner, SearchProgress, check_directory, completed_executions,
+                     execution_scores, mean_accuracy, quiet_unless, write_settings)
 from .task import training_loss
 from .verdict import ConfirmResult, configuration_key, rank
 
@@ -162,6 +168,8 @@ def confirm(
     sample_weight: Any = None,
     class_weight: dict[Any, float] | None = None,
     steps_per_epoch: int | None = None,
+    race: bool | None = None,
+    budget: int | str | datetime.timedelta | None = None,
 ) -> ConfirmResult:
     """Search the advice's candidates with keras-tuner on (`x`, `y`) and say whether the advice holds.
 
@@ -207,6 +215,14 @@ def confirm(
             weighted copies train together where they vectorize (TensorFlow), else one by one.
         steps_per_epoch: with a dataset as `x`, read this many batches (required for a dataset
             that repeats forever).
+        race: train the rows in rounds and stop a row once the verdict no longer depends on it
+            (`advisor.racing`: paired tests across rows, Holm-corrected); None: race with
+            ``tuner="grid"``. False trains every row's executions to the end. Racing needs the
+            grid (the other oracles choose configurations; a race runs every one).
+        budget: stop the race once it has trained this many executions in all (an int; resumed
+            ones count), or after this much wall time in this call (``"90s"``, ``"15m"``,
+            ``"2h"`` or a `datetime.timedelta`; a started trial finishes). The result then says
+            what was decided and what was not (`ConfirmResult.decided`, `ended_by`).
 
     Example:
         >>> import keras, numpy as np
@@ -223,6 +239,13 @@ def confirm(
         raise TypeError(f"confirm expects a keras.Model, received {type(model).__name__}.")
     if tuner not in ORACLES:
         raise ValueError(f"confirm: `tuner` must be one of {', '.join(ORACLES)}, received {tuner!r}.")
+    racing = tuner == "grid" if race is None else race
+    if racing and tuner != "grid":
+        raise ValueError(f"confirm: racing runs every configuration in each round, so it needs tuner='grid'; "
+                         f"received tuner={tuner!r}. Pass race=False to search with {tuner!r}.")
+    if budget is not None and not racing:
+        raise ValueError("confirm: a `budget` stops a race; it needs race=True (and tuner='grid').")
+    spending = Budget.parse(budget)
     for name, value, optional in (("executions_per_trial", executions_per_trial, True), ("epochs", epochs, False),
                                   ("steps_per_epoch", steps_per_epoch, True)):
         if (value is not None or not optional) and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
@@ -275,7 +298,7 @@ def confirm(
     directory = tempfile.mkdtemp(prefix="keras_act_confirm_") if temporary else str(directory)
     project_name = project_name or "confirm"
     settings = {"configurations": configurations, "objective": kt_objective.name, "epochs": epochs,
-                "executions_per_trial": executions_per_trial, "tuner": tuner, "seed": seed,
+                "executions_per_trial": executions_per_trial, "tuner": tuner, "race": racing, "seed": seed,
                 "validation": "given" if validation_data is not None else f"{validation_split} per execution"}
     project = Path(directory) / project_name
     check_directory(project, settings, overwrite)
@@ -288,17 +311,21 @@ def confirm(
                                    metrics[0] if len(heads) == 1 else metrics, loss_weights)
     extra = {"max_epochs": epochs} if tuner == "hyperband" else {}
     try:
-        oracle = ORACLES[tuner](kt_objective, configurations, seed, **extra)
+        if racing:
+            oracle = RaceOracle(kt_objective, configurations, seed, executions_per_trial, configuration_key(*advised_pair),
+                                configuration_key(*baseline_pair) if baseline_pair else None, spending)
+        else:
+            oracle = ORACLES[tuner](kt_objective, configurations, seed, **extra)
         with quiet_unless(verbose >= 2):  # keras-tuner's "Reloading Tuner from ..."
             search = ConfirmTuner(oracle, hypermodel, directory=directory, project_name=project_name,
                                   overwrite=overwrite, distribution_strategy=distribution_strategy,
                                   executions=executions_per_trial, seed=seed, patience=EARLY_STOPPING_PATIENCE,
                                   batch_size=BATCH_SIZE, fuse=fuse_executions, validation_split=validation_split)
-        resumed = completed_trials(search.oracle)
+        resumed = completed_executions(search.oracle, executions_per_trial)
         if verbose and resumed:
-            print(f"confirm(): resuming the search in {project}: {resumed} trial(s) already done.")
-        search.progress = SearchProgress(len(configurations) if tuner != "hyperband" else None,
-                                         executions_per_trial, epochs, verbose, done=resumed)
+            print(f"confirm(): resuming the search in {project}: {resumed} execution(s) already done.")
+        search.progress = SearchProgress(len(configurations) * executions_per_trial if tuner != "hyperband" else None,
+                                         epochs, verbose, done=resumed)
         write_settings(project, settings)
         search.progress.start()
         try:
@@ -307,13 +334,18 @@ def confirm(
                           epochs=epochs, verbose=2 if verbose >= 2 else 0)
         finally:
             search.progress.finish()
-        rows = search.finished_rows(kt_objective.name)
+        rows = search.finished_rows()
         if not rows:
             raise RuntimeError("confirm: no trial finished; rerun with verbose=2 to see keras-tuner's errors.")
+        accuracies = {c: mean_accuracy(m) for c, m in rows.items()}
+        # The race as the chief's oracle replays it (a distributed worker's client holds none).
+        state = search.oracle.race()[0] if isinstance(search.oracle, RaceOracle) else None
+        ended_by = ("decided" if state is not None and state.decided
+                    else "budget" if getattr(search.oracle, "cut_by_budget", False) else "executions")
         result = rank({c: execution_scores(m) for c, m in rows.items()}, advised_pair, baseline_pair,
                       kt_objective.direction == "max", kt_objective.name, configurations,
-                      {c: m["accuracy_at_best"] for c, m in rows.items() if "accuracy_at_best" in m},
-                      len(search.ran), None if temporary else directory)
+                      {c: a for c, a in accuracies.items() if a is not None},
+                      len(search.ran), None if temporary else directory, race=state, ended_by=ended_by)
     finally:
         if temporary:
             shutil.rmtree(directory, ignore_errors=True)

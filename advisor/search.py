@@ -23,12 +23,11 @@ import numpy as np
 from .advice import Advice
 from .copies import RowTraining
 from .executions import train_executions
-from .oracles import save_state
+from .oracles import ACCURACY_PREFIX, EXECUTION_PREFIX, executions_of, last_values, save_state
 from .rebuild import apply
 from .verdict import SEPARATOR
 
 SETTINGS_FILE = "keras_act_confirm.json"
-EXECUTION_PREFIX = "execution_"
 
 
 class ConfirmHyperModel(kt.HyperModel):
@@ -73,27 +72,29 @@ class ConfirmHyperModel(kt.HyperModel):
 
 
 class SearchProgress:
-    """One Keras progress bar over the whole search: configurations done of the total.
+    """One Keras progress bar over the whole search: executions trained, of the most it can train.
 
-    A trial's epochs move the bar by fractions of a configuration, and a clock redraws it every
+    A trial's epochs move the bar by fractions of an execution, and a clock redraws it every
     `TICK_SECONDS` (elapsed time, ETA) while a model compiles, so it never stands still for long.
+    A racing search shows the rows still racing, and ends short of its total when rows drop out.
 
     Example:
-        >>> progress = SearchProgress(total=4, executions=3, epochs=10, verbose=0)
-        >>> progress.trial_done(); progress.done
-        1
+        >>> progress = SearchProgress(total=12, epochs=10, verbose=0)
+        >>> progress.trial_done(3, racing=4); progress.done
+        3
     """
 
     TICK_SECONDS = 2.0
+    UNIT = "execution"
 
-    def __init__(self, total: int | None, executions: int, epochs: int, verbose: int, done: int = 0) -> None:
-        self.total, self.executions, self.epochs, self.done = total, executions, epochs, done
+    def __init__(self, total: int | None, epochs: int, verbose: int, done: int = 0) -> None:
+        self.total, self.epochs, self.done = total, epochs, done
         self.current: float = done
         self.verbose = verbose
         interactive = getattr(sys.stdout, "isatty", lambda: False)()
         self.bar = keras.utils.Progbar(total, verbose=1 if verbose else 0,
                                        interval=0.1 if interactive else self.TICK_SECONDS / 2,
-                                       unit_name="configuration")
+                                       unit_name=self.UNIT)
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._clock: threading.Thread | None = None
@@ -115,12 +116,17 @@ class SearchProgress:
             self._clock = threading.Thread(target=self._tick, name="confirm-progress", daemon=True)
             self._clock.start()
 
-    def epochs_done(self, copy_epochs: int, budget: int) -> None:
-        """Inside a trial: `copy_epochs` of its `executions * budget` copy-epochs are done."""
-        self._show(self.done + min(0.99, copy_epochs / max(1, self.executions * budget)))
+    def epochs_done(self, copy_epochs: int, budget: int, executions: int) -> None:
+        """Inside a trial of `executions` executions of at most `budget` epochs: `copy_epochs`
+        epochs are done, summed over its executions."""
+        self._show(self.done + min(0.99 * executions, copy_epochs / max(1, budget)))
 
-    def trial_done(self) -> None:
-        self.done += 1
+    def trial_done(self, executions: int, racing: int | None = None) -> None:
+        """A trial of `executions` executions finished; `racing`: the rows still racing."""
+        self.done += executions
+        if racing is not None:
+            # Keras' bar prints its values as floats; the rows racing ride on the unit's name.
+            self.bar.unit_name = f"{self.UNIT} - rows racing: {racing}" if racing else f"{self.UNIT} - race decided"
         if self.total is None or self.done < self.total:
             self._show(self.done)
 
@@ -144,6 +150,7 @@ class ConfirmTuner(kt.Tuner):
         self.validation_split = validation_split
         self.batch_size, self.fuse, self.progress = batch_size, fuse, progress
         self.ran: dict[str, dict[str, float]] = {}
+        self.trained: dict[str, int] = {}  # per trial run in this call, its executions
 
     def save(self) -> None:
         # keras-tuner's own save, with its files written whole (a kill mid-write cannot leave a
@@ -172,58 +179,77 @@ class ConfirmTuner(kt.Tuner):
                            epochs=budget, batch_size=self.batch_size, patience=self.patience,
                            validation_split=self.validation_split, loss_weights=hypermodel.loss_weights,
                            scope=strategy.scope if strategy else contextlib.nullcontext)
-        progress = (lambda done: self.progress.epochs_done(done, budget)) if self.progress else None
+        # A racing search's trial trains executions first .. first + count - 1 of the row (seeds
+        # seed + i); any other trains all of them.
+        first = int(values.get("first_execution", 0))
+        count = int(values.get("executions", self.executions))
+        progress = (lambda done: self.progress.epochs_done(done, budget, count)) if self.progress else None
         # Without validation data each execution holds out its own rows (advisor.copies.execution_data).
-        executions = train_executions(spec, (x, y, *(validation_data or (None, None))), self.executions, self.seed,
+        executions = train_executions(spec, (x, y, *(validation_data or (None, None))), count, self.seed + first,
                                       fuse=self.fuse, on_epoch=progress, sample_weight=sample_weight)
         scores = [e.score for e in executions]
         metrics = {objective.name: float(np.mean(scores))}
-        metrics.update({f"{EXECUTION_PREFIX}{i}": score for i, score in enumerate(scores)})
-        accuracies = [e.accuracy for e in executions if e.accuracy is not None]
-        if accuracies:
-            metrics["accuracy_at_best"] = float(np.mean(accuracies))
+        metrics.update({f"{EXECUTION_PREFIX}{first + i}": score for i, score in enumerate(scores)})
+        metrics.update({f"{ACCURACY_PREFIX}{first + i}": e.accuracy for i, e in enumerate(executions)
+                        if e.accuracy is not None})
         self.ran[trial.trial_id] = metrics
+        self.trained[trial.trial_id] = count
         return metrics
 
     def on_trial_end(self, trial: Any) -> None:
         super().on_trial_end(trial)
         if self.progress:
-            self.progress.trial_done()
+            race = getattr(self.oracle, "race", None)
+            self.progress.trial_done(self.trained.get(trial.trial_id, self.executions),
+                                     racing=len(race()[0].racing) if race else None)
 
-    def finished_rows(self, objective: str) -> dict[str, dict[str, float]]:
-        """Per configuration, the metrics of its finished trial (resumed ones too); Hyperband: its
-        longest training."""
+    def finished_rows(self) -> dict[str, dict[str, float]]:
+        """Per configuration, its finished executions' metrics (``execution_<i>``, and
+        ``accuracy_of_execution_<i>`` for classification), merged over its trials (a race's
+        rounds; resumed ones too). Hyperband: those of its longest training."""
         try:
             trials = self.oracle.get_best_trials(num_trials=10_000)
         except Exception:  # a distributed worker after the chief has gone: what it ran itself
             trials = []
         found: dict[str, dict[str, float]] = {}
         budgets: dict[str, int] = {}
-        for trial in trials:
+        for trial in sorted(trials, key=lambda t: int(t.hyperparameters.values.get("tuner/epochs", 0))):
             configuration = trial.hyperparameters.values.get("configuration")
             budget = int(trial.hyperparameters.values.get("tuner/epochs", 0))
-            if trial.status != "COMPLETED" or budgets.get(configuration, -1) >= budget:
+            if trial.status != "COMPLETED":
                 continue
+            if budgets.get(configuration, budget) < budget:
+                found.pop(configuration)  # a longer Hyperband training replaces the shorter ones
             budgets[configuration] = budget
-            names = [n for n in trial.metrics.metrics if n == objective or n.startswith(EXECUTION_PREFIX)
-                     or n == "accuracy_at_best"]
-            found[configuration] = {n: trial.metrics.get_last_value(n) for n in names}
+            found.setdefault(configuration, {}).update(
+                {n: v for n, v in last_values(trial).items() if n.startswith((EXECUTION_PREFIX, ACCURACY_PREFIX))})
         if not found and self.ran:
-            found = {self.oracle.get_trial(tid).hyperparameters.values["configuration"]: metrics
-                     for tid, metrics in self.ran.items()}
+            for tid, metrics in self.ran.items():
+                configuration = self.oracle.get_trial(tid).hyperparameters.values["configuration"]
+                found.setdefault(configuration, {}).update(metrics)
         return found
 
 
 def execution_scores(metrics: dict[str, float]) -> list[float]:
-    """A trial's per-execution scores, in seed order.
+    """A configuration's per-execution scores, in seed order.
 
     Example:
         >>> execution_scores({"val_loss": 0.2, "execution_1": 0.3, "execution_0": 0.1})
         [0.1, 0.3]
     """
-    names = sorted((n for n in metrics if n.startswith(EXECUTION_PREFIX)),
-                   key=lambda n: int(n[len(EXECUTION_PREFIX):]))
-    return [float(metrics[n]) for n in names]
+    return [score for _, score in sorted(executions_of(metrics).items())]
+
+
+def mean_accuracy(metrics: dict[str, float]) -> float | None:
+    """The mean over a configuration's executions of their accuracy at the best epoch (None
+    when the task reports no accuracy).
+
+    Example:
+        >>> mean_accuracy({"execution_0": 0.1, "accuracy_of_execution_0": 0.9, "accuracy_of_execution_1": 0.7})
+        0.8
+    """
+    accuracies = list(executions_of(metrics, ACCURACY_PREFIX).values())
+    return float(np.mean(accuracies)) if accuracies else None
 
 
 def check_directory(project: Path, settings: dict[str, Any], overwrite: bool) -> None:
@@ -262,9 +288,14 @@ def quiet_unless(verbose: bool) -> Iterator[None]:
         yield
 
 
-def completed_trials(oracle: Any) -> int:
-    """How many trials a (resumed) oracle has finished; 0 for a distributed worker's client."""
+def completed_executions(oracle: Any, executions: int) -> int:
+    """How many executions a (resumed) oracle's finished trials trained (a race's trial trains
+    part of a row; any other trial, `executions`); 0 for a distributed worker's client.
+
+    Example:
+        >>> completed_executions(object(), executions=10)
+        0
+    """
     trials = getattr(oracle, "trials", None) or {}  # a worker's OracleClient holds none
-    return sum(t.status == "COMPLETED" for t in trials.values())
-
-
+    return sum(int(t.hyperparameters.values.get("executions", executions)) for t in trials.values()
+               if t.status == "COMPLETED")

@@ -17,9 +17,12 @@ import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from .racing import Exit, RaceState
 
 NOISE_STANDARD_ERRORS = 2.0
 SEPARATOR = " + "
@@ -54,6 +57,7 @@ class ConfirmRow:
     advised: bool
     baseline: bool
     accuracy: float | None = None
+    out: Exit | None = None  # the round and the test that took it out of a race
 
     @property
     def executions(self) -> int:
@@ -78,6 +82,11 @@ class ConfirmResult:
         confirmed: the advised row is best, or within noise of it (see the module docstring).
         tested: whether a significance test was possible (>= 2 executions per row).
         trials_run: trials trained in this call; the rest were resumed from `directory`.
+        raced: whether the rows raced (`advisor.racing`); then `rounds` is the rounds judged,
+            and each row's `out` says when and by which test it left the race.
+        ended_by: "decided" (the race settled the verdict), "executions" (the rows still in
+            used all their executions) or "budget" (the budget ran out first).
+        decided: the verdict holds as a full search's would: False only when the budget cut it.
         directory: where the search lives (pass it again with overwrite=False to resume); None
             when confirm() searched in a temporary directory and removed it.
 
@@ -100,6 +109,10 @@ class ConfirmResult:
     directory: str | None
     verdict: str = ""
     details: list[str] = field(default_factory=list)
+    raced: bool = False
+    rounds: int = 0
+    ended_by: str = "executions"
+    decided: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-serializable dict."""
@@ -129,7 +142,8 @@ class ConfirmResult:
 def rank(scores: Mapping[str, Sequence[float]], advised_pair: tuple[str, str] | None,
          baseline_pair: tuple[str, str] | None, higher_is_better: bool, objective: str,
          configurations: Sequence[str] = (), accuracies: Mapping[str, float] | None = None,
-         trials_run: int = 0, directory: str | None = None) -> ConfirmResult:
+         trials_run: int = 0, directory: str | None = None, race: RaceState | None = None,
+         ended_by: str = "executions") -> ConfirmResult:
     """Rank configurations by their mean score and judge the advised one against the best.
 
     Args:
@@ -140,6 +154,9 @@ def rank(scores: Mapping[str, Sequence[float]], advised_pair: tuple[str, str] | 
         configurations: every configuration searched; those without scores are reported as
             not finished.
         accuracies: per configuration, the mean accuracy at the best epochs (classification).
+        race: a racing search's state (`advisor.racing`): what it decided replaces the rule
+            of the module docstring, which judges only what it left open.
+        ended_by: how the search ended ("decided", "executions" or "budget").
 
     Example:
         >>> result = rank({"relu + he_normal": [0.5], "elu + he_normal": [0.4]}, ("relu", "he_normal"),
@@ -150,6 +167,7 @@ def rank(scores: Mapping[str, Sequence[float]], advised_pair: tuple[str, str] | 
     if not scores:
         raise ValueError("confirm: no configuration has scores; nothing to rank.")
     accuracies = accuracies or {}
+    exits = race.out if race is not None else {}
     ordered = sorted(scores, key=lambda key: float(np.mean(scores[key])) * (-1 if higher_is_better else 1))
     ranking = []
     for position, key in enumerate(ordered, start=1):
@@ -158,22 +176,56 @@ def rank(scores: Mapping[str, Sequence[float]], advised_pair: tuple[str, str] | 
         ranking.append(ConfirmRow(candidate, initializer, float(np.mean(values)),
                                   float(np.std(values, ddof=1)) if len(values) > 1 else 0.0, values, position,
                                   (candidate, initializer) == advised_pair,
-                                  (candidate, initializer) == baseline_pair, accuracies.get(key)))
+                                  (candidate, initializer) == baseline_pair, accuracies.get(key), exits.get(key)))
     best = ranking[0]
     advised = next((r for r in ranking if r.advised), None)
     baseline = next((r for r in ranking if r.baseline), None)
     tested = min(r.executions for r in ranking) > 1
     confirmed, details = False, []
-    if advised is not None:
+    if advised is not None and race is not None and race.confirmed is not None:
+        confirmed = race.confirmed
+        details.append(_race_line(advised, race))
+    elif advised is not None:
         confirmed, line = within_noise(advised, best, tested)
         details.append(line)
     if baseline is not None and advised is not None and baseline is not advised:
-        details.append(baseline_line(advised, baseline, tested))
+        answer = race.beats_baseline if race is not None else None
+        details.append(baseline_line(advised, baseline, tested) if answer is None
+                       else _race_baseline_line(baseline, answer))
     missing = [c for c in configurations if c not in scores]
     if missing:
         details.append(f"Not finished: {', '.join(missing)}.")
+    verdict = verdict_line(advised, best, confirmed, tested)
+    if ended_by == "budget":
+        still = ", ".join(race.racing) if race is not None and race.racing else "every row"
+        verdict = f"Not decided (the budget ran out; still racing: {still}). So far: {verdict}"
     return ConfirmResult(ranking, objective, higher_is_better, best, advised, baseline, confirmed, tested,
-                         trials_run, directory, verdict_line(advised, best, confirmed, tested), details)
+                         trials_run, directory, verdict, details, raced=race is not None,
+                         rounds=race.rounds if race is not None else 0, ended_by=ended_by,
+                         decided=ended_by != "budget")
+
+
+def _race_line(advised: ConfirmRow, race: RaceState) -> str:
+    """How the race decided the advice's question."""
+    if advised.out is not None:
+        return (f"The advised configuration left the race in round {advised.out.round}: worse than "
+                f"{advised.out.leader} by {advised.out.gap:.4f}, beyond the noise band {advised.out.band:.4f} "
+                f"(paired t-test, Holm-adjusted p = {advised.out.p_value:.3g}).")
+    return (f"Decided in round {race.rounds}: paired tests (Holm-adjusted) bound the advised configuration's gap "
+            "to every row still racing below the noise band; more executions would not make it "
+            "significantly worse.")
+
+
+def _race_baseline_line(baseline: ConfirmRow, answer: str) -> str:
+    """What the race decided about the model's current configuration."""
+    yours = f"your current {baseline.candidate} with {baseline.initializer}"
+    return {"better": f"The advised change beats {yours} beyond the noise band (paired test): worth making.",
+            "worse": f"Keep yours: {yours} beats the advice beyond the noise band (paired test).",
+            "within noise": f"The advised change and {yours} are within noise of each other (paired tests): "
+                            "keep yours unless you want the change.",
+            "advice out": f"Keep yours: the advice left the race while {yours} stayed in.",
+            "yours out": f"The advised change is worth making: {yours} left the race in round "
+                         f"{baseline.out.round if baseline.out else '?'} while the advice stayed in."}[answer]
 
 
 def pooled_standard_error(a: ConfirmRow, b: ConfirmRow) -> float:

@@ -55,6 +55,15 @@ def test_confirm_benchmark_runs_its_three_searches_on_one_dataset(benchmark, cap
 
 
 @pytest.mark.slow
+def test_confirm_racing_benchmark_runs_the_race_and_the_full_search_on_one_task(benchmark, capsys) -> None:
+    benchmark("confirm_racing").main(["--tasks", "iris-shallow", "--epochs", "1"])
+    out = capsys.readouterr().out
+    rows = table_rows(out, "iris-shallow")
+    assert len(rows) == 2 and rows[0] == rows[1] and rows[0].count("|") == 12
+    assert "race: median" in out and "verdict agrees on" in out
+
+
+@pytest.mark.slow
 def test_confirm_stability_benchmark_runs_one_task_with_both_seeds(benchmark, capsys) -> None:
     benchmark("confirm_stability").main(["--tasks", "iris", "--epochs", "1", "--executions", "2"])
     out = capsys.readouterr().out

@@ -112,7 +112,7 @@ def test_confirm_json_is_the_only_stdout_also_when_resumed_and_overwrite_is_a_fl
         main(args)
         captured = capsys.readouterr()
         runs.append(json.loads(captured.out))
-        assert "configuration" in captured.err  # the progress went to stderr
+        assert "execution" in captured.err  # the progress went to stderr
     assert runs[0]["ranking"] == runs[1]["ranking"]
     assert "resuming" in captured.err
     other = ["confirm", path, "--data", str(tmp_path / "data.npz"), "--epochs", "2", "--executions", "2",
@@ -137,6 +137,12 @@ def test_confirm_json_is_the_only_stdout_also_when_resumed_and_overwrite_is_a_fl
     (lambda tmp: ["demo", "--output-dir", str(tmp / "absent")], "--output-dir"),
     (lambda tmp: ["confirm", str(tmp / "sound.keras"), "--data", str(tmp / "xy.npz"), "--epochs", "0"],
      "--epochs"),
+    (lambda tmp: ["confirm", str(tmp / "sound.keras"), "--data", str(tmp / "xy.npz"), "--budget", "soon"],
+     "--budget must be a number of executions (40) or a wall time with a unit"),
+    (lambda tmp: ["confirm", str(tmp / "sound.keras"), "--data", str(tmp / "xy.npz"), "--budget", "40",
+                  "--no-race"], "a --budget stops a race; it needs racing (drop --no-race; --tuner grid)"),
+    (lambda tmp: ["confirm", str(tmp / "sound.keras"), "--data", str(tmp / "xy.npz"), "--tuner", "hyperband",
+                  "--budget", "40"], "a --budget stops a race; it needs racing"),
 ])
 def test_every_bad_input_is_one_line_without_a_double_prefix(tmp_path, sound_model, capsys, make_args,
                                                               message) -> None:
