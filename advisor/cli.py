@@ -70,8 +70,9 @@ def _parser() -> argparse.ArgumentParser:
     confirm.add_argument("--budget", metavar="N|TIME",
                          help="stop the race after N executions in all, or after TIME of wall time "
                               "('90s', '15m', '2h'); the result says what was decided")
-    confirm.add_argument("--no-race", action="store_true",
-                         help="train every configuration's executions to the end (no racing)")
+    confirm.add_argument("--race", action="store_true",
+                         help="race the configurations: stop each once the verdict no longer depends on it "
+                              "(implied by --budget)")
     confirm.add_argument("--directory", help="keep the search here (rerun to resume); default: a "
                          "temporary directory, removed at the end")
     confirm.add_argument("--overwrite", action="store_true",
@@ -139,8 +140,8 @@ CONFIRM_FLAGS = {"`overwrite=True`": "--overwrite", "`directory`": "--directory"
                  "`executions_per_trial`": "--executions", "`epochs`": "--epochs", "`tuner`": "--tuner",
                  "`task`": "--task", "`x`": "the data's 'x'", "`y`": "the data's 'y'",
                  "`validation_data`": "'x_val'/'y_val'", "`budget`": "--budget",
-                 "race=True (and tuner='grid')": "racing (drop --no-race; --tuner grid)",
-                 "Pass race=False": "Pass --no-race"}
+                 "race=True, or a --budget": "--race or --budget", "(tuner='grid')": "(--tuner grid)",
+                 "received tuner=": "received --tuner "}
 
 
 def in_cli_terms(message: str) -> str:
@@ -191,7 +192,7 @@ def _confirm(args: argparse.Namespace) -> int:
             result = confirm(model, data["x"], data["y"], advice=advice, tuner=args.tuner, epochs=args.epochs,
                              executions_per_trial=args.executions, validation_data=validation,
                              directory=args.directory, overwrite=args.overwrite, verbose=1,
-                             race=False if args.no_race else None, budget=args.budget)
+                             race=True if args.race else None, budget=args.budget)
         except (TypeError, ValueError) as error:
             raise UsageError(in_cli_terms(str(error))) from None
     if args.json:

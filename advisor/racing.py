@@ -101,7 +101,7 @@ class RaceState:
             noise" (the advice against your model's row, by a paired test), or "advice out" /
             "yours out" (one of the two left the race); None: undecided, or no baseline row.
         decided: the advice's question and the baseline's are both decided.
-        lines: what each round decided, in words.
+        lines: which rows each round took out, and why, in words.
     """
 
     rounds: int = 0
@@ -184,7 +184,7 @@ def judge(scores: Mapping[str, Sequence[float]], advised: str | None, baseline: 
         ['a', 'b']
     """
     state = RaceState(rounds=(previous.rounds if previous else 0) + 1,
-                      out=dict(previous.out) if previous else {})
+                      out=dict(previous.out) if previous else {}, lines=list(previous.lines) if previous else [])
     sign = -1.0 if higher_is_better else 1.0
     loss = {key: [sign * float(s) for s in values] for key, values in scores.items() if len(values)}
     mean = {key: float(np.mean(values)) for key, values in loss.items()}

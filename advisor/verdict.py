@@ -192,6 +192,8 @@ def rank(scores: Mapping[str, Sequence[float]], advised_pair: tuple[str, str] | 
         answer = race.beats_baseline if race is not None else None
         details.append(baseline_line(advised, baseline, tested) if answer is None
                        else _race_baseline_line(baseline, answer))
+    if race is not None:
+        details += [line[0].upper() + line[1:] + "." for line in race.lines]
     missing = [c for c in configurations if c not in scores]
     if missing:
         details.append(f"Not finished: {', '.join(missing)}.")

@@ -4,7 +4,7 @@ For each of scikit-learn's breast-cancer, digits and wine datasets (standardized
 model is Keras' out-of-the-box MLP (2 x 32 ReLU, glorot_uniform). Three searches over the same
 configurations, executions and epochs, in one run:
 
-- **confirm()**: its defaults without racing (10 seeded executions per configuration, trained together as
+- **confirm()**: its defaults (10 seeded executions per configuration, trained together as
   independent copies: vectorized on TensorFlow, one fused model elsewhere; at most 20 epochs,
   early stopping on val_loss);
 - **one by one**: `confirm(..., fuse_executions=False)`, the same executions trained one `fit()`
@@ -90,10 +90,8 @@ def main(argv: list[str] | None = None) -> None:
         split = datasets.load(name, args.seed)
         model = user_model(split.x_train.shape[1], len(np.unique(split.y_train)))
         advice = advise(model, y=split.y_train)
-        # race=False: every row trains all its executions, so the paths compare like with like
-        # (benchmarks/confirm_racing.py measures the race).
         common = dict(advice=advice, candidates=args.candidates, epochs=args.epochs,
-                      executions_per_trial=args.executions, seed=args.seed, verbose=0, race=False)
+                      executions_per_trial=args.executions, seed=args.seed, verbose=0)
         result, together_s = timed(confirm, model, split.x_train, split.y_train, **common)
         sequential, sequential_s = timed(confirm, model, split.x_train, split.y_train, fuse_executions=False,
                                          **common)

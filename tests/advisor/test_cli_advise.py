@@ -139,10 +139,9 @@ def test_confirm_json_is_the_only_stdout_also_when_resumed_and_overwrite_is_a_fl
      "--epochs"),
     (lambda tmp: ["confirm", str(tmp / "sound.keras"), "--data", str(tmp / "xy.npz"), "--budget", "soon"],
      "--budget must be a number of executions (40) or a wall time with a unit"),
-    (lambda tmp: ["confirm", str(tmp / "sound.keras"), "--data", str(tmp / "xy.npz"), "--budget", "40",
-                  "--no-race"], "a --budget stops a race; it needs racing (drop --no-race; --tuner grid)"),
     (lambda tmp: ["confirm", str(tmp / "sound.keras"), "--data", str(tmp / "xy.npz"), "--tuner", "hyperband",
-                  "--budget", "40"], "a --budget stops a race; it needs racing"),
+                  "--budget", "40"], "racing (--race or --budget) runs every configuration in each round, so it "
+                                     "needs the grid tuner (--tuner grid); received --tuner 'hyperband'."),
 ])
 def test_every_bad_input_is_one_line_without_a_double_prefix(tmp_path, sound_model, capsys, make_args,
                                                               message) -> None:

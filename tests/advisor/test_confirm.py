@@ -256,8 +256,7 @@ def test_verbose_0_prints_nothing_and_1_a_progress_bar_and_the_table_once(tmp_pa
     shown = confirm(model(), x, y, candidates=["relu"], executions_per_trial=2, epochs=1, verbose=1,
                     directory=tmp_path / "shown")
     out = capsys.readouterr().out
-    bar = out.split("confirm(): ")[0]  # Keras' progress bar, before the table
-    assert "execution" in bar and ("rows racing" in bar or "race decided" in bar)
+    assert "execution" in out.split("confirm(): ")[0]  # Keras' progress bar, before the table
     assert out.count(str(shown)) == 1 and "Trial" not in out  # keras-tuner's own output is verbose=2's
     assert [r.scores for r in quiet.ranking] == [r.scores for r in shown.ranking]
     confirm(model(), x, y, candidates=["relu"], executions_per_trial=2, epochs=1, verbose=1,

@@ -175,6 +175,15 @@ def test_a_budget_of_executions_cuts_the_race_and_says_so(tmp_path) -> None:
     assert not race.race()[0].decided
 
 
+def test_a_wall_time_budget_stops_handing_out_trials_once_spent(tmp_path) -> None:
+    import time
+
+    scores = Scores({ADVISED: 0.30, OTHER: 0.31}, shared=0.0, own=0.05)
+    race = oracle(tmp_path, scores, Budget(seconds=0.05))
+    time.sleep(0.1)
+    assert run(race, scores) == [] and race.cut_by_budget
+
+
 @pytest.mark.parametrize("budget, expected", [(40, Budget(executions=40)), ("40", Budget(executions=40)),
                                               ("90s", Budget(seconds=90.0)), ("1.5h", Budget(seconds=5400.0))])
 def test_budgets_parse_as_executions_or_wall_time(budget, expected) -> None:
@@ -188,7 +197,7 @@ def test_a_bad_budget_is_one_clear_error(budget) -> None:
 
 
 @pytest.mark.slow
-def test_a_linear_row_on_a_non_linear_task_is_dropped_after_the_first_round(tmp_path) -> None:
+def test_a_linear_row_on_a_non_linear_task_is_dropped_after_the_first_round(tmp_path, capsys) -> None:
     import keras
 
     from advisor import confirm
@@ -199,10 +208,14 @@ def test_a_linear_row_on_a_non_linear_task_is_dropped_after_the_first_round(tmp_
     model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(16, activation="relu"),
                               keras.layers.Dense(1, activation="sigmoid")])
     model.compile(keras.optimizers.Adam(0.02), "binary_crossentropy")
-    result = confirm(model, x, y, candidates=["relu", "linear"], epochs=15, verbose=0, directory=tmp_path)
+    result = confirm(model, x, y, candidates=["relu", "linear"], epochs=15, verbose=1, directory=tmp_path,
+                     race=True)
+    bar = capsys.readouterr().out.split("confirm(): ")[0]
+    assert "rows racing: " in bar and "race decided" in bar  # the progress bar follows the race
     linear = next(row for row in result.ranking if row.candidate == "linear")
     assert result.raced and linear.out is not None and linear.out.round == 1 and linear.executions == 3
     assert 0 <= linear.out.p_value < 0.05 and result.decided
+    assert any(line.startswith("Round 1: linear + glorot_uniform out, worse than") for line in result.details)
     saved = json.loads(json.dumps(result.to_dict()))
     assert {row["candidate"]: row["out"] is not None for row in saved["ranking"]}["linear"]
     assert saved["raced"] and saved["ended_by"] in ("decided", "executions")
@@ -215,8 +228,11 @@ def test_racing_with_another_tuner_or_a_budget_without_racing_is_one_clear_error
 
     model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(4, activation="relu"), keras.layers.Dense(1)])
     x, y = np.zeros((20, 2), "float32"), np.zeros(20, "float32")
-    with pytest.raises(ValueError, match="racing runs every configuration in each round, so it needs tuner='grid'"):
+    with pytest.raises(ValueError, match=r"racing \(race=True, or a `budget`\) runs every configuration in each "
+                                         r"round, so it needs the grid tuner \(tuner='grid'\); received tuner='bayesian'"):
         confirm(model, x, y, tuner="bayesian", race=True, verbose=0)
+    with pytest.raises(ValueError, match="needs the grid tuner"):
+        confirm(model, x, y, tuner="hyperband", budget="10m", verbose=0)
     with pytest.raises(ValueError, match="a `budget` stops a race"):
         confirm(model, x, y, race=False, budget=30, verbose=0)
     with pytest.raises(ValueError, match="`budget` must be"):
