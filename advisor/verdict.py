@@ -122,10 +122,13 @@ class ConfirmResult:
     def __str__(self) -> str:
         header = (f"{'rank':>4}  {'candidate':<12}{'initializer':<16}{self.objective + ' mean ± std':>24}"
                   f"{'executions':>12}{'accuracy':>10}  ")
+        raced = f"; raced in {self.rounds} round(s), ended by {self.ended_by}" if self.raced else ""
         lines = [f"confirm(): {len(self.ranking)} configurations ranked by {self.objective} "
-                 f"({'higher' if self.higher_is_better else 'lower'} is better)", header]
+                 f"({'higher' if self.higher_is_better else 'lower'} is better){raced}", header]
         for row in self.ranking:
-            flags = ", ".join(name for name, on in (("advised", row.advised), ("yours", row.baseline)) if on)
+            flags = ", ".join(name for name, on in (("advised", row.advised), ("yours", row.baseline),
+                                                    (f"out in round {row.out.round}" if row.out else "", row.out))
+                              if on)
             accuracy = "" if row.accuracy is None else f"{row.accuracy:.3f}"
             lines.append(f"{row.rank:>4}  {row.candidate:<12}{row.initializer:<16}"
                          f"{f'{row.mean:.4f} ± {row.std:.4f}':>24}{row.executions:>12}{accuracy:>10}  {flags}")
