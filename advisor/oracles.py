@@ -91,8 +91,8 @@ class _SavesWhole:
         # trials' own files decide: every unfinished trial is retried, no finished one.
         super().reload()  # type: ignore[misc]
         finished = (TrialStatus.COMPLETED, TrialStatus.FAILED)
-        retry = [tid for tid in retry_queue(self) if self.trials[tid].status not in finished]  # type: ignore[attr-defined]
-        retry += [tid for tid, trial in self.trials.items()  # type: ignore[attr-defined]
+        retry = [tid for tid in retry_queue(self) if self.trials[tid].status not in finished]
+        retry += [tid for tid, trial in self.trials.items()
                   if trial.status == TrialStatus.RUNNING and tid not in retry]
         set_retry_queue(self, retry)
 
@@ -266,7 +266,7 @@ class RaceOracle(_SavesWhole, kt.Oracle):
         executions the current round still needs started, as (configuration, first, count)."""
         scores, started, failed = self._started()
         higher = self.objective.direction == "max"
-        state, racing = RaceState(racing=[c for c in self.configurations if c not in failed]), None
+        state = RaceState(racing=[c for c in self.configurations if c not in failed])
         racing = state.racing
         for target in round_schedule(self.max_executions):
             missing = [(c, started.get(c, 0), target - started.get(c, 0)) for c in racing
