@@ -31,6 +31,9 @@ class RowTraining:
             (its own rows: see `execution_data`).
         scope: a context to build and compile in (a distribution strategy's scope).
         loss_weights: per output, its loss's weight in the total (a model with several outputs).
+        traced: where `advisor.vectorized` keeps the row's traced training step between calls
+            with as many copies (a race's rounds of one row), so that a later round loads its
+            copies' weights into it instead of tracing again; None: trace afresh each call.
 
     Example:
         >>> spec = RowTraining(build=lambda: keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)]),
@@ -53,6 +56,7 @@ class RowTraining:
     validation_split: float = 0.2
     scope: Callable[[], ContextManager[Any]] = contextlib.nullcontext
     loss_weights: Any = None
+    traced: dict[int, Any] | None = None
 
 
 @dataclass(frozen=True)

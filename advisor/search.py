@@ -151,6 +151,7 @@ class ConfirmTuner(kt.Tuner):
         self.batch_size, self.fuse, self.progress = batch_size, fuse, progress
         self.ran: dict[str, dict[str, float]] = {}
         self.trained: dict[str, int] = {}  # per trial run in this call, its executions
+        self.traced: dict[str, dict[int, Any]] = {}  # per configuration, its traced steps (RowTraining.traced)
 
     def save(self) -> None:
         # keras-tuner's own save, with its files written whole (a kill mid-write cannot leave a
@@ -178,7 +179,9 @@ class ConfirmTuner(kt.Tuner):
                            objective=objective.name, higher_is_better=objective.direction == "max",
                            epochs=budget, batch_size=self.batch_size, patience=self.patience,
                            validation_split=self.validation_split, loss_weights=hypermodel.loss_weights,
-                           scope=strategy.scope if strategy else contextlib.nullcontext)
+                           scope=strategy.scope if strategy else contextlib.nullcontext,
+                           # A race trains a row in rounds: each round reuses the row's traced step.
+                           traced=self.traced.setdefault(configuration, {}) if "first_execution" in values else None)
         # A racing search's trial trains executions first .. first + count - 1 of the row (seeds
         # seed + i); any other trains all of them.
         first = int(values.get("first_execution", 0))

@@ -99,65 +99,22 @@ def fit_vectorized(spec: RowTraining, copies: list[keras.Model], x: list[Any], y
         return None
     import tensorflow as tf
 
-    template = copies[0]  # its layers compute every copy; the stacked weights say whose
-    dtypes = [t.dtype for t in template.inputs]
+    dtypes = [t.dtype for t in copies[0].inputs]
     x = _as_inputs(x, dtypes)
     x_val = [_as_inputs(p.x_val, dtypes) for p in parts]
-    if _has_sparse_gradients(template, [a[:2] for a in x]):
-        return None
-    for copy in copies[1:]:
-        # A layer used as an activation makes its weights on its first call.
-        copy(as_input_structure(copy, [a[:2] for a in x]))
-    shapes = [[tuple(v.shape) for v in c.weights] for c in copies]
-    if any(s != shapes[0] for s in shapes):
-        return None
-    trainable = [_stacked(copies, k, trainable=True) for k in range(len(template.trainable_variables))]
-    frozen = [_stacked(copies, k, trainable=False) for k in range(len(template.non_trainable_variables))]
-    optimizer = spec.optimizer()
-    optimizer.build(trainable)
-    loss_of_rows = per_row_loss(spec.loss)
-    template.compile(optimizer=spec.optimizer(), loss=spec.loss, metrics=list(spec.metrics))  # for the metrics
-
-    def call(weights: Any, state: Any, inputs: Any, training: bool) -> tuple[Any, Any, Any]:
-        """One copy's outputs, updated state and regularization penalty."""
-        predicted, state, extra = template.stateless_call(weights, state, as_input_structure(template, list(inputs)),
-                                                          training=training,
-                                                          return_losses=True)
-        return predicted, state, tf.add_n([tf.cast(e, "float32") for e in extra]) if extra else tf.constant(0.0)
-
-    def forward(weights: Any, state: Any, inputs: Any, labels: Any, row_weights: Any) -> Any:
-        predicted, state, penalty = call(weights, state, inputs, training=True)
-        rows_loss = tf.cast(loss_of_rows(labels, predicted), "float32")
-        row_weights = tf.reshape(row_weights, [-1] + [1] * (len(rows_loss.shape) - 1))  # as Keras broadcasts
-        return tf.reduce_mean(rows_loss * row_weights) + penalty, state
-
     count, rows = len(copies), len(parts[0].train_rows)
     # Unweighted rows weigh 1: the same products, exactly.
     weights = np.ones(len(y), "float32") if sample_weight is None else sample_weight
     batches = training_batches(x, y, [p.train_rows for p in parts], spec.batch_size, spec.shuffle, seed,
                                stacked=True, weights=weights)
-    # Signatures with any number of rows: one trace each, whatever the size of the last batch or
-    # of the rows predicted (a trace of a deep model takes seconds).
-    rows_spec = tuple(tf.TensorSpec((None, None, *a.shape[1:]), tf.convert_to_tensor(a[:1]).dtype) for a in x)
-
-    @tf.function(input_signature=list(batches.element_spec))
-    def train_step(inputs: Any, labels: Any, row_weights: Any) -> Any:
-        with tf.GradientTape() as tape:
-            losses, state = tf.vectorized_map(
-                lambda e: forward(e[0], e[1], e[2], e[3], e[4]),
-                ([w.value for w in trainable], [v.value for v in frozen], list(inputs), labels, row_weights))
-            total = tf.reduce_sum(losses)  # copy i's loss depends on copy i's weights alone
-        optimizer.apply(tape.gradient(total, [w.value for w in trainable]), trainable)
-        for variable, value in zip(frozen, state):
-            variable.assign(value)
-        return losses
-
-    @tf.function(input_signature=[rows_spec])
-    def predict_step(inputs: Any) -> Any:
-        predicted, _, penalty = tf.vectorized_map(
-            lambda e: call(e[0], e[1], e[2], training=False),
-            ([w.value for w in trainable], [v.value for v in frozen], list(inputs)))
-        return predicted, penalty
+    trainer = (spec.traced or {}).get(count)
+    if trainer is None:
+        trainer = _Trainer.trace(spec, copies, x, batches)
+        if trainer is None:
+            return None
+    elif not trainer.load(copies, x):
+        return None
+    template, predict_step = trainer.template, trainer.predict_step
 
     histories: list[dict[str, list[float]]] = [{} for _ in copies]
     monitor = spec.objective if spec.objective.startswith("val_") else "loss"
@@ -165,14 +122,17 @@ def fit_vectorized(spec: RowTraining, copies: list[keras.Model], x: list[Any], y
     for epoch in range(spec.epochs):
         seen, epoch_loss = 0, np.zeros(count)
         for inputs, labels, row_weights in batches:
-            if epoch == 0 and seen == 0:
+            if not trainer.stepped:
                 try:
                     with _quiet_vectorizing():
-                        losses = train_step(inputs, labels, row_weights)
+                        losses = trainer.train_step(inputs, labels, row_weights)
                 except (TypeError, ValueError, NotImplementedError, tf.errors.OpError):
                     return None  # a layer pfor cannot map; the fused model trains these copies
+                trainer.stepped = True
+                if spec.traced is not None:
+                    spec.traced[count] = trainer
             else:
-                losses = train_step(inputs, labels, row_weights)
+                losses = trainer.train_step(inputs, labels, row_weights)
             size = int(labels.shape[1])
             epoch_loss += np.asarray(losses, dtype="float64") * size
             seen += size
@@ -180,7 +140,7 @@ def fit_vectorized(spec: RowTraining, copies: list[keras.Model], x: list[Any], y
             history.setdefault("loss", []).append(float(value))
         predicted, penalties = _predict_rows(predict_step, x_val)
         for index, history in enumerate(histories):
-            for name, value in _validation(template, loss_of_rows, parts[index].y_val, predicted[index],
+            for name, value in _validation(template, trainer.loss_of_rows, parts[index].y_val, predicted[index],
                                            penalties[index], parts[index].weight_val):
                 history.setdefault(name, []).append(value)
         if after_epoch is not None:
@@ -190,6 +150,94 @@ def fit_vectorized(spec: RowTraining, copies: list[keras.Model], x: list[Any], y
         if curves.add([h[monitor][-1] for h in histories]):
             break
     return histories
+
+
+class _Trainer:
+    """The traced training and prediction steps of one model's graph over stacked copies, with
+    the stacked weights and the optimizer they update; `load` puts other copies' weights in."""
+
+    def __init__(self, template: keras.Model, trainable: list[Any], frozen: list[Any], optimizer: Any,
+                 loss_of_rows: Callable[[Any, Any], Any], train_step: Any, predict_step: Any) -> None:
+        self.template, self.trainable, self.frozen, self.optimizer = template, trainable, frozen, optimizer
+        self.loss_of_rows, self.train_step, self.predict_step = loss_of_rows, train_step, predict_step
+        # The optimizer as built, before any step: what a fresh one would hold (slots, iterations).
+        self.initial = [np.asarray(v) for v in optimizer.variables]
+        self.stepped = False
+
+    def load(self, copies: list[keras.Model], x: list[Any]) -> bool:
+        """Give the stacked weights these copies' values and the optimizer its first state; False
+        when the copies' weights are shaped otherwise."""
+        for copy in copies:
+            copy(as_input_structure(copy, [a[:2] for a in x]))  # a layer used as an activation builds here
+        for stacked, kind in ((self.trainable, True), (self.frozen, False)):
+            for index, variable in enumerate(stacked):
+                values = np.stack([np.asarray((c.trainable_variables if kind else c.non_trainable_variables)[index])
+                                   for c in copies])
+                if values.shape != tuple(variable.shape):
+                    return False
+                variable.assign(values)
+        for variable, value in zip(self.optimizer.variables, self.initial):
+            variable.assign(value)
+        return True
+
+    @classmethod
+    def trace(cls, spec: RowTraining, copies: list[keras.Model], x: list[Any], batches: Any) -> _Trainer | None:
+        """A trainer for these copies (traced on its first step); None where they cannot be mapped over."""
+        import tensorflow as tf
+
+        template = copies[0]  # its layers compute every copy; the stacked weights say whose
+        if _has_sparse_gradients(template, [a[:2] for a in x]):
+            return None
+        for copy in copies[1:]:
+            # A layer used as an activation makes its weights on its first call.
+            copy(as_input_structure(copy, [a[:2] for a in x]))
+        shapes = [[tuple(v.shape) for v in c.weights] for c in copies]
+        if any(s != shapes[0] for s in shapes):
+            return None
+        trainable = [_stacked(copies, k, trainable=True) for k in range(len(template.trainable_variables))]
+        frozen = [_stacked(copies, k, trainable=False) for k in range(len(template.non_trainable_variables))]
+        optimizer = spec.optimizer()
+        optimizer.build(trainable)
+        loss_of_rows = per_row_loss(spec.loss)
+        template.compile(optimizer=spec.optimizer(), loss=spec.loss, metrics=list(spec.metrics))  # for the metrics
+
+        def call(weights: Any, state: Any, inputs: Any, training: bool) -> tuple[Any, Any, Any]:
+            """One copy's outputs, updated state and regularization penalty."""
+            predicted, state, extra = template.stateless_call(weights, state,
+                                                              as_input_structure(template, list(inputs)),
+                                                              training=training, return_losses=True)
+            return predicted, state, tf.add_n([tf.cast(e, "float32") for e in extra]) if extra else tf.constant(0.0)
+
+        def forward(weights: Any, state: Any, inputs: Any, labels: Any, row_weights: Any) -> Any:
+            predicted, state, penalty = call(weights, state, inputs, training=True)
+            rows_loss = tf.cast(loss_of_rows(labels, predicted), "float32")
+            row_weights = tf.reshape(row_weights, [-1] + [1] * (len(rows_loss.shape) - 1))  # as Keras broadcasts
+            return tf.reduce_mean(rows_loss * row_weights) + penalty, state
+
+        # Signatures with any number of rows: one trace each, whatever the size of the last batch or
+        # of the rows predicted (a trace of a deep model takes seconds).
+        rows_spec = tuple(tf.TensorSpec((None, None, *a.shape[1:]), tf.convert_to_tensor(a[:1]).dtype) for a in x)
+
+        @tf.function(input_signature=list(batches.element_spec))
+        def train_step(inputs: Any, labels: Any, row_weights: Any) -> Any:
+            with tf.GradientTape() as tape:
+                losses, state = tf.vectorized_map(
+                    lambda e: forward(e[0], e[1], e[2], e[3], e[4]),
+                    ([w.value for w in trainable], [v.value for v in frozen], list(inputs), labels, row_weights))
+                total = tf.reduce_sum(losses)  # copy i's loss depends on copy i's weights alone
+            optimizer.apply(tape.gradient(total, [w.value for w in trainable]), trainable)
+            for variable, value in zip(frozen, state):
+                variable.assign(value)
+            return losses
+
+        @tf.function(input_signature=[rows_spec])
+        def predict_step(inputs: Any) -> Any:
+            predicted, _, penalty = tf.vectorized_map(
+                lambda e: call(e[0], e[1], e[2], training=False),
+                ([w.value for w in trainable], [v.value for v in frozen], list(inputs)))
+            return predicted, penalty
+
+        return cls(template, trainable, frozen, optimizer, loss_of_rows, train_step, predict_step)
 
 
 def _predict_rows(predict_step: Callable[[Any], Any], inputs_of_copies: list[list[Any]],

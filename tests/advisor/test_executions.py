@@ -189,6 +189,25 @@ def test_vectorized_copies_build_the_weights_of_a_layer_used_as_an_activation(mo
     assert_same(train_executions(row, split, EXECUTIONS, SEED), reference)
 
 
+@on_tensorflow
+def test_a_later_round_reuses_the_row_s_traced_step_and_scores_as_a_fresh_trace(monkeypatch) -> None:
+    # A race trains a row in rounds: round two loads its copies into round one's traced step
+    # (batch normalization's statistics, dropout's seeds and Adam's slots start afresh).
+    import dataclasses
+
+    from advisor import vectorized
+
+    row, split = dataclasses.replace(spec(build=lambda: mlp(regularizer="l2")), traced={}), data()
+    only_vectorized(monkeypatch)
+    train_executions(row, split, EXECUTIONS, SEED)
+    traces = []
+    monkeypatch.setattr(vectorized._Trainer, "trace", lambda *args: traces.append(args) or None)
+    reused = train_executions(row, split, EXECUTIONS, SEED + EXECUTIONS)
+    assert traces == [] and list(row.traced) == [EXECUTIONS]
+    monkeypatch.undo()
+    assert_same(reused, one_by_one(row, split, range(EXECUTIONS, 2 * EXECUTIONS)))
+
+
 def embedding_model() -> keras.Model:
     return keras.Sequential([keras.Input((4,), dtype="int32"), keras.layers.Embedding(10, 3),
                              keras.layers.GlobalAveragePooling1D(), keras.layers.Dense(1, activation="sigmoid")])
