@@ -22,8 +22,9 @@ of executions or wall time can end the race sooner, and the result then says wha
 what it could not. Without racing every row trains all its executions.
 
 Resuming: with the same `directory` and overwrite=False a search finishes only its missing
-trials (a race: where it was, the rows that were out staying out). A directory that holds a different search is refused, never deleted, unless
-overwrite=True. Without a `directory` the search runs in a temporary one, removed at the end.
+trials (a race: where it was, the rows that were out staying out). A directory that holds a
+different search is refused, never deleted, unless overwrite=True. Without a `directory` the
+search runs in a temporary one, removed at the end.
 """
 
 from __future__ import annotations
@@ -313,7 +314,8 @@ def confirm(
     extra = {"max_epochs": epochs} if tuner == "hyperband" else {}
     try:
         if racing:
-            oracle = RaceOracle(kt_objective, configurations, seed, executions_per_trial, configuration_key(*advised_pair),
+            oracle = RaceOracle(kt_objective, configurations, seed, executions_per_trial,
+                                configuration_key(*advised_pair),
                                 configuration_key(*baseline_pair) if baseline_pair else None, spending)
         else:
             oracle = ORACLES[tuner](kt_objective, configurations, seed, **extra)

@@ -229,8 +229,8 @@ def _race_baseline_line(baseline: ConfirmRow, answer: str) -> str:
             "within noise": f"The advised change and {yours} are within noise of each other (paired tests): "
                             "keep yours unless you want the change.",
             "advice out": f"Keep yours: the advice left the race while {yours} stayed in.",
-            "yours out": f"The advised change is worth making: {yours} left the race in round "
-                         f"{baseline.out.round if baseline.out else '?'} while the advice stayed in."}[answer]
+            "yours out": f"The advised change is worth making: {yours} left the race while the advice stayed in."
+            }[answer]
 
 
 def pooled_standard_error(a: ConfirmRow, b: ConfirmRow) -> float:
