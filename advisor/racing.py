@@ -123,13 +123,23 @@ def paired_p_value(worse: Sequence[float], better: Sequence[float], margin: floa
         >>> round(paired_p_value([0.5, 0.6, 0.55], [0.3, 0.41, 0.33], margin=0.0), 4)
         0.0009
     """
-    n = min(len(worse), len(better))
-    if n < 2:
+    differences = paired_differences(worse, better) - margin
+    if len(differences) < 2:
         return 1.0
-    differences = np.asarray(worse[:n], dtype="float64") - np.asarray(better[:n], dtype="float64") - margin
     if np.ptp(differences) <= 1e-12 * max(1.0, float(np.abs(differences).max())):
         return 0.0 if differences.mean() > 0 else 1.0  # identical differences: no spread to test with
     return float(stats.ttest_1samp(differences, 0.0, alternative="greater").pvalue)
+
+
+def paired_differences(worse: Sequence[float], better: Sequence[float]) -> np.ndarray:
+    """worse - better over the executions both rows have (execution ``i`` of each pairs up).
+
+    Example:
+        >>> paired_differences([0.5, 0.6, 0.7], [0.3, 0.4]).round(3).tolist()
+        [0.2, 0.2]
+    """
+    n = min(len(worse), len(better))
+    return np.asarray(worse[:n], dtype="float64") - np.asarray(better[:n], dtype="float64")
 
 
 def noise_band(a: Sequence[float], b: Sequence[float], executions: int) -> float:
@@ -256,10 +266,10 @@ def predicted_beyond(worse: Sequence[float], better: Sequence[float], band: floa
         >>> predicted_beyond([0.3, 0.4], [0.3, 0.4], band=0.0, executions=2)
         0.0
     """
-    n = min(len(worse), len(better))
+    differences = paired_differences(worse, better)
+    n = len(differences)
     if n == 0:
         return 0.5
-    differences = np.asarray(worse[:n], dtype="float64") - np.asarray(better[:n], dtype="float64")
     excess = float(differences.mean()) - band
     remaining = max(0, executions - n)
     spread = float(differences.std(ddof=1)) if n > 1 else math.inf

@@ -150,7 +150,6 @@ class ConfirmTuner(kt.Tuner):
         self.validation_split = validation_split
         self.batch_size, self.fuse, self.progress = batch_size, fuse, progress
         self.ran: dict[str, dict[str, float]] = {}
-        self.trained: dict[str, int] = {}  # per trial run in this call, its executions
         self.traced: dict[str, dict[int, Any]] = {}  # per configuration, its traced steps (RowTraining.traced)
 
     def save(self) -> None:
@@ -196,14 +195,14 @@ class ConfirmTuner(kt.Tuner):
         metrics.update({f"{ACCURACY_PREFIX}{first + i}": e.accuracy for i, e in enumerate(executions)
                         if e.accuracy is not None})
         self.ran[trial.trial_id] = metrics
-        self.trained[trial.trial_id] = count
         return metrics
 
     def on_trial_end(self, trial: Any) -> None:
         super().on_trial_end(trial)
         if self.progress:
             race = getattr(self.oracle, "race", None)
-            self.progress.trial_done(self.trained.get(trial.trial_id, self.executions),
+            ran = self.ran.get(trial.trial_id)
+            self.progress.trial_done(len(executions_of(ran)) if ran else self.executions,
                                      racing=len(race()[0].racing) if race else None)
 
     def finished_rows(self) -> dict[str, dict[str, float]]:

@@ -169,10 +169,9 @@ class _Trainer:
         when the copies' weights are shaped otherwise."""
         for copy in copies:
             copy(as_input_structure(copy, [a[:2] for a in x]))  # a layer used as an activation builds here
-        for stacked, kind in ((self.trainable, True), (self.frozen, False)):
+        for stacked, trainable in ((self.trainable, True), (self.frozen, False)):
             for index, variable in enumerate(stacked):
-                values = np.stack([np.asarray((c.trainable_variables if kind else c.non_trainable_variables)[index])
-                                   for c in copies])
+                values = _stacked_values(copies, index, trainable)
                 if values.shape != tuple(variable.shape):
                     return False
                 variable.assign(values)
@@ -277,10 +276,15 @@ def _has_sparse_gradients(model: keras.Model, inputs: list[Any]) -> bool:
     return any(isinstance(g, tf.IndexedSlices) for g in tape.gradient(total, model.trainable_variables))
 
 
+def _stacked_values(copies: list[keras.Model], index: int, trainable: bool) -> np.ndarray:
+    """The copies' values of their `index`-th (non-)trainable variable, copy ``i`` at index ``i``."""
+    return np.stack([np.asarray((c.trainable_variables if trainable else c.non_trainable_variables)[index])
+                     for c in copies])
+
+
 def _stacked(copies: list[keras.Model], index: int, trainable: bool) -> keras.Variable:
-    variables = [(c.trainable_variables if trainable else c.non_trainable_variables)[index] for c in copies]
-    first = variables[0]
-    return keras.Variable(np.stack([np.asarray(v) for v in variables]), dtype=first.dtype, trainable=trainable,
+    first = (copies[0].trainable_variables if trainable else copies[0].non_trainable_variables)[index]
+    return keras.Variable(_stacked_values(copies, index, trainable), dtype=first.dtype, trainable=trainable,
                           name=first.name)  # the name: weight-decay exclusions match by name
 
 
