@@ -10,21 +10,21 @@ round, with ``gap`` = how much worse one row scores than another (a loss: higher
 - **out**: a row is out when it is worse than the leader (the best mean still racing) by more
   than the noise band: a one-sided paired t-test of H0 "gap <= band" rejects. It trains no more.
 - **the advice** (is it best, or within noise of the best?) is decided *no* once the advised
-  row is out, or once the full search is all but sure to find it significantly worse than the
-  leader; *yes* once, against every row still in (whichever ends best), the full search is all
-  but sure to find it within noise.
+  row is out; otherwise by a forecast of the full search's own verdict (`forecast`): the full
+  search is simulated from the executions so far, and the answer is decided once at least
+  1 - `PREDICTIVE_ERROR` of the simulated searches give it. Rows that could still overturn the
+  advice race on; the others stop.
 - **your model** (does the advice beat the baseline row?) is decided once one of the two is
-  out, or the full search is all but sure to find the advice better, worse, or within noise.
+  out, or once the simulated searches agree on "better", "worse" or "within noise" as often.
 
-"All but sure": the probability that the full search's answer differs, given the executions so
-far, is below `PREDICTIVE_ERROR`. It is the predictive distribution of the paired gap after all
-`max_executions` (`predicted_beyond`: the executions to come drawn around the mean so far, a t
-distribution for the mean's own uncertainty): stochastic curtailment (Lan, Simon & Halperin
-1982), which stops a sequential test once more data would not change its answer.
+The forecast is stochastic curtailment (Lan, Simon & Halperin 1982: stop a sequential test
+once more data would not change its answer) for the verdict as a whole: which row ends best,
+the band's own sampling noise and the rows' shared execution effects included. A decision
+stays made in later rounds.
 
 The band is the verdict's own yardstick (`advisor.verdict`: `NOISE_STANDARD_ERRORS` pooled
 standard errors) at the search's full executions, so the race answers what the full search
-would: at the last round the prediction is the full search's own rule. The out tests of each
+would: at the last round the forecast is the full search's own rule. The out tests of each
 round are Holm-corrected together, at a family-wise error rate of `FAMILY_WISE_ERROR` (F-Race,
 Birattari et al. 2002, races with a test per round the same way). A row whose questions are all
 decided stops; the race ends when the verdict is decided, or when the executions (or the budget)
@@ -54,6 +54,13 @@ FAMILY_WISE_ERROR = 0.05
 PREDICTIVE_ERROR = 0.05
 # The first round's executions: the fewest that give a paired test a variance to work with.
 FIRST_ROUND_EXECUTIONS = 3
+# Full searches simulated to forecast the verdict: the shares' Monte Carlo error is <= 0.008.
+SIMULATED_SEARCHES = 4000
+# A weak prior on each row's noise variance: worth this many residual degrees of freedom at the
+# rows' pooled variance (shrinks a variance estimated from 3 executions, Gelman et al. 2013, 5.5).
+PRIOR_DEGREES_OF_FREEDOM = 2.0
+# Alternating two-way fit (row means, execution effects) of the scores so far; converged well before.
+TWO_WAY_ITERATIONS = 20
 
 
 def round_schedule(max_executions: int) -> list[int]:
@@ -189,8 +196,11 @@ def judge(scores: Mapping[str, Sequence[float]], advised: str | None, baseline: 
         alpha: the family-wise error rate of this round's tests.
 
     Example:
-        >>> scores = {"a": [0.30, 0.32, 0.31], "b": [0.31, 0.33, 0.30]}
-        >>> judge(scores, "a", None, False, max_executions=10).racing
+        >>> close = {"a": [0.30, 0.32, 0.31], "b": [0.31, 0.33, 0.30]}
+        >>> judge(close, "a", None, False, max_executions=10).confirmed  # within noise, whatever comes
+        True
+        >>> noisy = {"a": [0.30, 0.45, 0.28], "b": [0.36, 0.29, 0.40]}
+        >>> judge(noisy, "a", None, False, max_executions=10).racing
         ['a', 'b']
     """
     state = RaceState(rounds=(previous.rounds if previous else 0) + 1,
@@ -216,66 +226,130 @@ def judge(scores: Mapping[str, Sequence[float]], advised: str | None, baseline: 
                                f"noise band {band(key, leader):.4g} (paired t-test, Holm-adjusted p = {p_value:.3g})")
     alive = [key for key in alive if key not in state.out]
 
-    def beyond(worse: str, better: str) -> float:
-        """The probability that the full search finds `worse` behind `better` by more than the band."""
-        return predicted_beyond(loss[worse], loss[better], band(worse, better), max_executions)
-
-    undecided: set[str] = set()
-    if advised in state.out:
-        state.confirmed = False
-    elif advised in loss:
-        chances = {key: beyond(advised, key) for key in alive if key != advised}
-        # The full search judges the advice against its best row: the leader, likeliest to be it.
-        if chances.get(leader, 0.0) >= 1 - PREDICTIVE_ERROR:
-            state.confirmed = False
-        elif all(chance <= PREDICTIVE_ERROR for chance in chances.values()):
-            state.confirmed = True
-        else:
-            undecided.update([advised, *(key for key, chance in chances.items() if chance > PREDICTIVE_ERROR)])
+    previous_confirmed = previous.confirmed if previous else None
+    previous_baseline = previous.beats_baseline if previous else None
     compare_baseline = baseline is not None and advised is not None and baseline != advised and {
         baseline, advised} <= set(loss)
-    if compare_baseline:
-        if advised in state.out or baseline in state.out:
-            # Once one of the two is out, the race has answered what the baseline asks.
-            state.beats_baseline = "advice out" if advised in state.out else "yours out"
-        else:
-            better, worse = beyond(baseline, advised), beyond(advised, baseline)
-            for chance, answer in ((better, "better"), (worse, "worse"), (1 - better - worse, "within noise")):
-                if chance >= 1 - PREDICTIVE_ERROR:
-                    state.beats_baseline = answer
-            if state.beats_baseline is None:
+    if advised in state.out:
+        state.confirmed = False
+    if compare_baseline and (advised in state.out or baseline in state.out):
+        # Once one of the two is out, the race has answered what the baseline asks.
+        state.beats_baseline = "advice out" if advised in state.out else "yours out"
+    state.confirmed = previous_confirmed if previous_confirmed is not None else state.confirmed
+    state.beats_baseline = previous_baseline if previous_baseline is not None else state.beats_baseline
+    undecided: set[str] = set()
+    if advised in loss and (state.confirmed is None or (compare_baseline and state.beats_baseline is None)):
+        # Rows out cannot end best (a row still in beats each by more than the band): the
+        # forecast simulates the rest.
+        odds = forecast({key: loss[key] for key in alive}, advised, baseline if compare_baseline else None,
+                        max_executions)
+        if state.confirmed is None:
+            if odds.confirmed >= 1 - PREDICTIVE_ERROR or odds.confirmed <= PREDICTIVE_ERROR:
+                state.confirmed = odds.confirmed >= 1 - PREDICTIVE_ERROR
+            else:
+                # A row that could overturn the advice races on; together the rows left behind
+                # overturn it in at most PREDICTIVE_ERROR of the simulated searches.
+                undecided.update([advised, *(key for key, share in odds.overturns.items()
+                                             if share > PREDICTIVE_ERROR / len(alive))])
+        if compare_baseline and state.beats_baseline is None:
+            answer, share = max(odds.baseline.items(), key=lambda item: item[1])
+            if share >= 1 - PREDICTIVE_ERROR:
+                state.beats_baseline = answer
+            else:
                 undecided.update([advised, baseline])
     state.decided = state.confirmed is not None and (not compare_baseline or state.beats_baseline is not None)
     state.racing = [] if state.decided else [key for key in scores if key in undecided]
     return state
 
 
-def predicted_beyond(worse: Sequence[float], better: Sequence[float], band: float, executions: int) -> float:
-    """The probability that, after `executions` executions, `worse`'s mean exceeds `better`'s by
-    more than `band` (scores as losses), given the executions both have so far.
+@dataclass(frozen=True)
+class Forecast:
+    """What simulated full searches say, given the executions so far (`forecast`).
 
-    The paired gap's final mean is the mean so far and that of the executions to come; with a
-    flat prior the latter are centred on the mean so far, spread by the paired differences'
-    standard deviation: a t distribution with n - 1 degrees of freedom and scale
-    s * sqrt((executions - n) / (executions * n)). With every execution done it is the full
-    search's own comparison (0 or 1).
+    Attributes:
+        confirmed: the share of simulated full searches that find the advice best or within
+            noise of the best (None: no advised row).
+        baseline: per answer ("better", "worse", "within noise"), its share (empty: no baseline).
+        overturns: per row, the share of simulated full searches where it ends best and the
+            advice is significantly worse than it: how much the advice's answer depends on it.
+    """
+
+    confirmed: float | None
+    baseline: dict[str, float]
+    overturns: dict[str, float]
+
+
+def forecast(loss: Mapping[str, Sequence[float]], advised: str | None, baseline: str | None,
+             max_executions: int, searches: int = SIMULATED_SEARCHES, seed: int = 0) -> Forecast:
+    """Simulate the full search's verdict from the executions so far (scores as losses: lower is better).
+
+    Every row is given `max_executions` executions: the missing ones drawn from a two-way model
+    fitted to the executions so far, score = row mean + execution effect + the row's own noise
+    (execution ``i`` shares its seed and held-out rows across rows, hence the shared effect).
+    Parameter uncertainty is drawn too: each row's noise variance from its scaled inverse
+    chi-square posterior (its own residuals, with `PRIOR_DEGREES_OF_FREEDOM` more at the rows'
+    pooled variance), the execution effects' variance likewise, the row means around their
+    estimates. Each simulated search is then judged by the verdict's own rule
+    (`advisor.verdict`: best mean; within noise = within `NOISE_STANDARD_ERRORS` pooled standard
+    errors). Deterministic for a given `seed`, so a replayed race decides the same.
 
     Example:
-        >>> round(predicted_beyond([0.5, 0.6, 0.55], [0.3, 0.41, 0.33], band=0.1, executions=10), 3)
-        0.997
-        >>> predicted_beyond([0.3, 0.4], [0.3, 0.4], band=0.0, executions=2)
-        0.0
+        >>> loss = {"a": [0.30, 0.32, 0.31], "b": [0.60, 0.62, 0.61]}
+        >>> forecast(loss, advised="a", baseline="b", max_executions=10).baseline["better"] > 0.99
+        True
     """
-    differences = paired_differences(worse, better)
-    n = len(differences)
-    if n == 0:
-        return 0.5
-    excess = float(differences.mean()) - band
-    remaining = max(0, executions - n)
-    spread = float(differences.std(ddof=1)) if n > 1 else math.inf
-    if remaining == 0 or spread == 0.0:
-        return float(excess > 0)
-    if math.isinf(spread):
-        return 0.5  # one execution: no spread to predict from
-    scale = spread * math.sqrt(remaining / (executions * n))
-    return float(stats.t.cdf(excess / scale, df=n - 1))
+    keys = list(loss)
+    rows, executions = len(keys), max_executions
+    observed = np.full((rows, executions), np.nan)
+    for r, key in enumerate(keys):
+        values = np.asarray(loss[key], dtype="float64")[:executions]
+        observed[r, :len(values)] = values
+    seen = ~np.isnan(observed)
+    counts = seen.sum(axis=1)
+    shared = seen.any(axis=0)
+    # Two-way fit on the observed cells (alternating means; unequal counts allowed).
+    filled = np.where(seen, observed, 0.0)
+    effect = np.zeros(executions)
+    for _ in range(TWO_WAY_ITERATIONS):
+        mean = (filled - effect * seen).sum(axis=1) / counts
+        effect = (filled - mean[:, None] * seen).sum(axis=0) / np.maximum(seen.sum(axis=0), 1)
+    residual = np.where(seen, observed - mean[:, None] - effect, 0.0)
+    # Each row's residuals have lost its mean and its share of the execution effects.
+    freedom = (counts - 1) * (1 - 1 / max(rows, 2))
+    pooled = float((residual ** 2).sum() / freedom.sum()) if freedom.sum() > 0 else 0.0
+    rng = np.random.default_rng(seed)
+    own_freedom = freedom + PRIOR_DEGREES_OF_FREEDOM
+    own_scale = ((residual ** 2).sum(axis=1) + PRIOR_DEGREES_OF_FREEDOM * pooled) / own_freedom
+    noise_var = own_freedom * own_scale / rng.chisquare(own_freedom, size=(searches, rows))
+    effects_seen = effect[shared]
+    effect_freedom = max(len(effects_seen) - 1, 1)
+    effect_scale = float(np.var(effects_seen, ddof=1)) if len(effects_seen) > 1 else pooled
+    effect_var = effect_freedom * effect_scale / rng.chisquare(effect_freedom, size=searches)
+    means = mean + rng.standard_normal((searches, rows)) * np.sqrt(noise_var / np.maximum(counts, 1))
+    new_effects = np.where(shared, effect, rng.standard_normal((searches, executions)) * np.sqrt(effect_var)[:, None])
+    drawn = means[:, :, None] + new_effects[:, None, :] + (
+        rng.standard_normal((searches, rows, executions)) * np.sqrt(noise_var)[:, :, None])
+    full = np.where(seen, observed, drawn)
+    final_mean = full.mean(axis=2)
+    standard_error = full.std(axis=2, ddof=1) / math.sqrt(executions) if executions > 1 else np.zeros_like(final_mean)
+    best = final_mean.argmin(axis=1)
+    picks = np.arange(searches)
+
+    def beyond_noise(a: int, b: np.ndarray) -> np.ndarray:
+        gap = final_mean[:, a] - final_mean[picks, b]
+        band = NOISE_STANDARD_ERRORS * np.sqrt(standard_error[:, a] ** 2 + standard_error[picks, b] ** 2)
+        return np.abs(gap) > band
+
+    confirmed, overturns, answers = None, {}, {}
+    if advised in loss:
+        a = keys.index(advised)
+        overturned = (best != a) & beyond_noise(a, best)
+        confirmed = float(1 - overturned.mean())
+        overturns = {key: float((overturned & (best == r)).mean()) for r, key in enumerate(keys)}
+        if baseline in loss and baseline != advised:
+            b = keys.index(baseline)
+            significant = beyond_noise(a, np.full(searches, b))
+            ahead = final_mean[:, a] < final_mean[:, b]
+            answers = {"better": float((significant & ahead).mean()), "worse": float((significant & ~ahead).mean()),
+                       "within noise": float((~significant).mean())}
+    return Forecast(confirmed, answers, overturns)

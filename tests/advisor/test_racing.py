@@ -11,7 +11,8 @@ import pytest
 from scipy import stats
 
 from advisor.oracles import Budget, RaceOracle
-from advisor.racing import holm, judge, noise_band, paired_p_value, round_schedule
+from advisor.racing import forecast, holm, judge, noise_band, paired_p_value, round_schedule
+from advisor.verdict import rank
 
 ADVISED, YOURS, OTHER = "relu + he_normal", "sigmoid + glorot_uniform", "tanh + glorot_uniform"
 
@@ -71,15 +72,51 @@ def test_the_advice_is_decided_when_its_gap_is_bounded_below_the_band() -> None:
 
 
 def test_the_baseline_question_is_answered_by_paired_tests_or_an_exit() -> None:
-    # A consistent gap of 0.1 is within the band (0.117 at 10 executions: the full search's
+    # A consistent gap of 0.05 is well within the band (0.115 at 10 executions: the full search's
     # verdict would call it noise too); one of 0.3 is not.
-    close = {ADVISED: [0.20, 0.40, 0.30, 0.50], YOURS: [0.30, 0.50, 0.40, 0.61]}
+    close = {ADVISED: [0.20, 0.40, 0.30, 0.50], YOURS: [0.25, 0.45, 0.35, 0.56]}
     assert judge(close, ADVISED, YOURS, False, 10).beats_baseline == "within noise"
     far = {ADVISED: [0.20, 0.40, 0.30, 0.50], YOURS: [0.50, 0.70, 0.60, 0.81]}
     assert judge(far, ADVISED, YOURS, False, 10).beats_baseline == "yours out"
     higher = {ADVISED: [0.9, 0.8, 0.85], YOURS: [0.5, 0.45, 0.4]}  # accuracy: the advice is better
     state = judge(higher, ADVISED, YOURS, higher_is_better=True, max_executions=10)
     assert state.beats_baseline == "yours out" and state.decided and state.confirmed
+
+
+def test_with_every_execution_in_the_forecast_is_the_full_search_s_own_verdict() -> None:
+    rng = np.random.default_rng(1)
+    for _ in range(20):
+        loss = {key: list(rng.normal(mean, 0.05, 10)) for key, mean in
+                ((ADVISED, 0.30), (YOURS, rng.uniform(0.28, 0.36)), (OTHER, rng.uniform(0.26, 0.34)))}
+        odds = forecast(loss, ADVISED, YOURS, max_executions=10)
+        result = rank(loss, ("relu", "he_normal"), ("sigmoid", "glorot_uniform"), False, "val_loss")
+        assert odds.confirmed == float(result.confirmed)
+        assert max(odds.baseline.values()) == 1.0
+
+
+def test_the_forecast_is_calibrated_on_searches_drawn_from_its_own_model() -> None:
+    # Full searches with shared execution effects and rows' own noise; the forecast sees 3 of 10
+    # executions. Where it is sure (>= 95%), the full search gives its answer about as often.
+    rng = np.random.default_rng(2)
+    sure, right = 0, 0
+    for _ in range(150):
+        means = {ADVISED: 0.30, YOURS: 0.30 + rng.uniform(0.0, 0.08), OTHER: 0.30 + rng.uniform(-0.06, 0.04)}
+        shared = rng.normal(0, rng.uniform(0.01, 0.06), 10)
+        loss = {key: list(mean + shared + rng.normal(0, rng.uniform(0.005, 0.04), 10)) for key, mean in means.items()}
+        full = rank(loss, ("relu", "he_normal"), None, False, "val_loss").confirmed
+        odds = forecast({key: values[:3] for key, values in loss.items()}, ADVISED, None, max_executions=10)
+        if max(odds.confirmed, 1 - odds.confirmed) >= 0.95:
+            sure += 1
+            right += (odds.confirmed >= 0.95) == full
+    assert sure >= 30 and right / sure >= 0.9
+
+
+def test_a_row_left_behind_is_forecast_to_the_full_executions() -> None:
+    # OTHER stopped after 3 executions, clearly ahead of the advice: it still overturns it.
+    loss = {ADVISED: [0.40, 0.42, 0.41, 0.40, 0.43, 0.41], OTHER: [0.20, 0.22, 0.21]}
+    odds = forecast(loss, ADVISED, None, max_executions=10)
+    assert odds.confirmed < 0.01 and odds.overturns[OTHER] > 0.99
+    assert forecast(loss, ADVISED, None, max_executions=10) == odds  # deterministic: a replayed race decides alike
 
 
 class Scores:
