@@ -70,9 +70,9 @@ def _parser() -> argparse.ArgumentParser:
     confirm.add_argument("--budget", metavar="N|TIME",
                          help="stop the race after N executions in all, or after TIME of wall time "
                               "('90s', '15m', '2h'); the result says what was decided")
-    confirm.add_argument("--race", action="store_true",
+    confirm.add_argument("--race", action=argparse.BooleanOptionalAction, default=None,
                          help="race the configurations: stop each once the verdict no longer depends on it "
-                              "(implied by --budget)")
+                              "(default with --tuner grid; --no-race trains every execution)")
     confirm.add_argument("--directory", help="keep the search here (rerun to resume); default: a "
                          "temporary directory, removed at the end")
     confirm.add_argument("--overwrite", action="store_true",
@@ -140,8 +140,8 @@ CONFIRM_FLAGS = {"`overwrite=True`": "--overwrite", "`directory`": "--directory"
                  "`executions_per_trial`": "--executions", "`epochs`": "--epochs", "`tuner`": "--tuner",
                  "`task`": "--task", "`x`": "the data's 'x'", "`y`": "the data's 'y'",
                  "`validation_data`": "'x_val'/'y_val'", "`budget`": "--budget",
-                 "race=True, or a --budget": "--race or --budget", "(tuner='grid')": "(--tuner grid)",
-                 "received tuner=": "received --tuner "}
+                 "race=True, or a --budget": "--race or --budget", "race=False": "--no-race",
+                 "(tuner='grid')": "(--tuner grid)", "received tuner=": "received --tuner "}
 
 
 def in_cli_terms(message: str) -> str:
@@ -192,7 +192,7 @@ def _confirm(args: argparse.Namespace) -> int:
             result = confirm(model, data["x"], data["y"], advice=advice, tuner=args.tuner, epochs=args.epochs,
                              executions_per_trial=args.executions, validation_data=validation,
                              directory=args.directory, overwrite=args.overwrite, verbose=1,
-                             race=True if args.race else None, budget=args.budget)
+                             race=args.race, budget=args.budget)
         except (TypeError, ValueError) as error:
             raise UsageError(in_cli_terms(str(error))) from None
     if args.json:

@@ -16,10 +16,11 @@ for a text model, labels per output for a multi-output model, a `tf.data.Dataset
 default objective is the total `val_loss`, and a head's own (``"val_<output>_loss"``,
 ``"val_<output>_accuracy"``) can be chosen.
 
-Racing (``race=True``, or any `budget`): rows train in rounds of executions, and a paired test
-across rows stops a row once the verdict no longer depends on it (`advisor.racing`); a `budget`
-of executions or wall time can end the race sooner, and the result then says what it decided and
-what it could not. Without racing every row trains all its executions.
+Racing (the grid's default; ``race=False`` turns it off): rows train in rounds of executions, a
+paired test across rows stops a row that is worse than the leader, and the race ends once the
+verdict no longer depends on the executions to come (`advisor.racing`); a `budget` of executions
+or wall time can end it sooner, and the result then says what it decided and what it could not.
+Without racing every row trains all its executions.
 
 Resuming: with the same `directory` and overwrite=False a search finishes only its missing
 trials (a race: where it was, the rows that were out staying out). A directory that holds a
@@ -217,10 +218,10 @@ def confirm(
         steps_per_epoch: with a dataset as `x`, read this many batches (required for a dataset
             that repeats forever).
         race: train the rows in rounds and stop a row once the verdict no longer depends on it
-            (`advisor.racing`: paired tests across rows, Holm-corrected). None: race when a
-            `budget` is given, else train every row's executions to the end (on the project's
-            benchmark tasks racing does not pay yet: benchmarks/confirm_racing.py, README).
-            Racing needs the grid (the other oracles choose configurations; a race runs every one).
+            (`advisor.racing`: paired tests across rows, Holm-corrected, and a forecast of the
+            full search's verdict). None: race with the grid tuner, not with the others (they
+            choose configurations; a race runs every one). False: every row trains all its
+            executions (the full search).
         budget: stop the race once it has trained this many executions in all (an int; resumed
             ones count), or after this much wall time in this call (``"90s"``, ``"15m"``,
             ``"2h"`` or a `datetime.timedelta`; a started trial finishes). The result then says
@@ -241,7 +242,7 @@ def confirm(
         raise TypeError(f"confirm expects a keras.Model, received {type(model).__name__}.")
     if tuner not in ORACLES:
         raise ValueError(f"confirm: `tuner` must be one of {', '.join(ORACLES)}, received {tuner!r}.")
-    racing = budget is not None if race is None else race
+    racing = (tuner == "grid" or budget is not None) if race is None else race
     if budget is not None and not racing:
         raise ValueError("confirm: a `budget` stops a race; it cannot go with race=False.")
     if racing and tuner != "grid":

@@ -369,7 +369,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--epochs", type=int, default=60, help="most epochs per grid training (early stopping)")
     parser.add_argument("--confirm-epochs", type=int, default=20, help="confirm()'s epochs (its default)")
-    parser.add_argument("--confirm-executions", type=int, default=3, help="confirm()'s executions (its default)")
+    parser.add_argument("--confirm-executions", type=int, default=3,
+                        help="confirm()'s executions per row (its default is 10; 3 keeps the run short)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--workers", type=int, default=2,
                         help="tasks run side by side in this many processes (1: in this one)")

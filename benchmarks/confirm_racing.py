@@ -5,9 +5,9 @@ tabular MLPs, small CNNs, residual BatchNormalization nets, sequence models), in
 
 - **one training**: `model.fit` of the user's model with confirm()'s own protocol (20% held out,
   at most 20 epochs, early stopping with patience 5, batch 32), the mean of two seeds;
-- **race**: `confirm(..., race=True)`, its other settings the defaults (rows train in rounds and
-  stop once the verdict no longer depends on them, `advisor.racing`);
-- **full**: `confirm()` with its defaults (every row's executions to the end), the same seeds.
+- **race**: `confirm()` with its defaults (rows train in rounds and stop once the verdict no
+  longer depends on them, `advisor.racing`);
+- **full**: `confirm(..., race=False)` (every row's executions to the end), the same seeds.
 
 The table: seconds of each, each confirm() in trainings (its seconds / one training's), the
 executions each trained, both verdicts (`confirmed`) and whether they agree, and whether the
@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> None:
         advice = advise(model, y=split.y_train)
         training_s = one_training_seconds(model, split.x_train, split.y_train, args.epochs)
         runs = {}
-        for name, race in (("race", True), ("full", False)):
+        for name, race in (("race", None), ("full", False)):
             start = time.perf_counter()
             runs[name] = confirm(model, split.x_train, split.y_train, advice=advice, epochs=args.epochs,
                                  seed=args.seed, verbose=0, race=race)

@@ -9,6 +9,7 @@ glorot_uniform); depth 2 and depth 6 alternate so that the advice differs betwee
 (2 pooled standard errors of that run). The last line: on how many tasks the flags agree.
 
 Run:  python benchmarks/confirm_stability.py                    (about 20 minutes on 2 CPU cores)
+      python benchmarks/confirm_stability.py --no-race          (the full search: every execution)
       python benchmarks/confirm_stability.py --tasks moons wine --epochs 5 --executions 3
 """
 
@@ -84,6 +85,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--tasks", nargs="+", default=list(_generated()))
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--executions", type=int, default=None, help="default: confirm()'s own")
+    parser.add_argument("--race", action=argparse.BooleanOptionalAction, default=None,
+                        help="--no-race: the full search (race=False); default: confirm()'s own (racing)")
     args = parser.parse_args(argv)
     lines, agreed = [], 0
     start = time.perf_counter()
@@ -93,7 +96,7 @@ def main(argv: list[str] | None = None) -> None:
         model = user_model(x.shape[1], classes, depth=2 if index % 2 == 0 else 6)
         advice = advise(model, y=y)
         runs = [confirm(model, x, y, advice=advice, epochs=args.epochs, executions_per_trial=args.executions,
-                        seed=seed, verbose=0) for seed in SEEDS]
+                        seed=seed, verbose=0, race=args.race) for seed in SEEDS]
         same = runs[0].confirmed == runs[1].confirmed
         agreed += same
         cross = [within(other, run.best.candidate, run.best.initializer) for run, other in zip(runs, runs[::-1])]
@@ -103,8 +106,9 @@ def main(argv: list[str] | None = None) -> None:
                      + " | ".join(f"{r.best.candidate} + {r.best.initializer}" for r in runs)
                      + f" | {'yes' if all(cross) else 'no'} |")
         print(lines[-1], flush=True)
-    executions = runs[0].ranking[0].executions
-    print(f"\n{keras.backend.backend()} backend; {executions} executions, at most {args.epochs} epochs; "
+    executions = max(row.executions for row in runs[0].ranking)
+    racing = "" if args.race is False else "racing, up to "
+    print(f"\n{keras.backend.backend()} backend; {racing}{executions} executions, at most {args.epochs} epochs; "
           f"{time.perf_counter() - start:.0f} s in all:\n")
     print(f"| task | hidden layers | advice | confirmed (seed {SEEDS[0]}) | confirmed (seed {SEEDS[1]}) | "
           f"flags agree | winner (seed {SEEDS[0]}) | winner (seed {SEEDS[1]}) | each winner within noise of the "

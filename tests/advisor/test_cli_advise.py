@@ -142,6 +142,8 @@ def test_confirm_json_is_the_only_stdout_also_when_resumed_and_overwrite_is_a_fl
     (lambda tmp: ["confirm", str(tmp / "sound.keras"), "--data", str(tmp / "xy.npz"), "--tuner", "hyperband",
                   "--budget", "40"], "racing (--race or --budget) runs every configuration in each round, so it "
                                      "needs the grid tuner (--tuner grid); received --tuner 'hyperband'."),
+    (lambda tmp: ["confirm", str(tmp / "sound.keras"), "--data", str(tmp / "xy.npz"), "--no-race",
+                  "--budget", "40"], "a --budget stops a race; it cannot go with --no-race."),
 ])
 def test_every_bad_input_is_one_line_without_a_double_prefix(tmp_path, sound_model, capsys, make_args,
                                                               message) -> None:

@@ -246,8 +246,8 @@ def test_a_linear_row_on_a_non_linear_task_is_dropped_after_the_first_round(tmp_
     model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(16, activation="relu"),
                               keras.layers.Dense(1, activation="sigmoid")])
     model.compile(keras.optimizers.Adam(0.02), "binary_crossentropy")
-    result = confirm(model, x, y, candidates=["relu", "linear"], epochs=15, verbose=1, directory=tmp_path,
-                     race=True)
+    # The grid races by default.
+    result = confirm(model, x, y, candidates=["relu", "linear"], epochs=15, verbose=1, directory=tmp_path)
     bar = capsys.readouterr().out.split("confirm(): ")[0]
     assert "rows racing: " in bar and "race decided" in bar  # the progress bar follows the race
     linear = next(row for row in result.ranking if row.candidate == "linear")
