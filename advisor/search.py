@@ -199,11 +199,16 @@ class ConfirmTuner(kt.Tuner):
 
     def on_trial_end(self, trial: Any) -> None:
         super().on_trial_end(trial)
+        race = getattr(self.oracle, "race", None)  # a race's oracle (a worker's client has none)
+        racing = race()[0].racing if race else None
+        if racing is not None:
+            # A row that races no more frees its traced steps (its stacked copies, their optimizer state).
+            for configuration in [c for c in self.traced if c not in racing]:
+                del self.traced[configuration]
         if self.progress:
-            race = getattr(self.oracle, "race", None)
             ran = self.ran.get(trial.trial_id)
             self.progress.trial_done(len(executions_of(ran)) if ran else self.executions,
-                                     racing=len(race()[0].racing) if race else None)
+                                     racing=len(racing) if racing is not None else None)
 
     def finished_rows(self) -> dict[str, dict[str, float]]:
         """Per configuration, its finished executions' metrics (``execution_<i>``, and

@@ -235,10 +235,20 @@ def test_a_bad_budget_is_one_clear_error(budget) -> None:
 
 
 @pytest.mark.slow
-def test_a_linear_row_on_a_non_linear_task_is_dropped_after_the_first_round(tmp_path, capsys) -> None:
+def test_a_linear_row_on_a_non_linear_task_is_dropped_after_the_first_round(tmp_path, capsys, monkeypatch) -> None:
     import keras
 
     from advisor import confirm
+    from advisor.search import ConfirmTuner
+
+    traced_after_each_trial = []
+    on_trial_end = ConfirmTuner.on_trial_end
+
+    def recording(self, trial):
+        on_trial_end(self, trial)
+        traced_after_each_trial.append(set(self.traced))
+
+    monkeypatch.setattr(ConfirmTuner, "on_trial_end", recording)
 
     rng = np.random.default_rng(0)
     x = rng.normal(size=(300, 2)).astype("float32")
@@ -257,6 +267,11 @@ def test_a_linear_row_on_a_non_linear_task_is_dropped_after_the_first_round(tmp_
     saved = json.loads(json.dumps(result.to_dict()))
     assert {row["candidate"]: row["out"] is not None for row in saved["ranking"]}["linear"]
     assert saved["raced"] and saved["ended_by"] in ("decided", "executions")
+    # Rows keep their traced steps through round 1 (3 rows, a trial each); a row out of the race
+    # frees them, and once the race is over every row has.
+    assert len(set().union(*traced_after_each_trial[:2])) == 2
+    assert all("linear + glorot_uniform" not in traced for traced in traced_after_each_trial[2:])
+    assert traced_after_each_trial[-1] == set()
 
 
 def test_racing_with_another_tuner_or_a_budget_without_racing_is_one_clear_error() -> None:
