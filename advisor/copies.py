@@ -180,6 +180,7 @@ class CopyCurves:
     def __init__(self, count: int, patience: int, higher_is_better: bool, progress: Callable[[int], None]) -> None:
         self.curves: list[list[float]] = [[] for _ in range(count)]
         self.patience, self.higher, self.progress = patience, higher_is_better, progress
+        self.stopped = [False] * count  # per copy, whether its early stop has come
 
     def add(self, values: Sequence[float]) -> bool:
         """Record one epoch's values (one per copy); True once every copy has stopped."""
@@ -187,7 +188,8 @@ class CopyCurves:
             curve.append(float(value))
         replays = [early_stop(curve, self.patience, self.higher) for curve in self.curves]
         self.progress(sum(epochs for _, epochs, _ in replays))
-        return all(stopped for _, _, stopped in replays)
+        self.stopped = [stopped for _, _, stopped in replays]
+        return all(self.stopped)
 
 
 def per_row_loss(loss: Any) -> Callable[[Any, Any], Any]:
@@ -222,12 +224,13 @@ def as_list(x: Any) -> list[Any]:
 
 
 def training_batches(x: list[Any], y: Any, rows: list[np.ndarray], batch_size: int, shuffle: bool, seed: int,
-                     stacked: bool = False, weights: np.ndarray | None = None) -> Any:
+                     stacked: bool = False, weights: np.ndarray | None = None,
+                     copy_seeds: Sequence[int] | None = None) -> Any:
     """The copies' training data: per batch, each copy's inputs and labels, from its own rows, in its own order.
 
     A `tf.data.Dataset` built once; `rows` holds each copy's training row indices (as many for
     every copy). Each epoch (each new iteration) every copy reshuffles its rows with its own seed
-    (``seed + copy``); the rows are gathered from arrays held once. Without `shuffle` every copy
+    (``seed + copy``, or `copy_seeds`); the rows are gathered from arrays held once. Without `shuffle` every copy
     reads its rows in order. A batch is ``(inputs, labels)``: for the fused model, every copy's
     inputs then every copy's labels, flat; `stacked`, one tensor per input and one of labels,
     copy ``i`` at index ``i`` of their first axis, and with `weights` (one per row of x) a third
@@ -248,8 +251,9 @@ def training_batches(x: list[Any], y: Any, rows: list[np.ndarray], batch_size: i
     orders = [tf.data.Dataset.from_tensor_slices(np.asarray(r, dtype="int64")) for r in rows]
     if shuffle:
         tf.random.set_seed(seed)
-        orders = [order.shuffle(len(r), seed=seed + i, reshuffle_each_iteration=True)
-                  for i, (order, r) in enumerate(zip(orders, rows))]
+        seeds = copy_seeds if copy_seeds is not None else [seed + i for i in range(len(rows))]
+        orders = [order.shuffle(len(r), seed=copy_seed, reshuffle_each_iteration=True)
+                  for copy_seed, order, r in zip(seeds, orders, rows)]
 
     row_weights = None if weights is None else tf.constant(weights, dtype="float32")
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
 from typing import Any, Callable, Iterator
 
 import keras
@@ -105,8 +106,15 @@ def fit_vectorized(spec: RowTraining, copies: list[keras.Model], x: list[Any], y
     count, rows = len(copies), len(parts[0].train_rows)
     # Unweighted rows weigh 1: the same products, exactly.
     weights = np.ones(len(y), "float32") if sample_weight is None else sample_weight
-    batches = training_batches(x, y, [p.train_rows for p in parts], spec.batch_size, spec.shuffle, seed,
-                               stacked=True, weights=weights)
+    def batches_of(active: list[int], epochs_done: int = 0) -> Any:
+        batches = training_batches(x, y, [parts[i].train_rows for i in active], spec.batch_size, spec.shuffle,
+                                   seed, stacked=True, weights=weights, copy_seeds=[seed + i for i in active])
+        for _ in range(epochs_done):
+            iter(batches)  # each new iterator reshuffles: a smaller stack goes on with the same orders
+        return batches
+
+    active = list(range(count))  # the copies in the stack, copy active[k] at index k
+    batches = batches_of(active)
     trainer = (spec.traced or {}).get(count)
     if trainer is None:
         trainer = _Trainer.trace(spec, copies, x, batches)
@@ -114,13 +122,13 @@ def fit_vectorized(spec: RowTraining, copies: list[keras.Model], x: list[Any], y
             return None
     elif not trainer.load(copies, x):
         return None
-    template, predict_step = trainer.template, trainer.predict_step
 
     histories: list[dict[str, list[float]]] = [{} for _ in copies]
     monitor = spec.objective if spec.objective.startswith("val_") else "loss"
     curves = CopyCurves(count, spec.patience, spec.higher_is_better, progress)
     for epoch in range(spec.epochs):
-        seen, epoch_loss = 0, np.zeros(count)
+        started = time.perf_counter()
+        seen, epoch_loss = 0, np.zeros(len(active))
         for inputs, labels, row_weights in batches:
             if not trainer.stepped:
                 try:
@@ -128,28 +136,51 @@ def fit_vectorized(spec: RowTraining, copies: list[keras.Model], x: list[Any], y
                         losses = trainer.train_step(inputs, labels, row_weights)
                 except (TypeError, ValueError, NotImplementedError, tf.errors.OpError):
                     return None  # a layer pfor cannot map; the fused model trains these copies
-                trainer.stepped = True
+                trainer.stepped, trainer.trace_seconds = True, time.perf_counter() - started
                 if spec.traced is not None:
-                    spec.traced[count] = trainer
+                    spec.traced[len(active)] = trainer
             else:
                 losses = trainer.train_step(inputs, labels, row_weights)
             size = int(labels.shape[1])
             epoch_loss += np.asarray(losses, dtype="float64") * size
             seen += size
-        for history, value in zip(histories, epoch_loss / rows):
-            history.setdefault("loss", []).append(float(value))
-        predicted, penalties = _predict_rows(predict_step, x_val)
-        for index, history in enumerate(histories):
-            for name, value in _validation(template, trainer.loss_of_rows, parts[index].y_val, predicted[index],
-                                           penalties[index], parts[index].weight_val):
-                history.setdefault(name, []).append(value)
+        for index, value in zip(active, epoch_loss / rows):
+            histories[index].setdefault("loss", []).append(float(value))
+        predicted, penalties = _predict_rows(trainer.predict_step, [x_val[i] for i in active])
+        for position, index in enumerate(active):
+            for name, value in _validation(trainer.template, trainer.loss_of_rows, parts[index].y_val,
+                                           predicted[position], penalties[position], parts[index].weight_val):
+                histories[index].setdefault(name, []).append(value)
         if after_epoch is not None:
-            after_epoch(lambda inputs: _predict_rows(predict_step, [_as_inputs(inputs, dtypes)] * count)[0])
+            after_epoch(lambda inputs: _predict_rows(trainer.predict_step, [_as_inputs(inputs, dtypes)] * count)[0])
         if monitor not in histories[0]:
             return None  # not a metric this loop logs; the fused model's fit names the problem
+        # A stopped copy's curve ends at its stop (early_stop replays it the same whatever follows).
         if curves.add([h[monitor][-1] for h in histories]):
             break
+        training = [i for i in active if not curves.stopped[i]]
+        if after_epoch is None and _shrink_pays(len(training), len(active), time.perf_counter() - started,
+                                                spec.epochs - epoch - 1, trainer.trace_seconds):
+            batches = batches_of(training, epoch + 1)
+            trainer = trainer.subset([active.index(i) for i in training], spec, x, batches)
+            active = training
     return histories
+
+
+def _shrink_pays(training: int, stacked: int, epoch_seconds: float, epochs_left: int, trace_seconds: float) -> bool:
+    """Whether to drop the stopped copies from the stack (a new trace) rather than train them on.
+
+    Worth it once at most half the stacked copies still train, when the compute the stopped ones
+    would take (their share of an epoch, over half the epochs left: the copies still training stop
+    on the way) exceeds a trace of the smaller stack (about what this stack's trace took).
+
+    Example:
+        >>> _shrink_pays(2, 10, epoch_seconds=1.0, epochs_left=10, trace_seconds=2.0)
+        True
+        >>> _shrink_pays(2, 10, epoch_seconds=0.1, epochs_left=10, trace_seconds=2.0)
+        False
+    """
+    return 2 * training <= stacked and epoch_seconds * (1 - training / stacked) * epochs_left / 2 > trace_seconds
 
 
 class _Trainer:
@@ -163,6 +194,7 @@ class _Trainer:
         # The optimizer as built, before any step: what a fresh one would hold (slots, iterations).
         self.initial = [np.asarray(v) for v in optimizer.variables]
         self.stepped = False
+        self.trace_seconds = 0.0  # the first step's time, its trace included
 
     def load(self, copies: list[keras.Model], x: list[Any]) -> bool:
         """Give the stacked weights these copies' values and the optimizer its first state; False
@@ -182,8 +214,6 @@ class _Trainer:
     @classmethod
     def trace(cls, spec: RowTraining, copies: list[keras.Model], x: list[Any], batches: Any) -> _Trainer | None:
         """A trainer for these copies (traced on its first step); None where they cannot be mapped over."""
-        import tensorflow as tf
-
         template = copies[0]  # its layers compute every copy; the stacked weights say whose
         if _has_sparse_gradients(template, [a[:2] for a in x]):
             return None
@@ -195,10 +225,35 @@ class _Trainer:
             return None
         trainable = [_stacked(copies, k, trainable=True) for k in range(len(template.trainable_variables))]
         frozen = [_stacked(copies, k, trainable=False) for k in range(len(template.non_trainable_variables))]
+        template.compile(optimizer=spec.optimizer(), loss=spec.loss, metrics=list(spec.metrics))  # for the metrics
+        return cls.over(template, trainable, frozen, spec, x, batches)
+
+    def subset(self, keep: list[int], spec: RowTraining, x: list[Any], batches: Any) -> _Trainer:
+        """A trainer of copies `keep` (their indices in this stack) as they are now: weights and
+        optimizer state carried over, steps traced anew for the smaller stack."""
+        trainable = [keras.Variable(np.asarray(v)[keep], dtype=v.dtype, trainable=True, name=v.name)
+                     for v in self.trainable]
+        frozen = [keras.Variable(np.asarray(v)[keep], dtype=v.dtype, trainable=False, name=v.name)
+                  for v in self.frozen]
+        smaller = self.over(self.template, trainable, frozen, spec, x, batches)
+        stacked = {tuple(v.shape) for v in self.trainable}
+        for variable, now in zip(smaller.optimizer.variables, self.optimizer.variables):
+            # A slot shaped like a stacked weight holds one copy per index; the rest (the
+            # iteration count) are shared.
+            value = np.asarray(now)
+            variable.assign(value[keep] if tuple(now.shape) in stacked else value)
+        smaller.trace_seconds = self.trace_seconds
+        return smaller
+
+    @classmethod
+    def over(cls, template: keras.Model, trainable: list[Any], frozen: list[Any], spec: RowTraining,
+             x: list[Any], batches: Any) -> _Trainer:
+        """A trainer of these stacked weights: a fresh optimizer, the steps traced on first use."""
+        import tensorflow as tf
+
         optimizer = spec.optimizer()
         optimizer.build(trainable)
         loss_of_rows = per_row_loss(spec.loss)
-        template.compile(optimizer=spec.optimizer(), loss=spec.loss, metrics=list(spec.metrics))  # for the metrics
 
         def call(weights: Any, state: Any, inputs: Any, training: bool) -> tuple[Any, Any, Any]:
             """One copy's outputs, updated state and regularization penalty."""

@@ -208,6 +208,42 @@ def test_a_later_round_reuses_the_row_s_traced_step_and_scores_as_a_fresh_trace(
     assert_same(reused, one_by_one(row, split, range(EXECUTIONS, 2 * EXECUTIONS)))
 
 
+@on_tensorflow
+def test_a_stack_that_drops_its_stopped_copies_scores_as_one_by_one_fits(monkeypatch) -> None:
+    # Once copies have stopped, the rest can train on in a smaller stack (weights, batch
+    # normalization's statistics, dropout's seeds and Adam's slots carried over): each copy's
+    # numbers stay a lone fit's.
+    from advisor import vectorized
+
+    row, split, executions = spec(build=lambda: mlp(regularizer="l2")), data(), 6
+    reference = one_by_one(row, split, range(executions))
+    assert len({epochs for _, epochs in reference}) > 1  # the copies stop at different epochs
+    only_vectorized(monkeypatch)
+    # Forced: the stack shrinks whenever a copy stops.
+    monkeypatch.setattr(vectorized, "_shrink_pays", lambda training, stacked, *costs: training < stacked)
+    stacks = []
+    subset = vectorized._Trainer.subset
+    monkeypatch.setattr(vectorized._Trainer, "subset",
+                        lambda self, keep, *args: stacks.append(len(keep)) or subset(self, keep, *args))
+    assert_same(train_executions(row, split, executions, SEED), reference)
+    assert stacks and stacks[0] < executions
+    # Shuffled, the smaller stack goes on with each copy's own orders: the numbers do not depend
+    # on whether (or when) the stack shrank.
+    shuffled = spec(build=lambda: mlp(regularizer="l2"), shuffle=True)
+    shrinks = len(stacks)
+    shrunk = train_executions(shuffled, split, executions, SEED)
+    assert len(stacks) > shrinks
+    monkeypatch.setattr(vectorized, "_shrink_pays", lambda *args: False)
+    assert_same(train_executions(shuffled, split, executions, SEED), [(e.score, e.epochs) for e in shrunk])
+
+
+def test_a_smaller_stack_pays_only_when_the_stopped_copies_would_cost_more_than_a_trace() -> None:
+    assert vectorized._shrink_pays(3, 10, epoch_seconds=2.0, epochs_left=10, trace_seconds=3.0)
+    assert not vectorized._shrink_pays(6, 10, epoch_seconds=2.0, epochs_left=10, trace_seconds=3.0)  # most train
+    assert not vectorized._shrink_pays(3, 10, epoch_seconds=0.05, epochs_left=10, trace_seconds=3.0)  # cheap epochs
+    assert not vectorized._shrink_pays(3, 10, epoch_seconds=2.0, epochs_left=1, trace_seconds=3.0)  # nearly done
+
+
 def embedding_model() -> keras.Model:
     return keras.Sequential([keras.Input((4,), dtype="int32"), keras.layers.Embedding(10, 3),
                              keras.layers.GlobalAveragePooling1D(), keras.layers.Dense(1, activation="sigmoid")])
