@@ -46,7 +46,7 @@ from typing import Mapping, Sequence
 import numpy as np
 from scipy import stats
 
-from .verdict import NOISE_STANDARD_ERRORS
+from .verdict import noise_band
 
 # Family-wise error rate of one round's out tests (Holm 1979).
 FAMILY_WISE_ERROR = 0.05
@@ -149,20 +149,19 @@ def paired_differences(worse: Sequence[float], better: Sequence[float]) -> np.nd
     return np.asarray(worse[:n], dtype="float64") - np.asarray(better[:n], dtype="float64")
 
 
-def noise_band(a: Sequence[float], b: Sequence[float], executions: int) -> float:
-    """The verdict's noise band for two rows at `executions` executions each:
-    `NOISE_STANDARD_ERRORS` x sqrt(s_a^2 + s_b^2) / sqrt(executions), the spreads from the
-    executions both rows have.
+def band_at(a: Sequence[float], b: Sequence[float], executions: int) -> float:
+    """The verdict's noise band (`advisor.verdict.noise_band`) for two rows once each has
+    `executions` executions, their spreads estimated from the executions both have so far.
 
     Example:
-        >>> round(noise_band([0.3, 0.4], [0.3, 0.4], executions=10), 4)
+        >>> round(band_at([0.3, 0.4], [0.3, 0.4], executions=10), 4)
         0.0632
     """
     n = min(len(a), len(b))
     if n < 2:
         return 0.0
-    spread = np.var(np.asarray(a[:n], dtype="float64"), ddof=1) + np.var(np.asarray(b[:n], dtype="float64"), ddof=1)
-    return NOISE_STANDARD_ERRORS * math.sqrt(spread / executions)
+    spread_a, spread_b = (float(np.std(np.asarray(v[:n], dtype="float64"), ddof=1)) for v in (a, b))
+    return float(noise_band(spread_a / math.sqrt(executions), spread_b / math.sqrt(executions)))
 
 
 def holm(p_values: Sequence[float]) -> list[float]:
@@ -212,7 +211,7 @@ def judge(scores: Mapping[str, Sequence[float]], advised: str | None, baseline: 
     leader = min(alive, key=lambda key: mean[key]) if alive else None
 
     def band(a: str, b: str) -> float:
-        return noise_band(loss[a], loss[b], max_executions)
+        return band_at(loss[a], loss[b], max_executions)
 
     # The out tests of the round, Holm-corrected together.
     tests = {key: paired_p_value(loss[key], loss[leader], band(key, leader)) for key in alive if key != leader}
@@ -226,17 +225,15 @@ def judge(scores: Mapping[str, Sequence[float]], advised: str | None, baseline: 
                                f"noise band {band(key, leader):.4g} (paired t-test, Holm-adjusted p = {p_value:.3g})")
     alive = [key for key in alive if key not in state.out]
 
-    previous_confirmed = previous.confirmed if previous else None
-    previous_baseline = previous.beats_baseline if previous else None
     compare_baseline = baseline is not None and advised is not None and baseline != advised and {
         baseline, advised} <= set(loss)
-    if advised in state.out:
+    # A decision stays made; a row out decides the questions it answers.
+    state.confirmed = previous.confirmed if previous else None
+    state.beats_baseline = previous.beats_baseline if previous else None
+    if state.confirmed is None and advised in state.out:
         state.confirmed = False
-    if compare_baseline and (advised in state.out or baseline in state.out):
-        # Once one of the two is out, the race has answered what the baseline asks.
+    if compare_baseline and state.beats_baseline is None and (advised in state.out or baseline in state.out):
         state.beats_baseline = "advice out" if advised in state.out else "yours out"
-    state.confirmed = previous_confirmed if previous_confirmed is not None else state.confirmed
-    state.beats_baseline = previous_baseline if previous_baseline is not None else state.beats_baseline
     undecided: set[str] = set()
     if advised in loss and (state.confirmed is None or (compare_baseline and state.beats_baseline is None)):
         # Rows out cannot end best (a row still in beats each by more than the band): the
@@ -337,8 +334,7 @@ def forecast(loss: Mapping[str, Sequence[float]], advised: str | None, baseline:
 
     def beyond_noise(a: int, b: np.ndarray) -> np.ndarray:
         gap = final_mean[:, a] - final_mean[picks, b]
-        band = NOISE_STANDARD_ERRORS * np.sqrt(standard_error[:, a] ** 2 + standard_error[picks, b] ** 2)
-        return np.abs(gap) > band
+        return np.abs(gap) > noise_band(standard_error[:, a], standard_error[picks, b])
 
     confirmed, overturns, answers = None, {}, {}
     if advised in loss:

@@ -106,6 +106,7 @@ def fit_vectorized(spec: RowTraining, copies: list[keras.Model], x: list[Any], y
     count, rows = len(copies), len(parts[0].train_rows)
     # Unweighted rows weigh 1: the same products, exactly.
     weights = np.ones(len(y), "float32") if sample_weight is None else sample_weight
+
     def batches_of(active: list[int], epochs_done: int = 0) -> Any:
         batches = training_batches(x, y, [parts[i].train_rows for i in active], spec.batch_size, spec.shuffle,
                                    seed, stacked=True, weights=weights, copy_seeds=[seed + i for i in active])

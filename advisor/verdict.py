@@ -233,15 +233,15 @@ def _race_baseline_line(baseline: ConfirmRow, answer: str) -> str:
             }[answer]
 
 
-def pooled_standard_error(a: ConfirmRow, b: ConfirmRow) -> float:
-    """sqrt(se_a^2 + se_b^2): the standard error of the difference of two rows' means.
+def noise_band(standard_error_a: Any, standard_error_b: Any) -> Any:
+    """`NOISE_STANDARD_ERRORS` x sqrt(se_a^2 + se_b^2): how far apart two rows' means may be and
+    still be within noise of each other (floats or NumPy arrays of standard errors).
 
     Example:
-        >>> a = ConfirmRow("relu", "he_normal", 0.3, 0.04, [0.28, 0.32, 0.3, 0.3], 1, True, False)
-        >>> round(pooled_standard_error(a, a), 4)
-        0.0283
+        >>> round(float(noise_band(0.02, 0.02)), 4)
+        0.0566
     """
-    return math.sqrt(a.standard_error ** 2 + b.standard_error ** 2)
+    return NOISE_STANDARD_ERRORS * np.hypot(standard_error_a, standard_error_b)
 
 
 def within_noise(row: ConfirmRow, best: ConfirmRow, tested: bool) -> tuple[bool, str]:
@@ -259,7 +259,7 @@ def within_noise(row: ConfirmRow, best: ConfirmRow, tested: bool) -> tuple[bool,
     if not tested:
         return False, (f"One execution per configuration: no significance test; by the means the advised "
                        f"one is {gap:.4f} behind the best.")
-    limit = NOISE_STANDARD_ERRORS * pooled_standard_error(row, best)
+    limit = float(noise_band(row.standard_error, best.standard_error))
     return gap <= limit, (f"Gap to the best: {gap:.4f}; {NOISE_STANDARD_ERRORS:g} pooled standard errors: "
                           f"{limit:.4f} -> {'within noise' if gap <= limit else 'significantly worse'}.")
 
@@ -298,7 +298,7 @@ def baseline_line(advised: ConfirmRow, baseline: ConfirmRow, tested: bool) -> st
         return (f"By the means (one execution, no test) the advice ranks {advised.rank} and {yours} "
                 f"{baseline.rank}.")
     gap = abs(advised.mean - baseline.mean)
-    significant = gap > NOISE_STANDARD_ERRORS * pooled_standard_error(advised, baseline)
+    significant = gap > noise_band(advised.standard_error, baseline.standard_error)
     if significant and advised.rank < baseline.rank:
         return f"The advised change beats {yours} (rank {baseline.rank}) by {gap:.4f}: worth making."
     if significant:

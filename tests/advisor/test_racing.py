@@ -11,7 +11,7 @@ import pytest
 from scipy import stats
 
 from advisor.oracles import Budget, RaceOracle
-from advisor.racing import forecast, holm, judge, noise_band, paired_p_value, round_schedule
+from advisor.racing import forecast, holm, judge, band_at, paired_p_value, round_schedule
 from advisor.verdict import rank
 
 ADVISED, YOURS, OTHER = "relu + he_normal", "sigmoid + glorot_uniform", "tanh + glorot_uniform"
@@ -37,7 +37,7 @@ def test_holm_adjusts_as_its_step_down_procedure() -> None:
 def test_the_noise_band_is_the_verdict_s_two_pooled_standard_errors_at_the_full_executions() -> None:
     a, b = [0.30, 0.36, 0.33], [0.40, 0.42, 0.47]
     expected = 2 * np.sqrt((np.var(a, ddof=1) + np.var(b, ddof=1)) / 10)
-    assert noise_band(a, b, executions=10) == pytest.approx(expected)
+    assert band_at(a, b, executions=10) == pytest.approx(expected)
 
 
 def test_the_schedule_doubles_from_three_up_to_the_executions() -> None:
