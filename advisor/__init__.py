@@ -53,11 +53,27 @@ else:
     from keras_act._lazy import lazy_exports
 
     __all__ = [
-        "ActivationMonitor", "Advice", "ConfirmResult", "ConfirmRow", "Finding", "advise", "apply",
-        "confirm", "plot_diagnostics",
+        "ActivationMonitor",
+        "Advice",
+        "ConfirmResult",
+        "ConfirmRow",
+        "Finding",
+        "advise",
+        "apply",
+        "confirm",
+        "plot_diagnostics",
     ]
-    lazy_exports(__name__, {
-        "Advice": "advice", "advise": "analyze", "confirm": "confirm", "Finding": "findings",
-        "ActivationMonitor": "monitor", "plot_diagnostics": "plots", "apply": "rebuild",
-        "ConfirmResult": "verdict", "ConfirmRow": "verdict",
-    })
+    lazy_exports(
+        __name__,
+        {
+            "Advice": "advice",
+            "advise": "analyze",
+            "confirm": "confirm",
+            "Finding": "findings",
+            "ActivationMonitor": "monitor",
+            "plot_diagnostics": "plots",
+            "apply": "rebuild",
+            "ConfirmResult": "verdict",
+            "ConfirmRow": "verdict",
+        },
+    )

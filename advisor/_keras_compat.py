@@ -16,10 +16,10 @@ from typing import Any
 
 import keras
 from keras.src.layers import layer as _layer_module
-from keras.src.ops import operation as _operation_module
 
 # The class of models built with keras.Model(inputs, outputs): not exported by `keras`.
 from keras.src.models.functional import Functional
+from keras.src.ops import operation as _operation_module
 from keras.src.ops.node import Node
 from keras.src.ops.operation import Operation
 
@@ -28,10 +28,25 @@ from keras.src.ops.operation import Operation
 TRANSPARENT_MODULES = ("keras.src.layers.reshaping", "keras.src.layers.regularization")
 PREPROCESSING_MODULE = "keras.src.layers.preprocessing"
 
-__all__ = ["Functional", "PREPROCESSING_MODULE", "TRACE_DIMENSION", "TRANSPARENT_MODULES", "TracedCall", "TracedStep",
-           "as_input_structure", "inbound_nodes", "input_keys", "layer_tree", "model_nodes", "producer", "single_op",
-           "symbolic_calls", "kept_graph", "trace_call",
-           "evaluate_nodes"]
+__all__ = [
+    "Functional",
+    "PREPROCESSING_MODULE",
+    "TRACE_DIMENSION",
+    "TRANSPARENT_MODULES",
+    "TracedCall",
+    "TracedStep",
+    "as_input_structure",
+    "inbound_nodes",
+    "input_keys",
+    "layer_tree",
+    "model_nodes",
+    "producer",
+    "single_op",
+    "symbolic_calls",
+    "kept_graph",
+    "trace_call",
+    "evaluate_nodes",
+]
 # A None dimension (the batch, a variable sequence length) is traced at this size: layers that
 # compute positions (`ops.arange(ops.shape(x)[1])`) need a number.
 TRACE_DIMENSION = 8
@@ -166,8 +181,7 @@ def symbolic_calls(hook: Any = None, created: list[Any] | None = None) -> Iterat
         return hook(self, original_op_call, *args, **kwargs) if hook else original_op_call(self, *args, **kwargs)
 
     class RecordedNode(Node):
-        def __init__(self, operation: Any, call_args: Any = None, call_kwargs: Any = None,
-                     outputs: Any = None) -> None:
+        def __init__(self, operation: Any, call_args: Any = None, call_kwargs: Any = None, outputs: Any = None) -> None:
             tensors = [t for t in keras.tree.flatten(outputs) if isinstance(t, keras.KerasTensor)]
             super().__init__(operation, call_args, call_kwargs, tensors if outputs is not None else None)
             if created is not None:
@@ -204,8 +218,11 @@ def _read_trace(outputs: Any, origin: dict[int, Any], created: list[Any]) -> Tra
             index[key] = len(visited) - 1
         return index[key]
 
-    refs = tuple(ref for ref in (visit(t) for t in keras.tree.flatten(outputs) if isinstance(t, keras.KerasTensor))
-                 if ref is not None)
+    refs = tuple(
+        ref
+        for ref in (visit(t) for t in keras.tree.flatten(outputs) if isinstance(t, keras.KerasTensor))
+        if ref is not None
+    )
     # Renumber the steps in the order they ran (a depth-first walk from the outputs meets them
     # in another): names given in that order are the same on every trace of the same call.
     ran = {id(node): position for position, node in enumerate(created)}
@@ -215,9 +232,16 @@ def _read_trace(outputs: Any, origin: dict[int, Any], created: list[Any]) -> Tra
     def moved(ref: Any) -> Any:
         return renumber[ref] if isinstance(ref, int) else ref
 
-    steps = [TracedStep(node.operation, tuple(moved(p) for p in parents), tuple(node.arguments.args),
-                        dict(node.arguments.kwargs), units)
-             for node, parents, units in (visited[i] for i in order)]
+    steps = [
+        TracedStep(
+            node.operation,
+            tuple(moved(p) for p in parents),
+            tuple(node.arguments.args),
+            dict(node.arguments.kwargs),
+            units,
+        )
+        for node, parents, units in (visited[i] for i in order)
+    ]
     return TracedCall(steps, tuple(moved(ref) for ref in refs))
 
 
@@ -302,8 +326,9 @@ def kept_graph(*layers: Any) -> Iterator[None]:
             del sub._outbound_nodes[outbound:]
 
 
-def evaluate_nodes(nodes: list[Any], feed: dict[int, Any], wanted: list[Any],
-                   aliases: dict[int, Any] | None = None) -> list[Any]:
+def evaluate_nodes(
+    nodes: list[Any], feed: dict[int, Any], wanted: list[Any], aliases: dict[int, Any] | None = None
+) -> list[Any]:
     """Run graph `nodes` (as `symbolic_calls` recorded them, in the order they ran) on values:
     `feed` maps the ids of the input tensors to their values; `aliases` maps the id of a tensor to
     the tensor whose value it takes. Returns the values of the `wanted` tensors (None for one no

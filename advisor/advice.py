@@ -145,14 +145,19 @@ class Advice:
         ]
         if len(self.heads) > 1:
             for head in self.heads:
-                change = ("keep" if head.current_activation == head.output_activation
-                          else f"now {head.current_activation}")
-                lines += [f"  output {head.name!r:<12}: {head.output_activation} with {head.output_initializer} "
-                          f"({head.task} from the {head.task_source}; {change})",
-                          f"      why: {head.reason}"]
+                change = (
+                    "keep" if head.current_activation == head.output_activation else f"now {head.current_activation}"
+                )
+                lines += [
+                    f"  output {head.name!r:<12}: {head.output_activation} with {head.output_initializer} "
+                    f"({head.task} from the {head.task_source}; {change})",
+                    f"      why: {head.reason}",
+                ]
         else:
-            lines += [f"  output activation : {self.output_activation} with {self.output_initializer}",
-                      f"      why: {self.reasons.get('output_activation', '')}"]
+            lines += [
+                f"  output activation : {self.output_activation} with {self.output_initializer}",
+                f"      why: {self.reasons.get('output_activation', '')}",
+            ]
         lines += [
             f"  inputs scaled to  : {scale}",
             f"      why: {self.reasons.get('input_range', '')}",
@@ -163,15 +168,19 @@ class Advice:
         ]
         lines += [f"  {finding}" for finding in self.findings]
         if self.diagnostics:
-            lines += ["Diagnostics on the sample:",
-                      f"  {'layer':<24}{'activation':<12}{'units':>6}{'dead':>8}{'saturated':>11}{'grad norm':>12}"]
+            lines += [
+                "Diagnostics on the sample:",
+                f"  {'layer':<24}{'activation':<12}{'units':>6}{'dead':>8}{'saturated':>11}{'grad norm':>12}",
+            ]
             for row in self.diagnostics:
                 dead = "-" if row.dead_fraction is None else f"{row.dead_fraction:.0%}"
                 saturated = "-" if row.saturated_fraction is None else f"{row.saturated_fraction:.0%}"
                 norm = "-" if row.grad_norm is None else f"{row.grad_norm:.2e}"
                 lines.append(f"  {row.layer:<24}{row.activation:<12}{row.units:>6}{dead:>8}{saturated:>11}{norm:>12}")
         if self.input_summary is not None:
-            lines.append(f"Inputs: range [{self.input_summary.min:.3g}, {self.input_summary.max:.3g}]; "
-                         f"feature means up to {max(map(abs, self.input_summary.mean)):.3g}, "
-                         f"stds up to {max(self.input_summary.std):.3g}")
+            lines.append(
+                f"Inputs: range [{self.input_summary.min:.3g}, {self.input_summary.max:.3g}]; "
+                f"feature means up to {max(map(abs, self.input_summary.mean)):.3g}, "
+                f"stds up to {max(self.input_summary.std):.3g}"
+            )
         return "\n".join(lines)

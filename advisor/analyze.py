@@ -29,8 +29,9 @@ def _per_head(model_view: ModelView, value: Any, name: str) -> list[Any]:
     if isinstance(value, dict):
         unknown = sorted(set(value) - set(names))
         if unknown:
-            raise ValueError(f"advise: `{name}` names outputs {unknown} the model does not have; "
-                             f"its outputs are {names}.")
+            raise ValueError(
+                f"advise: `{name}` names outputs {unknown} the model does not have; its outputs are {names}."
+            )
         return [value.get(head) for head in names]
     if len(heads) > 1 and isinstance(value, (list, tuple)) and len(value) == len(heads):
         return list(value)
@@ -50,16 +51,26 @@ def _head_advice(inference: TaskInference, head: Any, y: Any) -> HeadAdvice:
     initializer = recommend.initializer_for(rule.choice)
     if rule.choice == head.activation and head.weight is not None:
         initializer = _valid_initializer(head.weight.kernel_initializer) or initializer
-    return HeadAdvice(head.name, inference.task, inference.source, head.activation, rule.choice,
-                      initializer, f"{rule.applies_to}: {_cite(rule)}")
+    return HeadAdvice(
+        head.name,
+        inference.task,
+        inference.source,
+        head.activation,
+        rule.choice,
+        initializer,
+        f"{rule.applies_to}: {_cite(rule)}",
+    )
 
 
 def _input_width(model: Any, model_view: ModelView) -> int | None:
     """Numbers per example at the model's inputs (as the atlas counts its tasks' features), or None
     where that is unknown or not what the first layer sees (inputs the model encodes: text, lookups)."""
     shapes = [tuple(tensor.shape[1:]) for tensor in (getattr(model, "inputs", None) or [])]
-    if (not shapes or any(d is None for shape in shapes for d in shape)
-            or any(model_input.encoded_by for model_input in model_view.inputs)):
+    if (
+        not shapes
+        or any(d is None for shape in shapes for d in shape)
+        or any(model_input.encoded_by for model_input in model_view.inputs)
+    ):
         return None
     return int(sum(math.prod(shape) for shape in shapes))
 
@@ -75,38 +86,52 @@ def _measured(model: Any, model_view: ModelView, family: str, task: str, y: Any)
     return atlas.evidence_for(profile, configuration_key(own, own_initializer) if own and own_initializer else None)
 
 
-def _candidates(evidence: atlas.Evidence | None, choice: str, depth: int, family: str, own: str | None,
-                glu: bool = False) -> list[str]:
+def _candidates(
+    evidence: atlas.Evidence | None, choice: str, depth: int, family: str, own: str | None, glu: bool = False
+) -> list[str]:
     """The activations for confirm() to test: the atlas's candidates where it has evidence (the
     choice first, the model's own last), else the rules of thumb's. Keras' defaults and the
     model's own pair are not repeated: confirm() adds both pairs itself."""
     if evidence is None:
         return recommend.candidates_for(choice, depth, family, own, glu)
-    measured = [configuration.split(SEPARATOR)[0] for configuration in evidence.candidates
-                if configuration not in (atlas.KERAS_DEFAULTS, evidence.own)]
+    measured = [
+        configuration.split(SEPARATOR)[0]
+        for configuration in evidence.candidates
+        if configuration not in (atlas.KERAS_DEFAULTS, evidence.own)
+    ]
     return list(dict.fromkeys([choice, *measured, *([own] if own else [])]))
 
 
 def _evidence_reason(evidence: atlas.Evidence) -> str:
     if evidence.kept and evidence.estimates:
         best = next(iter(evidence.estimates))
-        return (f"measured: the choice does not matter on a task like this one: the atlas's ranking model gives "
-                f"your {evidence.pick} an estimated {evidence.estimates[evidence.pick]:.0%} chance of being within "
-                f"noise of the best, the likeliest ({best}) {evidence.estimates[best]:.0%}, so yours is kept "
-                f"(on {evidence.tasks} similar tasks ({evidence.cell}): yours {evidence.rates[evidence.pick]:.0%}; "
-                "the activation atlas, benchmarks/atlas.py; `keras-act atlas` shows the table)")
+        return (
+            f"measured: the choice does not matter on a task like this one: the atlas's ranking model gives "
+            f"your {evidence.pick} an estimated {evidence.estimates[evidence.pick]:.0%} chance of being within "
+            f"noise of the best, the likeliest ({best}) {evidence.estimates[best]:.0%}, so yours is kept "
+            f"(on {evidence.tasks} similar tasks ({evidence.cell}): yours {evidence.rates[evidence.pick]:.0%}; "
+            "the activation atlas, benchmarks/atlas.py; `keras-act atlas` shows the table)"
+        )
     if evidence.kept:
         best = next(iter(evidence.rates))
-        return (f"measured: on {evidence.tasks} similar tasks ({evidence.cell}) the choice does not matter: your "
-                f"{evidence.pick} is within noise of the best on {evidence.rates[evidence.pick]:.0%}, the most "
-                f"often best ({best}) on {evidence.rates[best]:.0%}, so yours is kept (the activation atlas, "
-                "benchmarks/atlas.py; `keras-act atlas` shows the table)")
-    return (f"measured: {evidence.summary()} (the activation atlas, benchmarks/atlas.py; `keras-act atlas` "
-            "shows the table)")
+        return (
+            f"measured: on {evidence.tasks} similar tasks ({evidence.cell}) the choice does not matter: your "
+            f"{evidence.pick} is within noise of the best on {evidence.rates[evidence.pick]:.0%}, the most "
+            f"often best ({best}) on {evidence.rates[best]:.0%}, so yours is kept (the activation atlas, "
+            "benchmarks/atlas.py; `keras-act atlas` shows the table)"
+        )
+    return (
+        f"measured: {evidence.summary()} (the activation atlas, benchmarks/atlas.py; `keras-act atlas` shows the table)"
+    )
 
 
-def advise(model: Any, task: str | dict[str, str] | None = None, x: Any = None, y: Any = None,
-           max_samples: int = diagnostics.MAX_SAMPLES) -> Advice:
+def advise(
+    model: Any,
+    task: str | dict[str, str] | None = None,
+    x: Any = None,
+    y: Any = None,
+    max_samples: int = diagnostics.MAX_SAMPLES,
+) -> Advice:
     """Recommend hidden and output activations, initializers and input scaling for `model`.
 
     The hidden activation comes from measurements where there are enough: the activation atlas
@@ -151,7 +176,8 @@ def advise(model: Any, task: str | dict[str, str] | None = None, x: Any = None, 
         raise ValueError(
             f"advise reads Sequential and Functional models; {type(model).__name__} is a subclassed "
             "model whose layer graph cannot be read. Wrap its layers in a Functional model "
-            "(keras.Model(inputs, outputs)) to advise it.")
+            "(keras.Model(inputs, outputs)) to advise it."
+        )
     if not model.built or not getattr(model, "inputs", None):
         raise ValueError("advise: the model must be built (give it a keras.Input or call build()).")
     model_view = view(model)
@@ -161,10 +187,13 @@ def advise(model: Any, task: str | dict[str, str] | None = None, x: Any = None, 
         x, first_y = prepare_sample(model, x, labels[0], max_samples)
         labels = [first_y] + [None] * (len(labels) - 1)  # the other heads' labels are not sampled with x
     named = len(model_view.heads) > 1
-    inferences = [infer_head_task(head, t, labels_i, named)
-                  for head, t, labels_i in zip(model_view.heads, tasks, labels)]
-    heads = [_head_advice(inference, head, labels_i)
-             for inference, head, labels_i in zip(inferences, model_view.heads, labels)]
+    inferences = [
+        infer_head_task(head, t, labels_i, named) for head, t, labels_i in zip(model_view.heads, tasks, labels)
+    ]
+    heads = [
+        _head_advice(inference, head, labels_i)
+        for inference, head, labels_i in zip(inferences, model_view.heads, labels)
+    ]
 
     depth = model_view.depth
     family = recommend.family_of(model_view)
@@ -191,27 +220,44 @@ def advise(model: Any, task: str | dict[str, str] | None = None, x: Any = None, 
             hidden_init, init_rule = own_initializer, recommend.INITIALIZER_RULES["keep"]
         else:
             hidden_init = recommend.initializer_for(
-                hidden.choice, model_view.own_hidden_start if hidden.choice == own else None)
+                hidden.choice, model_view.own_hidden_start if hidden.choice == own else None
+            )
             init_rule = recommend.INITIALIZER_RULES[hidden_init]
         init_reason = _cite(init_rule)
     input_range = recommend.input_range_for(hidden.choice)
     # Range advice is for the inputs that reach a weight layer as raw numbers; where there are
     # none, the model scales or encodes every input itself.
-    in_model = [] if model_view.raw_inputs else list(dict.fromkeys(
-        name for model_input in model_view.inputs for name in model_input.scaled_by + model_input.encoded_by))
+    in_model = (
+        []
+        if model_view.raw_inputs
+        else list(
+            dict.fromkeys(
+                name for model_input in model_view.inputs for name in model_input.scaled_by + model_input.encoded_by
+            )
+        )
+    )
     range_rule = recommend.INPUT_RANGE_RULES[
-        ("in-model" if model_view.input_scaling else "encoded") if in_model
-        else "standardized" if input_range is None else "minus-one-one" if input_range[0] < 0 else "zero-one"
+        ("in-model" if model_view.input_scaling else "encoded")
+        if in_model
+        else "standardized"
+        if input_range is None
+        else "minus-one-one"
+        if input_range[0] < 0
+        else "zero-one"
     ]
     frozen = [site for site in model_view.sites if site.role == "frozen"]
     reasons = {
-        "hidden_activation": hidden_reason + (
-            f"; the {len(frozen)} activation(s) of frozen layers are kept (their weights were trained "
-            "with them)" if frozen else ""),
+        "hidden_activation": hidden_reason
+        + (
+            f"; the {len(frozen)} activation(s) of frozen layers are kept (their weights were trained with them)"
+            if frozen
+            else ""
+        ),
         "output_activation": heads[0].reason,
         "hidden_initializer": init_reason,
-        "output_initializer": _cite(recommend.INITIALIZER_RULES.get(
-            heads[0].output_initializer, recommend.INITIALIZER_RULES["keep"])),
+        "output_initializer": _cite(
+            recommend.INITIALIZER_RULES.get(heads[0].output_initializer, recommend.INITIALIZER_RULES["keep"])
+        ),
         "input_range": _cite(range_rule),
     }
     context = rules.ModelContext(

@@ -45,9 +45,9 @@ import csv
 import functools
 import gzip
 import math
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
 
 import numpy as np
 
@@ -88,8 +88,14 @@ RANKING_TREES = 100
 RANKING_MIN_LEAF = 5
 # Its inputs, in `TaskProfile.ranking_inputs`' order. The data's rows are not among them: the
 # advisor may not see the data, and with them leave-tasks-out was 74-78%, without 76-78%.
-RANKING_INPUTS = ("log input width", "log1p |target mean|", "log1p target std", "deep", *KINDS,
-                  *(f"family {family}" for family in FAMILIES))
+RANKING_INPUTS = (
+    "log input width",
+    "log1p |target mean|",
+    "log1p target std",
+    "deep",
+    *KINDS,
+    *(f"family {family}" for family in FAMILIES),
+)
 
 
 @dataclass(frozen=True)
@@ -132,12 +138,12 @@ class TaskResult:
         return scores is not None and float(np.mean(scores)) >= self._threshold
 
     @property
-    def profile(self) -> "TaskProfile":
+    def profile(self) -> TaskProfile:
         """What the advisor would know of this task."""
         return TaskProfile(self.family, self.depth, self.kind, self.features, self.target_mean, self.target_std)
 
     @property
-    def cell(self) -> "Cell":
+    def cell(self) -> Cell:
         """The finest cell this task falls in."""
         return self.profile.cell
 
@@ -165,7 +171,7 @@ class TaskProfile:
     target_std: float | None = None
 
     @property
-    def cell(self) -> "Cell":
+    def cell(self) -> Cell:
         """The finest cell this task falls in."""
         return Cell.of(self.family, self.depth, self.kind, self.target_mean, self.target_std)
 
@@ -175,13 +181,24 @@ class TaskProfile:
         Classification targets enter as 0 (the atlas records no mean or spread for labels).
         """
         regression = self.kind == "regression"
-        if self.kind not in KINDS or not self.features or (regression and (self.target_mean is None
-                                                                           or self.target_std is None)):
+        if (
+            self.kind not in KINDS
+            or not self.features
+            or (regression and (self.target_mean is None or self.target_std is None))
+        ):
             return None
         mean, std = (abs(self.target_mean), self.target_std) if regression else (0.0, 0.0)
-        return np.array([math.log(self.features), math.log1p(mean), math.log1p(std),
-                         self.cell.depth == "deep", *(self.kind == kind for kind in KINDS),
-                         *(self.family == family for family in FAMILIES)], dtype=np.float64)
+        return np.array(
+            [
+                math.log(self.features),
+                math.log1p(mean),
+                math.log1p(std),
+                self.cell.depth == "deep",
+                *(self.kind == kind for kind in KINDS),
+                *(self.family == family for family in FAMILIES),
+            ],
+            dtype=np.float64,
+        )
 
 
 @dataclass(frozen=True)
@@ -201,19 +218,26 @@ class Cell:
     target: str | None = None
 
     @classmethod
-    def of(cls, family: str, depth: int, kind: str | None, target_mean: float | None = None,
-           target_std: float | None = None) -> "Cell":
+    def of(
+        cls,
+        family: str,
+        depth: int,
+        kind: str | None,
+        target_mean: float | None = None,
+        target_std: float | None = None,
+    ) -> Cell:
         """The finest cell a model and (optionally) its targets fall in."""
         depth_class = None
         if family == "plain-dense":
-            depth_class = ("shallow" if depth < DEEP_STACK_DEPTH else "deep" if depth < MEASURED_MAX_DEPTH
-                           else "very deep")
+            depth_class = (
+                "shallow" if depth < DEEP_STACK_DEPTH else "deep" if depth < MEASURED_MAX_DEPTH else "very deep"
+            )
         target = None
         if kind == "regression" and target_mean is not None and target_std is not None:
             target = "large" if max(abs(target_mean), target_std) > LARGE_TARGET else "unit"
         return cls(family, depth_class, kind if kind in KINDS else None, target)
 
-    def coarser(self) -> "Cell | None":
+    def coarser(self) -> Cell | None:
         """The next cell up: without the target scale, then without the task; None at the family
         (and for stacks deeper than measured, which no shallower evidence answers)."""
         if self.target is not None:
@@ -222,20 +246,29 @@ class Cell:
             return Cell(self.family, self.depth)
         return None
 
-    def holds(self, other: "Cell") -> bool:
+    def holds(self, other: Cell) -> bool:
         """Whether a task of (finest) cell `other` belongs to this cell."""
-        return all(mine is None or mine == theirs for mine, theirs in
-                   zip((self.family, self.depth, self.kind, self.target),
-                       (other.family, other.depth, other.kind, other.target)))
+        return all(
+            mine is None or mine == theirs
+            for mine, theirs in zip(
+                (self.family, self.depth, self.kind, self.target), (other.family, other.depth, other.kind, other.target)
+            )
+        )
 
     def __str__(self) -> str:
-        kind = {"binary": "binary classification", "multiclass": "multi-class classification",
-                "regression": "regression"}.get(self.kind or "", "any task")
+        kind = {
+            "binary": "binary classification",
+            "multiclass": "multi-class classification",
+            "regression": "regression",
+        }.get(self.kind or "", "any task")
         target = {"large": " with targets far from unit scale", "unit": " with unit-scale targets"}.get(
-            self.target or "", "")
-        depth = {"deep": f", deep ({DEEP_STACK_DEPTH} to {MEASURED_MAX_DEPTH - 1} hidden layers)",
-                 "shallow": f", shallow (< {DEEP_STACK_DEPTH} hidden layers)",
-                 "very deep": f", very deep (>= {MEASURED_MAX_DEPTH} hidden layers)"}.get(self.depth or "", "")
+            self.target or "", ""
+        )
+        depth = {
+            "deep": f", deep ({DEEP_STACK_DEPTH} to {MEASURED_MAX_DEPTH - 1} hidden layers)",
+            "shallow": f", shallow (< {DEEP_STACK_DEPTH} hidden layers)",
+            "very deep": f", very deep (>= {MEASURED_MAX_DEPTH} hidden layers)",
+        }.get(self.depth or "", "")
         return f"{kind}{target}, {self.family}{depth}"
 
 
@@ -299,10 +332,14 @@ class Evidence:
 
         line = ""
         if self.estimates:
-            line = (f"{self.pick} has an estimated {self.estimates[self.pick]:.0%} chance of being within noise of "
-                    f"the best on a task like this one{shares(self.estimates)} (the atlas's ranking model); ")
-        return line + (f"{self.pick} is within noise of the best on {self.rates[self.pick]:.0%} of {self.tasks} "
-                       f"similar tasks ({self.cell}){shares(self.rates)}")
+            line = (
+                f"{self.pick} has an estimated {self.estimates[self.pick]:.0%} chance of being within noise of "
+                f"the best on a task like this one{shares(self.estimates)} (the atlas's ranking model); "
+            )
+        return line + (
+            f"{self.pick} is within noise of the best on {self.rates[self.pick]:.0%} of {self.tasks} "
+            f"similar tasks ({self.cell}){shares(self.rates)}"
+        )
 
 
 @functools.lru_cache(maxsize=4)
@@ -325,9 +362,19 @@ def load(path: str | Path = ATLAS_FILE) -> tuple[TaskResult, ...]:
         for row in members:
             scores.setdefault(configuration_key(row["activation"], row["initializer"]), []).append(float(row["score"]))
         first = members[0]
-        results.append(TaskResult(task, first["kind"], family, int(depth), int(first["rows"]), int(first["features"]),
-                                  float(first["target_mean"]), float(first["target_std"]),
-                                  {c: np.array(s) for c, s in scores.items()}))
+        results.append(
+            TaskResult(
+                task,
+                first["kind"],
+                family,
+                int(depth),
+                int(first["rows"]),
+                int(first["features"]),
+                float(first["target_mean"]),
+                float(first["target_std"]),
+                {c: np.array(s) for c, s in scores.items()},
+            )
+        )
     return tuple(results)
 
 
@@ -435,12 +482,16 @@ def median_gap(results: Sequence[TaskResult], configuration: str) -> float:
         >>> round(median_gap(tasks, "z + w"), 3)
         0.1
     """
-    return float(np.median([np.mean(r.scores[r.best]) - np.mean(r.scores[configuration])
-                            for r in results if configuration in r.scores]))
+    return float(
+        np.median(
+            [np.mean(r.scores[r.best]) - np.mean(r.scores[configuration]) for r in results if configuration in r.scores]
+        )
+    )
 
 
-def candidates_for(results: Sequence[TaskResult], coverage: float = CANDIDATE_COVERAGE,
-                   first: Sequence[str] = ()) -> list[str]:
+def candidates_for(
+    results: Sequence[TaskResult], coverage: float = CANDIDATE_COVERAGE, first: Sequence[str] = ()
+) -> list[str]:
     """The fewest configurations (greedy) such that one is within noise of the best on `coverage` of the tasks.
 
     `first`: configurations already in (the pick, the user's own); the rest are added, each the
@@ -477,8 +528,14 @@ def fit_ranking(results: Sequence[TaskResult]) -> Forest:
     names = configurations(results)
     inputs = [r.profile.ranking_inputs() for r in results]
     known = [(x, r) for x, r in zip(inputs, results) if x is not None]
-    return fit_forest(np.array([x for x, _ in known]), np.array([[r.within(c) for c in names] for _, r in known]),
-                      RANKING_INPUTS, names, RANKING_TREES, RANKING_MIN_LEAF)
+    return fit_forest(
+        np.array([x for x, _ in known]),
+        np.array([[r.within(c) for c in names] for _, r in known]),
+        RANKING_INPUTS,
+        names,
+        RANKING_TREES,
+        RANKING_MIN_LEAF,
+    )
 
 
 @functools.lru_cache(maxsize=1)
@@ -507,8 +564,12 @@ def estimate(profile: TaskProfile, ranking: Forest) -> dict[str, float]:
     return dict(sorted(zip(ranking.outputs, values.tolist()), key=lambda item: -item[1]))
 
 
-def evidence_for(profile: TaskProfile, own: str | None = None, results: Sequence[TaskResult] | None = None,
-                 ranking: Forest | None = None) -> Evidence | None:
+def evidence_for(
+    profile: TaskProfile,
+    own: str | None = None,
+    results: Sequence[TaskResult] | None = None,
+    ranking: Forest | None = None,
+) -> Evidence | None:
     """The atlas's evidence for a task; None where the atlas holds too few tasks like it.
 
     `results` and `ranking` default to the shipped atlas and its ranking model; with other
@@ -529,8 +590,17 @@ def evidence_for(profile: TaskProfile, own: str | None = None, results: Sequence
     estimates = estimate(profile, ranking) if ranking is not None else {}
     chosen, kept = pick_estimated(estimates, own) if estimates else (cell_pick, kept)
     first = [c for c in (chosen, own, KERAS_DEFAULTS) if c is not None]
-    return Evidence(answering, len(members), within_rates(members), chosen, kept, own,
-                    tuple(candidates_for(members, first=first)), estimates, cell_pick)
+    return Evidence(
+        answering,
+        len(members),
+        within_rates(members),
+        chosen,
+        kept,
+        own,
+        tuple(candidates_for(members, first=first)),
+        estimates,
+        cell_pick,
+    )
 
 
 @dataclass
@@ -570,8 +640,9 @@ def source_of(task: str) -> str:
     return task.split("/")[0]
 
 
-def leave_tasks_out(results: Sequence[TaskResult] | None = None, folds: int = 10, own: str = KERAS_DEFAULTS,
-                    seed: int = 0) -> CrossValidation:
+def leave_tasks_out(
+    results: Sequence[TaskResult] | None = None, folds: int = 10, own: str = KERAS_DEFAULTS, seed: int = 0
+) -> CrossValidation:
     """Cross-validation over tasks: each fold's ranking model, pick and candidates come from the other folds.
 
     Tasks are split into `folds` groups by source (the R package, UCR, scikit-learn): a
@@ -606,16 +677,21 @@ def leave_tasks_out(results: Sequence[TaskResult] | None = None, folds: int = 10
             by_cells.append(result.within(evidence.cell_pick))
             covered.append(any(result.within(c) for c in evidence.candidates))
             sizes.append(len(evidence.candidates))
-            cells.setdefault(str(result.cell), []).append(
-                (static[-1], result.within(KERAS_DEFAULTS), covered[-1]))
+            cells.setdefault(str(result.cell), []).append((static[-1], result.within(KERAS_DEFAULTS), covered[-1]))
     if not static:
-        raise ValueError(f"leave_tasks_out: no task can be judged: no kind of task has {MIN_CELL_TASKS} tasks "
-                         "outside a fold.")
+        raise ValueError(
+            f"leave_tasks_out: no task can be judged: no kind of task has {MIN_CELL_TASKS} tasks outside a fold."
+        )
     fixed = {c: float(np.mean([r.within(c) for r in judged])) for c in configurations(results)}
-    return CrossValidation(len(static), float(np.mean(static)), float(np.mean(by_cells)),
-                           dict(sorted(fixed.items(), key=lambda i: -i[1])),
-                           float(np.mean(covered)), float(np.mean(sizes)),
-                           {cell: (len(v), *np.mean(v, axis=0).tolist()) for cell, v in sorted(cells.items())})
+    return CrossValidation(
+        len(static),
+        float(np.mean(static)),
+        float(np.mean(by_cells)),
+        dict(sorted(fixed.items(), key=lambda i: -i[1])),
+        float(np.mean(covered)),
+        float(np.mean(sizes)),
+        {cell: (len(v), *np.mean(v, axis=0).tolist()) for cell, v in sorted(cells.items())},
+    )
 
 
 def finest_cells(results: Sequence[TaskResult] | None = None) -> list[Cell]:
@@ -627,8 +703,9 @@ def finest_cells(results: Sequence[TaskResult] | None = None) -> list[Cell]:
     """
     results = load() if results is None else results
     order = {value: index for index, value in enumerate((*FAMILIES, "shallow", "deep", *KINDS, "unit", "large"))}
-    return sorted({r.cell for r in results}, key=lambda c: [order.get(v, -1) for v in
-                                                             (c.family, c.depth, c.kind, c.target)])
+    return sorted(
+        {r.cell for r in results}, key=lambda c: [order.get(v, -1) for v in (c.family, c.depth, c.kind, c.target)]
+    )
 
 
 def report(profile: TaskProfile, own: str = KERAS_DEFAULTS) -> str:
@@ -643,29 +720,42 @@ def report(profile: TaskProfile, own: str = KERAS_DEFAULTS) -> str:
     evidence = evidence_for(profile, own)
     members = answering_cell(cell, results)[1] if evidence else tasks_in(Cell(cell.family), results)
     if evidence is None:
-        note = (f"The activation atlas holds fewer than {MIN_CELL_TASKS} tasks like this ({cell}): the rules of "
-                "thumb answer there.")
+        note = (
+            f"The activation atlas holds fewer than {MIN_CELL_TASKS} tasks like this ({cell}): the rules of "
+            "thumb answer there."
+        )
         if not members:
             return note
         lines = [note, f"What its {len(members)} {cell.family} task(s) measured:"]
     else:
         lines = [f"The activation atlas: {evidence.tasks} tasks ({evidence.cell})"]
     estimates = evidence.estimates if evidence else {}
-    lines.append(f"  {'configuration':<28}{'within noise of the best':>26}{'median gap to the best':>24}"
-                 + (f"{'estimated chance':>18}" if estimates else ""))
+    lines.append(
+        f"  {'configuration':<28}{'within noise of the best':>26}{'median gap to the best':>24}"
+        + (f"{'estimated chance':>18}" if estimates else "")
+    )
     for configuration, rate in within_rates(members).items():
-        lines.append(f"  {configuration:<28}{rate:>26.0%}{median_gap(members, configuration):>24.4f}"
-                     + (f"{estimates[configuration]:>18.0%}" if configuration in estimates else ""))
+        lines.append(
+            f"  {configuration:<28}{rate:>26.0%}{median_gap(members, configuration):>24.4f}"
+            + (f"{estimates[configuration]:>18.0%}" if configuration in estimates else "")
+        )
     if evidence is None:
         return "\n".join(lines)
     shares = estimates or evidence.rates
     likeliest = "the most likely within noise here" if estimates else "the most often within noise here"
-    action = (f"yours: {likeliest}" if evidence.pick == own and shares[own] == max(shares.values())
-              else "kept: the choice does not matter here" if evidence.kept else "advised")
+    action = (
+        f"yours: {likeliest}"
+        if evidence.pick == own and shares[own] == max(shares.values())
+        else "kept: the choice does not matter here"
+        if evidence.kept
+        else "advised"
+    )
     if estimates:
         action += "; estimated chance: the atlas's ranking model's, for this input width and these targets"
-    lines += [f"Advice for a model with {own}: {evidence.pick} ({action})",
-              f"confirm() candidates: {', '.join(evidence.candidates)}"]
+    lines += [
+        f"Advice for a model with {own}: {evidence.pick} ({action})",
+        f"confirm() candidates: {', '.join(evidence.candidates)}",
+    ]
     return "\n".join(lines)
 
 

@@ -13,10 +13,17 @@ import os
 import re
 import sys
 import zipfile
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from keras_act.cli import (
-    PROG, UsageError, add_layer_commands, common_flags, import_tensorflow, load_model, run_layer_command,
+    PROG,
+    UsageError,
+    add_layer_commands,
+    common_flags,
+    import_tensorflow,
+    load_model,
+    run_layer_command,
 )
 
 TASKS = ("binary", "multiclass", "multilabel", "regression")
@@ -27,78 +34,114 @@ FAMILIES = ("plain-dense", "plain-cnn", "normalized-residual", "attention", "rec
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog=PROG, description="Activation layers for Keras 3, and an advisor that recommends them for a "
-                               "model and checks the advice with a keras-tuner search.")
+        prog=PROG,
+        description="Activation layers for Keras 3, and an advisor that recommends them for a "
+        "model and checks the advice with a keras-tuner search.",
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     common = common_flags()
 
     demo = commands.add_parser(
-        "demo", parents=[common],
-        help="train PReLU and Swish on real data, write the gallery, advise a flawed model")
+        "demo", parents=[common], help="train PReLU and Swish on real data, write the gallery, advise a flawed model"
+    )
     demo.add_argument("--epochs", type=int, default=15, help="training epochs (default 15)")
-    demo.add_argument("--advisor-epochs", type=int, default=20,
-                      help="epochs for the flawed model and its fix (default 20)")
-    demo.add_argument("--confirm-epochs", type=int, default=8,
-                      help="most epochs per confirm() training (default 8)")
+    demo.add_argument(
+        "--advisor-epochs", type=int, default=20, help="epochs for the flawed model and its fix (default 20)"
+    )
+    demo.add_argument("--confirm-epochs", type=int, default=8, help="most epochs per confirm() training (default 8)")
     demo.add_argument("--output-dir", default=".", help="where the gallery PNG goes (default .)")
     demo.add_argument("--seed", type=int, default=0)
 
     add_layer_commands(commands, common)
 
     advise = commands.add_parser(
-        "advise", parents=[common], help="recommend activations for a saved model; exit 1 when it has errors",
+        "advise",
+        parents=[common],
+        help="recommend activations for a saved model; exit 1 when it has errors",
         description="Print the advisor's report for a saved model. Exit status: 0 no error "
-                    "findings, 1 error findings, 2 bad usage.")
+        "findings, 1 error findings, 2 bad usage.",
+    )
     advise.add_argument("model", help="a saved model (.keras)")
     advise.add_argument("--task", choices=TASKS, help="the task, when the model's loss and output do not say")
     advise.add_argument("--data", metavar="FILE.npz", help="sample data: an .npz with array 'x' and/or labels 'y'")
     advise.add_argument("--json", action="store_true", help="print the advice as JSON")
 
     confirm = commands.add_parser(
-        "confirm", parents=[common], help="test the advice with a keras-tuner search; exit 1 when it does not hold",
+        "confirm",
+        parents=[common],
+        help="test the advice with a keras-tuner search; exit 1 when it does not hold",
         description="Search the advice's candidates on your data. Exit status: 0 the advice is "
-                    "confirmed, 1 it is not, 2 bad usage.")
+        "confirmed, 1 it is not, 2 bad usage.",
+    )
     confirm.add_argument("model", help="a saved model (.keras)")
-    confirm.add_argument("--data", required=True, metavar="FILE.npz",
-                         help="arrays 'x' and 'y', optionally 'x_val' and 'y_val'")
+    confirm.add_argument(
+        "--data", required=True, metavar="FILE.npz", help="arrays 'x' and 'y', optionally 'x_val' and 'y_val'"
+    )
     confirm.add_argument("--task", choices=TASKS)
     confirm.add_argument("--tuner", choices=("grid", "random", "bayesian", "hyperband"), default="grid")
     confirm.add_argument("--epochs", type=int, default=20)
-    confirm.add_argument("--executions", type=int,
-                         help="trainings per configuration (default: 10 where they train together as "
-                              "independent copies, else 3)")
-    confirm.add_argument("--budget", metavar="N|TIME",
-                         help="stop the race after N executions in all, or after TIME of wall time "
-                              "('90s', '15m', '2h'); the result says what was decided")
-    confirm.add_argument("--race", action=argparse.BooleanOptionalAction, default=None,
-                         help="race the configurations: stop each once the verdict no longer depends on it "
-                              "(default with --tuner grid; --no-race trains every execution)")
-    confirm.add_argument("--directory", help="keep the search here (rerun to resume); default: a "
-                         "temporary directory, removed at the end")
-    confirm.add_argument("--overwrite", action="store_true",
-                         help="replace the search kept in --directory instead of resuming it")
-    confirm.add_argument("--json", action="store_true",
-                         help="write only the result, as JSON, to stdout (progress goes to stderr)")
+    confirm.add_argument(
+        "--executions",
+        type=int,
+        help="trainings per configuration (default: 10 where they train together as independent copies, else 3)",
+    )
+    confirm.add_argument(
+        "--budget",
+        metavar="N|TIME",
+        help="stop the race after N executions in all, or after TIME of wall time "
+        "('90s', '15m', '2h'); the result says what was decided",
+    )
+    confirm.add_argument(
+        "--race",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="race the configurations: stop each once the verdict no longer depends on it "
+        "(default with --tuner grid; --no-race trains every execution)",
+    )
+    confirm.add_argument(
+        "--directory", help="keep the search here (rerun to resume); default: a temporary directory, removed at the end"
+    )
+    confirm.add_argument(
+        "--overwrite", action="store_true", help="replace the search kept in --directory instead of resuming it"
+    )
+    confirm.add_argument(
+        "--json", action="store_true", help="write only the result, as JSON, to stdout (progress goes to stderr)"
+    )
 
     atlas = commands.add_parser(
-        "atlas", parents=[common], help="show the measured evidence behind the hidden activation advice",
+        "atlas",
+        parents=[common],
+        help="show the measured evidence behind the hidden activation advice",
         description="Print how often each hidden activation + initializer was within noise of the best on "
-                    "the activation atlas's tasks of one kind (benchmarks/atlas.py), and what the advisor "
-                    "picks there.")
-    atlas.add_argument("--family", choices=FAMILIES, default="plain-dense",
-                       help="architecture family (default plain-dense)")
+        "the activation atlas's tasks of one kind (benchmarks/atlas.py), and what the advisor "
+        "picks there.",
+    )
+    atlas.add_argument(
+        "--family", choices=FAMILIES, default="plain-dense", help="architecture family (default plain-dense)"
+    )
     atlas.add_argument("--depth", type=int, default=2, help="hidden weight layers (default 2)")
     atlas.add_argument("--task", choices=ATLAS_TASKS, help="the task (default: any)")
-    atlas.add_argument("--features", type=int, metavar="N",
-                       help="numbers per example at the model's input: with the task (and, for regression, the "
-                            "targets' mean and std) the ranking model estimates each configuration's chance")
+    atlas.add_argument(
+        "--features",
+        type=int,
+        metavar="N",
+        help="numbers per example at the model's input: with the task (and, for regression, the "
+        "targets' mean and std) the ranking model estimates each configuration's chance",
+    )
     atlas.add_argument("--target-mean", type=float, metavar="M", help="regression: the targets' mean")
     atlas.add_argument("--target-std", type=float, metavar="S", help="regression: the targets' standard deviation")
-    atlas.add_argument("--yours", default="relu + glorot_uniform", metavar="'ACTIVATION + INITIALIZER'",
-                       help="your model's hidden configuration (default Keras' defaults, 'relu + glorot_uniform')")
+    atlas.add_argument(
+        "--yours",
+        default="relu + glorot_uniform",
+        metavar="'ACTIVATION + INITIALIZER'",
+        help="your model's hidden configuration (default Keras' defaults, 'relu + glorot_uniform')",
+    )
     atlas.add_argument("--markdown", action="store_true", help="print every kind of task's table as Markdown")
-    atlas.add_argument("--cross-validate", action="store_true",
-                       help="judge the advice by leave-tasks-out cross-validation over the atlas")
+    atlas.add_argument(
+        "--cross-validate",
+        action="store_true",
+        help="judge the advice by leave-tasks-out cross-validation over the atlas",
+    )
     return parser
 
 
@@ -126,8 +169,9 @@ def load_data(path: str, keys: tuple[str, ...], required: tuple[str, ...] = ()) 
             found = list(archive.files)
             data = {key: archive[key] for key in keys if key in found}
     except (OSError, ValueError, zipfile.BadZipFile) as error:
-        raise UsageError(f"--data {path} could not be read as an .npz archive "
-                         f"({str(error).splitlines()[0][:120]}); {how}.") from None
+        raise UsageError(
+            f"--data {path} could not be read as an .npz archive ({str(error).splitlines()[0][:120]}); {how}."
+        ) from None
     missing = [key for key in required if key not in data]
     if not data or missing:
         held = ", ".join(f"'{name}'" for name in found) or "no arrays"
@@ -136,12 +180,22 @@ def load_data(path: str, keys: tuple[str, ...], required: tuple[str, ...] = ()) 
 
 
 # confirm()'s arguments as its messages name them, and the flags that set them here.
-CONFIRM_FLAGS = {"`overwrite=True`": "--overwrite", "`directory`": "--directory",
-                 "`executions_per_trial`": "--executions", "`epochs`": "--epochs", "`tuner`": "--tuner",
-                 "`task`": "--task", "`x`": "the data's 'x'", "`y`": "the data's 'y'",
-                 "`validation_data`": "'x_val'/'y_val'", "`budget`": "--budget",
-                 "race=True, or a --budget": "--race or --budget", "race=False": "--no-race",
-                 "(tuner='grid')": "(--tuner grid)", "received tuner=": "received --tuner "}
+CONFIRM_FLAGS = {
+    "`overwrite=True`": "--overwrite",
+    "`directory`": "--directory",
+    "`executions_per_trial`": "--executions",
+    "`epochs`": "--epochs",
+    "`tuner`": "--tuner",
+    "`task`": "--task",
+    "`x`": "the data's 'x'",
+    "`y`": "the data's 'y'",
+    "`validation_data`": "'x_val'/'y_val'",
+    "`budget`": "--budget",
+    "race=True, or a --budget": "--race or --budget",
+    "race=False": "--no-race",
+    "(tuner='grid')": "(--tuner grid)",
+    "received tuner=": "received --tuner ",
+}
 
 
 def in_cli_terms(message: str) -> str:
@@ -189,10 +243,21 @@ def _confirm(args: argparse.Namespace) -> int:
     with contextlib.redirect_stdout(sys.stderr) if args.json else contextlib.nullcontext():
         try:
             advice = advise(model, task=args.task, y=data["y"])
-            result = confirm(model, data["x"], data["y"], advice=advice, tuner=args.tuner, epochs=args.epochs,
-                             executions_per_trial=args.executions, validation_data=validation,
-                             directory=args.directory, overwrite=args.overwrite, verbose=1,
-                             race=args.race, budget=args.budget)
+            result = confirm(
+                model,
+                data["x"],
+                data["y"],
+                advice=advice,
+                tuner=args.tuner,
+                epochs=args.epochs,
+                executions_per_trial=args.executions,
+                validation_data=validation,
+                directory=args.directory,
+                overwrite=args.overwrite,
+                verbose=1,
+                race=args.race,
+                budget=args.budget,
+            )
         except (TypeError, ValueError) as error:
             raise UsageError(in_cli_terms(str(error))) from None
     if args.json:
@@ -237,8 +302,9 @@ def _atlas(args: argparse.Namespace) -> int:
     if args.features is not None and args.features < 1:
         raise UsageError(f"--features must be >= 1, received {args.features}.")
     if " + " not in args.yours:
-        raise UsageError(f"--yours takes 'ACTIVATION + INITIALIZER', e.g. 'relu + glorot_uniform'; received "
-                         f"{args.yours!r}.")
+        raise UsageError(
+            f"--yours takes 'ACTIVATION + INITIALIZER', e.g. 'relu + glorot_uniform'; received {args.yours!r}."
+        )
     import_tensorflow(args.verbose)
     from . import atlas
 
@@ -250,11 +316,15 @@ def _atlas(args: argparse.Namespace) -> int:
             cv = atlas.leave_tasks_out(own=args.yours)
         except (ValueError, ImportError) as error:
             raise UsageError(in_cli_terms(str(error))) from None
-        print(f"Leave-tasks-out over {cv.tasks} atlas results, a task on one model each (a user starting from "
-              f"{args.yours}):")
-        print(f"  the advice within noise of the best: {cv.static:.0%} (the cells' pick alone: {cv.cells:.0%}); "
-              f"confirm()'s candidates hold one within noise: {cv.covered:.0%} ({cv.candidates:.1f} candidates "
-              "on average)")
+        print(
+            f"Leave-tasks-out over {cv.tasks} atlas results, a task on one model each (a user starting from "
+            f"{args.yours}):"
+        )
+        print(
+            f"  the advice within noise of the best: {cv.static:.0%} (the cells' pick alone: {cv.cells:.0%}); "
+            f"confirm()'s candidates hold one within noise: {cv.covered:.0%} ({cv.candidates:.1f} candidates "
+            "on average)"
+        )
         for configuration, rate in cv.fixed.items():
             print(f"  always {configuration:<28}{rate:>6.0%}")
         print("Per kind of task (tasks: the advice, Keras' defaults, one of the candidates within noise):")

@@ -40,6 +40,7 @@ import keras
 import numpy as np
 
 import keras_act
+
 from .advice import Advice
 from .analyze import advise
 from .data import IN_MEMORY_LIMIT_BYTES, FitData, StreamedData, read_fit_data
@@ -48,8 +49,17 @@ from .inspection import KNOWN_ACTIVATIONS, view
 from .oracles import ORACLES, Budget, RaceOracle, objective_from
 from .recommend import initializer_for
 from .sample import is_dataset
-from .search import (ConfirmHyperModel, ConfirmTuner, SearchProgress, check_directory, completed_executions,
-                     execution_scores, mean_accuracy, quiet_unless, write_settings)
+from .search import (
+    ConfirmHyperModel,
+    ConfirmTuner,
+    SearchProgress,
+    check_directory,
+    completed_executions,
+    execution_scores,
+    mean_accuracy,
+    quiet_unless,
+    write_settings,
+)
 from .task import training_loss
 from .verdict import ConfirmResult, configuration_key, rank
 
@@ -69,8 +79,11 @@ KERAS_DEFAULTS = ("relu", "glorot_uniform")
 def _current_configuration(model: keras.Model) -> tuple[str, str] | None:
     """The model's most common hidden activation and initializer, when keras_act can rebuild them."""
     model_view = view(model)
-    pairs = [(site.activation, model_view.by_name[site.weight].kernel_initializer)
-             for site in model_view.hidden_sites() if site.weight]
+    pairs = [
+        (site.activation, model_view.by_name[site.weight].kernel_initializer)
+        for site in model_view.hidden_sites()
+        if site.weight
+    ]
     pairs = [(a, i) for a, i in pairs if a in KNOWN_ACTIVATIONS and i]
     if not pairs:
         return None
@@ -86,16 +99,21 @@ def _check_labels(task: str, y: np.ndarray, units: int | None, head: str = "") -
         raise TypeError(f"confirm: the labels{head} must be numbers, received dtype {y.dtype}.") from None
     column = labels.ndim == 1 or labels.shape[-1] == 1
     if task == "binary" and not (column and labels.min() >= 0 and labels.max() <= 1):
-        raise ValueError(f"confirm: a binary task needs labels{head} in [0, 1], received "
-                         f"[{labels.min():g}, {labels.max():g}].")
+        raise ValueError(
+            f"confirm: a binary task needs labels{head} in [0, 1], received [{labels.min():g}, {labels.max():g}]."
+        )
     if task == "multiclass":
-        if column and not (np.all(labels == np.round(labels)) and labels.min() >= 0
-                           and (units is None or labels.max() < units)):
-            raise ValueError(f"confirm: a multiclass task needs integer labels{head} in [0, {units}), "
-                             f"received [{labels.min():g}, {labels.max():g}].")
+        if column and not (
+            np.all(labels == np.round(labels)) and labels.min() >= 0 and (units is None or labels.max() < units)
+        ):
+            raise ValueError(
+                f"confirm: a multiclass task needs integer labels{head} in [0, {units}), "
+                f"received [{labels.min():g}, {labels.max():g}]."
+            )
         if not column and units is not None and labels.shape[-1] != units:
-            raise ValueError(f"confirm: one-hot labels{head} have {labels.shape[-1]} columns but the output has "
-                             f"{units} units.")
+            raise ValueError(
+                f"confirm: one-hot labels{head} have {labels.shape[-1]} columns but the output has {units} units."
+            )
     if task == "multilabel" and not (not column and np.all((labels == 0) | (labels == 1))):
         raise ValueError(f"confirm: a multilabel task needs multi-hot 0/1 label rows{head}.")
 
@@ -105,24 +123,38 @@ def _read_validation(model: keras.Model, validation_data: Any) -> FitData | Stre
         return read_fit_data(model, validation_data, what="validation_data")
     if isinstance(validation_data, (tuple, list)) and len(validation_data) in (2, 3):
         return read_fit_data(model, *validation_data, what="validation_data")
-    raise TypeError("confirm: `validation_data` must be (x, y), (x, y, sample_weight), a tf.data.Dataset or a "
-                    f"keras.utils.PyDataset, as in Keras' fit; received {type(validation_data).__name__}.")
+    raise TypeError(
+        "confirm: `validation_data` must be (x, y), (x, y, sample_weight), a tf.data.Dataset or a "
+        f"keras.utils.PyDataset, as in Keras' fit; received {type(validation_data).__name__}."
+    )
 
 
-def _read_data(model: keras.Model, x: Any, y: Any, sample_weight: Any, class_weight: Any, steps_per_epoch: Any,
-               validation_data: Any, validation_split: float) -> tuple[Any, Any, FitData]:
+def _read_data(
+    model: keras.Model,
+    x: Any,
+    y: Any,
+    sample_weight: Any,
+    class_weight: Any,
+    steps_per_epoch: Any,
+    validation_data: Any,
+    validation_split: float,
+) -> tuple[Any, Any, FitData]:
     """The training data, the validation data (or None) and the rows the checks and the advice
     read (a streamed dataset's first batches)."""
     data = read_fit_data(model, x, y, sample_weight, class_weight, steps_per_epoch)
     validation = None if validation_data is None else _read_validation(model, validation_data)
     streamed = isinstance(data, StreamedData)
     if streamed and validation is None:
-        raise ValueError(f"confirm: the dataset passed as `x` holds more than {IN_MEMORY_LIMIT_BYTES >> 20} MiB, so "
-                         "it is streamed and cannot be split; pass `validation_data` (as Keras' fit takes no "
-                         "validation_split for a dataset), or a part of it (dataset.take(batches)).")
+        raise ValueError(
+            f"confirm: the dataset passed as `x` holds more than {IN_MEMORY_LIMIT_BYTES >> 20} MiB, so "
+            "it is streamed and cannot be split; pass `validation_data` (as Keras' fit takes no "
+            "validation_split for a dataset), or a part of it (dataset.take(batches))."
+        )
     if isinstance(validation, StreamedData) and not streamed:
-        raise ValueError(f"confirm: `validation_data` holds more than {IN_MEMORY_LIMIT_BYTES >> 20} MiB; pass a "
-                         "part of it (dataset.take(batches)).")
+        raise ValueError(
+            f"confirm: `validation_data` holds more than {IN_MEMORY_LIMIT_BYTES >> 20} MiB; pass a "
+            "part of it (dataset.take(batches))."
+        )
     rows = data.sample if streamed else data
     if validation is None:
         _check_split(rows.rows, validation_split)
@@ -143,8 +175,10 @@ def _check_split(rows: int, fraction: float) -> None:
         raise ValueError(f"confirm: `validation_split` must be in (0, 1), received {fraction!r}.")
     n_val = int(rows * fraction)
     if n_val < 1 or rows - n_val < 1:
-        raise ValueError(f"confirm: {rows} samples are too few for validation_split={fraction}: "
-                         "it needs at least one training and one validation row.")
+        raise ValueError(
+            f"confirm: {rows} samples are too few for validation_split={fraction}: "
+            "it needs at least one training and one validation row."
+        )
 
 
 def confirm(
@@ -246,15 +280,21 @@ def confirm(
     if budget is not None and not racing:
         raise ValueError("confirm: a `budget` stops a race; it cannot go with race=False.")
     if racing and tuner != "grid":
-        raise ValueError(f"confirm: racing (race=True, or a `budget`) runs every configuration in each round, so it "
-                         f"needs the grid tuner (tuner='grid'); received tuner={tuner!r}.")
+        raise ValueError(
+            f"confirm: racing (race=True, or a `budget`) runs every configuration in each round, so it "
+            f"needs the grid tuner (tuner='grid'); received tuner={tuner!r}."
+        )
     spending = Budget.parse(budget)
-    for name, value, optional in (("executions_per_trial", executions_per_trial, True), ("epochs", epochs, False),
-                                  ("steps_per_epoch", steps_per_epoch, True)):
+    for name, value, optional in (
+        ("executions_per_trial", executions_per_trial, True),
+        ("epochs", epochs, False),
+        ("steps_per_epoch", steps_per_epoch, True),
+    ):
         if (value is not None or not optional) and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
             raise ValueError(f"confirm: `{name}` must be a positive integer, received {value!r}.")
-    data, validation, rows = _read_data(model, x, y, sample_weight, class_weight, steps_per_epoch, validation_data,
-                                        validation_split)
+    data, validation, rows = _read_data(
+        model, x, y, sample_weight, class_weight, steps_per_epoch, validation_data, validation_split
+    )
     streamed = isinstance(data, StreamedData)
     # Copies train together only for one output held in memory, and weighted rows only where
     # they vectorize (advisor.executions).
@@ -275,8 +315,10 @@ def confirm(
     candidates = list(candidates) if explicit else list(advice.candidates)
     unknown = [c for c in candidates if c not in KNOWN_ACTIVATIONS]
     if unknown or not candidates:
-        raise ValueError(f"confirm: unknown candidate id(s) {unknown}; valid ids: {', '.join(keras_act.names())} "
-                         "or a Keras activation name.")
+        raise ValueError(
+            f"confirm: unknown candidate id(s) {unknown}; valid ids: {', '.join(keras_act.names())} "
+            "or a Keras activation name."
+        )
     if initializers == "paired":
         pairs = [(c, initializer_for(c)) for c in candidates]
     else:
@@ -295,47 +337,85 @@ def confirm(
             pairs.append(pair)
     configurations = [configuration_key(*pair) for pair in pairs]
 
-    kt_objective = objective_from(objective if objective is not None else DEFAULT_OBJECTIVE,
-                                  [head.name for head in heads] if len(heads) > 1 else ())
+    kt_objective = objective_from(
+        objective if objective is not None else DEFAULT_OBJECTIVE,
+        [head.name for head in heads] if len(heads) > 1 else (),
+    )
     temporary = directory is None
     directory = tempfile.mkdtemp(prefix="keras_act_confirm_") if temporary else str(directory)
     project_name = project_name or "confirm"
-    settings = {"configurations": configurations, "objective": kt_objective.name, "epochs": epochs,
-                "executions_per_trial": executions_per_trial, "tuner": tuner, "race": racing, "seed": seed,
-                "validation": "given" if validation_data is not None else f"{validation_split} per execution"}
+    settings = {
+        "configurations": configurations,
+        "objective": kt_objective.name,
+        "epochs": epochs,
+        "executions_per_trial": executions_per_trial,
+        "tuner": tuner,
+        "race": racing,
+        "seed": seed,
+        "validation": "given" if validation_data is not None else f"{validation_split} per execution",
+    }
     project = Path(directory) / project_name
     check_directory(project, settings, overwrite)
     metrics = [["accuracy"] if task in ("binary", "multiclass", "multilabel") else [] for task in tasks]
-    losses = [training_loss(model, task, head.layer, y_i, head=i)
-              for i, (head, task, y_i) in enumerate(zip(heads, tasks, rows.y))]
+    losses = [
+        training_loss(model, task, head.layer, y_i, head=i)
+        for i, (head, task, y_i) in enumerate(zip(heads, tasks, rows.y))
+    ]
     compiled = model.get_compile_config() if getattr(model, "compiled", False) else None
     loss_weights = (compiled or {}).get("loss_weights") if len(heads) > 1 else None
-    hypermodel = ConfirmHyperModel(model, advice, configurations, losses[0] if len(heads) == 1 else losses,
-                                   metrics[0] if len(heads) == 1 else metrics, loss_weights)
+    hypermodel = ConfirmHyperModel(
+        model,
+        advice,
+        configurations,
+        losses[0] if len(heads) == 1 else losses,
+        metrics[0] if len(heads) == 1 else metrics,
+        loss_weights,
+    )
     extra = {"max_epochs": epochs} if tuner == "hyperband" else {}
     try:
         if racing:
-            oracle = RaceOracle(kt_objective, configurations, seed, executions_per_trial,
-                                configuration_key(*advised_pair),
-                                configuration_key(*baseline_pair) if baseline_pair else None, spending)
+            oracle = RaceOracle(
+                kt_objective,
+                configurations,
+                seed,
+                executions_per_trial,
+                configuration_key(*advised_pair),
+                configuration_key(*baseline_pair) if baseline_pair else None,
+                spending,
+            )
         else:
             oracle = ORACLES[tuner](kt_objective, configurations, seed, **extra)
         with quiet_unless(verbose >= 2):  # keras-tuner's "Reloading Tuner from ..."
-            search = ConfirmTuner(oracle, hypermodel, directory=directory, project_name=project_name,
-                                  overwrite=overwrite, distribution_strategy=distribution_strategy,
-                                  executions=executions_per_trial, seed=seed, patience=EARLY_STOPPING_PATIENCE,
-                                  batch_size=BATCH_SIZE, fuse=fuse_executions, validation_split=validation_split)
+            search = ConfirmTuner(
+                oracle,
+                hypermodel,
+                directory=directory,
+                project_name=project_name,
+                overwrite=overwrite,
+                distribution_strategy=distribution_strategy,
+                executions=executions_per_trial,
+                seed=seed,
+                patience=EARLY_STOPPING_PATIENCE,
+                batch_size=BATCH_SIZE,
+                fuse=fuse_executions,
+                validation_split=validation_split,
+            )
         resumed = completed_executions(search.oracle, executions_per_trial)
         if verbose and resumed:
             print(f"confirm(): resuming the search in {project}: {resumed} execution(s) already done.")
-        search.progress = SearchProgress(len(configurations) * executions_per_trial if tuner != "hyperband" else None,
-                                         epochs, verbose, done=resumed)
+        search.progress = SearchProgress(
+            len(configurations) * executions_per_trial if tuner != "hyperband" else None, epochs, verbose, done=resumed
+        )
         write_settings(project, settings)
         search.progress.start()
         try:
-            search.search(*_as_fit_arguments(data)[:2], sample_weight=None if streamed else data.sample_weight,
-                          validation_data=None if validation is None else _as_fit_arguments(validation),
-                          epochs=epochs, verbose=2 if verbose >= 2 else 0)
+            search.search(
+                *_as_fit_arguments(data)[:2],
+                sample_weight=None if streamed else data.sample_weight,
+                validation_data=None if validation is None else _as_fit_arguments(validation),
+                epochs=epochs,
+                verbose=2 if verbose >= 2 else 0,
+            )
         finally:
             search.progress.finish()
         rows = search.finished_rows()
@@ -344,21 +424,41 @@ def confirm(
         accuracies = {c: mean_accuracy(m) for c, m in rows.items()}
         # The race as the chief's oracle replays it (a distributed worker's client holds none).
         state = search.oracle.race()[0] if isinstance(search.oracle, RaceOracle) else None
-        ended_by = ("decided" if state is not None and state.decided
-                    else "budget" if getattr(search.oracle, "cut_by_budget", False) else "executions")
-        result = rank({c: execution_scores(m) for c, m in rows.items()}, advised_pair, baseline_pair,
-                      kt_objective.direction == "max", kt_objective.name, configurations,
-                      {c: a for c, a in accuracies.items() if a is not None},
-                      len(search.ran), None if temporary else directory, race=state, ended_by=ended_by)
+        ended_by = (
+            "decided"
+            if state is not None and state.decided
+            else "budget"
+            if getattr(search.oracle, "cut_by_budget", False)
+            else "executions"
+        )
+        result = rank(
+            {c: execution_scores(m) for c, m in rows.items()},
+            advised_pair,
+            baseline_pair,
+            kt_objective.direction == "max",
+            kt_objective.name,
+            configurations,
+            {c: a for c, a in accuracies.items() if a is not None},
+            len(search.ran),
+            None if temporary else directory,
+            race=state,
+            ended_by=ended_by,
+        )
     finally:
         if temporary:
             shutil.rmtree(directory, ignore_errors=True)
     if len(heads) > 1 and kt_objective.name in ("loss", "val_loss"):
         weights = loss_weights if loss_weights is not None else [1.0] * len(heads)
         weight_of = weights if isinstance(weights, dict) else dict(zip((h.name for h in heads), weights))
-        result.details.append(f"{kt_objective.name} is the total over the {len(heads)} outputs: " + ", ".join(
-            f"{head.name} ({getattr(loss, 'name', None) or getattr(loss, '__name__', loss)} x "
-            f"{weight_of.get(head.name, 1.0):g})" for head, loss in zip(heads, losses)) + ".")
+        result.details.append(
+            f"{kt_objective.name} is the total over the {len(heads)} outputs: "
+            + ", ".join(
+                f"{head.name} ({getattr(loss, 'name', None) or getattr(loss, '__name__', loss)} x "
+                f"{weight_of.get(head.name, 1.0):g})"
+                for head, loss in zip(heads, losses)
+            )
+            + "."
+        )
     if verbose:
         print(f"\n{result}")
     return result

@@ -8,8 +8,9 @@ rule, `patience` epochs without improvement) and scores it at its best epoch.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, ContextManager, Sequence
+from typing import Any
 
 import keras
 import numpy as np
@@ -54,7 +55,7 @@ class RowTraining:
     patience: int = 5
     shuffle: bool = True
     validation_split: float = 0.2
-    scope: Callable[[], ContextManager[Any]] = contextlib.nullcontext
+    scope: Callable[[], contextlib.AbstractContextManager[Any]] = contextlib.nullcontext
     loss_weights: Any = None
     traced: dict[int, Any] | None = None
 
@@ -101,8 +102,14 @@ def take_rows(data: Any, rows: np.ndarray) -> Any:
     return None if data is None else keras.tree.map_structure(lambda a: a[rows], data)
 
 
-def execution_data(x: list[Any], y: Any, validation: tuple[Any, ...] | None, validation_split: float,
-                   seed: int, sample_weight: np.ndarray | None = None) -> CopyData:
+def execution_data(
+    x: list[Any],
+    y: Any,
+    validation: tuple[Any, ...] | None,
+    validation_split: float,
+    seed: int,
+    sample_weight: np.ndarray | None = None,
+) -> CopyData:
     """Execution `seed`'s data: the given validation data ((x, y) or (x, y, sample_weight)), or its
     own seeded hold-out of (x, y) and their sample weights.
 
@@ -120,12 +127,17 @@ def execution_data(x: list[Any], y: Any, validation: tuple[Any, ...] | None, val
     """
     rows = len(x[0])
     if validation is not None:
-        return CopyData(np.arange(rows), as_list(validation[0]), validation[1],
-                        validation[2] if len(validation) > 2 else None)
+        return CopyData(
+            np.arange(rows), as_list(validation[0]), validation[1], validation[2] if len(validation) > 2 else None
+        )
     order = np.random.default_rng(seed).permutation(rows)
-    held_out = order[:int(rows * validation_split)]
-    return CopyData(np.sort(order[len(held_out):]), [a[held_out] for a in x], take_rows(y, held_out),
-                    take_rows(sample_weight, held_out))
+    held_out = order[: int(rows * validation_split)]
+    return CopyData(
+        np.sort(order[len(held_out) :]),
+        [a[held_out] for a in x],
+        take_rows(y, held_out),
+        take_rows(sample_weight, held_out),
+    )
 
 
 def early_stop(values: Sequence[float], patience: int, higher_is_better: bool) -> tuple[int, int, bool]:
@@ -151,8 +163,9 @@ def early_stop(values: Sequence[float], patience: int, higher_is_better: bool) -
     return best_epoch, len(values), False
 
 
-def score(history: dict[str, list[float]], objective: str, accuracy: str, patience: int,
-           higher_is_better: bool) -> Execution:
+def score(
+    history: dict[str, list[float]], objective: str, accuracy: str, patience: int, higher_is_better: bool
+) -> Execution:
     """One copy's `Execution` from its history (Keras' `fit` names): its objective at its best epoch.
 
     Example:
@@ -162,8 +175,7 @@ def score(history: dict[str, list[float]], objective: str, accuracy: str, patien
     values = [float(v) for v in history[objective]]
     best_epoch, epochs, _ = early_stop(values, patience, higher_is_better)
     score = values[best_epoch] if np.isfinite(values[best_epoch]) else (-np.inf if higher_is_better else np.inf)
-    return Execution(score, best_epoch, epochs,
-                     float(history[accuracy][best_epoch]) if accuracy in history else None)
+    return Execution(score, best_epoch, epochs, float(history[accuracy][best_epoch]) if accuracy in history else None)
 
 
 class CopyCurves:
@@ -223,9 +235,17 @@ def as_list(x: Any) -> list[Any]:
     return list(x) if isinstance(x, (list, tuple)) else [x]
 
 
-def training_batches(x: list[Any], y: Any, rows: list[np.ndarray], batch_size: int, shuffle: bool, seed: int,
-                     stacked: bool = False, weights: np.ndarray | None = None,
-                     copy_seeds: Sequence[int] | None = None) -> Any:
+def training_batches(
+    x: list[Any],
+    y: Any,
+    rows: list[np.ndarray],
+    batch_size: int,
+    shuffle: bool,
+    seed: int,
+    stacked: bool = False,
+    weights: np.ndarray | None = None,
+    copy_seeds: Sequence[int] | None = None,
+) -> Any:
     """The copies' training data: per batch, each copy's inputs and labels, from its own rows, in its own order.
 
     A `tf.data.Dataset` built once; `rows` holds each copy's training row indices (as many for
@@ -252,8 +272,10 @@ def training_batches(x: list[Any], y: Any, rows: list[np.ndarray], batch_size: i
     if shuffle:
         tf.random.set_seed(seed)
         seeds = copy_seeds if copy_seeds is not None else [seed + i for i in range(len(rows))]
-        orders = [order.shuffle(len(r), seed=copy_seed, reshuffle_each_iteration=True)
-                  for copy_seed, order, r in zip(seeds, orders, rows)]
+        orders = [
+            order.shuffle(len(r), seed=copy_seed, reshuffle_each_iteration=True)
+            for copy_seed, order, r in zip(seeds, orders, rows)
+        ]
 
     row_weights = None if weights is None else tf.constant(weights, dtype="float32")
 
@@ -262,7 +284,9 @@ def training_batches(x: list[Any], y: Any, rows: list[np.ndarray], batch_size: i
             rows_of_copies = tf.stack(indices)
             batch = tuple(tf.gather(a, rows_of_copies) for a in arrays), tf.gather(labels, rows_of_copies)
             return batch if row_weights is None else (*batch, tf.gather(row_weights, rows_of_copies))
-        return (tuple(tf.gather(a, index) for index in indices for a in arrays),
-                tuple(tf.gather(labels, index) for index in indices))
+        return (
+            tuple(tf.gather(a, index) for index in indices for a in arrays),
+            tuple(tf.gather(labels, index) for index in indices),
+        )
 
     return tf.data.Dataset.zip(tuple(orders)).batch(batch_size).map(gather).prefetch(tf.data.AUTOTUNE)

@@ -78,18 +78,19 @@ class StreamedData:
     class_weight: dict[Any, float] | None = None
 
 
-def _read_dataset(model: keras.Model, dataset: Any, steps: int | None, what: str,
-                  caller: str) -> tuple[tuple[Any, Any, Any], bool]:
+def _read_dataset(
+    model: keras.Model, dataset: Any, steps: int | None, what: str, caller: str
+) -> tuple[tuple[Any, Any, Any], bool]:
     """(x, y, sample_weight) of every batch of `dataset` concatenated, and False; or, past the
     memory bound, of its first batches (about `SAMPLE_ROWS` rows), and True (stream it)."""
     import tensorflow as tf
 
-    infinite = (isinstance(dataset, tf.data.Dataset)
-                and int(dataset.cardinality()) == int(tf.data.INFINITE_CARDINALITY))
+    infinite = isinstance(dataset, tf.data.Dataset) and int(dataset.cardinality()) == int(tf.data.INFINITE_CARDINALITY)
     if infinite and steps is None:
-        instead = ("pass `steps_per_epoch` (batches per epoch), or " if what == "x" else "")
-        raise ValueError(f"{caller}: the dataset passed as `{what}` repeats forever; {instead}give a finite dataset "
-                         "(no .repeat()).")
+        instead = "pass `steps_per_epoch` (batches per epoch), or " if what == "x" else ""
+        raise ValueError(
+            f"{caller}: the dataset passed as `{what}` repeats forever; {instead}give a finite dataset (no .repeat())."
+        )
     parts, size, rows, streamed = [], 0, 0, False
     for index, element in enumerate(batches(dataset)):
         if steps is not None and index >= steps:
@@ -109,18 +110,22 @@ def _read_dataset(model: keras.Model, dataset: Any, steps: int | None, what: str
     if not parts:
         raise ValueError(f"{caller}: the dataset passed as `{what}` yielded no elements.")
     if any(part[1] is None for part in parts):
-        raise ValueError(f"{caller}: the dataset passed as `{what}` yields no labels; its elements must be "
-                         "(x, y) or (x, y, sample_weight).")
+        raise ValueError(
+            f"{caller}: the dataset passed as `{what}` yields no labels; its elements must be "
+            "(x, y) or (x, y, sample_weight)."
+        )
 
     def joined(index: int) -> Any:
         if any(part[index] is None for part in parts):
             return None
         try:
-            return keras.tree.map_structure(lambda *arrays: np.concatenate([np.asarray(a) for a in arrays]),
-                                            *(part[index] for part in parts))
+            return keras.tree.map_structure(
+                lambda *arrays: np.concatenate([np.asarray(a) for a in arrays]), *(part[index] for part in parts)
+            )
         except (ValueError, TypeError) as error:
-            raise ValueError(f"{caller}: the batches of the dataset passed as `{what}` differ in structure or "
-                             f"shape ({error}).") from None
+            raise ValueError(
+                f"{caller}: the batches of the dataset passed as `{what}` differ in structure or shape ({error})."
+            ) from None
 
     return (joined(0), joined(1), joined(2)), streamed
 
@@ -136,13 +141,17 @@ def _labels_per_output(model: keras.Model, y: Any, what: str, caller: str) -> li
     if isinstance(y, dict):
         missing = [name for name in names if name not in y]
         if missing:
-            raise ValueError(f"{caller}: `{what}` has no labels for output(s) {missing}; the model's outputs are "
-                             f"{names} and `{what}` has the keys {sorted(map(str, y))}.")
+            raise ValueError(
+                f"{caller}: `{what}` has no labels for output(s) {missing}; the model's outputs are "
+                f"{names} and `{what}` has the keys {sorted(map(str, y))}."
+            )
         return [np.asarray(y[name]) for name in names]
     if isinstance(y, (list, tuple)) and len(y) == len(names):
         return [np.asarray(labels) for labels in y]
-    raise ValueError(f"{caller}: the model has {len(names)} outputs {names}; pass `{what}` as a dict of labels by "
-                     "output name, or a list with one array per output.")
+    raise ValueError(
+        f"{caller}: the model has {len(names)} outputs {names}; pass `{what}` as a dict of labels by "
+        "output name, or a list with one array per output."
+    )
 
 
 def _class_weights(class_weight: dict[Any, float], y: np.ndarray, caller: str) -> np.ndarray:
@@ -155,9 +164,16 @@ def _class_weights(class_weight: dict[Any, float], y: np.ndarray, caller: str) -
     return np.array([float(class_weight[c]) for c in classes], dtype="float32")
 
 
-def read_fit_data(model: keras.Model, x: Any, y: Any = None, sample_weight: Any = None,
-                  class_weight: dict[Any, float] | None = None, steps_per_epoch: int | None = None,
-                  what: str = "x", caller: str = "confirm") -> FitData | StreamedData:
+def read_fit_data(
+    model: keras.Model,
+    x: Any,
+    y: Any = None,
+    sample_weight: Any = None,
+    class_weight: dict[Any, float] | None = None,
+    steps_per_epoch: int | None = None,
+    what: str = "x",
+    caller: str = "confirm",
+) -> FitData | StreamedData:
     """Read (`x`, `y`, `sample_weight`) as `model.fit` would, check them, and keep them in memory
     (a dataset past `IN_MEMORY_LIMIT_BYTES`: its first batches, to stream the rest).
 
@@ -180,8 +196,9 @@ def read_fit_data(model: keras.Model, x: Any, y: Any = None, sample_weight: Any 
     """
     if is_dataset(x):
         if y is not None or sample_weight is not None:
-            raise ValueError(f"{caller}: `{what}` is a dataset: give its labels and sample weights inside it, "
-                             "not also as arguments.")
+            raise ValueError(
+                f"{caller}: `{what}` is a dataset: give its labels and sample weights inside it, not also as arguments."
+            )
         (rows_x, rows_y, rows_weight), streamed = _read_dataset(model, x, steps_per_epoch, what, caller)
         sample = read_fit_data(model, rows_x, rows_y, rows_weight, class_weight, what=what, caller=caller)
         return StreamedData(x, steps_per_epoch, sample, class_weight) if streamed else sample
@@ -191,37 +208,49 @@ def read_fit_data(model: keras.Model, x: Any, y: Any = None, sample_weight: Any 
     try:
         arrays = [text_as_objects(np.asarray(a)) for a in inputs]
     except (TypeError, ValueError):
-        raise TypeError(f"{caller}: `{what}` must be arrays, a list or dict of them, a tf.data.Dataset or a "
-                        f"keras.utils.PyDataset, received {type(x).__name__}.") from None
+        raise TypeError(
+            f"{caller}: `{what}` must be arrays, a list or dict of them, a tf.data.Dataset or a "
+            f"keras.utils.PyDataset, received {type(x).__name__}."
+        ) from None
     if len(arrays) != len(model.inputs):
-        raise ValueError(f"{caller}: the model has {len(model.inputs)} input(s) but `{what}` holds {len(arrays)} "
-                         "arrays.")
+        raise ValueError(
+            f"{caller}: the model has {len(model.inputs)} input(s) but `{what}` holds {len(arrays)} arrays."
+        )
     for array, tensor, name in zip(arrays, model.inputs, input_keys(model)):
         check_input(array, tensor, name, caller)
     rows = len(arrays[0])
     if rows == 0 or any(len(a) != rows for a in arrays):
-        raise ValueError(f"{caller}: every array in `{what}` must have the same, non-zero number of rows, "
-                         f"found {[len(a) for a in arrays]}.")
+        raise ValueError(
+            f"{caller}: every array in `{what}` must have the same, non-zero number of rows, "
+            f"found {[len(a) for a in arrays]}."
+        )
     labels = _labels_per_output(model, y, "y" if what == "x" else what, caller)
     for labels_i in labels:
         if labels_i.ndim == 0 or len(labels_i) != rows:
-            raise ValueError(f"{caller}: the labels must have one row per row of `{what}` ({rows}), received "
-                             f"shape {labels_i.shape}.")
+            raise ValueError(
+                f"{caller}: the labels must have one row per row of `{what}` ({rows}), received shape {labels_i.shape}."
+            )
     weights = None
     if sample_weight is not None:
         weights = np.asarray(sample_weight, dtype="float32")
         if weights.ndim == 2 and weights.shape[1] == 1:
             weights = weights[:, 0]
         if weights.shape != (rows,):
-            raise ValueError(f"{caller}: `sample_weight` must hold one weight per row of `{what}` ({rows}), "
-                             f"received shape {weights.shape}.")
+            raise ValueError(
+                f"{caller}: `sample_weight` must hold one weight per row of `{what}` ({rows}), "
+                f"received shape {weights.shape}."
+            )
     if class_weight is not None:
         if not isinstance(class_weight, dict):
-            raise TypeError(f"{caller}: `class_weight` must be a dict of class index to weight, received "
-                            f"{type(class_weight).__name__}.")
+            raise TypeError(
+                f"{caller}: `class_weight` must be a dict of class index to weight, received "
+                f"{type(class_weight).__name__}."
+            )
         if len(labels) > 1:
-            raise ValueError(f"{caller}: `class_weight` is for a single-output model (as in Keras' fit); pass "
-                             "`sample_weight` for a model with several outputs.")
+            raise ValueError(
+                f"{caller}: `class_weight` is for a single-output model (as in Keras' fit); pass "
+                "`sample_weight` for a model with several outputs."
+            )
         from_classes = _class_weights(class_weight, labels[0], caller)
         weights = from_classes if weights is None else weights * from_classes
     return FitData(arrays, labels, weights)

@@ -12,11 +12,12 @@ from typing import Any
 
 import keras
 
+from keras_act import datasets
+
 from .analyze import advise
 from .confirm import confirm
 from .findings import reported_keras_warnings_silenced
 from .rebuild import apply
-from keras_act import datasets
 
 FLAWED_DEPTH = 8
 FLAWED_WIDTH = 32
@@ -31,10 +32,12 @@ def build_flawed_model(n_features: int, n_classes: int) -> keras.Model:
         (9, True)
     """
     hidden = [keras.layers.Dense(FLAWED_WIDTH, activation="sigmoid") for _ in range(FLAWED_DEPTH)]
-    model = keras.Sequential([keras.Input((n_features,)), *hidden,
-                              keras.layers.Dense(n_classes, activation="softmax")], name="flawed")
-    model.compile(keras.optimizers.Adam(0.001),
-                  keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+    model = keras.Sequential(
+        [keras.Input((n_features,)), *hidden, keras.layers.Dense(n_classes, activation="softmax")], name="flawed"
+    )
+    model.compile(
+        keras.optimizers.Adam(0.001), keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"]
+    )
     return model
 
 
@@ -42,13 +45,23 @@ def _fit(model: keras.Model, split: datasets.Split, epochs: int, seed: int, labe
     keras.utils.set_random_seed(seed)
     print(f"Training {label}:")
     bar = keras.utils.Progbar(epochs, unit_name="epoch")  # one line, so the demo never sits silent
-    shown = keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: bar.update(
-        epoch + 1, [("val_accuracy", logs["val_accuracy"])]))
+    shown = keras.callbacks.LambdaCallback(
+        on_epoch_end=lambda epoch, logs: bar.update(epoch + 1, [("val_accuracy", logs["val_accuracy"])])
+    )
     with reported_keras_warnings_silenced():  # the flaw the advisor reported: not printed again
-        history = model.fit(split.x_train, split.y_train, validation_data=(split.x_val, split.y_val),
-                            epochs=epochs, batch_size=32, verbose=0, callbacks=[shown])
-    return {"val_accuracy": float(history.history["val_accuracy"][-1]),
-            "val_loss": float(history.history["val_loss"][-1])}
+        history = model.fit(
+            split.x_train,
+            split.y_train,
+            validation_data=(split.x_val, split.y_val),
+            epochs=epochs,
+            batch_size=32,
+            verbose=0,
+            callbacks=[shown],
+        )
+    return {
+        "val_accuracy": float(history.history["val_accuracy"][-1]),
+        "val_loss": float(history.history["val_loss"][-1]),
+    }
 
 
 CONFIRM_EPOCHS = 8
@@ -72,8 +85,10 @@ def run_advisor_demo(epochs: int = 20, seed: int = 0, confirm_epochs: int = CONF
     flawed = build_flawed_model(split.x_train.shape[1], 10)
     with reported_keras_warnings_silenced():
         advice = advise(flawed, x=split.x_train, y=split.y_train)
-    print(f"\nThe advisor on a flawed model for digits ({FLAWED_DEPTH} sigmoid hidden layers, softmax "
-          "output, loss with from_logits=True):\n")
+    print(
+        f"\nThe advisor on a flawed model for digits ({FLAWED_DEPTH} sigmoid hidden layers, softmax "
+        "output, loss with from_logits=True):\n"
+    )
     print(advice)
     keras.utils.set_random_seed(seed)
     fixed = apply(flawed, advice)
@@ -83,9 +98,12 @@ def run_advisor_demo(epochs: int = 20, seed: int = 0, confirm_epochs: int = CONF
     print(f"\nSame data, seed and {epochs} epochs:      val accuracy   val loss")
     print(f"  before (as written)                 {before['val_accuracy']:>10.3f} {before['val_loss']:>10.3f}")
     print(f"  after apply(model, advice)          {after['val_accuracy']:>10.3f} {after['val_loss']:>10.3f}")
-    print(f"\nconfirm(): a keras-tuner grid over the candidates on the training split "
-          f"(seeded executions of at most {confirm_epochs} epochs each):\n")
+    print(
+        f"\nconfirm(): a keras-tuner grid over the candidates on the training split "
+        f"(seeded executions of at most {confirm_epochs} epochs each):\n"
+    )
     with reported_keras_warnings_silenced():
-        checked = confirm(flawed, split.x_train, split.y_train, advice=advice, epochs=confirm_epochs,
-                          seed=seed, verbose=1)  # the progress bar, then the ranking
+        checked = confirm(
+            flawed, split.x_train, split.y_train, advice=advice, epochs=confirm_epochs, seed=seed, verbose=1
+        )  # the progress bar, then the ranking
     return {"advice": advice, "before": before, "after": after, "confirm": checked}

@@ -30,8 +30,9 @@ Thresholds, and why these:
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import keras
 import numpy as np
@@ -54,59 +55,108 @@ INPUT_MEAN_MAX = 5.0
 INPUT_MEAN_TO_STD = 5.0
 
 _WARDAT = "DeepDiagnosis (Wardat et al. 2022) uses 70% of activations, which fires near 50% on a healthy layer"
-NAN_OUTPUT = register(FindingRule(
-    "nan-output", "error", "data", "the output on the sample has NaN/inf",
-    "the loss and every gradient are NaN: training cannot start",
-    "raw inputs with inf, or weights that overflow",
-    "Check the inputs for NaN/inf and extreme values; lower the learning rate."))
-DEAD_UNITS = register(FindingRule(
-    "dead-units", "warning", "data",
-    f">= {DEAD_UNITS_FRACTION:.0%} of a ReLU-family layer's units never activate on any sample",
-    "a unit that never fires gets no gradient and cannot recover (dying ReLU)",
-    "a ReLU layer after a large negative bias", "Use LeakyReLU(0.01) there; he_normal and zero biases.",
-    thresholds=(Threshold("DEAD_UNITS_FRACTION", DEAD_UNITS_FRACTION,
-                          f"counts units, not activations: {_WARDAT}"),
-                Threshold("DEAD_SLOPE_MAX", DEAD_SLOPE_MAX, "a negative slope above this revives a unit"))))
-SATURATED_UNITS = register(FindingRule(
-    "saturated-units", "warning", "data",
-    f">= {SATURATED_UNITS_FRACTION:.0%} of a sigmoid/tanh/softsign hidden layer's units have "
-    f"|f'| < {SATURATION_DERIVATIVE:.0%} of its peak on most samples (gates do not count)",
-    "little gradient gets through a saturated unit",
-    "tanh units fed raw 0-255 pixels", "Scale the inputs; use glorot_uniform; or a non-saturating activation.",
-    thresholds=(Threshold("SATURATED_UNITS_FRACTION", SATURATED_UNITS_FRACTION, "as dead-units"),
-                Threshold("SATURATION_DERIVATIVE", SATURATION_DERIVATIVE,
-                          "|x| > 6 for sigmoid, > 3 for tanh; DeepDiagnosis uses |x| > 5 for all"),
-                Threshold("SATURATED_SAMPLE_FRACTION", SATURATED_SAMPLE_FRACTION, "most samples"))))
-VANISHING_GRADIENT = register(FindingRule(
-    "vanishing-gradient", "warning", "data",
-    f"the first hidden kernel's gradient norm is < {VANISHING_RATIO:g} x the last one's",
-    "the early layers barely learn", "a 12-layer sigmoid MLP on digits: 1.1e-7 (with ReLU + He: 1.7)",
-    "Use the advised hidden activation and initializer.",
-    thresholds=(Threshold("VANISHING_RATIO", VANISHING_RATIO, "AUTOTRAINER (Zhang et al. 2021)"),)))
-EXPLODING_GRADIENT = register(FindingRule(
-    "exploding-gradient", "warning", "data",
-    f"a layer's gradient norm is > {EXPLODING_RATIO:g} x the median layer's, or not finite",
-    "one step can throw the weights far off; the spread of vanishing gradients is reported once, as vanishing",
-    "a kernel initialized with stddev 10",
-    "Lower the learning rate, clip gradients (clipnorm=1.0), scale the inputs, or use glorot/he "
-    "initializers instead of large ones.",
-    thresholds=(Threshold("EXPLODING_RATIO", EXPLODING_RATIO, "AUTOTRAINER (Zhang et al. 2021)"),)))
-INPUT_SCALE = register(FindingRule(
-    "input-scale", "warning", "data",
-    f"some feature has std > {INPUT_STD_MAX:g}, or |mean| > {INPUT_MEAN_MAX:g} and > "
-    f"{INPUT_MEAN_TO_STD:g} x its std; not when the model scales its own inputs (a Rescaling, "
-    "Normalization or BatchNormalization layer before its first weight layer)",
-    "activations want inputs near unit scale; raw 0-255 pixels saturate or blow up the first layer",
-    "raw 0-255 pixels into a Dense layer",
-    "Standardize the features (e.g. a keras.layers.Normalization layer adapted on the training "
-    "data) or scale them to [0, 1].",
-    thresholds=(Threshold("INPUT_STD_MAX", INPUT_STD_MAX, "raw pixels fire; data in [-10, 10] does not"),
-                Threshold("INPUT_MEAN_MAX", INPUT_MEAN_MAX, "counts with mean 15 and std 4 do not fire"),
-                Threshold("INPUT_MEAN_TO_STD", INPUT_MEAN_TO_STD, "as above"))))
-GRADIENTS_SKIPPED = register(FindingRule(
-    "gradients-skipped", "info", "data", "the loss rejected the labels, so no gradient norms were computed",
-    "the gradient findings need the loss on the labels", "labels with more classes than output units",
-    "Fix the labels or the loss (see the error findings)."))
+NAN_OUTPUT = register(
+    FindingRule(
+        "nan-output",
+        "error",
+        "data",
+        "the output on the sample has NaN/inf",
+        "the loss and every gradient are NaN: training cannot start",
+        "raw inputs with inf, or weights that overflow",
+        "Check the inputs for NaN/inf and extreme values; lower the learning rate.",
+    )
+)
+DEAD_UNITS = register(
+    FindingRule(
+        "dead-units",
+        "warning",
+        "data",
+        f">= {DEAD_UNITS_FRACTION:.0%} of a ReLU-family layer's units never activate on any sample",
+        "a unit that never fires gets no gradient and cannot recover (dying ReLU)",
+        "a ReLU layer after a large negative bias",
+        "Use LeakyReLU(0.01) there; he_normal and zero biases.",
+        thresholds=(
+            Threshold("DEAD_UNITS_FRACTION", DEAD_UNITS_FRACTION, f"counts units, not activations: {_WARDAT}"),
+            Threshold("DEAD_SLOPE_MAX", DEAD_SLOPE_MAX, "a negative slope above this revives a unit"),
+        ),
+    )
+)
+SATURATED_UNITS = register(
+    FindingRule(
+        "saturated-units",
+        "warning",
+        "data",
+        f">= {SATURATED_UNITS_FRACTION:.0%} of a sigmoid/tanh/softsign hidden layer's units have "
+        f"|f'| < {SATURATION_DERIVATIVE:.0%} of its peak on most samples (gates do not count)",
+        "little gradient gets through a saturated unit",
+        "tanh units fed raw 0-255 pixels",
+        "Scale the inputs; use glorot_uniform; or a non-saturating activation.",
+        thresholds=(
+            Threshold("SATURATED_UNITS_FRACTION", SATURATED_UNITS_FRACTION, "as dead-units"),
+            Threshold(
+                "SATURATION_DERIVATIVE",
+                SATURATION_DERIVATIVE,
+                "|x| > 6 for sigmoid, > 3 for tanh; DeepDiagnosis uses |x| > 5 for all",
+            ),
+            Threshold("SATURATED_SAMPLE_FRACTION", SATURATED_SAMPLE_FRACTION, "most samples"),
+        ),
+    )
+)
+VANISHING_GRADIENT = register(
+    FindingRule(
+        "vanishing-gradient",
+        "warning",
+        "data",
+        f"the first hidden kernel's gradient norm is < {VANISHING_RATIO:g} x the last one's",
+        "the early layers barely learn",
+        "a 12-layer sigmoid MLP on digits: 1.1e-7 (with ReLU + He: 1.7)",
+        "Use the advised hidden activation and initializer.",
+        thresholds=(Threshold("VANISHING_RATIO", VANISHING_RATIO, "AUTOTRAINER (Zhang et al. 2021)"),),
+    )
+)
+EXPLODING_GRADIENT = register(
+    FindingRule(
+        "exploding-gradient",
+        "warning",
+        "data",
+        f"a layer's gradient norm is > {EXPLODING_RATIO:g} x the median layer's, or not finite",
+        "one step can throw the weights far off; the spread of vanishing gradients is reported once, as vanishing",
+        "a kernel initialized with stddev 10",
+        "Lower the learning rate, clip gradients (clipnorm=1.0), scale the inputs, or use glorot/he "
+        "initializers instead of large ones.",
+        thresholds=(Threshold("EXPLODING_RATIO", EXPLODING_RATIO, "AUTOTRAINER (Zhang et al. 2021)"),),
+    )
+)
+INPUT_SCALE = register(
+    FindingRule(
+        "input-scale",
+        "warning",
+        "data",
+        f"some feature has std > {INPUT_STD_MAX:g}, or |mean| > {INPUT_MEAN_MAX:g} and > "
+        f"{INPUT_MEAN_TO_STD:g} x its std; not when the model scales its own inputs (a Rescaling, "
+        "Normalization or BatchNormalization layer before its first weight layer)",
+        "activations want inputs near unit scale; raw 0-255 pixels saturate or blow up the first layer",
+        "raw 0-255 pixels into a Dense layer",
+        "Standardize the features (e.g. a keras.layers.Normalization layer adapted on the training "
+        "data) or scale them to [0, 1].",
+        thresholds=(
+            Threshold("INPUT_STD_MAX", INPUT_STD_MAX, "raw pixels fire; data in [-10, 10] does not"),
+            Threshold("INPUT_MEAN_MAX", INPUT_MEAN_MAX, "counts with mean 15 and std 4 do not fire"),
+            Threshold("INPUT_MEAN_TO_STD", INPUT_MEAN_TO_STD, "as above"),
+        ),
+    )
+)
+GRADIENTS_SKIPPED = register(
+    FindingRule(
+        "gradients-skipped",
+        "info",
+        "data",
+        "the loss rejected the labels, so no gradient norms were computed",
+        "the gradient findings need the loss on the labels",
+        "labels with more classes than output units",
+        "Fix the labels or the loss (see the error findings).",
+    )
+)
 
 RECTIFIERS = ("relu", "relu6", "leaky_relu", "prelu")
 # |f'(x)| / max |f'| written in terms of the output y = f(x), so no pre-activation is needed.
@@ -115,6 +165,7 @@ RELATIVE_DERIVATIVE: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "tanh": lambda y: 1.0 - y * y,
     "softsign": lambda y: (1.0 - np.abs(y)) ** 2,
 }
+
 
 @dataclass(frozen=True)
 class SiteDiagnostic:
@@ -182,8 +233,12 @@ class InputSummary:
 def summarize_inputs(x: np.ndarray) -> InputSummary:
     """Range and per-feature (every non-batch position) mean and std of a sample."""
     flat = np.asarray(x, dtype="float64").reshape(len(x), -1)
-    return InputSummary(float(flat.min()), float(flat.max()),
-                        [float(v) for v in flat.mean(axis=0)], [float(v) for v in flat.std(axis=0)])
+    return InputSummary(
+        float(flat.min()),
+        float(flat.max()),
+        [float(v) for v in flat.mean(axis=0)],
+        [float(v) for v in flat.std(axis=0)],
+    )
 
 
 @dataclass(frozen=True)
@@ -210,8 +265,15 @@ def find_sites(model_view: ModelView) -> list[_Site]:
         layer = model_view.keras_layers[site.name]
         weight = model_view.keras_layers[site.weight] if site.weight else None
         own = site.weight == site.name
-        sites.append(_Site(site.weight or site.name, site.name, site.activation,
-                           getattr(layer, "activation", None) if own else layer, weight))
+        sites.append(
+            _Site(
+                site.weight or site.name,
+                site.name,
+                site.activation,
+                getattr(layer, "activation", None) if own else layer,
+                weight,
+            )
+        )
     return sites
 
 
@@ -284,8 +346,7 @@ class Diagnosis:
     @property
     def dead_units(self) -> bool:
         """Whether some ReLU-family layer has `DEAD_UNITS_FRACTION` of its units dead."""
-        return any(row.dead_fraction is not None and row.dead_fraction >= DEAD_UNITS_FRACTION
-                   for row in self.sites)
+        return any(row.dead_fraction is not None and row.dead_fraction >= DEAD_UNITS_FRACTION for row in self.sites)
 
 
 class Diagnoser:
@@ -333,17 +394,23 @@ class Diagnoser:
             with reported_keras_warnings_silenced():
                 outputs, norms = run_probe(probe, x, None, None, kernels)
             skipped = GRADIENTS_SKIPPED.finding(
-                None, f"Gradient norms were not computed: the loss rejected the labels "
-                f"({type(error).__name__}: {str(error).splitlines()[0][:160]}).")
+                None,
+                f"Gradient norms were not computed: the loss rejected the labels "
+                f"({type(error).__name__}: {str(error).splitlines()[0][:160]}).",
+            )
         grad_norms = dict(zip((site.layer for site in with_gradients), norms)) if norms else {}
         rows = [
             SiteDiagnostic(
-                layer=site.layer, activation=site.activation, units=int(values.shape[-1]),
+                layer=site.layer,
+                activation=site.activation,
+                units=int(values.shape[-1]),
                 dead_fraction=dead_fraction(site.activation, site.activation_object, values),
                 saturated_fraction=saturated_fraction(site.activation, values),
-                grad_norm=grad_norms.get(site.layer), tapped=site.tapped,
+                grad_norm=grad_norms.get(site.layer),
+                tapped=site.tapped,
             )
-            for site, values in zip(sites, outputs[1:]) if values is not None
+            for site, values in zip(sites, outputs[1:])
+            if values is not None
         ]
         arrays = ordered_inputs(self.model, x, "advise")
         raw = [np.asarray(arrays[i]).reshape(len(arrays[i]), -1) for i in self.raw_inputs]
@@ -356,29 +423,40 @@ def _gradient_findings(norms: list[tuple[str, float]], advised: tuple[str, str] 
     vanishing = False
     if len(norms) >= 2:
         (first, first_norm), (last, last_norm) = norms[0], norms[-1]
-        vanishing = (math.isfinite(first_norm) and math.isfinite(last_norm)
-                     and first_norm < VANISHING_RATIO * last_norm)
+        vanishing = math.isfinite(first_norm) and math.isfinite(last_norm) and first_norm < VANISHING_RATIO * last_norm
         if vanishing:
-            fix = (f"Use {advised[0]} with {advised[1]} (the advice), or add BatchNormalization / "
-                   "residual connections." if advised else
-                   "Use the advised hidden activation and initializer, or add BatchNormalization / "
-                   "residual connections.")
-            findings.append(VANISHING_GRADIENT.finding(
-                first, f"The gradient reaching {first} is {first_norm / max(last_norm, 1e-300):.1e} x the "
-                f"one at {last} (< {VANISHING_RATIO:g}): the early layers barely learn.", fix))
+            fix = (
+                f"Use {advised[0]} with {advised[1]} (the advice), or add BatchNormalization / residual connections."
+                if advised
+                else "Use the advised hidden activation and initializer, or add BatchNormalization / "
+                "residual connections."
+            )
+            findings.append(
+                VANISHING_GRADIENT.finding(
+                    first,
+                    f"The gradient reaching {first} is {first_norm / max(last_norm, 1e-300):.1e} x the "
+                    f"one at {last} (< {VANISHING_RATIO:g}): the early layers barely learn.",
+                    fix,
+                )
+            )
     median = float(np.median([n for _, n in norms if math.isfinite(n)] or [0.0]))
     for layer, norm in norms:
         # When gradients vanish, the last layers tower over the median too: that is the
         # vanishing pattern, not an explosion, and is reported once, as vanishing.
         if not math.isfinite(norm) or (not vanishing and median > 0 and norm > EXPLODING_RATIO * median):
-            findings.append(EXPLODING_GRADIENT.finding(
-                layer, f"The gradient at {layer} is {norm:.3g}, > {EXPLODING_RATIO:g} x the median layer's "
-                f"({median:.3g}), or not finite."))
+            findings.append(
+                EXPLODING_GRADIENT.finding(
+                    layer,
+                    f"The gradient at {layer} is {norm:.3g}, > {EXPLODING_RATIO:g} x the median layer's "
+                    f"({median:.3g}), or not finite.",
+                )
+            )
     return findings
 
 
-def data_findings(rows: list[SiteDiagnostic], inputs: InputSummary | None, output: np.ndarray,
-                  advised: tuple[str, str] | None = None) -> list[Finding]:
+def data_findings(
+    rows: list[SiteDiagnostic], inputs: InputSummary | None, output: np.ndarray, advised: tuple[str, str] | None = None
+) -> list[Finding]:
     """The data rules over one measurement (`inputs`: the summary of the inputs the user scales,
     None where the model scales or encodes every input); `advised`: the advice's hidden pair,
     for the fixes."""
@@ -387,29 +465,44 @@ def data_findings(rows: list[SiteDiagnostic], inputs: InputSummary | None, outpu
         findings.append(NAN_OUTPUT.finding(None, "The model's output on the sample contains NaN or inf."))
     for row in rows:
         if row.dead_fraction is not None and row.dead_fraction >= DEAD_UNITS_FRACTION:
-            revive = (f"Use {advised[0]} with {advised[1]} (the advice)"
-                      if advised and advised[0] not in ("relu", "relu6") else
-                      f"Replace {row.activation} by LeakyReLU(0.01) or ELU")
-            findings.append(DEAD_UNITS.finding(
-                row.layer, f"{row.dead_fraction:.0%} of {row.layer}'s {row.units} {row.activation} units never "
-                "activate on the sample (dying ReLU): they get no gradient and cannot recover.",
-                f"{revive} in layer {row.layer}; use zero biases; lower the learning rate if this "
-                "appeared during training."))
+            revive = (
+                f"Use {advised[0]} with {advised[1]} (the advice)"
+                if advised and advised[0] not in ("relu", "relu6")
+                else f"Replace {row.activation} by LeakyReLU(0.01) or ELU"
+            )
+            findings.append(
+                DEAD_UNITS.finding(
+                    row.layer,
+                    f"{row.dead_fraction:.0%} of {row.layer}'s {row.units} {row.activation} units never "
+                    "activate on the sample (dying ReLU): they get no gradient and cannot recover.",
+                    f"{revive} in layer {row.layer}; use zero biases; lower the learning rate if this "
+                    "appeared during training.",
+                )
+            )
         if row.saturated_fraction is not None and row.saturated_fraction >= SATURATED_UNITS_FRACTION:
-            other = (f"or use {advised[0]} with {advised[1]} (the advice) there" if advised
-                     and advised[0] != row.activation else "or a non-saturating activation there")
-            findings.append(SATURATED_UNITS.finding(
-                row.layer, f"{row.saturated_fraction:.0%} of {row.layer}'s {row.units} {row.activation} units are "
-                "saturated (derivative < 1% of its peak) on most samples: little gradient gets through.",
-                f"Scale the inputs (standardize, or to [-1, 1]); use glorot_uniform in layer {row.layer}; {other}."))
-    findings += _gradient_findings([(row.layer, row.grad_norm) for row in rows if row.grad_norm is not None],
-                                   advised)
+            other = (
+                f"or use {advised[0]} with {advised[1]} (the advice) there"
+                if advised and advised[0] != row.activation
+                else "or a non-saturating activation there"
+            )
+            findings.append(
+                SATURATED_UNITS.finding(
+                    row.layer,
+                    f"{row.saturated_fraction:.0%} of {row.layer}'s {row.units} {row.activation} units are "
+                    "saturated (derivative < 1% of its peak) on most samples: little gradient gets through.",
+                    f"Scale the inputs (standardize, or to [-1, 1]); use glorot_uniform in layer {row.layer}; {other}.",
+                )
+            )
+    findings += _gradient_findings([(row.layer, row.grad_norm) for row in rows if row.grad_norm is not None], advised)
     if inputs is not None:
         feature = inputs.off_scale_feature()
         if feature is not None:
-            findings.append(INPUT_SCALE.finding(
-                None,
-                f"The inputs are far off the scale activations want: feature {feature} has mean "
-                f"{inputs.mean[feature]:.3g} and std {inputs.std[feature]:.3g} (range of all features "
-                f"[{inputs.min:.3g}, {inputs.max:.3g}])."))
+            findings.append(
+                INPUT_SCALE.finding(
+                    None,
+                    f"The inputs are far off the scale activations want: feature {feature} has mean "
+                    f"{inputs.mean[feature]:.3g} and std {inputs.std[feature]:.3g} (range of all features "
+                    f"[{inputs.min:.3g}, {inputs.max:.3g}]).",
+                )
+            )
     return findings

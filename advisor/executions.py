@@ -26,14 +26,25 @@ Measured in benchmarks/confirm.py (one training costs mostly overhead on small d
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import keras
 import numpy as np
 
-from .copies import (CopyCurves, CopyData, Execution, RowTraining, as_list, execution_data, per_row_loss, score,
-                            take_rows, training_batches)
 from ._keras_compat import as_input_structure
+from .copies import (
+    CopyCurves,
+    CopyData,
+    Execution,
+    RowTraining,
+    as_list,
+    execution_data,
+    per_row_loss,
+    score,
+    take_rows,
+    training_batches,
+)
 from .data import StreamedData
 from .sample import holds_text, with_text_as_tensors
 from .vectorized import fit_vectorized, vectorizes
@@ -55,9 +66,15 @@ def copy_metric(name: str, index: int) -> str:
     return f"val_{copy}_{name[4:]}" if name.startswith("val_") else f"{copy}_{name}"
 
 
-def train_executions(spec: RowTraining, data: tuple[Any, ...], executions: int, seed: int,
-                     fuse: bool = True, on_epoch: Callable[[int], None] | None = None,
-                     sample_weight: np.ndarray | None = None) -> list[Execution]:
+def train_executions(
+    spec: RowTraining,
+    data: tuple[Any, ...],
+    executions: int,
+    seed: int,
+    fuse: bool = True,
+    on_epoch: Callable[[int], None] | None = None,
+    sample_weight: np.ndarray | None = None,
+) -> list[Execution]:
     """Train `executions` seeded copies of the row's model; their scores, in seed order.
 
     Args:
@@ -85,14 +102,16 @@ def train_executions(spec: RowTraining, data: tuple[Any, ...], executions: int, 
         return _train_streamed(spec, data, executions, seed, on_epoch)
     x, y = as_list(data[0]), data[1]
     validation = None if data[2] is None else tuple(data[2:])
-    parts = [execution_data(x, y, validation, spec.validation_split, seed + i, sample_weight)
-             for i in range(executions)]
+    parts = [
+        execution_data(x, y, validation, spec.validation_split, seed + i, sample_weight) for i in range(executions)
+    ]
     optimizer = spec.optimizer()  # read for its settings only
     # The norm of all copies' gradients together would scale each copy's step; the copies' own
     # losses are one output's, unweighted.
     weighted = sample_weight is not None or parts[0].weight_val is not None
-    together = (fuse and executions > 1 and not getattr(optimizer, "global_clipnorm", None)
-                and not isinstance(y, (list, tuple)))
+    together = (
+        fuse and executions > 1 and not getattr(optimizer, "global_clipnorm", None) and not isinstance(y, (list, tuple))
+    )
     vectorized = together and vectorizes(spec, optimizer)
     together = together and (vectorized or not weighted)  # the fused copies' losses are unweighted
     results: list[Execution] = []
@@ -108,8 +127,7 @@ def train_executions(spec: RowTraining, data: tuple[Any, ...], executions: int, 
             group = max(1, min(executions - first, FUSED_WEIGHTS_LIMIT // max(1, copies[0].count_params())))
             # A fused copy's own loss leaves its weights' regularization out (the fused run checks
             # for any other missing term itself, _losses_add_up).
-            together = group > 1 and (vectorized or spec.objective not in ("loss", "val_loss")
-                                      or not copies[0].losses)
+            together = group > 1 and (vectorized or spec.objective not in ("loss", "val_loss") or not copies[0].losses)
             if together:
                 copies += _build_copies(spec, seed, first + 1, group - 1)
 
@@ -117,9 +135,12 @@ def train_executions(spec: RowTraining, data: tuple[Any, ...], executions: int, 
             if on_epoch is not None:
                 on_epoch(done + copy_epochs)
 
-        own = parts[first:first + len(copies)]
-        trained = (_fit_together(spec, copies, x, y, own, seed + first, vectorized, progress, sample_weight)
-                   if together else None)
+        own = parts[first : first + len(copies)]
+        trained = (
+            _fit_together(spec, copies, x, y, own, seed + first, vectorized, progress, sample_weight)
+            if together
+            else None
+        )
         if trained is None:  # one by one, or a loss term found that the fused copies miss
             together = False
             trained = [_fit_alone(spec, copies[0], x, y, own[0], progress, sample_weight)]
@@ -128,9 +149,17 @@ def train_executions(spec: RowTraining, data: tuple[Any, ...], executions: int, 
     return results
 
 
-def _fit_together(spec: RowTraining, copies: list[keras.Model], x: list[Any], y: Any, parts: list[CopyData],
-                  seed: int, vectorized: bool, progress: Callable[[int], None],
-                  sample_weight: np.ndarray | None = None) -> list[Execution] | None:
+def _fit_together(
+    spec: RowTraining,
+    copies: list[keras.Model],
+    x: list[Any],
+    y: Any,
+    parts: list[CopyData],
+    seed: int,
+    vectorized: bool,
+    progress: Callable[[int], None],
+    sample_weight: np.ndarray | None = None,
+) -> list[Execution] | None:
     histories = fit_vectorized(spec, copies, x, y, parts, seed, progress, sample_weight) if vectorized else None
     if histories is not None:
         return [score(h, spec.objective, "val_accuracy", spec.patience, spec.higher_is_better) for h in histories]
@@ -150,19 +179,35 @@ def _build_copies(spec: RowTraining, seed: int, first: int, count: int) -> list[
     return copies
 
 
-def _fit_alone(spec: RowTraining, model: keras.Model, x: list[Any], y: Any, part: CopyData,
-               progress: Callable[[int], None], sample_weight: np.ndarray | None = None) -> Execution:
+def _fit_alone(
+    spec: RowTraining,
+    model: keras.Model,
+    x: list[Any],
+    y: Any,
+    part: CopyData,
+    progress: Callable[[int], None],
+    sample_weight: np.ndarray | None = None,
+) -> Execution:
     rows = part.train_rows
-    validation = ((with_text_as_tensors(as_input_structure(model, part.x_val)), part.y_val)
-                  + (() if part.weight_val is None else (part.weight_val,)))
-    return _fit_one(spec, model, progress, x=with_text_as_tensors(as_input_structure(model, take_rows(x, rows))),
-                    y=take_rows(y, rows),
-                    sample_weight=take_rows(sample_weight, rows), validation_data=validation,
-                    batch_size=spec.batch_size, shuffle=spec.shuffle)
+    validation = (with_text_as_tensors(as_input_structure(model, part.x_val)), part.y_val) + (
+        () if part.weight_val is None else (part.weight_val,)
+    )
+    return _fit_one(
+        spec,
+        model,
+        progress,
+        x=with_text_as_tensors(as_input_structure(model, take_rows(x, rows))),
+        y=take_rows(y, rows),
+        sample_weight=take_rows(sample_weight, rows),
+        validation_data=validation,
+        batch_size=spec.batch_size,
+        shuffle=spec.shuffle,
+    )
 
 
-def _train_streamed(spec: RowTraining, data: tuple[Any, ...], executions: int, seed: int,
-                    on_epoch: Callable[[int], None] | None) -> list[Execution]:
+def _train_streamed(
+    spec: RowTraining, data: tuple[Any, ...], executions: int, seed: int, on_epoch: Callable[[int], None] | None
+) -> list[Execution]:
     """One `fit` per execution on the user's dataset, read batch by batch (it is not held)."""
     streamed: StreamedData = data[0]
     results: list[Execution] = []
@@ -175,10 +220,22 @@ def _train_streamed(spec: RowTraining, data: tuple[Any, ...], executions: int, s
                 on_epoch(done + copy_epochs)
 
         model = _build_copies(spec, seed, index, 1)[0]
-        validation = (data[2].dataset if isinstance(data[2], StreamedData)
-                      else (with_text_as_tensors(as_input_structure(model, data[2])), *data[3:]))
-        results.append(_fit_one(spec, model, progress, x=streamed.dataset, steps_per_epoch=streamed.steps,
-                                class_weight=streamed.class_weight, validation_data=validation))
+        validation = (
+            data[2].dataset
+            if isinstance(data[2], StreamedData)
+            else (with_text_as_tensors(as_input_structure(model, data[2])), *data[3:])
+        )
+        results.append(
+            _fit_one(
+                spec,
+                model,
+                progress,
+                x=streamed.dataset,
+                steps_per_epoch=streamed.steps,
+                class_weight=streamed.class_weight,
+                validation_data=validation,
+            )
+        )
     return results
 
 
@@ -186,13 +243,16 @@ def _fit_one(spec: RowTraining, model: keras.Model, progress: Callable[[int], No
     """Compile `model` and `fit` it on `data` (fit's own arguments), with Keras' early stop."""
     with spec.scope():
         model.compile(optimizer=spec.optimizer(), loss=spec.loss, metrics=spec.metrics, loss_weights=spec.loss_weights)
-    stop = keras.callbacks.EarlyStopping(monitor=spec.objective, mode="max" if spec.higher_is_better else "min",
-                                         patience=spec.patience)
+    stop = keras.callbacks.EarlyStopping(
+        monitor=spec.objective, mode="max" if spec.higher_is_better else "min", patience=spec.patience
+    )
     epochs = keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: progress(epoch + 1))
     history = model.fit(**data, epochs=spec.epochs, callbacks=[stop, epochs], verbose=0).history
     if spec.objective not in history:
-        raise ValueError(f"confirm: training reports no {spec.objective!r} to rank by; it reports "
-                         f"{', '.join(sorted(history))}. Pass one of them as `objective`.")
+        raise ValueError(
+            f"confirm: training reports no {spec.objective!r} to rank by; it reports "
+            f"{', '.join(sorted(history))}. Pass one of them as `objective`."
+        )
     return score(history, spec.objective, "val_accuracy", spec.patience, spec.higher_is_better)
 
 
@@ -209,8 +269,15 @@ class _UntilEveryCopyStopped(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
-def _fit_fused(spec: RowTraining, copies: list[keras.Model], x: list[Any], y: Any, parts: list[CopyData], seed: int,
-               progress: Callable[[int], None]) -> list[Execution] | None:
+def _fit_fused(
+    spec: RowTraining,
+    copies: list[keras.Model],
+    x: list[Any],
+    y: Any,
+    parts: list[CopyData],
+    seed: int,
+    progress: Callable[[int], None],
+) -> list[Execution] | None:
     """Train the copies as one model; None when its losses show terms the copies' own losses miss."""
     import tensorflow as tf
 
@@ -219,19 +286,24 @@ def _fit_fused(spec: RowTraining, copies: list[keras.Model], x: list[Any], y: An
         inputs, outputs = [], []
         for index, copy in enumerate(copies):
             copy.name = COPY_NAME.format(index)
-            own = [keras.Input(shape=t.shape[1:], dtype=t.dtype, name=f"{copy.name}_input_{j}")
-                   for j, t in enumerate(copy.inputs)]
+            own = [
+                keras.Input(shape=t.shape[1:], dtype=t.dtype, name=f"{copy.name}_input_{j}")
+                for j, t in enumerate(copy.inputs)
+            ]
             inputs += own
             outputs.append(copy(as_input_structure(copy, own)))
         fused = keras.Model(inputs, outputs)
         # Keras' own per-output loss of a multi-output model averages batches without weighting
         # them by size (a short last batch counts in full); the copies' objective is the loss's
         # mean over rows, as a lone model's loss is.
-        fused.compile(optimizer=spec.optimizer(), loss=[spec.loss] * count,
-                      metrics=[[*spec.metrics, _mean_loss(spec.loss)] for _ in copies],
-                      # XLA's compile of the fused graph costs more than it saves on small data
-                      # (a 10-copy MLP on 455 rows: 13.2 s vs 12.0 s for 20 epochs).
-                      jit_compile=False if keras.backend.backend() == "tensorflow" else "auto")
+        fused.compile(
+            optimizer=spec.optimizer(),
+            loss=[spec.loss] * count,
+            metrics=[[*spec.metrics, _mean_loss(spec.loss)] for _ in copies],
+            # XLA's compile of the fused graph costs more than it saves on small data
+            # (a 10-copy MLP on 455 rows: 13.2 s vs 12.0 s for 20 epochs).
+            jit_compile=False if keras.backend.backend() == "tensorflow" else "auto",
+        )
         # Keras' TensorFlow trainer builds the metrics inside the first traced step, and
         # tf.function then traces that step twice (1.5 s of the 10-copy MLP's 12 s); build them
         # first. A private hook of Keras: without it the fit is only slower.
@@ -239,16 +311,22 @@ def _fit_fused(spec: RowTraining, copies: list[keras.Model], x: list[Any], y: An
         if symbolic_build is not None and not any(holds_text(a) for a in x):  # (it cannot build on strings)
             symbolic_build(data_batch=(tuple(a[:1] for _ in copies for a in x), tuple(y[:1] for _ in copies), None))
     train = training_batches(x, y, [p.train_rows for p in parts], spec.batch_size, spec.shuffle, seed)
-    validation = tf.data.Dataset.from_tensor_slices(
-        (tuple(a for p in parts for a in p.x_val), tuple(p.y_val for p in parts))).batch(spec.batch_size).cache()
+    validation = (
+        tf.data.Dataset.from_tensor_slices((tuple(a for p in parts for a in p.x_val), tuple(p.y_val for p in parts)))
+        .batch(spec.batch_size)
+        .cache()
+    )
     monitors = [copy_metric(_own_objective(spec.objective), i) for i in range(count)]
     watcher = _UntilEveryCopyStopped(monitors, CopyCurves(count, spec.patience, spec.higher_is_better, progress))
-    history = fused.fit(train, validation_data=validation, epochs=spec.epochs, callbacks=[watcher],
-                        shuffle=False, verbose=0).history
+    history = fused.fit(
+        train, validation_data=validation, epochs=spec.epochs, callbacks=[watcher], shuffle=False, verbose=0
+    ).history
     if spec.objective in ("loss", "val_loss") and not _losses_add_up(history, count, spec.objective):
         return None
-    return [score(history, monitors[i], copy_metric("val_accuracy", i), spec.patience, spec.higher_is_better)
-            for i in range(count)]
+    return [
+        score(history, monitors[i], copy_metric("val_accuracy", i), spec.patience, spec.higher_is_better)
+        for i in range(count)
+    ]
 
 
 OWN_LOSS = "own_loss"

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import contextlib
 import warnings
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
-from typing import Any, Iterator
+from typing import Any
 
 SEVERITIES = ("error", "warning", "info")
 SCOPES = ("model", "data", "task")
@@ -121,8 +122,14 @@ class FindingRule:
         if any(s not in SEVERITIES for s in allowed) or self.severity not in allowed:
             raise ValueError(f"FindingRule {self.code}: severities {allowed} must be in {SEVERITIES}.")
 
-    def finding(self, layer: str | None, message: str, fix: str | None = None,
-                severity: str | None = None, head: str | None = None) -> Finding:
+    def finding(
+        self,
+        layer: str | None,
+        message: str,
+        fix: str | None = None,
+        severity: str | None = None,
+        head: str | None = None,
+    ) -> Finding:
         """A `Finding` of this code (default fix and severity unless given)."""
         severity = severity or self.severity
         if severity not in (self.severities or (self.severity,)):

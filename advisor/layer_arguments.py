@@ -7,9 +7,9 @@ activation (``activation``, ``hidden_activation``, ``intermediate_activation``, 
 value, not by name). Where a library's `get_config()` or `from_config()` is broken (keras-hub's
 `LlamaTransformerDecoder.get_config` reads an attribute it never sets), the arguments are read
 from the attributes Keras' convention stores them under, and the layer rebuilt from them is
-checked to compute what the original computes (`rebuild`). An activation no entry holds is fixed in the layer's code (keras-hub's
-backbones hard-code GELU in `FalconTransformerDecoder`, SwiGLU in Gemma's block): the advice names
-it, and `apply()` says so instead of leaving it as it was without a word.
+checked to compute what the original computes (`rebuild`). An activation no entry holds is
+fixed in the layer's code (keras-hub's backbones hard-code GELU in `FalconTransformerDecoder`,
+SwiGLU in Gemma's block): the advice names it, and `apply()` says so instead of leaving it as it was without a word.
 """
 
 from __future__ import annotations
@@ -85,15 +85,19 @@ def constructor_arguments(layer: keras.layers.Layer) -> dict[str, Any]:
     """
     arguments = {}
     for name, parameter in inspect.signature(type(layer).__init__).parameters.items():
-        if name != "self" and parameter.kind not in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD) \
-                and hasattr(layer, name):
+        if (
+            name != "self"
+            and parameter.kind not in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD)
+            and hasattr(layer, name)
+        ):
             arguments[name] = getattr(layer, name)
     return arguments
 
 
 def _sample_value(tensor: keras.KerasTensor, rng: np.random.Generator) -> np.ndarray:
-    shape = tuple(2 if i == 0 and d is None else TRACE_DIMENSION if d is None else d
-                  for i, d in enumerate(tensor.shape))
+    shape = tuple(
+        2 if i == 0 and d is None else TRACE_DIMENSION if d is None else d for i, d in enumerate(tensor.shape)
+    )
     if "int" in str(tensor.dtype) or "bool" in str(tensor.dtype):
         return np.ones(shape, str(tensor.dtype))  # token ids and masks: 1 is valid for both
     return (rng.normal(size=shape) * 0.5).astype(str(tensor.dtype))
@@ -108,7 +112,8 @@ def _computes_the_same(layer: keras.layers.Layer, candidate: keras.layers.Layer)
     rng = np.random.default_rng(0)
     args, kwargs = keras.tree.map_structure(
         lambda t: _sample_value(t, rng) if isinstance(t, keras.KerasTensor) else t,
-        (tuple(nodes[0].arguments.args), dict(nodes[0].arguments.kwargs)))
+        (tuple(nodes[0].arguments.args), dict(nodes[0].arguments.kwargs)),
+    )
     expected = keras.tree.flatten(layer(*args, **kwargs))
     candidate(*args, **kwargs)
     if [tuple(w.shape) for w in candidate.weights] != [tuple(w.shape) for w in layer.weights]:
@@ -117,7 +122,8 @@ def _computes_the_same(layer: keras.layers.Layer, candidate: keras.layers.Layer)
     got = keras.tree.flatten(candidate(*args, **kwargs))
     return len(got) == len(expected) and all(
         np.allclose(keras.ops.convert_to_numpy(a), keras.ops.convert_to_numpy(b), rtol=1e-5, atol=1e-6, equal_nan=True)
-        for a, b in zip(expected, got))
+        for a, b in zip(expected, got)
+    )
 
 
 def rebuild(layer: keras.layers.Layer, overrides: dict[str, Any] | None = None) -> keras.layers.Layer:
@@ -148,10 +154,14 @@ def rebuild(layer: keras.layers.Layer, overrides: dict[str, Any] | None = None) 
         same = False
     if not same:
         raise config_error
-    warnings.warn(f"{layer.name!r} ({type(layer).__name__}, from {type(layer).__module__}) is rebuilt from its "
-                  f"attributes: its own config does not rebuild it ({type(config_error).__name__}: "
-                  f"{str(config_error).strip().splitlines()[-1][:120]}), so a model holding it cannot be saved "
-                  "as .keras until its library fixes that.", UserWarning, stacklevel=2)
+    warnings.warn(
+        f"{layer.name!r} ({type(layer).__name__}, from {type(layer).__module__}) is rebuilt from its "
+        f"attributes: its own config does not rebuild it ({type(config_error).__name__}: "
+        f"{str(config_error).strip().splitlines()[-1][:120]}), so a model holding it cannot be saved "
+        "as .keras until its library fixes that.",
+        UserWarning,
+        stacklevel=2,
+    )
     return fresh
 
 
@@ -211,12 +221,14 @@ def custom_layer_arguments(model_view: ModelView) -> tuple[dict[str, list[str]],
         if found and root not in not_rebuilt:
             not_rebuilt[root] = _why_not_rebuilt(layer)
         if found and not_rebuilt[root]:
-            reason = (f"its argument {found[0]!r} sets it, but {type(layer).__name__} cannot be rebuilt "
-                      f"({not_rebuilt[root]})")
+            reason = (
+                f"its argument {found[0]!r} sets it, but {type(layer).__name__} cannot be rebuilt ({not_rebuilt[root]})"
+            )
             found = []
         if found:
             keys[root] = list(dict.fromkeys(keys.get(root, []) + found))
         else:
-            fixed.setdefault((root, site.activation),
-                             FixedActivation(root, type(layer).__name__, site.activation, reason))
+            fixed.setdefault(
+                (root, site.activation), FixedActivation(root, type(layer).__name__, site.activation, reason)
+            )
     return keys, list(fixed.values())

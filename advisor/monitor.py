@@ -47,12 +47,20 @@ class ActivationMonitor(keras.callbacks.Callback):
         [(1, 'relu'), (2, 'relu')]
     """
 
-    def __init__(self, x_sample: Any, every: int = 1, log_dir: str | Path | None = None,
-                 y_sample: Any = None, learned_curves: bool = False) -> None:
+    def __init__(
+        self,
+        x_sample: Any,
+        every: int = 1,
+        log_dir: str | Path | None = None,
+        y_sample: Any = None,
+        learned_curves: bool = False,
+    ) -> None:
         super().__init__()
         if hasattr(every, "shape") or isinstance(every, (list, tuple)):
-            raise TypeError("ActivationMonitor: `every` (the second argument) must be a positive integer, "
-                            f"received an array-like {type(every).__name__}; pass labels as y_sample=.")
+            raise TypeError(
+                "ActivationMonitor: `every` (the second argument) must be a positive integer, "
+                f"received an array-like {type(every).__name__}; pass labels as y_sample=."
+            )
         if isinstance(every, bool) or not isinstance(every, int) or every < 1:
             raise ValueError(f"ActivationMonitor: `every` must be a positive integer, received {every!r}.")
         if x_sample is None:
@@ -73,8 +81,10 @@ class ActivationMonitor(keras.callbacks.Callback):
 
     def _disable(self, error: Exception) -> None:
         self._disabled = True
-        warnings.warn(f"ActivationMonitor: cannot diagnose this model ({type(error).__name__}: {error}); "
-                      "it records nothing.", stacklevel=2)
+        warnings.warn(
+            f"ActivationMonitor: cannot diagnose this model ({type(error).__name__}: {error}); it records nothing.",
+            stacklevel=2,
+        )
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         if self._diagnoser is not None or self._disabled:
@@ -93,8 +103,11 @@ class ActivationMonitor(keras.callbacks.Callback):
         if (epoch + 1) % self.every:
             return
         if self.learned_curves:
-            self.curves.extend({"epoch": epoch + 1, "layer": layer.name, "x": CURVE_GRID, "curve": layer.curve(CURVE_GRID)}
-                               for layer in learned_layers(self.model) if layer.built)
+            self.curves.extend(
+                {"epoch": epoch + 1, "layer": layer.name, "x": CURVE_GRID, "curve": layer.curve(CURVE_GRID)}
+                for layer in learned_layers(self.model)
+                if layer.built
+            )
         if self._disabled or self._diagnoser is None:
             return
         try:
@@ -102,9 +115,17 @@ class ActivationMonitor(keras.callbacks.Callback):
         except Exception as error:
             self._disable(error)
             return
-        records = [{"epoch": epoch + 1, "layer": r.layer, "activation": r.activation,
-                    "dead_fraction": r.dead_fraction, "saturated_fraction": r.saturated_fraction,
-                    "grad_norm": r.grad_norm} for r in rows]
+        records = [
+            {
+                "epoch": epoch + 1,
+                "layer": r.layer,
+                "activation": r.activation,
+                "dead_fraction": r.dead_fraction,
+                "saturated_fraction": r.saturated_fraction,
+                "grad_norm": r.grad_norm,
+            }
+            for r in rows
+        ]
         self.history.extend(records)
         if self.log_dir is not None:
             self._log(records, epoch + 1)
@@ -131,6 +152,8 @@ class ActivationMonitor(keras.callbacks.Callback):
         """Draw the learnable activations' curves at each recorded epoch next to their start
         (needs ``learned_curves=True`` and matplotlib; see `keras_act.learned.plot_learned`)."""
         if not self.curves:
-            raise ValueError("ActivationMonitor.plot_learned: no curves recorded; create the monitor with "
-                             "learned_curves=True and train a model with a learnable keras_act activation.")
+            raise ValueError(
+                "ActivationMonitor.plot_learned: no curves recorded; create the monitor with "
+                "learned_curves=True and train a model with a learnable keras_act activation."
+            )
         return plot_learned(self.model, path, history=self.curves)

@@ -24,13 +24,19 @@ import os
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import keras_tuner as kt
 
 from ._tuner_compat import (
-    TrialStatus, hyperband_first_round_trials, infer_metric_direction, oracle_file, retry_queue, set_retry_queue,
+    TrialStatus,
+    hyperband_first_round_trials,
+    infer_metric_direction,
+    oracle_file,
+    retry_queue,
+    set_retry_queue,
     trial_file,
 )
 from .racing import RaceState, judge, round_schedule
@@ -48,8 +54,11 @@ def executions_of(metrics: dict[str, float], prefix: str = EXECUTION_PREFIX) -> 
         >>> executions_of({"val_loss": 0.2, "execution_1": 0.3, "execution_0": 0.1})
         {1: 0.3, 0: 0.1}
     """
-    return {int(name[len(prefix):]): float(value) for name, value in metrics.items()
-            if name.startswith(prefix) and name[len(prefix):].isdigit()}
+    return {
+        int(name[len(prefix) :]): float(value)
+        for name, value in metrics.items()
+        if name.startswith(prefix) and name[len(prefix) :].isdigit()
+    }
 
 
 def last_values(trial: Any) -> dict[str, float]:
@@ -92,8 +101,7 @@ class _SavesWhole:
         super().reload()  # type: ignore[misc]
         finished = (TrialStatus.COMPLETED, TrialStatus.FAILED)
         retry = [tid for tid in retry_queue(self) if self.trials[tid].status not in finished]
-        retry += [tid for tid, trial in self.trials.items()
-                  if trial.status == TrialStatus.RUNNING and tid not in retry]
+        retry += [tid for tid, trial in self.trials.items() if trial.status == TrialStatus.RUNNING and tid not in retry]
         set_retry_queue(self, retry)
 
 
@@ -197,7 +205,7 @@ class Budget:
     UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0}
 
     @classmethod
-    def parse(cls, budget: Any) -> "Budget":
+    def parse(cls, budget: Any) -> Budget:
         """An int: executions; a string with a unit ("90s", "15m", "2h") or a `timedelta`: wall time."""
         if budget is None:
             return cls()
@@ -217,8 +225,10 @@ class Budget:
         else:
             seconds = math.nan
         if not seconds > 0 or math.isinf(seconds):
-            raise ValueError(f"confirm: `budget` must be a number of executions (40) or a wall time with a unit "
-                             f"('90s', '15m', '2h'), received {budget!r}.")
+            raise ValueError(
+                f"confirm: `budget` must be a number of executions (40) or a wall time with a unit "
+                f"('90s', '15m', '2h'), received {budget!r}."
+            )
         return cls(seconds=float(seconds))
 
 
@@ -234,8 +244,16 @@ class RaceOracle(_SavesWhole, kt.Oracle):
 
     IDLE_WAIT_SECONDS = 0.2
 
-    def __init__(self, objective: Any, configurations: list[str], seed: int, max_executions: int,
-                 advised: str | None, baseline: str | None, budget: Budget = Budget()) -> None:
+    def __init__(
+        self,
+        objective: Any,
+        configurations: list[str],
+        seed: int,
+        max_executions: int,
+        advised: str | None,
+        baseline: str | None,
+        budget: Budget = Budget(),
+    ) -> None:
         super().__init__(objective=objective, seed=seed)
         self.configurations, self.max_executions = configurations, max_executions
         self.advised, self.baseline, self.budget = advised, baseline, budget
@@ -269,12 +287,12 @@ class RaceOracle(_SavesWhole, kt.Oracle):
         state = RaceState(racing=[c for c in self.configurations if c not in failed])
         racing = state.racing
         for target in round_schedule(self.max_executions):
-            missing = [(c, started.get(c, 0), target - started.get(c, 0)) for c in racing
-                       if started.get(c, 0) < target]
+            missing = [(c, started.get(c, 0), target - started.get(c, 0)) for c in racing if started.get(c, 0) < target]
             if missing or any(len(scores[c]) < target for c in racing):
                 return state, missing
-            truncated = {c: [scores[c][i] for i in sorted(scores[c])][:target] for c in self.configurations
-                         if c not in failed}
+            truncated = {
+                c: [scores[c][i] for i in sorted(scores[c])][:target] for c in self.configurations if c not in failed
+            }
             state = judge(truncated, self.advised, self.baseline, higher, self.max_executions, state)
             racing = state.racing
             if not racing:
@@ -287,13 +305,19 @@ class RaceOracle(_SavesWhole, kt.Oracle):
         _, missing = self.race()
         if missing:
             configuration, first, count = missing[0]
-            spent = sum(int(t.hyperparameters.values.get("executions", 0)) for t in self.trials.values()
-                        if t.status != TrialStatus.FAILED)
-            over = ((self.budget.executions is not None and spent + count > self.budget.executions)
-                    or (self.deadline is not None and time.monotonic() >= self.deadline))
+            spent = sum(
+                int(t.hyperparameters.values.get("executions", 0))
+                for t in self.trials.values()
+                if t.status != TrialStatus.FAILED
+            )
+            over = (self.budget.executions is not None and spent + count > self.budget.executions) or (
+                self.deadline is not None and time.monotonic() >= self.deadline
+            )
             if not over:
-                return {"status": TrialStatus.RUNNING,
-                        "values": {"configuration": configuration, "first_execution": first, "executions": count}}
+                return {
+                    "status": TrialStatus.RUNNING,
+                    "values": {"configuration": configuration, "first_execution": first, "executions": count},
+                }
             self.cut_by_budget = True
         if self.ongoing_trials:
             # keras-tuner asks again at once; a short wait keeps an idle worker from spinning.
@@ -302,10 +326,7 @@ class RaceOracle(_SavesWhole, kt.Oracle):
         return {"status": TrialStatus.STOPPED, "values": None}
 
 
-ORACLES = {"grid": GridOracle, "random": RandomOracle, "bayesian": BayesianOracle,
-           "hyperband": HyperbandOracle}
-
-
+ORACLES = {"grid": GridOracle, "random": RandomOracle, "bayesian": BayesianOracle, "hyperband": HyperbandOracle}
 
 
 def objective_from(objective: Any, output_names: Sequence[str] = ()) -> Any:
@@ -321,15 +342,20 @@ def objective_from(objective: Any, output_names: Sequence[str] = ()) -> Any:
     if isinstance(objective, kt.Objective):
         return objective
     if not isinstance(objective, str):
-        raise TypeError(f"confirm: `objective` must be a metric name or a keras_tuner.Objective, "
-                        f"received {type(objective).__name__}.")
+        raise TypeError(
+            f"confirm: `objective` must be a metric name or a keras_tuner.Objective, "
+            f"received {type(objective).__name__}."
+        )
     direction = infer_metric_direction(objective)
     for name in output_names:
         for prefix in (f"val_{name}_", f"{name}_"):
             if direction is None and objective.startswith(prefix):
-                direction = infer_metric_direction(("val_" if prefix.startswith("val_") else "")
-                                                   + objective[len(prefix):])
+                direction = infer_metric_direction(
+                    ("val_" if prefix.startswith("val_") else "") + objective[len(prefix) :]
+                )
     if direction is None:
-        raise ValueError(f"confirm: cannot tell whether {objective!r} is better high or low; pass "
-                         f"keras_tuner.Objective({objective!r}, direction='min' or 'max').")
+        raise ValueError(
+            f"confirm: cannot tell whether {objective!r} is better high or low; pass "
+            f"keras_tuner.Objective({objective!r}, direction='min' or 'max')."
+        )
     return kt.Objective(objective, direction)

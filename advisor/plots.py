@@ -6,8 +6,9 @@ Needs matplotlib (``pip install "keras-act[plot]"``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from keras_act.plotting import NOT_APPLICABLE, output_path, pyplot, save_figure
 
@@ -16,8 +17,13 @@ from .diagnostics import SiteDiagnostic
 # (attribute, panel title, y-axis label, scale, what the measure applies to)
 METRICS = (
     ("dead_fraction", "dead units", "fraction of the layer's units", "linear", "ReLU-family layers"),
-    ("saturated_fraction", "saturated units", "fraction of the layer's units", "linear",
-     "sigmoid/tanh/softsign layers"),
+    (
+        "saturated_fraction",
+        "saturated units",
+        "fraction of the layer's units",
+        "linear",
+        "sigmoid/tanh/softsign layers",
+    ),
     ("grad_norm", "kernel gradient norm", "||d loss / d kernel||", "log", "layers with a kernel"),
 )
 
@@ -43,8 +49,9 @@ def plot_diagnostics(diagnostics: Any, path: str | Path, title: str | None = Non
     """
     rows: Sequence[SiteDiagnostic] = getattr(diagnostics, "diagnostics", diagnostics)
     if not rows:
-        raise ValueError("plot_diagnostics: no diagnostics to draw; call advise(model, x=..., y=...) "
-                         "with sample data first.")
+        raise ValueError(
+            "plot_diagnostics: no diagnostics to draw; call advise(model, x=..., y=...) with sample data first."
+        )
     path = output_path(path)
     plt = pyplot()
     labels = [f"{row.layer}\n{row.activation}" for row in rows]
@@ -63,9 +70,16 @@ def plot_diagnostics(diagnostics: Any, path: str | Path, title: str | None = Non
             axis.set_ylim(0, 1.08)
         for bar, value in zip(bars, values):
             text = NOT_APPLICABLE if value is None else f"{value:.2g}" if scale == "log" else f"{value:.2f}"
-            axis.annotate(text, (bar.get_x() + bar.get_width() / 2, bar.get_height() if value else 0),
-                          xytext=(0, 2), textcoords="offset points", ha="center", va="bottom", fontsize=7,
-                          color="tab:gray" if value is None else "black")
+            axis.annotate(
+                text,
+                (bar.get_x() + bar.get_width() / 2, bar.get_height() if value else 0),
+                xytext=(0, 2),
+                textcoords="offset points",
+                ha="center",
+                va="bottom",
+                fontsize=7,
+                color="tab:gray" if value is None else "black",
+            )
         axis.set_title(f"{title_}\n(applies to {applies_to})", fontsize=9)
         axis.set_ylabel(ylabel)
         axis.set_xticks(positions, labels, rotation=90, fontsize=7)
@@ -101,15 +115,29 @@ def plot_history(history: Sequence[dict[str, Any]], path: str | Path) -> Path:
                 continue
             epochs, values = zip(*points)
             floor = min([v for v in values if v] or [1e-30])
-            axis.plot(epochs, [v or floor for v in values] if scale == "log" else values,
-                      marker="o", markersize=3, label=layer)
+            axis.plot(
+                epochs,
+                [v or floor for v in values] if scale == "log" else values,
+                marker="o",
+                markersize=3,
+                label=layer,
+            )
         axis.set_yscale(scale)
         if scale == "linear":
             axis.set_ylim(-0.02, 1.02)
         if absent:
             shown = ", ".join(absent[:6]) + (f" and {len(absent) - 6} more" if len(absent) > 6 else "")
-            axis.text(0.5, 0.5, f"{NOT_APPLICABLE} for {shown}\n(applies to {applies_to})",
-                      transform=axis.transAxes, ha="center", va="center", fontsize=8, color="tab:gray", wrap=True)
+            axis.text(
+                0.5,
+                0.5,
+                f"{NOT_APPLICABLE} for {shown}\n(applies to {applies_to})",
+                transform=axis.transAxes,
+                ha="center",
+                va="center",
+                fontsize=8,
+                color="tab:gray",
+                wrap=True,
+            )
         axis.set_title(title_)
         axis.set_xlabel("epoch")
         axis.set_ylabel(ylabel)

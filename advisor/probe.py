@@ -12,8 +12,9 @@ are never updated.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import keras
 import numpy as np
@@ -141,14 +142,19 @@ def build_probe(model: keras.Model, taps: list[str], example: Any = None) -> Pro
 
     nodes: list[Any] = []
     with kept_graph(functional), symbolic_calls(hook, created=nodes), reported_keras_warnings_silenced():
-        shared = keras.models.clone_model(functional, input_tensors=_inputs_like(functional, example),
-                                          clone_function=lambda layer: layer, call_function=call)
+        shared = keras.models.clone_model(
+            functional,
+            input_tensors=_inputs_like(functional, example),
+            clone_function=lambda layer: layer,
+            call_function=call,
+        )
         top = [name for name in taps if name in tapped]
         probe_model = keras.Model(shared.input, [shared.outputs[0], *(tapped[name] for name in top)])
     reached = [name for name in taps if name in tapped or name in inner]
     inside_taps = {name: inner[name] for name in reached if name not in tapped}
-    return Probe(probe_model, reached, inside_taps, nodes if inside_taps else [], keras.tree.flatten(shared.input),
-                 aliases)
+    return Probe(
+        probe_model, reached, inside_taps, nodes if inside_taps else [], keras.tree.flatten(shared.input), aliases
+    )
 
 
 def _inputs_like(model: keras.Model, example: Any) -> Any:
@@ -157,8 +163,12 @@ def _inputs_like(model: keras.Model, example: Any) -> Any:
         return None
     try:
         return keras.tree.map_structure(
-            lambda tensor, array: keras.Input(batch_shape=np.shape(array), dtype=tensor.dtype,
-                                              name=producer(tensor).name), model.input, example)
+            lambda tensor, array: keras.Input(
+                batch_shape=np.shape(array), dtype=tensor.dtype, name=producer(tensor).name
+            ),
+            model.input,
+            example,
+        )
     except (TypeError, ValueError):  # not the model's input structure: its own inputs then
         return None
 

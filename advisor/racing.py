@@ -40,8 +40,8 @@ Example:
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Mapping, Sequence
 
 import numpy as np
 from scipy import stats
@@ -181,9 +181,15 @@ def holm(p_values: Sequence[float]) -> list[float]:
     return adjusted
 
 
-def judge(scores: Mapping[str, Sequence[float]], advised: str | None, baseline: str | None,
-          higher_is_better: bool, max_executions: int, previous: RaceState | None = None,
-          alpha: float = FAMILY_WISE_ERROR) -> RaceState:
+def judge(
+    scores: Mapping[str, Sequence[float]],
+    advised: str | None,
+    baseline: str | None,
+    higher_is_better: bool,
+    max_executions: int,
+    previous: RaceState | None = None,
+    alpha: float = FAMILY_WISE_ERROR,
+) -> RaceState:
     """Judge one round: which rows are out, which questions are decided, which rows race on.
 
     Args:
@@ -202,8 +208,11 @@ def judge(scores: Mapping[str, Sequence[float]], advised: str | None, baseline: 
         >>> judge(noisy, "a", None, False, max_executions=10).racing
         ['a', 'b']
     """
-    state = RaceState(rounds=(previous.rounds if previous else 0) + 1,
-                      out=dict(previous.out) if previous else {}, lines=list(previous.lines) if previous else [])
+    state = RaceState(
+        rounds=(previous.rounds if previous else 0) + 1,
+        out=dict(previous.out) if previous else {},
+        lines=list(previous.lines) if previous else [],
+    )
     sign = -1.0 if higher_is_better else 1.0
     loss = {key: [sign * float(s) for s in values] for key, values in scores.items() if len(values)}
     mean = {key: float(np.mean(values)) for key, values in loss.items()}
@@ -221,12 +230,15 @@ def judge(scores: Mapping[str, Sequence[float]], advised: str | None, baseline: 
             n = min(len(loss[key]), len(loss[leader]))
             gap = float(np.mean(loss[key][:n]) - np.mean(loss[leader][:n]))
             state.out[key] = Exit(state.rounds, leader, gap, band(key, leader), p_value)
-            state.lines.append(f"round {state.rounds}: {key} out, worse than {leader} by {gap:.4g} beyond the "
-                               f"noise band {band(key, leader):.4g} (paired t-test, Holm-adjusted p = {p_value:.3g})")
+            state.lines.append(
+                f"round {state.rounds}: {key} out, worse than {leader} by {gap:.4g} beyond the "
+                f"noise band {band(key, leader):.4g} (paired t-test, Holm-adjusted p = {p_value:.3g})"
+            )
     alive = [key for key in alive if key not in state.out]
 
-    compare_baseline = baseline is not None and advised is not None and baseline != advised and {
-        baseline, advised} <= set(loss)
+    compare_baseline = (
+        baseline is not None and advised is not None and baseline != advised and {baseline, advised} <= set(loss)
+    )
     # A decision stays made; a row out decides the questions it answers.
     state.confirmed = previous.confirmed if previous else None
     state.beats_baseline = previous.beats_baseline if previous else None
@@ -238,16 +250,18 @@ def judge(scores: Mapping[str, Sequence[float]], advised: str | None, baseline: 
     if advised in loss and (state.confirmed is None or (compare_baseline and state.beats_baseline is None)):
         # Rows out cannot end best (a row still in beats each by more than the band): the
         # forecast simulates the rest.
-        odds = forecast({key: loss[key] for key in alive}, advised, baseline if compare_baseline else None,
-                        max_executions)
+        odds = forecast(
+            {key: loss[key] for key in alive}, advised, baseline if compare_baseline else None, max_executions
+        )
         if state.confirmed is None:
             if odds.confirmed >= 1 - PREDICTIVE_ERROR or odds.confirmed <= PREDICTIVE_ERROR:
                 state.confirmed = odds.confirmed >= 1 - PREDICTIVE_ERROR
             else:
                 # A row that could overturn the advice races on; together the rows left behind
                 # overturn it in at most PREDICTIVE_ERROR of the simulated searches.
-                undecided.update([advised, *(key for key, share in odds.overturns.items()
-                                             if share > PREDICTIVE_ERROR / len(alive))])
+                undecided.update(
+                    [advised, *(key for key, share in odds.overturns.items() if share > PREDICTIVE_ERROR / len(alive))]
+                )
         if compare_baseline and state.beats_baseline is None:
             answer, share = max(odds.baseline.items(), key=lambda item: item[1])
             if share >= 1 - PREDICTIVE_ERROR:
@@ -276,8 +290,14 @@ class Forecast:
     overturns: dict[str, float]
 
 
-def forecast(loss: Mapping[str, Sequence[float]], advised: str | None, baseline: str | None,
-             max_executions: int, searches: int = SIMULATED_SEARCHES, seed: int = 0) -> Forecast:
+def forecast(
+    loss: Mapping[str, Sequence[float]],
+    advised: str | None,
+    baseline: str | None,
+    max_executions: int,
+    searches: int = SIMULATED_SEARCHES,
+    seed: int = 0,
+) -> Forecast:
     """Simulate the full search's verdict from the executions so far (scores as losses: lower is better).
 
     Every row is given `max_executions` executions: the missing ones drawn from a two-way model
@@ -300,7 +320,7 @@ def forecast(loss: Mapping[str, Sequence[float]], advised: str | None, baseline:
     observed = np.full((rows, executions), np.nan)
     for r, key in enumerate(keys):
         values = np.asarray(loss[key], dtype="float64")[:executions]
-        observed[r, :len(values)] = values
+        observed[r, : len(values)] = values
     seen = ~np.isnan(observed)
     counts = seen.sum(axis=1)
     shared = seen.any(axis=0)
@@ -313,10 +333,10 @@ def forecast(loss: Mapping[str, Sequence[float]], advised: str | None, baseline:
     residual = np.where(seen, observed - mean[:, None] - effect, 0.0)
     # Each row's residuals have lost its mean and its share of the execution effects.
     freedom = (counts - 1) * (1 - 1 / max(rows, 2))
-    pooled = float((residual ** 2).sum() / freedom.sum()) if freedom.sum() > 0 else 0.0
+    pooled = float((residual**2).sum() / freedom.sum()) if freedom.sum() > 0 else 0.0
     rng = np.random.default_rng(seed)
     own_freedom = freedom + PRIOR_DEGREES_OF_FREEDOM
-    own_scale = ((residual ** 2).sum(axis=1) + PRIOR_DEGREES_OF_FREEDOM * pooled) / own_freedom
+    own_scale = ((residual**2).sum(axis=1) + PRIOR_DEGREES_OF_FREEDOM * pooled) / own_freedom
     noise_var = own_freedom * own_scale / rng.chisquare(own_freedom, size=(searches, rows))
     effects_seen = effect[shared]
     effect_freedom = max(len(effects_seen) - 1, 1)
@@ -324,8 +344,11 @@ def forecast(loss: Mapping[str, Sequence[float]], advised: str | None, baseline:
     effect_var = effect_freedom * effect_scale / rng.chisquare(effect_freedom, size=searches)
     means = mean + rng.standard_normal((searches, rows)) * np.sqrt(noise_var / np.maximum(counts, 1))
     new_effects = np.where(shared, effect, rng.standard_normal((searches, executions)) * np.sqrt(effect_var)[:, None])
-    drawn = means[:, :, None] + new_effects[:, None, :] + (
-        rng.standard_normal((searches, rows, executions)) * np.sqrt(noise_var)[:, :, None])
+    drawn = (
+        means[:, :, None]
+        + new_effects[:, None, :]
+        + (rng.standard_normal((searches, rows, executions)) * np.sqrt(noise_var)[:, :, None])
+    )
     full = np.where(seen, observed, drawn)
     final_mean = full.mean(axis=2)
     standard_error = full.std(axis=2, ddof=1) / math.sqrt(executions) if executions > 1 else np.zeros_like(final_mean)
@@ -346,6 +369,9 @@ def forecast(loss: Mapping[str, Sequence[float]], advised: str | None, baseline:
             b = keys.index(baseline)
             significant = beyond_noise(a, np.full(searches, b))
             ahead = final_mean[:, a] < final_mean[:, b]
-            answers = {"better": float((significant & ahead).mean()), "worse": float((significant & ~ahead).mean()),
-                       "within noise": float((~significant).mean())}
+            answers = {
+                "better": float((significant & ahead).mean()),
+                "worse": float((significant & ~ahead).mean()),
+                "within noise": float((~significant).mean()),
+            }
     return Forecast(confirmed, answers, overturns)

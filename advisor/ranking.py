@@ -11,9 +11,9 @@ a test checks it against scikit-learn's own prediction.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -57,8 +57,10 @@ class Forest:
         """
         x = np.asarray(rows, dtype=np.float32)
         if x.ndim != 2 or x.shape[1] != len(self.inputs):
-            raise ValueError(f"Forest.predict: expected rows of {len(self.inputs)} features "
-                             f"({', '.join(self.inputs)}), received shape {x.shape}.")
+            raise ValueError(
+                f"Forest.predict: expected rows of {len(self.inputs)} features "
+                f"({', '.join(self.inputs)}), received shape {x.shape}."
+            )
         node = np.tile(self.roots, (len(x), 1))
         row = np.arange(len(x))[:, None]
         inner = self.left[node] >= 0
@@ -70,17 +72,34 @@ class Forest:
 
     def save(self, path: str | Path) -> None:
         """Write the forest to `path` (a compressed `.npz`)."""
-        np.savez_compressed(path, inputs=np.array(self.inputs), outputs=np.array(self.outputs),
-                            roots=self.roots, left=self.left, right=self.right, feature=self.feature,
-                            threshold=self.threshold, value=self.value, fingerprint=np.array(self.fingerprint))
+        np.savez_compressed(
+            path,
+            inputs=np.array(self.inputs),
+            outputs=np.array(self.outputs),
+            roots=self.roots,
+            left=self.left,
+            right=self.right,
+            feature=self.feature,
+            threshold=self.threshold,
+            value=self.value,
+            fingerprint=np.array(self.fingerprint),
+        )
 
     @classmethod
-    def load(cls, path: str | Path) -> "Forest":
+    def load(cls, path: str | Path) -> Forest:
         """Read a forest `save` wrote."""
         with np.load(path) as arrays:
-            return cls(tuple(arrays["inputs"].tolist()), tuple(arrays["outputs"].tolist()), arrays["roots"],
-                       arrays["left"], arrays["right"], arrays["feature"], arrays["threshold"], arrays["value"],
-                       str(arrays["fingerprint"]))
+            return cls(
+                tuple(arrays["inputs"].tolist()),
+                tuple(arrays["outputs"].tolist()),
+                arrays["roots"],
+                arrays["left"],
+                arrays["right"],
+                arrays["feature"],
+                arrays["threshold"],
+                arrays["value"],
+                str(arrays["fingerprint"]),
+            )
 
 
 def fingerprint(x: np.ndarray, y: np.ndarray, settings: str) -> str:
@@ -96,8 +115,15 @@ def fingerprint(x: np.ndarray, y: np.ndarray, settings: str) -> str:
     return digest.hexdigest()[:16]
 
 
-def fit_forest(x: np.ndarray, y: np.ndarray, inputs: Sequence[str], outputs: Sequence[str], trees: int,
-               min_samples_leaf: int, seed: int = 0) -> Forest:
+def fit_forest(
+    x: np.ndarray,
+    y: np.ndarray,
+    inputs: Sequence[str],
+    outputs: Sequence[str],
+    trees: int,
+    min_samples_leaf: int,
+    seed: int = 0,
+) -> Forest:
     """Fit scikit-learn's `RandomForestRegressor` (multi-output) and keep its trees as arrays.
 
     Raises ImportError naming the extra to install when scikit-learn is missing, and
@@ -116,13 +142,17 @@ def fit_forest(x: np.ndarray, y: np.ndarray, inputs: Sequence[str], outputs: Seq
         raise ImportError("fitting the atlas's ranking model needs scikit-learn: pip install scikit-learn") from None
     x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
     if x.ndim != 2 or x.shape[1] != len(inputs) or y.shape != (len(x), len(outputs)):
-        raise ValueError(f"fit_forest: expected x of shape (n, {len(inputs)}) and y of shape (n, {len(outputs)}); "
-                         f"received {x.shape} and {y.shape}.")
+        raise ValueError(
+            f"fit_forest: expected x of shape (n, {len(inputs)}) and y of shape (n, {len(outputs)}); "
+            f"received {x.shape} and {y.shape}."
+        )
     # One output is fitted as a vector (scikit-learn warns on a column); its trees are the same.
     model = RandomForestRegressor(trees, min_samples_leaf=min_samples_leaf, random_state=seed).fit(
-        x, y if y.shape[1] > 1 else y[:, 0])
-    parts: dict[str, list[np.ndarray]] = {name: [] for name in ("roots", "left", "right", "feature", "threshold",
-                                                                "value")}
+        x, y if y.shape[1] > 1 else y[:, 0]
+    )
+    parts: dict[str, list[np.ndarray]] = {
+        name: [] for name in ("roots", "left", "right", "feature", "threshold", "value")
+    }
     offset = 0
     for estimator in model.estimators_:
         tree = estimator.tree_
@@ -135,6 +165,14 @@ def fit_forest(x: np.ndarray, y: np.ndarray, inputs: Sequence[str], outputs: Seq
         offset += tree.node_count
     arrays = {name: np.concatenate(values) for name, values in parts.items()}
     settings = f"RandomForestRegressor({trees}, min_samples_leaf={min_samples_leaf}, random_state={seed})"
-    return Forest(tuple(inputs), tuple(outputs), arrays["roots"], arrays["left"].astype(np.int32),
-                  arrays["right"].astype(np.int32), arrays["feature"].astype(np.int16), arrays["threshold"],
-                  arrays["value"], fingerprint(x, y, settings + repr((tuple(inputs), tuple(outputs)))))
+    return Forest(
+        tuple(inputs),
+        tuple(outputs),
+        arrays["roots"],
+        arrays["left"].astype(np.int32),
+        arrays["right"].astype(np.int32),
+        arrays["feature"].astype(np.int16),
+        arrays["threshold"],
+        arrays["value"],
+        fingerprint(x, y, settings + repr((tuple(inputs), tuple(outputs)))),
+    )

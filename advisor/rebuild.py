@@ -96,14 +96,17 @@ def _check_arguments(model: Any, advice: Any) -> None:
         )
     for name in ("hidden_activation", "output_activation"):
         if getattr(advice, name) not in KNOWN_ACTIVATIONS:
-            raise ValueError(f"apply: advice.{name} must be a keras_act id ({', '.join(keras_act.names())}) "
-                             f"or a Keras activation name, received {getattr(advice, name)!r}.")
+            raise ValueError(
+                f"apply: advice.{name} must be a keras_act id ({', '.join(keras_act.names())}) "
+                f"or a Keras activation name, received {getattr(advice, name)!r}."
+            )
     for name in ("hidden_initializer", "output_initializer"):
         try:
             keras.initializers.get(getattr(advice, name))
         except (ValueError, TypeError) as error:
-            raise ValueError(f"apply: advice.{name} must be a Keras initializer name, "
-                             f"received {getattr(advice, name)!r}.") from error
+            raise ValueError(
+                f"apply: advice.{name} must be a Keras initializer name, received {getattr(advice, name)!r}."
+            ) from error
 
 
 def _head_targets(model_view: ModelView, advice: Advice) -> list[tuple[str, str]]:
@@ -148,11 +151,16 @@ def _plan(model_view: ModelView, advice: Advice) -> tuple[dict[str, LayerChange]
     changes: dict[str, LayerChange] = {}
     unchanged: dict[tuple[str, str], FixedActivation] = {}
 
-    def change(name: str, activation: str | None = None, initializer: str | None = None,
-               arguments: tuple[tuple[str, str], ...] = ()) -> None:
+    def change(
+        name: str,
+        activation: str | None = None,
+        initializer: str | None = None,
+        arguments: tuple[tuple[str, str], ...] = (),
+    ) -> None:
         old = changes.get(name, LayerChange())
-        changes[name] = LayerChange(activation or old.activation, initializer or old.initializer,
-                                    tuple(dict(old.arguments + arguments).items()))
+        changes[name] = LayerChange(
+            activation or old.activation, initializer or old.initializer, tuple(dict(old.arguments + arguments).items())
+        )
 
     for head, (activation, initializer) in zip(model_view.heads, _head_targets(model_view, advice)):
         layer, weight = head.layer, head.weight
@@ -174,8 +182,14 @@ def _plan(model_view: ModelView, advice: Advice) -> tuple[dict[str, LayerChange]
     # mix several: MobileNetV3's ReLU and hard-swish blocks), unless the user edited the pick.
     keep_activations = advice.kept and advice.hidden_activation == model_view.own_hidden_activation
     keep_initializers = advice.kept and advice.hidden_initializer == model_view.own_hidden_initializer
-    owned = [site for site in model_view.hidden_sites() if site.owner is not None and site.readable
-             and site.activation != advice.hidden_activation and not keep_activations]
+    owned = [
+        site
+        for site in model_view.hidden_sites()
+        if site.owner is not None
+        and site.readable
+        and site.activation != advice.hidden_activation
+        and not keep_activations
+    ]
     if owned:
         arguments, fixed = custom_layer_arguments(model_view)
         fixed_at = {(f.layer, f.activation): f for f in fixed}
@@ -183,16 +197,28 @@ def _plan(model_view: ModelView, advice: Advice) -> tuple[dict[str, LayerChange]
             root = site.owner.split("/")[0]
             if (root, site.activation) in fixed_at or advice.hidden_activation not in KERAS_ACTIVATIONS:
                 layer = model_view.custom_layers[root]
-                unchanged.setdefault((root, site.activation), fixed_at.get((root, site.activation)) or FixedActivation(
-                    root, type(layer).__name__, site.activation,
-                    f"its arguments take Keras activations, and {advice.hidden_activation!r} is keras_act's"))
+                unchanged.setdefault(
+                    (root, site.activation),
+                    fixed_at.get((root, site.activation))
+                    or FixedActivation(
+                        root,
+                        type(layer).__name__,
+                        site.activation,
+                        f"its arguments take Keras activations, and {advice.hidden_activation!r} is keras_act's",
+                    ),
+                )
             else:
                 change(root, arguments=tuple((key, advice.hidden_activation) for key in arguments[root]))
     for site in model_view.sites:
         if site.role == "linear" and site.name in flagged_linear:
             change(site.name, advice.hidden_activation, advice.hidden_initializer)
-        if (site.role not in HIDDEN_ROLES or site.composite or not site.readable or site.owner is not None
-                or not _is_layer(model_view, site.name)):
+        if (
+            site.role not in HIDDEN_ROLES
+            or site.composite
+            or not site.readable
+            or site.owner is not None
+            or not _is_layer(model_view, site.name)
+        ):
             continue
         if site.activation != advice.hidden_activation and not keep_activations:
             change(site.name, advice.hidden_activation)
@@ -216,8 +242,9 @@ def _activation_object(activation: str, kwargs: dict[str, Any]) -> Any:
     return activation
 
 
-def _rebuild(layer: keras.layers.Layer, config: dict[str, Any],
-             overrides: dict[str, Any] | None = None) -> keras.layers.Layer:
+def _rebuild(
+    layer: keras.layers.Layer, config: dict[str, Any], overrides: dict[str, Any] | None = None
+) -> keras.layers.Layer:
     """A fresh layer from `config` (with `overrides`). A custom layer whose `__init__` does not
     take Keras' base arguments (keras.io's `TransformerBlock` takes no `trainable`, `dtype` or
     `name`, so `from_config` and `clone_model` fail on it) is built from the arguments its
@@ -244,8 +271,9 @@ def _rebuild(layer: keras.layers.Layer, config: dict[str, Any],
         return _rebuild_from_attributes(layer, overrides, error)
 
 
-def _rebuild_from_attributes(layer: keras.layers.Layer, overrides: dict[str, Any] | None,
-                             error: Exception) -> keras.layers.Layer:
+def _rebuild_from_attributes(
+    layer: keras.layers.Layer, overrides: dict[str, Any] | None, error: Exception
+) -> keras.layers.Layer:
     try:
         return rebuild(layer, overrides)
     except Exception:  # noqa: BLE001  (the config's own error is the one to report)
@@ -259,11 +287,13 @@ def _not_rebuildable(layer: keras.layers.Layer, error: Exception) -> ValueError:
         f"apply: layer {layer.name!r} ({type(layer).__name__}, from {type(layer).__module__}) cannot be rebuilt "
         f"from its get_config() ({type(error).__name__}: {first_line}). Give {type(layer).__name__} a get_config() "
         "that returns its constructor arguments, and let __init__ accept **kwargs for Keras' own (name, "
-        "trainable, dtype); for a library's layer, report it there.")
+        "trainable, dtype); for a library's layer, report it there."
+    )
 
 
-def _clone_layer(layer: keras.layers.Layer, changes: dict[str, LayerChange],
-                 kwargs_of: dict[str, dict[str, Any]]) -> keras.layers.Layer:
+def _clone_layer(
+    layer: keras.layers.Layer, changes: dict[str, LayerChange], kwargs_of: dict[str, dict[str, Any]]
+) -> keras.layers.Layer:
     change = changes.get(layer.name)
     try:
         config = layer.get_config()
@@ -286,8 +316,9 @@ def _clone_layer(layer: keras.layers.Layer, changes: dict[str, LayerChange],
     # An activation layer: replaced by the keras_act layer of the new activation (Keras'
     # `Activation` for activations keras_act does not have), same name.
     if change.activation in keras_act.names():
-        return LAYER_CLASSES[change.activation](**{**kwargs_of.get(layer.name, {}), "name": layer.name,
-                                                   "dtype": config.get("dtype")})
+        return LAYER_CLASSES[change.activation](
+            **{**kwargs_of.get(layer.name, {}), "name": layer.name, "dtype": config.get("dtype")}
+        )
     return keras.layers.Activation(change.activation, name=layer.name, dtype=config.get("dtype"))
 
 
@@ -296,7 +327,8 @@ def _clone_nested(model: keras.Model, changes: dict[str, LayerChange], clone: An
     inside comes back as its own class, rebuilt from its config; any other, or one whose config
     cannot rebuild it, as a Functional model of the same layers, each cloned by `clone`."""
     if type(model) not in (Functional, keras.Sequential) and not any(
-            layer.name in changes for layer in layer_tree(model)):
+        layer.name in changes for layer in layer_tree(model)
+    ):
         try:
             return type(model).from_config(model.get_config())
         except Exception:  # noqa: BLE001  (its layers, cloned one by one, still rebuild it)
@@ -351,8 +383,7 @@ def _same_inputs(model: keras.Model) -> Any:
 
     def fresh(tensor: Any) -> Any:
         layer = producer(tensor)
-        return keras.Input(batch_shape=layer.batch_shape, dtype=layer.dtype, sparse=layer.sparse,
-                           name=layer.name)
+        return keras.Input(batch_shape=layer.batch_shape, dtype=layer.dtype, sparse=layer.sparse, name=layer.name)
 
     return keras.tree.map_structure(fresh, model.input)
 
@@ -374,8 +405,10 @@ def _compile_arguments(model: keras.Model, new_activations: dict[str, str | None
     if isinstance(loss, dict):
         arguments["loss"] = {key: _logits_fixed(value, new_activations.get(key)) for key, value in loss.items()}
     elif isinstance(loss, (list, tuple)):
-        arguments["loss"] = [_logits_fixed(value, new_activations.get(names[i]) if i < len(names) else None)
-                             for i, value in enumerate(loss)]
+        arguments["loss"] = [
+            _logits_fixed(value, new_activations.get(names[i]) if i < len(names) else None)
+            for i, value in enumerate(loss)
+        ]
     elif names:
         arguments["loss"] = _logits_fixed(loss, new_activations[names[0]])
     return arguments
@@ -385,16 +418,22 @@ def _check_activation_kwargs(advice: Advice, activation_kwargs: Any) -> dict[str
     if activation_kwargs is None:
         return {}
     if not isinstance(activation_kwargs, dict) or not all(isinstance(k, str) for k in activation_kwargs):
-        raise TypeError("apply: `activation_kwargs` must be a dict of keyword arguments for the hidden "
-                        f"keras_act layer, received {type(activation_kwargs).__name__}.")
+        raise TypeError(
+            "apply: `activation_kwargs` must be a dict of keyword arguments for the hidden "
+            f"keras_act layer, received {type(activation_kwargs).__name__}."
+        )
     if advice.hidden_activation not in keras_act.names():
-        raise ValueError(f"apply: `activation_kwargs` configures keras_act layers, but advice.hidden_activation "
-                         f"{advice.hidden_activation!r} is not a keras_act id ({', '.join(keras_act.names())}).")
+        raise ValueError(
+            f"apply: `activation_kwargs` configures keras_act layers, but advice.hidden_activation "
+            f"{advice.hidden_activation!r} is not a keras_act id ({', '.join(keras_act.names())})."
+        )
     try:
         LAYER_CLASSES[advice.hidden_activation](**activation_kwargs)
     except (TypeError, ValueError) as error:
-        raise ValueError(f"apply: `activation_kwargs` {activation_kwargs!r} do not make a "
-                         f"{advice.hidden_activation!r} layer: {error}") from None
+        raise ValueError(
+            f"apply: `activation_kwargs` {activation_kwargs!r} do not make a "
+            f"{advice.hidden_activation!r} layer: {error}"
+        ) from None
     return dict(activation_kwargs)
 
 
@@ -435,8 +474,11 @@ def apply(model: keras.Model, advice: Advice, activation_kwargs: dict[str, Any] 
     for fixed in unchanged:
         warnings.warn(f"apply: cannot change {fixed}; it stays {fixed.activation}.", UserWarning, stacklevel=2)
     head_layers = {head.layer.name for head in model_view.heads if head.layer is not None}
-    kwargs_of = {name: hidden_kwargs for name, change in changes.items()
-                 if change.activation == advice.hidden_activation and name not in head_layers}
+    kwargs_of = {
+        name: hidden_kwargs
+        for name, change in changes.items()
+        if change.activation == advice.hidden_activation and name not in head_layers
+    }
     kept: list[tuple[keras.layers.Layer, keras.layers.Layer]] = []
 
     def clone(layer: keras.layers.Layer) -> keras.layers.Layer:
@@ -452,9 +494,13 @@ def apply(model: keras.Model, advice: Advice, activation_kwargs: dict[str, Any] 
     for source, target in kept:
         copy_state(source, target)
     if getattr(model, "compiled", False) and model.get_compile_config():
-        new_activations = {head.name: (changes[head.layer.name].activation
-                                       if head.layer is not None and head.layer.name in changes
-                                       and changes[head.layer.name].activation else head.activation)
-                           for head in model_view.heads}
+        new_activations = {
+            head.name: (
+                changes[head.layer.name].activation
+                if head.layer is not None and head.layer.name in changes and changes[head.layer.name].activation
+                else head.activation
+            )
+            for head in model_view.heads
+        }
         new_model.compile(**_compile_arguments(model, new_activations))
     return new_model

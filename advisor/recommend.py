@@ -35,8 +35,7 @@ TANH_CANDIDATE_MAX_DEPTH = 20
 LEARNABLE = ("rational", "acon", "snake")
 # Rectifiers and their smooth relatives: He-initialized, the family of every published
 # normalized/residual CNN and transformer (ReLU, ReLU6, swish, hard-swish, GELU, ...).
-RELU_FAMILY = ("relu", "relu6", "leaky_relu", "prelu", "elu", "celu", "swish", "hard_swish", "gelu",
-               "mish", *LEARNABLE)
+RELU_FAMILY = ("relu", "relu6", "leaky_relu", "prelu", "elu", "celu", "swish", "hard_swish", "gelu", "mish", *LEARNABLE)
 SATURATING = ("sigmoid", "tanh", "hard_sigmoid", "softsign", "hard_tanh")
 # The architecture families the hidden rules are written for (see `family_of`).
 FAMILIES = ("plain-dense", "plain-cnn", "normalized-residual", "attention", "recurrent")
@@ -65,108 +64,163 @@ class Rule:
 
 # Output activation per task.
 OUTPUT_RULES = {
-    "binary": Rule("binary classification", "sigmoid",
-                   "one probability per example; pairs with binary crossentropy",
-                   "Goodfellow et al. 2016, Deep Learning, 6.2.2.2; seed 000"),
-    "multilabel": Rule("multi-label classification", "sigmoid",
-                       "an independent probability per label; softmax would force them to sum to 1",
-                       "Goodfellow et al. 2016, 6.2.2.2"),
-    "multiclass": Rule("multi-class classification", "softmax",
-                       "a probability distribution over the classes; pairs with categorical crossentropy",
-                       "Goodfellow et al. 2016, 6.2.2.3; seed 001"),
-    "regression": Rule("regression", "linear",
-                       "an unbounded real output; pairs with MSE/MAE/Huber",
-                       "Goodfellow et al. 2016, 6.2.2.1"),
-    "logits": Rule("classification trained on logits (a from_logits=True loss)", "linear",
-                   "the loss applies the sigmoid/softmax itself, in a numerically stable form: the "
-                   "logits output is right as it is",
-                   "Keras losses, from_logits; Goodfellow et al. 2016, 6.2.2.2"),
-    "regression-positive": Rule("regression with strictly positive targets", "softplus",
-                                "keeps predictions positive while staying smooth",
-                                "Dugas et al. 2001; seed 004"),
+    "binary": Rule(
+        "binary classification",
+        "sigmoid",
+        "one probability per example; pairs with binary crossentropy",
+        "Goodfellow et al. 2016, Deep Learning, 6.2.2.2; seed 000",
+    ),
+    "multilabel": Rule(
+        "multi-label classification",
+        "sigmoid",
+        "an independent probability per label; softmax would force them to sum to 1",
+        "Goodfellow et al. 2016, 6.2.2.2",
+    ),
+    "multiclass": Rule(
+        "multi-class classification",
+        "softmax",
+        "a probability distribution over the classes; pairs with categorical crossentropy",
+        "Goodfellow et al. 2016, 6.2.2.3; seed 001",
+    ),
+    "regression": Rule(
+        "regression", "linear", "an unbounded real output; pairs with MSE/MAE/Huber", "Goodfellow et al. 2016, 6.2.2.1"
+    ),
+    "logits": Rule(
+        "classification trained on logits (a from_logits=True loss)",
+        "linear",
+        "the loss applies the sigmoid/softmax itself, in a numerically stable form: the "
+        "logits output is right as it is",
+        "Keras losses, from_logits; Goodfellow et al. 2016, 6.2.2.2",
+    ),
+    "regression-positive": Rule(
+        "regression with strictly positive targets",
+        "softplus",
+        "keeps predictions positive while staying smooth",
+        "Dugas et al. 2001; seed 004",
+    ),
 }
 
 # Hidden activation per architecture family.
 HIDDEN_RULES = {
-    "keep": Rule("a published design's own activation", "(the model's own)",
-                 "normalized, residual, attention and recurrent designs chose their activation with "
-                 "ablations (ResNet: ReLU; MobileNetV2: ReLU6; MobileNetV3: hard-swish; EfficientNet: "
-                 "swish; ConvNeXt and BERT/ViT: GELU); it fits the family, so it is kept, and a "
-                 "change is recommended only on evidence: a finding on the model or its data, or a "
-                 "confirm() win on your data",
-                 "He et al. 2016; Sandler et al. 2018; Howard et al. 2019; Tan & Le 2019; "
-                 "Liu et al. 2022; Devlin et al. 2019; measured in benchmarks/advisor_quality.py: "
-                 "within noise of the grid's best on 7 of 11 CNN, residual and sequence tasks "
-                 "(Keras defaults 6, relu + He 4), confirm() on 9 of 11"),
-    "recurrent": Rule("recurrent network", "tanh",
-                      "LSTM/GRU cells keep their tanh/sigmoid gates; tanh suits the layers around them",
-                      "Hochreiter & Schmidhuber 1997; seed 000"),
-    "attention": Rule("attention/transformer blocks", "gelu",
-                      "the activation of BERT/GPT/ViT feed-forward blocks (ReLU, the original "
-                      "transformer's, stays a candidate)",
-                      "Hendrycks & Gimpel 2016; Devlin et al. 2019; Vaswani et al. 2017"),
-    "glu": Rule("GLU feed-forward blocks, act(x W) * (x V)", "swish",
-                "the GLU variants with a smooth or rectified activation beat the plain feed-forward; "
-                "SwiGLU is Llama's, Mistral's and Qwen's choice, GeGLU Gemma's; a block with one of "
-                "them keeps it",
-                "Shazeer 2020, GLU Variants Improve Transformer, Table 1; Touvron et al. 2023"),
+    "keep": Rule(
+        "a published design's own activation",
+        "(the model's own)",
+        "normalized, residual, attention and recurrent designs chose their activation with "
+        "ablations (ResNet: ReLU; MobileNetV2: ReLU6; MobileNetV3: hard-swish; EfficientNet: "
+        "swish; ConvNeXt and BERT/ViT: GELU); it fits the family, so it is kept, and a "
+        "change is recommended only on evidence: a finding on the model or its data, or a "
+        "confirm() win on your data",
+        "He et al. 2016; Sandler et al. 2018; Howard et al. 2019; Tan & Le 2019; "
+        "Liu et al. 2022; Devlin et al. 2019; measured in benchmarks/advisor_quality.py: "
+        "within noise of the grid's best on 7 of 11 CNN, residual and sequence tasks "
+        "(Keras defaults 6, relu + He 4), confirm() on 9 of 11",
+    ),
+    "recurrent": Rule(
+        "recurrent network",
+        "tanh",
+        "LSTM/GRU cells keep their tanh/sigmoid gates; tanh suits the layers around them",
+        "Hochreiter & Schmidhuber 1997; seed 000",
+    ),
+    "attention": Rule(
+        "attention/transformer blocks",
+        "gelu",
+        "the activation of BERT/GPT/ViT feed-forward blocks (ReLU, the original transformer's, stays a candidate)",
+        "Hendrycks & Gimpel 2016; Devlin et al. 2019; Vaswani et al. 2017",
+    ),
+    "glu": Rule(
+        "GLU feed-forward blocks, act(x W) * (x V)",
+        "swish",
+        "the GLU variants with a smooth or rectified activation beat the plain feed-forward; "
+        "SwiGLU is Llama's, Mistral's and Qwen's choice, GeGLU Gemma's; a block with one of "
+        "them keeps it",
+        "Shazeer 2020, GLU Variants Improve Transformer, Table 1; Touvron et al. 2023",
+    ),
     "normalized-residual": Rule(
-        "network with normalization layers or residual adds", "relu",
+        "network with normalization layers or residual adds",
+        "relu",
         "normalization and skip connections keep the signal's scale, so the ReLU family trains "
         "them at any depth; SELU's self-normalization holds only in plain feed-forward stacks "
         "without normalization layers or skip connections, so it is never picked here",
-        "He et al. 2016; Ioffe & Szegedy 2015; Klambauer et al. 2017"),
-    "dead-units": Rule("dead ReLU units measured on the data", "leaky_relu",
-                       "units that never fire get no gradient; a small negative slope revives them",
-                       "Maas et al. 2013; measured by the dead-units diagnostic"),
-    "deep": Rule(f"plain stack (no normalization, no residual adds) of >= {DEEP_STACK_DEPTH} hidden layers", "selu",
-                 "self-normalizing: with lecun_normal weights and standardized inputs, activations keep "
-                 "zero mean and unit variance through the stack, so deep plain nets train without "
-                 "dead or saturated units",
-                 "Klambauer et al. 2017 (deep feed-forward nets on 121 UCI tabular tasks); measured in "
-                 "benchmarks/advisor_quality.py: within noise of the grid's best on 5 of 6 deep tasks, "
-                 "ELU + He (the earlier rule, Clevert et al. 2016) on 2"),
-    "default": Rule("shallow plain feed-forward or conv net", "relu",
-                    "cheap, non-saturating for positive inputs; the usual default",
-                    "Nair & Hinton 2010; Glorot et al. 2011; seed 004"),
+        "He et al. 2016; Ioffe & Szegedy 2015; Klambauer et al. 2017",
+    ),
+    "dead-units": Rule(
+        "dead ReLU units measured on the data",
+        "leaky_relu",
+        "units that never fire get no gradient; a small negative slope revives them",
+        "Maas et al. 2013; measured by the dead-units diagnostic",
+    ),
+    "deep": Rule(
+        f"plain stack (no normalization, no residual adds) of >= {DEEP_STACK_DEPTH} hidden layers",
+        "selu",
+        "self-normalizing: with lecun_normal weights and standardized inputs, activations keep "
+        "zero mean and unit variance through the stack, so deep plain nets train without "
+        "dead or saturated units",
+        "Klambauer et al. 2017 (deep feed-forward nets on 121 UCI tabular tasks); measured in "
+        "benchmarks/advisor_quality.py: within noise of the grid's best on 5 of 6 deep tasks, "
+        "ELU + He (the earlier rule, Clevert et al. 2016) on 2",
+    ),
+    "default": Rule(
+        "shallow plain feed-forward or conv net",
+        "relu",
+        "cheap, non-saturating for positive inputs; the usual default",
+        "Nair & Hinton 2010; Glorot et al. 2011; seed 004",
+    ),
 }
 
 # Kernel initializer per activation family.
 INITIALIZER_RULES = {
-    "he_normal": Rule("ReLU family", "he_normal",
-                      "variance 2/fan_in keeps the signal's variance through rectifiers",
-                      "He et al. 2015"),
-    "glorot_uniform": Rule("sigmoid, tanh, softmax, linear", "glorot_uniform",
-                           "variance 2/(fan_in + fan_out) keeps saturating units in their linear range",
-                           "Glorot & Bengio 2010; seed 002"),
-    "lecun_normal": Rule("SELU", "lecun_normal",
-                         "self-normalization assumes weights of variance 1/fan_in",
-                         "Klambauer et al. 2017"),
-    "keep": Rule("a kept activation", "(the model's own)",
-                 "kept with the activation it was chosen for; after a normalization layer the "
-                 "kernel's scale does not reach the next layer",
-                 "Ioffe & Szegedy 2015"),
+    "he_normal": Rule(
+        "ReLU family", "he_normal", "variance 2/fan_in keeps the signal's variance through rectifiers", "He et al. 2015"
+    ),
+    "glorot_uniform": Rule(
+        "sigmoid, tanh, softmax, linear",
+        "glorot_uniform",
+        "variance 2/(fan_in + fan_out) keeps saturating units in their linear range",
+        "Glorot & Bengio 2010; seed 002",
+    ),
+    "lecun_normal": Rule(
+        "SELU", "lecun_normal", "self-normalization assumes weights of variance 1/fan_in", "Klambauer et al. 2017"
+    ),
+    "keep": Rule(
+        "a kept activation",
+        "(the model's own)",
+        "kept with the activation it was chosen for; after a normalization layer the "
+        "kernel's scale does not reach the next layer",
+        "Ioffe & Szegedy 2015",
+    ),
 }
 
 # Input scaling per hidden activation.
 INPUT_RANGE_RULES = {
-    "zero-one": Rule("sigmoid and ReLU-family nets", "[0, 1]",
-                     "min-max scaled inputs keep first-layer pre-activations moderate",
-                     "LeCun et al. 1998, Efficient BackProp; seed 002"),
-    "minus-one-one": Rule("tanh nets", "[-1, 1]",
-                          "zero-centred inputs match tanh's symmetric range",
-                          "LeCun et al. 1998; seed 002"),
-    "standardized": Rule("SELU nets", "standardized",
-                         "self-normalization assumes inputs of zero mean and unit variance",
-                         "Klambauer et al. 2017"),
-    "in-model": Rule("models that scale their own inputs", "as the model expects",
-                     "a Rescaling/Normalization layer before the first weight layer scales the "
-                     "inputs inside the model: feed them as its preprocessing expects",
-                     "Keras preprocessing layers guide"),
-    "encoded": Rule("models that read text, categories or token ids", "as the model expects",
-                    "the inputs are encoded inside the model (TextVectorization, a lookup, an "
-                    "Embedding) before any weight layer: there is no numeric scale to set",
-                    "Keras preprocessing layers guide"),
+    "zero-one": Rule(
+        "sigmoid and ReLU-family nets",
+        "[0, 1]",
+        "min-max scaled inputs keep first-layer pre-activations moderate",
+        "LeCun et al. 1998, Efficient BackProp; seed 002",
+    ),
+    "minus-one-one": Rule(
+        "tanh nets", "[-1, 1]", "zero-centred inputs match tanh's symmetric range", "LeCun et al. 1998; seed 002"
+    ),
+    "standardized": Rule(
+        "SELU nets",
+        "standardized",
+        "self-normalization assumes inputs of zero mean and unit variance",
+        "Klambauer et al. 2017",
+    ),
+    "in-model": Rule(
+        "models that scale their own inputs",
+        "as the model expects",
+        "a Rescaling/Normalization layer before the first weight layer scales the "
+        "inputs inside the model: feed them as its preprocessing expects",
+        "Keras preprocessing layers guide",
+    ),
+    "encoded": Rule(
+        "models that read text, categories or token ids",
+        "as the model expects",
+        "the inputs are encoded inside the model (TextVectorization, a lookup, an "
+        "Embedding) before any weight layer: there is no numeric scale to set",
+        "Keras preprocessing layers guide",
+    ),
 }
 
 
@@ -241,8 +295,9 @@ def family_of(model_view: ModelView) -> str:
     return "plain-cnn" if model_view.has_conv else "plain-dense"
 
 
-def hidden_rule(depth: int, family: str = "plain-dense", own: str | None = None,
-                dead_units: bool = False, glu: bool = False) -> Rule:
+def hidden_rule(
+    depth: int, family: str = "plain-dense", own: str | None = None, dead_units: bool = False, glu: bool = False
+) -> Rule:
     """The hidden activation rule for an architecture family.
 
     `own`: the model's current hidden activation; in a normalized/residual, attention or
@@ -274,8 +329,9 @@ def hidden_rule(depth: int, family: str = "plain-dense", own: str | None = None,
     return HIDDEN_RULES["deep" if depth >= DEEP_STACK_DEPTH else "default"]
 
 
-def candidates_for(recommended: str, depth: int, family: str = "plain-dense", own: str | None = None,
-                   glu: bool = False) -> list[str]:
+def candidates_for(
+    recommended: str, depth: int, family: str = "plain-dense", own: str | None = None, glu: bool = False
+) -> list[str]:
     """The recommended hidden activation first, then alternatives from different families.
 
     Plain stacks: another ReLU variant, a smooth one, SELU, and tanh below

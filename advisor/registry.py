@@ -36,8 +36,9 @@ def markdown_table(scope: str) -> str:
             continue
         severity = " / ".join(rule.severities) if rule.severities else rule.severity
         thresholds = "; ".join(f"`{t.name}` = {t.value:g} ({t.source})" for t in rule.thresholds)
-        lines.append(f"| `{rule.code}` | {severity} | {_cell(rule.fires_when)} | {_cell(rule.why)} | "
-                     f"{_cell(thresholds)} |")
+        lines.append(
+            f"| `{rule.code}` | {severity} | {_cell(rule.fires_when)} | {_cell(rule.why)} | {_cell(thresholds)} |"
+        )
     return "\n".join(lines)
 
 
@@ -48,11 +49,16 @@ def readme_tables() -> str:
         >>> "`softmax-single-unit`" in readme_tables()
         True
     """
-    return "\n\n".join([
-        "Read from the model (`advise(model)`):", markdown_table("model"),
-        "Measured on sample data (`advise(model, x=..., y=...)`):", markdown_table("data"),
-        "How the task was decided:", markdown_table("task"),
-    ])
+    return "\n\n".join(
+        [
+            "Read from the model (`advise(model)`):",
+            markdown_table("model"),
+            "Measured on sample data (`advise(model, x=..., y=...)`):",
+            markdown_table("data"),
+            "How the task was decided:",
+            markdown_table("task"),
+        ]
+    )
 
 
 if __name__ == "__main__":

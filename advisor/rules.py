@@ -10,8 +10,9 @@ glorot_uniform) and published architectures get no warning. Every rule reads the
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import keras
 import numpy as np
@@ -34,13 +35,18 @@ GLOROT_RELU_MAX_DEPTH = 20
 HE_SCALED_VARIANCE = 1.5
 
 CROSSENTROPY_LOSSES = {
-    "binary_crossentropy", "bce", "binary_focal_crossentropy", "categorical_crossentropy", "cce",
-    "sparse_categorical_crossentropy", "scce", "categorical_focal_crossentropy",
+    "binary_crossentropy",
+    "bce",
+    "binary_focal_crossentropy",
+    "categorical_crossentropy",
+    "cce",
+    "sparse_categorical_crossentropy",
+    "scce",
+    "categorical_focal_crossentropy",
 }
 CLASSIFICATION_TASKS = ("binary", "multiclass", "multilabel")
 _HE_NAMES = {"he_normal", "he_uniform"}
-_NOT_HE_NAMES = {"glorot_normal", "glorot_uniform", "lecun_normal", "lecun_uniform", "orthogonal",
-                 "identity"}
+_NOT_HE_NAMES = {"glorot_normal", "glorot_uniform", "lecun_normal", "lecun_uniform", "orthogonal", "identity"}
 _CONSTANT_NAMES = {"zeros", "ones", "constant"}
 
 
@@ -114,30 +120,43 @@ def order(findings: list[Finding]) -> list[Finding]:
     return sorted(findings, key=lambda f: SEVERITIES.index(f.severity))
 
 
-@model_rule(FindingRule(
-    "softmax-single-unit", "error", "model", "softmax over one unit (always 1.0)",
-    "softmax normalizes over its axis; over one unit it outputs 1.0 whatever the input, so the "
-    "model cannot learn", "`Dense(1, activation='softmax')` with binary crossentropy",
-    "Use a sigmoid output for binary classification, or one unit per class.",
-    keras_warning="You are using a softmax over axis .* This axis has size 1"))
+@model_rule(
+    FindingRule(
+        "softmax-single-unit",
+        "error",
+        "model",
+        "softmax over one unit (always 1.0)",
+        "softmax normalizes over its axis; over one unit it outputs 1.0 whatever the input, so the model cannot learn",
+        "`Dense(1, activation='softmax')` with binary crossentropy",
+        "Use a sigmoid output for binary classification, or one unit per class.",
+        keras_warning="You are using a softmax over axis .* This axis has size 1",
+    )
+)
 def softmax_single_unit(context: ModelContext) -> Iterator[Finding]:
     for site in context.view.sites:
         info = context.view.by_name[site.name]
         if site.activation == "softmax" and info.units == 1:
             yield softmax_single_unit.spec.finding(
-                info.name, "Softmax over an axis of size 1 always outputs 1.0: the model cannot learn.",
-                head=next((h.where for h in context.heads if h.head.name == site.head), None))
+                info.name,
+                "Softmax over an axis of size 1 always outputs 1.0: the model cannot learn.",
+                head=next((h.where for h in context.heads if h.head.name == site.head), None),
+            )
 
 
-@model_rule(FindingRule(
-    "output-loss-mismatch", "error", "model",
-    "a head's output activation contradicts its loss: softmax/sigmoid with `from_logits=True`, "
-    "a linear output with `from_logits=False`, a multi-unit softmax with binary crossentropy, "
-    "sigmoid with categorical crossentropy",
-    "the loss then reads probabilities as logits (or the reverse) and trains toward wrong targets",
-    "a softmax output compiled with `SparseCategoricalCrossentropy(from_logits=True)`",
-    "Make the output activation and the loss agree (see the message).",
-    keras_warning=".*received `from_logits=True`, but the `output` argument was produced by a"))
+@model_rule(
+    FindingRule(
+        "output-loss-mismatch",
+        "error",
+        "model",
+        "a head's output activation contradicts its loss: softmax/sigmoid with `from_logits=True`, "
+        "a linear output with `from_logits=False`, a multi-unit softmax with binary crossentropy, "
+        "sigmoid with categorical crossentropy",
+        "the loss then reads probabilities as logits (or the reverse) and trains toward wrong targets",
+        "a softmax output compiled with `SparseCategoricalCrossentropy(from_logits=True)`",
+        "Make the output activation and the loss agree (see the message).",
+        keras_warning=".*received `from_logits=True`, but the `output` argument was produced by a",
+    )
+)
 def output_loss_mismatch(context: ModelContext) -> Iterator[Finding]:
     spec = output_loss_mismatch.spec
     for head in context.heads:
@@ -147,21 +166,33 @@ def output_loss_mismatch(context: ModelContext) -> Iterator[Finding]:
         name = head.head.layer.name
         categorical = "categorical" in loss.name or loss.name in ("cce", "scce")
         if loss.from_logits and activation in ("softmax", "sigmoid"):
-            yield spec.finding(name, f"The loss expects logits (from_logits=True) but the output applies {activation}.",
-                               f"Remove the {activation} output activation, or compile with from_logits=False.",
-                               head=head.where)
+            yield spec.finding(
+                name,
+                f"The loss expects logits (from_logits=True) but the output applies {activation}.",
+                f"Remove the {activation} output activation, or compile with from_logits=False.",
+                head=head.where,
+            )
         elif not loss.from_logits and activation in (None, "linear"):
-            yield spec.finding(name, f"{loss.name} with from_logits=False reads the linear output as probabilities.",
-                               "Compile with from_logits=True (stable), or add a sigmoid/softmax output.",
-                               head=head.where)
+            yield spec.finding(
+                name,
+                f"{loss.name} with from_logits=False reads the linear output as probabilities.",
+                "Compile with from_logits=True (stable), or add a sigmoid/softmax output.",
+                head=head.where,
+            )
         elif activation == "softmax" and not categorical and (head.head.units or 0) > 1:
-            yield spec.finding(name, "Binary crossentropy on a multi-unit softmax output: the units are not independent.",
-                               "Use categorical crossentropy for one class per example, or sigmoid for multi-label.",
-                               head=head.where)
+            yield spec.finding(
+                name,
+                "Binary crossentropy on a multi-unit softmax output: the units are not independent.",
+                "Use categorical crossentropy for one class per example, or sigmoid for multi-label.",
+                head=head.where,
+            )
         elif activation == "sigmoid" and categorical:
-            yield spec.finding(name, "Categorical crossentropy on a sigmoid output: the outputs are not a distribution.",
-                               "Use a softmax output (one class per example) or binary crossentropy (multi-label).",
-                               head=head.where)
+            yield spec.finding(
+                name,
+                "Categorical crossentropy on a sigmoid output: the outputs are not a distribution.",
+                "Use a softmax output (one class per example) or binary crossentropy (multi-label).",
+                head=head.where,
+            )
 
 
 def _label_problems(activation: str | None, units: int, loss: LossInfo | None, y: Any) -> list[str]:
@@ -177,29 +208,42 @@ def _label_problems(activation: str | None, units: int, loss: LossInfo | None, y
     integers = bool(np.all(labels == np.round(labels)))
     sparse_loss = loss is not None and loss.name in ("sparse_categorical_crossentropy", "scce")
     if sparse_loss and not (column and integers and low >= 0 and high < units):
-        problems.append(f"Sparse categorical crossentropy needs integer labels in [0, {units}); "
-                        f"the labels span [{low:g}, {high:g}]" + ("" if integers else " and are not integers") + ".")
+        problems.append(
+            f"Sparse categorical crossentropy needs integer labels in [0, {units}); "
+            f"the labels span [{low:g}, {high:g}]" + ("" if integers else " and are not integers") + "."
+        )
     elif column and integers and low >= 0 and units > 1 and high >= units and activation != "sigmoid":
         problems.append(f"The labels name {int(high) + 1} classes but the output has {units} units.")
     if not column and labels.shape[-1] != units:
         problems.append(f"The targets have {labels.shape[-1]} columns but the output has {units} units.")
-    elif not column and activation == "softmax" and not (
-            low >= 0 and np.allclose(labels.reshape(len(labels), -1).sum(axis=1), 1.0)):
-        problems.append("A softmax output is a probability distribution, but the target rows are not "
-                        "(multi-hot or real-valued rows that do not sum to 1).")
+    elif (
+        not column
+        and activation == "softmax"
+        and not (low >= 0 and np.allclose(labels.reshape(len(labels), -1).sum(axis=1), 1.0))
+    ):
+        problems.append(
+            "A softmax output is a probability distribution, but the target rows are not "
+            "(multi-hot or real-valued rows that do not sum to 1)."
+        )
     return problems
 
 
-@model_rule(FindingRule(
-    "output-task-mismatch", "error", "model",
-    "a head's output cannot represent its task (softmax for regression or multi-label; "
-    "sigmoid/relu for targets outside its range; a linear/relu classifier output without a "
-    "logits loss) or the labels do not fit it (range, number of classes, sparse labels out of "
-    "range, softmax targets that are not distributions)",
-    "the model cannot fit the targets, whatever it learns", "a softmax output for regression targets",
-    "Use a linear output for regression, sigmoid for binary/multi-label and softmax for "
-    "multi-class (or keep logits and compile with from_logits=True), with one unit per class; "
-    "check that the labels are what the loss expects."))
+@model_rule(
+    FindingRule(
+        "output-task-mismatch",
+        "error",
+        "model",
+        "a head's output cannot represent its task (softmax for regression or multi-label; "
+        "sigmoid/relu for targets outside its range; a linear/relu classifier output without a "
+        "logits loss) or the labels do not fit it (range, number of classes, sparse labels out of "
+        "range, softmax targets that are not distributions)",
+        "the model cannot fit the targets, whatever it learns",
+        "a softmax output for regression targets",
+        "Use a linear output for regression, sigmoid for binary/multi-label and softmax for "
+        "multi-class (or keep logits and compile with from_logits=True), with one unit per class; "
+        "check that the labels are what the loss expects.",
+    )
+)
 def output_task_mismatch(context: ModelContext) -> Iterator[Finding]:
     for head in context.heads:
         if head.head.layer is None:
@@ -210,36 +254,54 @@ def output_task_mismatch(context: ModelContext) -> Iterator[Finding]:
             problems.append("A softmax output sums to 1 and cannot fit regression targets.")
         elif task == "multilabel" and activation == "softmax":
             problems.append("A softmax output forces the labels' probabilities to sum to 1.")
-        elif (task in CLASSIFICATION_TASKS and activation in (None, "linear", "relu")
-              and not (loss and loss.from_logits) and not (loss and loss.name in CROSSENTROPY_LOSSES)):
+        elif (
+            task in CLASSIFICATION_TASKS
+            and activation in (None, "linear", "relu")
+            and not (loss and loss.from_logits)
+            and not (loss and loss.name in CROSSENTROPY_LOSSES)
+        ):
             problems.append(f"A {activation or 'linear'} output does not give {task} probabilities.")
         if head.y is not None:
-            problems += [p for p in _label_problems(activation, head.head.units or 1, loss, head.y)
-                         if p not in problems]
+            problems += [
+                p for p in _label_problems(activation, head.head.units or 1, loss, head.y) if p not in problems
+            ]
         for problem in problems:
             yield output_task_mismatch.spec.finding(head.head.layer.name, problem, head=head.where)
 
 
-@model_rule(FindingRule(
-    "softmax-hidden", "warning", "model", "softmax in a hidden layer (not a gate or an attention weight)",
-    "it squeezes the layer's units into a distribution and starves the next layer of signal",
-    "`Dense(64, activation='softmax')` before another Dense",
-    "Use relu (or another hidden activation) there; keep softmax for the output."))
+@model_rule(
+    FindingRule(
+        "softmax-hidden",
+        "warning",
+        "model",
+        "softmax in a hidden layer (not a gate or an attention weight)",
+        "it squeezes the layer's units into a distribution and starves the next layer of signal",
+        "`Dense(64, activation='softmax')` before another Dense",
+        "Use relu (or another hidden activation) there; keep softmax for the output.",
+    )
+)
 def softmax_hidden(context: ModelContext) -> Iterator[Finding]:
     for site in context.view.hidden_sites():
         if site.activation == "softmax":
             yield softmax_hidden.spec.finding(
-                site.name, "Softmax in a hidden layer squeezes its units into a distribution and "
-                "starves the next layer of signal.")
+                site.name,
+                "Softmax in a hidden layer squeezes its units into a distribution and "
+                "starves the next layer of signal.",
+            )
 
 
-@model_rule(FindingRule(
-    "linear-hidden", "warning", "model",
-    "two weight layers with no nonlinearity between them, the first no narrower than its "
-    "neighbours (not a bottleneck: nothing non-linear follows it, no residual add, no depthwise conv)",
-    "together they compute one linear map: the extra layer adds weights, not capacity",
-    "`Dense(32)` (no activation) followed by `Dense(32, activation='relu')`",
-    "Give the layer an activation (e.g. relu), or remove one of the layers."))
+@model_rule(
+    FindingRule(
+        "linear-hidden",
+        "warning",
+        "model",
+        "two weight layers with no nonlinearity between them, the first no narrower than its "
+        "neighbours (not a bottleneck: nothing non-linear follows it, no residual add, no depthwise conv)",
+        "together they compute one linear map: the extra layer adds weights, not capacity",
+        "`Dense(32)` (no activation) followed by `Dense(32, activation='relu')`",
+        "Give the layer an activation (e.g. relu), or remove one of the layers.",
+    )
+)
 def linear_hidden(context: ModelContext) -> Iterator[Finding]:
     for site in context.view.sites:
         if site.role != "linear":
@@ -249,22 +311,34 @@ def linear_hidden(context: ModelContext) -> Iterator[Finding]:
             following = context.view.next_layer(following, ("transparent", "normalization"))
         other = following.name if following is not None else "the next weight layer"
         yield linear_hidden.spec.finding(
-            site.name, f"{site.name} and {other} are weight layers with no nonlinearity between "
+            site.name,
+            f"{site.name} and {other} are weight layers with no nonlinearity between "
             "them: together they are one linear map.",
-            f"Give {site.name} an activation (e.g. {context.advised_activation}), or remove one of the layers.")
+            f"Give {site.name} an activation (e.g. {context.advised_activation}), or remove one of the layers.",
+        )
 
 
-@model_rule(FindingRule(
-    "saturating-deep", "warning", "model",
-    f"sigmoid hidden layers at depth >= {SIGMOID_MAX_DEPTH}, tanh at depth >= {TANH_MAX_DEPTH} "
-    f"(info below {TANH_MAX_DEPTH}); gates (squeeze-excitation, GLU, LSTM-style) do not count",
-    "gradients vanish through saturated units in deep stacks",
-    "8 `Dense(32, activation='sigmoid')` layers",
-    "Use the advised hidden activation.",
-    thresholds=(Threshold("SIGMOID_MAX_DEPTH", SIGMOID_MAX_DEPTH, "Glorot & Bengio 2010"),
-                Threshold("TANH_MAX_DEPTH", TANH_MAX_DEPTH,
-                          "measured: 12-layer tanh + Glorot MLPs best or tied on 4 of 5 tabular tasks")),
-    severities=("warning", "info")))
+@model_rule(
+    FindingRule(
+        "saturating-deep",
+        "warning",
+        "model",
+        f"sigmoid hidden layers at depth >= {SIGMOID_MAX_DEPTH}, tanh at depth >= {TANH_MAX_DEPTH} "
+        f"(info below {TANH_MAX_DEPTH}); gates (squeeze-excitation, GLU, LSTM-style) do not count",
+        "gradients vanish through saturated units in deep stacks",
+        "8 `Dense(32, activation='sigmoid')` layers",
+        "Use the advised hidden activation.",
+        thresholds=(
+            Threshold("SIGMOID_MAX_DEPTH", SIGMOID_MAX_DEPTH, "Glorot & Bengio 2010"),
+            Threshold(
+                "TANH_MAX_DEPTH",
+                TANH_MAX_DEPTH,
+                "measured: 12-layer tanh + Glorot MLPs best or tied on 4 of 5 tabular tasks",
+            ),
+        ),
+        severities=("warning", "info"),
+    )
+)
 def saturating_deep(context: ModelContext) -> Iterator[Finding]:
     spec = saturating_deep.spec
     if context.measured_kept:
@@ -272,18 +346,28 @@ def saturating_deep(context: ModelContext) -> Iterator[Finding]:
     hidden = {site.activation for site in context.view.hidden_sites()}
     depth = context.depth
     if "sigmoid" in hidden and depth >= SIGMOID_MAX_DEPTH:
-        yield spec.finding(None, f"Sigmoid hidden layers in a stack of depth {depth}: gradients vanish "
-                           "through saturated units (Glorot & Bengio 2010).",
-                           f"Use {context.advised} (the advice).")
+        yield spec.finding(
+            None,
+            f"Sigmoid hidden layers in a stack of depth {depth}: gradients vanish "
+            "through saturated units (Glorot & Bengio 2010).",
+            f"Use {context.advised} (the advice).",
+        )
     if "tanh" in hidden:
         deep = depth >= TANH_MAX_DEPTH
         if deep:
-            yield spec.finding(None, f"tanh hidden layers at depth {depth}: gradients vanish this deep.",
-                               f"Use {context.advised} (the advice).")
+            yield spec.finding(
+                None,
+                f"tanh hidden layers at depth {depth}: gradients vanish this deep.",
+                f"Use {context.advised} (the advice).",
+            )
         else:
-            yield spec.finding(None, f"tanh hidden layers at depth {depth}; fine with glorot_uniform at this "
-                               "depth (best or tied on 4 of 5 small tabular tasks at depth 12).",
-                               "No change needed; confirm() can compare.", severity="info")
+            yield spec.finding(
+                None,
+                f"tanh hidden layers at depth {depth}; fine with glorot_uniform at this "
+                "depth (best or tied on 4 of 5 small tabular tasks at depth 12).",
+                "No change needed; confirm() can compare.",
+                severity="info",
+            )
 
 
 def _he_scaled(layer: Any, name: str) -> bool:
@@ -318,18 +402,28 @@ def _normalized(context: ModelContext, weight: str) -> bool:
     return following is not None and following.kind == "normalization"
 
 
-@model_rule(FindingRule(
-    "initializer-mismatch", "warning", "model",
-    "warning where it hurts: He-scaled weights with sigmoid/tanh, SELU without lecun_normal, "
-    f"Glorot with ReLU in a plain stack of >= {GLOROT_RELU_MAX_DEPTH} layers; info otherwise "
-    "(never after a normalization layer)",
-    "the kernel's scale decides whether the signal shrinks, grows or saturates through the stack",
-    "`Dense(64, activation='sigmoid', kernel_initializer='he_normal')`",
-    "Use the initializer that fits the activation.",
-    thresholds=(Threshold("HE_SCALED_VARIANCE", HE_SCALED_VARIANCE, "He et al. 2015: variance 2/fan_in"),
-                Threshold("GLOROT_RELU_MAX_DEPTH", GLOROT_RELU_MAX_DEPTH,
-                          "He et al. 2015: a 30-layer ReLU net with Xavier init did not converge")),
-    severities=("warning", "info")))
+@model_rule(
+    FindingRule(
+        "initializer-mismatch",
+        "warning",
+        "model",
+        "warning where it hurts: He-scaled weights with sigmoid/tanh, SELU without lecun_normal, "
+        f"Glorot with ReLU in a plain stack of >= {GLOROT_RELU_MAX_DEPTH} layers; info otherwise "
+        "(never after a normalization layer)",
+        "the kernel's scale decides whether the signal shrinks, grows or saturates through the stack",
+        "`Dense(64, activation='sigmoid', kernel_initializer='he_normal')`",
+        "Use the initializer that fits the activation.",
+        thresholds=(
+            Threshold("HE_SCALED_VARIANCE", HE_SCALED_VARIANCE, "He et al. 2015: variance 2/fan_in"),
+            Threshold(
+                "GLOROT_RELU_MAX_DEPTH",
+                GLOROT_RELU_MAX_DEPTH,
+                "He et al. 2015: a 30-layer ReLU net with Xavier init did not converge",
+            ),
+        ),
+        severities=("warning", "info"),
+    )
+)
 def initializer_mismatch(context: ModelContext) -> Iterator[Finding]:
     spec = initializer_mismatch.spec
     plain = not (context.view.has_normalization or context.view.residual_adds)
@@ -349,28 +443,44 @@ def initializer_mismatch(context: ModelContext) -> Iterator[Finding]:
             severity, why = "warning", "He-scaled weights push sigmoid/tanh units into saturation"
         elif activation == "selu" and initializer != "lecun_normal":
             severity, why = "warning", "SELU's self-normalization assumes lecun_normal weights"
-        elif (activation in RELU_FAMILY and initializer.startswith("glorot")
-              and context.depth >= GLOROT_RELU_MAX_DEPTH and plain):
-            severity, why = "warning", (f"Glorot weights shrink the signal through {context.depth} "
-                                        "rectifier layers (He et al. 2015)")
-        elif (plain and initializer != wanted and not initializer.startswith(wanted.split("_")[0])
-              and not context.measured_kept):  # the atlas measured the model's own pair as good
+        elif (
+            activation in RELU_FAMILY
+            and initializer.startswith("glorot")
+            and context.depth >= GLOROT_RELU_MAX_DEPTH
+            and plain
+        ):
+            severity, why = (
+                "warning",
+                (f"Glorot weights shrink the signal through {context.depth} rectifier layers (He et al. 2015)"),
+            )
+        elif (
+            plain
+            and initializer != wanted
+            and not initializer.startswith(wanted.split("_")[0])
+            and not context.measured_kept
+        ):  # the atlas measured the model's own pair as good
             severity, why = "info", f"{wanted} is the textbook match for {named}"
         if severity:
             fix = f"Use kernel_initializer='{wanted}'"
             if site.activation != context.advised_activation:  # the fix must not contradict the advice
                 fix += f" with {named}, or the advice: {context.advised}"
-            yield spec.finding(info.name, f"{info.name}: {initializer} with {named}: {why}.",
-                               fix + ".", severity=severity)
+            yield spec.finding(
+                info.name, f"{info.name}: {initializer} with {named}: {why}.", fix + ".", severity=severity
+            )
 
 
-@model_rule(FindingRule(
-    "constant-initializer", "error", "model",
-    "a hidden kernel starts as zeros/ones/constant (not a residual branch's last layer: zero-"
-    "initialized residual branches are a design, Bachlechner et al. 2020)",
-    "every unit computes the same thing and gets the same update: they never differ",
-    "`Dense(32, kernel_initializer='zeros')`",
-    "Use a random initializer (he_normal for ReLU-like units, glorot_uniform otherwise)."))
+@model_rule(
+    FindingRule(
+        "constant-initializer",
+        "error",
+        "model",
+        "a hidden kernel starts as zeros/ones/constant (not a residual branch's last layer: zero-"
+        "initialized residual branches are a design, Bachlechner et al. 2020)",
+        "every unit computes the same thing and gets the same update: they never differ",
+        "`Dense(32, kernel_initializer='zeros')`",
+        "Use a random initializer (he_normal for ReLU-like units, glorot_uniform otherwise).",
+    )
+)
 def constant_initializer(context: ModelContext) -> Iterator[Finding]:
     heads = context.view.output_site_names()
     for info in context.view.of_kind("weight"):
@@ -378,15 +488,23 @@ def constant_initializer(context: ModelContext) -> Iterator[Finding]:
             continue  # the residual stream tells a zero-initialized branch's units apart
         if info.kernel_initializer in _CONSTANT_NAMES:
             yield constant_initializer.spec.finding(
-                info.name, f"{info.name}'s kernel starts {info.kernel_initializer}: every unit computes "
-                "the same thing and learns the same update.")
+                info.name,
+                f"{info.name}'s kernel starts {info.kernel_initializer}: every unit computes "
+                "the same thing and learns the same update.",
+            )
 
 
-@model_rule(FindingRule(
-    "double-activation", "warning", "model", "two activations in a row",
-    "the second squashes what the first already shaped; usually a leftover `activation=`",
-    "`Dense(32, activation='relu')` followed by `Activation('relu')`",
-    "Keep one of the two activations."))
+@model_rule(
+    FindingRule(
+        "double-activation",
+        "warning",
+        "model",
+        "two activations in a row",
+        "the second squashes what the first already shaped; usually a leftover `activation=`",
+        "`Dense(32, activation='relu')` followed by `Activation('relu')`",
+        "Keep one of the two activations.",
+    )
+)
 def double_activation(context: ModelContext) -> Iterator[Finding]:
     for info in context.view.layers:
         if info.kind not in ("weight", "activation") or info.activation in (None, "linear"):
@@ -394,39 +512,56 @@ def double_activation(context: ModelContext) -> Iterator[Finding]:
         following = context.view.next_layer(info)
         if following is not None and following.kind == "activation" and following.activation != "linear":
             yield double_activation.spec.finding(
-                following.name, f"{following.name} applies {following.activation} on top of "
-                f"{info.name}'s {info.activation}.",
-                f"Keep one: remove {following.name}, or give {info.name} no activation.")
+                following.name,
+                f"{following.name} applies {following.activation} on top of {info.name}'s {info.activation}.",
+                f"Keep one: remove {following.name}, or give {info.name} no activation.",
+            )
 
 
-@model_rule(FindingRule(
-    "unknown-layer", "info", "model",
-    "a custom layer (or a `Lambda`) whose computation the advisor cannot read",
-    "the advice cannot see what it computes; it is left as it is",
-    "a subclassed `keras.layers.Layer` of your own", "Nothing to do; the advice covers the layers around it."))
+@model_rule(
+    FindingRule(
+        "unknown-layer",
+        "info",
+        "model",
+        "a custom layer (or a `Lambda`) whose computation the advisor cannot read",
+        "the advice cannot see what it computes; it is left as it is",
+        "a subclassed `keras.layers.Layer` of your own",
+        "Nothing to do; the advice covers the layers around it.",
+    )
+)
 def unknown_layer(context: ModelContext) -> Iterator[Finding]:
     for info in context.view.of_kind("unknown"):
         yield unknown_layer.spec.finding(
-            info.name, f"{info.name} ({info.class_name}) is a layer the advisor does not know; it was skipped.")
+            info.name, f"{info.name} ({info.class_name}) is a layer the advisor does not know; it was skipped."
+        )
 
 
-@model_rule(FindingRule(
-    "unreadable-activation", "info", "model",
-    "an activation the advisor cannot name (a Python function of your own, a `ReLU` with an "
-    "unusual `max_value` or `threshold`)",
-    "the advisor never guesses what it computes: it is left as it is and not advised on",
-    "`Dense(32, activation=my_function)`", "Nothing to do; apply() keeps it."))
+@model_rule(
+    FindingRule(
+        "unreadable-activation",
+        "info",
+        "model",
+        "an activation the advisor cannot name (a Python function of your own, a `ReLU` with an "
+        "unusual `max_value` or `threshold`)",
+        "the advisor never guesses what it computes: it is left as it is and not advised on",
+        "`Dense(32, activation=my_function)`",
+        "Nothing to do; apply() keeps it.",
+    )
+)
 def unreadable_activation(context: ModelContext) -> Iterator[Finding]:
     for site in context.view.sites:
         if not site.readable:
             yield unreadable_activation.spec.finding(
-                site.name, f"{site.name} applies {site.activation.split(':', 1)[1]}, which the advisor "
-                "cannot name; it is kept as it is.")
+                site.name,
+                f"{site.name} applies {site.activation.split(':', 1)[1]}, which the advisor "
+                "cannot name; it is kept as it is.",
+            )
 
 
 def head_contexts(model_view: ModelView, tasks: list[str], labels: list[Any]) -> list[HeadContext]:
     """One `HeadContext` per head, with its task and labels (a `TaskInference` per head)."""
     named = len(model_view.heads) > 1
-    return [HeadContext(head, task, read_loss(head.loss), y, named)
-            for head, task, y in zip(model_view.heads, tasks, labels)]
-
+    return [
+        HeadContext(head, task, read_loss(head.loss), y, named)
+        for head, task, y in zip(model_view.heads, tasks, labels)
+    ]

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import keras
 import numpy as np
@@ -56,8 +57,9 @@ def check_batched(model: keras.Model, x: Any, what: str, caller: str) -> None:
     """
     arrays = keras.tree.flatten(x) if not isinstance(x, dict) else ordered_inputs(model, x, caller)
     if len(arrays) == len(model.inputs) and all(np.ndim(a) == len(t.shape) - 1 for a, t in zip(arrays, model.inputs)):
-        raise ValueError(f"{caller}: the dataset passed as `{what}` yields single rows, not batches; batch it "
-                         "(dataset.batch(32)).")
+        raise ValueError(
+            f"{caller}: the dataset passed as `{what}` yields single rows, not batches; batch it (dataset.batch(32))."
+        )
 
 
 def _from_dataset(model: keras.Model, dataset: Any, max_samples: int, caller: str) -> tuple[Any, Any]:
@@ -93,8 +95,10 @@ def ordered_inputs(model: keras.Model, x: Any, caller: str) -> list[Any]:
         keys = input_keys(model)
         missing = [key for key in keys if key not in x]
         if missing:
-            raise ValueError(f"{caller}: `x` has no entry for the model's input(s) {missing}; its inputs are "
-                             f"{keys} and `x` has the keys {sorted(map(str, x))}.")
+            raise ValueError(
+                f"{caller}: `x` has no entry for the model's input(s) {missing}; its inputs are "
+                f"{keys} and `x` has the keys {sorted(map(str, x))}."
+            )
         return [x[key] for key in keys]
     return keras.tree.flatten(x)
 
@@ -148,19 +152,27 @@ def check_input(array: np.ndarray, tensor: Any, name: str, caller: str) -> None:
     takes_text = str(tensor.dtype) == "string"
     is_text = holds_text(array)
     if is_text and not takes_text:
-        raise TypeError(f"{caller}: `x` holds strings for input {name!r}, which takes {tensor.dtype}. A model "
-                        "that reads text needs keras.Input(dtype='string') and a TextVectorization (or "
-                        "StringLookup) layer; else pass numbers.")
+        raise TypeError(
+            f"{caller}: `x` holds strings for input {name!r}, which takes {tensor.dtype}. A model "
+            "that reads text needs keras.Input(dtype='string') and a TextVectorization (or "
+            "StringLookup) layer; else pass numbers."
+        )
     if takes_text and not is_text:
-        raise TypeError(f"{caller}: input {name!r} takes strings, `x` holds {array.dtype} for it; pass the raw "
-                        "text (a NumPy array of str).")
+        raise TypeError(
+            f"{caller}: input {name!r} takes strings, `x` holds {array.dtype} for it; pass the raw "
+            "text (a NumPy array of str)."
+        )
     if not is_text and not np.issubdtype(array.dtype, np.number) and array.dtype != bool:
-        raise TypeError(f"{caller}: `x` must hold numbers (or strings for a text input), received dtype "
-                        f"{array.dtype} for input {name!r}.")
+        raise TypeError(
+            f"{caller}: `x` must hold numbers (or strings for a text input), received dtype "
+            f"{array.dtype} for input {name!r}."
+        )
     expected = tuple(tensor.shape)
     if array.ndim != len(expected) or any(e is not None and e != a for e, a in zip(expected[1:], array.shape[1:])):
-        raise ValueError(f"{caller}: `x` has shape {array.shape} for input {name!r}, the model expects (n"
-                         f"{''.join(', ' + str(d) for d in expected[1:])}).")
+        raise ValueError(
+            f"{caller}: `x` has shape {array.shape} for input {name!r}, the model expects (n"
+            f"{''.join(', ' + str(d) for d in expected[1:])})."
+        )
     if not is_text and np.issubdtype(array.dtype, np.floating) and not np.all(np.isfinite(array)):
         raise ValueError(f"{caller}: `x` contains NaN or inf; clean or impute the data first.")
 
@@ -198,8 +210,10 @@ def prepare_sample(model: keras.Model, x: Any, y: Any, max_samples: int, caller:
     try:
         x = keras.tree.map_structure(lambda a: text_as_objects(np.asarray(a)), x)
     except Exception as error:
-        raise TypeError(f"{caller}: `x` must be a NumPy array, a list/dict of them, a tf.data.Dataset or a "
-                        f"keras.utils.PyDataset, received {type(x).__name__}.") from error
+        raise TypeError(
+            f"{caller}: `x` must be a NumPy array, a list/dict of them, a tf.data.Dataset or a "
+            f"keras.utils.PyDataset, received {type(x).__name__}."
+        ) from error
     arrays = ordered_inputs(model, x, caller)
     if len(arrays) != len(model.inputs):
         raise ValueError(f"{caller}: the model has {len(model.inputs)} input(s) but `x` holds {len(arrays)} arrays.")
@@ -213,8 +227,7 @@ def prepare_sample(model: keras.Model, x: Any, y: Any, max_samples: int, caller:
     if y is not None:
         y = np.asarray(y)
         if y.ndim == 0 or len(y) != rows:
-            raise ValueError(f"{caller}: `y` must have one row per row of `x` ({rows}), "
-                             f"received shape {y.shape}.")
+            raise ValueError(f"{caller}: `y` must have one row per row of `x` ({rows}), received shape {y.shape}.")
     if rows > max_samples:
         keep = np.sort(np.random.default_rng(SAMPLE_SEED).choice(rows, max_samples, replace=False))
         x = keras.tree.map_structure(lambda a: a[keep], x)

@@ -13,8 +13,9 @@ import io
 import json
 import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import keras
 import keras_tuner as kt
@@ -44,8 +45,15 @@ class ConfirmHyperModel(kt.HyperModel):
         'Tanh'
     """
 
-    def __init__(self, model: keras.Model, advice: Advice, configurations: list[str], loss: Any,
-                 metrics: Any, loss_weights: Any = None) -> None:
+    def __init__(
+        self,
+        model: keras.Model,
+        advice: Advice,
+        configurations: list[str],
+        loss: Any,
+        metrics: Any,
+        loss_weights: Any = None,
+    ) -> None:
         super().__init__()
         self.model, self.advice, self.configurations = model, advice, configurations
         self.loss, self.metrics, self.loss_weights = loss, metrics, loss_weights
@@ -56,8 +64,9 @@ class ConfirmHyperModel(kt.HyperModel):
     def model_for(self, configuration: str) -> keras.Model:
         """The user's model with this configuration's hidden activation and initializer, uncompiled."""
         candidate, initializer = configuration.split(SEPARATOR)
-        return apply(self.model, dataclasses.replace(self.advice, hidden_activation=candidate,
-                                                     hidden_initializer=initializer))
+        return apply(
+            self.model, dataclasses.replace(self.advice, hidden_activation=candidate, hidden_initializer=initializer)
+        )
 
     def optimizer(self) -> Any:
         """A fresh copy of the user's compiled optimizer (Adam when the model is not compiled)."""
@@ -92,9 +101,12 @@ class SearchProgress:
         self.current: float = done
         self.verbose = verbose
         interactive = getattr(sys.stdout, "isatty", lambda: False)()
-        self.bar = keras.utils.Progbar(total, verbose=1 if verbose else 0,
-                                       interval=0.1 if interactive else self.TICK_SECONDS / 2,
-                                       unit_name=self.UNIT)
+        self.bar = keras.utils.Progbar(
+            total,
+            verbose=1 if verbose else 0,
+            interval=0.1 if interactive else self.TICK_SECONDS / 2,
+            unit_name=self.UNIT,
+        )
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._clock: threading.Thread | None = None
@@ -142,9 +154,18 @@ class SearchProgress:
 class ConfirmTuner(kt.Tuner):
     """keras-tuner's Tuner, training each trial's executions with `train_executions`."""
 
-    def __init__(self, *args: Any, executions: int, seed: int, patience: int, batch_size: int,
-                 fuse: bool, validation_split: float, progress: SearchProgress | None = None,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        executions: int,
+        seed: int,
+        patience: int,
+        batch_size: int,
+        fuse: bool,
+        validation_split: float,
+        progress: SearchProgress | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.executions, self.seed, self.patience = executions, seed, patience
         self.validation_split = validation_split
@@ -165,35 +186,60 @@ class ConfirmTuner(kt.Tuner):
         self.hypermodel.declare_hyperparameters(hp)
         self.oracle.update_space(hp)
 
-    def run_trial(self, trial: Any, x: Any, y: Any, validation_data: Any = None, epochs: int = 1,
-                  verbose: int = 0, sample_weight: Any = None, **_: Any) -> dict[str, float]:
+    def run_trial(
+        self,
+        trial: Any,
+        x: Any,
+        y: Any,
+        validation_data: Any = None,
+        epochs: int = 1,
+        verbose: int = 0,
+        sample_weight: Any = None,
+        **_: Any,
+    ) -> dict[str, float]:
         objective = self.oracle.objective
         values = trial.hyperparameters.values
         budget = int(values.get("tuner/epochs", epochs))  # Hyperband's budget for this round
         hypermodel: ConfirmHyperModel = self.hypermodel
         configuration = values["configuration"]
         strategy = self.distribution_strategy
-        spec = RowTraining(build=lambda: hypermodel.model_for(configuration), loss=hypermodel.loss,
-                           metrics=hypermodel.metrics, optimizer=hypermodel.optimizer,
-                           objective=objective.name, higher_is_better=objective.direction == "max",
-                           epochs=budget, batch_size=self.batch_size, patience=self.patience,
-                           validation_split=self.validation_split, loss_weights=hypermodel.loss_weights,
-                           scope=strategy.scope if strategy else contextlib.nullcontext,
-                           # A race trains a row in rounds: each round reuses the row's traced step.
-                           traced=self.traced.setdefault(configuration, {}) if "first_execution" in values else None)
+        spec = RowTraining(
+            build=lambda: hypermodel.model_for(configuration),
+            loss=hypermodel.loss,
+            metrics=hypermodel.metrics,
+            optimizer=hypermodel.optimizer,
+            objective=objective.name,
+            higher_is_better=objective.direction == "max",
+            epochs=budget,
+            batch_size=self.batch_size,
+            patience=self.patience,
+            validation_split=self.validation_split,
+            loss_weights=hypermodel.loss_weights,
+            scope=strategy.scope if strategy else contextlib.nullcontext,
+            # A race trains a row in rounds: each round reuses the row's traced step.
+            traced=self.traced.setdefault(configuration, {}) if "first_execution" in values else None,
+        )
         # A racing search's trial trains executions first .. first + count - 1 of the row (seeds
         # seed + i); any other trains all of them.
         first = int(values.get("first_execution", 0))
         count = int(values.get("executions", self.executions))
         progress = (lambda done: self.progress.epochs_done(done, budget, count)) if self.progress else None
         # Without validation data each execution holds out its own rows (advisor.copies.execution_data).
-        executions = train_executions(spec, (x, y, *(validation_data or (None, None))), count, self.seed + first,
-                                      fuse=self.fuse, on_epoch=progress, sample_weight=sample_weight)
+        executions = train_executions(
+            spec,
+            (x, y, *(validation_data or (None, None))),
+            count,
+            self.seed + first,
+            fuse=self.fuse,
+            on_epoch=progress,
+            sample_weight=sample_weight,
+        )
         scores = [e.score for e in executions]
         metrics = {objective.name: float(np.mean(scores))}
         metrics.update({f"{EXECUTION_PREFIX}{first + i}": score for i, score in enumerate(scores)})
-        metrics.update({f"{ACCURACY_PREFIX}{first + i}": e.accuracy for i, e in enumerate(executions)
-                        if e.accuracy is not None})
+        metrics.update(
+            {f"{ACCURACY_PREFIX}{first + i}": e.accuracy for i, e in enumerate(executions) if e.accuracy is not None}
+        )
         self.ran[trial.trial_id] = metrics
         return metrics
 
@@ -207,8 +253,9 @@ class ConfirmTuner(kt.Tuner):
                 del self.traced[configuration]
         if self.progress:
             ran = self.ran.get(trial.trial_id)
-            self.progress.trial_done(len(executions_of(ran)) if ran else self.executions,
-                                     racing=len(racing) if racing is not None else None)
+            self.progress.trial_done(
+                len(executions_of(ran)) if ran else self.executions, racing=len(racing) if racing is not None else None
+            )
 
     def finished_rows(self) -> dict[str, dict[str, float]]:
         """Per configuration, its finished executions' metrics (``execution_<i>``, and
@@ -229,7 +276,8 @@ class ConfirmTuner(kt.Tuner):
                 found.pop(configuration)  # a longer Hyperband training replaces the shorter ones
             budgets[configuration] = budget
             found.setdefault(configuration, {}).update(
-                {n: v for n, v in last_values(trial).items() if n.startswith((EXECUTION_PREFIX, ACCURACY_PREFIX))})
+                {n: v for n, v in last_values(trial).items() if n.startswith((EXECUTION_PREFIX, ACCURACY_PREFIX))}
+            )
         if not found and self.ran:
             for tid, metrics in self.ran.items():
                 configuration = self.oracle.get_trial(tid).hyperparameters.values["configuration"]
@@ -270,13 +318,17 @@ def check_directory(project: Path, settings: dict[str, Any], overwrite: bool) ->
         return
     saved_file = project / SETTINGS_FILE
     if not saved_file.exists():
-        raise ValueError(f"confirm: {project} holds something other than a confirm() search; pass "
-                         "another `directory`, or `overwrite=True` to replace it.")
+        raise ValueError(
+            f"confirm: {project} holds something other than a confirm() search; pass "
+            "another `directory`, or `overwrite=True` to replace it."
+        )
     saved = json.loads(saved_file.read_text())
     if saved != settings:
         changed = sorted(key for key in settings if saved.get(key) != settings[key])
-        raise ValueError(f"confirm: {project} holds a different search (differs in: {', '.join(changed)}); "
-                         "its results are kept. Pass another `directory`, or `overwrite=True` to replace it.")
+        raise ValueError(
+            f"confirm: {project} holds a different search (differs in: {', '.join(changed)}); "
+            "its results are kept. Pass another `directory`, or `overwrite=True` to replace it."
+        )
 
 
 def write_settings(project: Path, settings: dict[str, Any]) -> None:
@@ -304,5 +356,6 @@ def completed_executions(oracle: Any, executions: int) -> int:
         0
     """
     trials = getattr(oracle, "trials", None) or {}  # a worker's OracleClient holds none
-    return sum(int(t.hyperparameters.values.get("executions", executions)) for t in trials.values()
-               if t.status == "COMPLETED")
+    return sum(
+        int(t.hyperparameters.values.get("executions", executions)) for t in trials.values() if t.status == "COMPLETED"
+    )

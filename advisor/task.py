@@ -25,36 +25,63 @@ SOURCES = ("argument", "loss", "output", "labels")
 # (prices, counts) they read as a regression target.
 MAX_CLASSES_FROM_LABELS = 100
 
-TASK_ASSUMED = register(FindingRule(
-    "task-assumed", "info", "task",
-    "nothing says what the task is (no `task=`, no compiled loss, a linear output, no labels)",
-    "the output activation and the loss depend on the task; regression is assumed",
-    "an uncompiled `Dense(1)` output with no labels",
-    "Pass task=..., compile the model with its loss, or give labels y.",
-))
-TASK_SOURCES_DISAGREE = register(FindingRule(
-    "task-sources-disagree", "warning", "task",
-    "`task=`, the loss, the output layer and the labels imply different tasks: a warning where "
-    "`task=` contradicts the compiled loss (the model trains for another task than the one "
-    "declared), info otherwise",
-    "one of them is wrong; the most trusted source (argument > loss > output > labels) is used",
-    "`task='regression'` for a sigmoid output compiled with binary crossentropy",
-    "Fix the source that is wrong: the loss or output activation, or `task=`.",
-    severities=("warning", "info"),
-))
+TASK_ASSUMED = register(
+    FindingRule(
+        "task-assumed",
+        "info",
+        "task",
+        "nothing says what the task is (no `task=`, no compiled loss, a linear output, no labels)",
+        "the output activation and the loss depend on the task; regression is assumed",
+        "an uncompiled `Dense(1)` output with no labels",
+        "Pass task=..., compile the model with its loss, or give labels y.",
+    )
+)
+TASK_SOURCES_DISAGREE = register(
+    FindingRule(
+        "task-sources-disagree",
+        "warning",
+        "task",
+        "`task=`, the loss, the output layer and the labels imply different tasks: a warning where "
+        "`task=` contradicts the compiled loss (the model trains for another task than the one "
+        "declared), info otherwise",
+        "one of them is wrong; the most trusted source (argument > loss > output > labels) is used",
+        "`task='regression'` for a sigmoid output compiled with binary crossentropy",
+        "Fix the source that is wrong: the loss or output activation, or `task=`.",
+        severities=("warning", "info"),
+    )
+)
 # A loss for each task, named in the fix when `task=` contradicts the compiled loss.
-LOSS_FOR_TASK = {"binary": "binary_crossentropy", "multiclass": "sparse_categorical_crossentropy",
-                 "multilabel": "binary_crossentropy", "regression": "mean_squared_error"}
+LOSS_FOR_TASK = {
+    "binary": "binary_crossentropy",
+    "multiclass": "sparse_categorical_crossentropy",
+    "multilabel": "binary_crossentropy",
+    "regression": "mean_squared_error",
+}
 
 _BINARY_LOSSES = {"binary_crossentropy", "bce", "binary_focal_crossentropy", "hinge", "squared_hinge"}
 _MULTICLASS_LOSSES = {
-    "categorical_crossentropy", "cce", "sparse_categorical_crossentropy", "scce",
-    "categorical_focal_crossentropy", "categorical_hinge",
+    "categorical_crossentropy",
+    "cce",
+    "sparse_categorical_crossentropy",
+    "scce",
+    "categorical_focal_crossentropy",
+    "categorical_hinge",
 }
 _REGRESSION_LOSSES = {
-    "mean_squared_error", "mse", "mean_absolute_error", "mae", "mean_absolute_percentage_error",
-    "mape", "mean_squared_logarithmic_error", "msle", "huber", "huber_loss", "log_cosh",
-    "logcosh", "poisson", "tweedie",
+    "mean_squared_error",
+    "mse",
+    "mean_absolute_error",
+    "mae",
+    "mean_absolute_percentage_error",
+    "mape",
+    "mean_squared_logarithmic_error",
+    "msle",
+    "huber",
+    "huber_loss",
+    "log_cosh",
+    "logcosh",
+    "poisson",
+    "tweedie",
 }
 
 
@@ -184,8 +211,7 @@ def output_layer(model: keras.Model) -> LayerInfo | None:
     return heads[0].layer if heads else None
 
 
-def infer_head_task(head: Head, task: str | None = None, y: Any = None,
-                    name_head: bool = False) -> TaskInference:
+def infer_head_task(head: Head, task: str | None = None, y: Any = None, name_head: bool = False) -> TaskInference:
     """Decide one output's task from the highest source that has an opinion; note disagreements.
 
     `name_head`: name the head in the findings (for a model with several outputs).
@@ -216,9 +242,14 @@ def infer_head_task(head: Head, task: str | None = None, y: Any = None,
         source, decided = next(iter(votes.items()))
     else:
         source, decided = "default", "regression"
-        findings.append(TASK_ASSUMED.finding(
-            None, "Nothing says what the task is (no task=, no compiled loss, a linear output, no "
-            "labels); assuming regression.", head=where))
+        findings.append(
+            TASK_ASSUMED.finding(
+                None,
+                "Nothing says what the task is (no task=, no compiled loss, a linear output, no "
+                "labels); assuming regression.",
+                head=where,
+            )
+        )
     if len(set(votes.values())) > 1:
         findings.append(_disagreement(votes, source, decided, where))
     return TaskInference(decided, source, votes, tuple(findings))
@@ -231,12 +262,16 @@ def _disagreement(votes: dict[str, str], source: str, decided: str, head: str | 
     others = [s for s, t in votes.items() if t != decided]
     if source == "argument" and "loss" in others:
         output = " and an output activation for it" if "output" in others else ""
-        fix = (f"If the task is {decided}, compile the model with a {decided} loss (e.g. "
-               f"{LOSS_FOR_TASK[decided]}){output}; if the model is right, drop task= (its loss trains "
-               f"{votes['loss']}).")
+        fix = (
+            f"If the task is {decided}, compile the model with a {decided} loss (e.g. "
+            f"{LOSS_FOR_TASK[decided]}){output}; if the model is right, drop task= (its loss trains "
+            f"{votes['loss']})."
+        )
         return TASK_SOURCES_DISAGREE.finding(None, message, fix, severity="warning", head=head)
-    fix = (f"Check the {' and the '.join(others)} against the {source} ({decided}); pass task= if "
-           f"{decided!r} is not the task.")
+    fix = (
+        f"Check the {' and the '.join(others)} against the {source} ({decided}); pass task= if "
+        f"{decided!r} is not the task."
+    )
     return TASK_SOURCES_DISAGREE.finding(None, message, fix, severity="info", head=head)
 
 
@@ -268,8 +303,9 @@ def trains_on_logits(head: Head) -> bool:
     return head.activation == "linear" and bool(loss and loss.from_logits)
 
 
-def training_loss(model: keras.Model | ModelView, task: str, output: LayerInfo | None, y: Any = None,
-                  head: int = 0) -> Any:
+def training_loss(
+    model: keras.Model | ModelView, task: str, output: LayerInfo | None, y: Any = None, head: int = 0
+) -> Any:
     """The loss an output (`head`, by position; the first by default) of the model (or its
     `ModelView`) trains with: its compiled loss, else the usual one for the task.
 

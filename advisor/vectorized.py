@@ -20,7 +20,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import keras
 import numpy as np
@@ -32,9 +33,16 @@ from .copies import CopyCurves, CopyData, RowTraining, per_row_loss, training_ba
 # Adafactor use per-variable norms, Muon orthogonalizes whole matrices: stacked, they would mix
 # the copies. Exact types: a subclass may override the update.
 ELEMENTWISE_OPTIMIZERS = (
-    keras.optimizers.SGD, keras.optimizers.Adam, keras.optimizers.AdamW, keras.optimizers.RMSprop,
-    keras.optimizers.Adagrad, keras.optimizers.Adadelta, keras.optimizers.Adamax, keras.optimizers.Nadam,
-    keras.optimizers.Ftrl, keras.optimizers.Lion,
+    keras.optimizers.SGD,
+    keras.optimizers.Adam,
+    keras.optimizers.AdamW,
+    keras.optimizers.RMSprop,
+    keras.optimizers.Adagrad,
+    keras.optimizers.Adadelta,
+    keras.optimizers.Adamax,
+    keras.optimizers.Nadam,
+    keras.optimizers.Ftrl,
+    keras.optimizers.Lion,
 )
 
 
@@ -62,10 +70,17 @@ def vectorizes(spec: RowTraining, optimizer: Any) -> bool:
         return not tf.distribute.has_strategy()
 
 
-def fit_vectorized(spec: RowTraining, copies: list[keras.Model], x: list[Any], y: Any, parts: list[CopyData],
-                   seed: int, progress: Callable[[int], None], sample_weight: np.ndarray | None = None,
-                   after_epoch: Callable[[Callable[[list[Any]], np.ndarray]], None] | None = None,
-                   ) -> list[dict[str, list[float]]] | None:
+def fit_vectorized(
+    spec: RowTraining,
+    copies: list[keras.Model],
+    x: list[Any],
+    y: Any,
+    parts: list[CopyData],
+    seed: int,
+    progress: Callable[[int], None],
+    sample_weight: np.ndarray | None = None,
+    after_epoch: Callable[[Callable[[list[Any]], np.ndarray]], None] | None = None,
+) -> list[dict[str, list[float]]] | None:
     """Train the copies together; each copy's history (Keras' `fit` names), or None if it cannot.
 
     Args:
@@ -108,8 +123,17 @@ def fit_vectorized(spec: RowTraining, copies: list[keras.Model], x: list[Any], y
     weights = np.ones(len(y), "float32") if sample_weight is None else sample_weight
 
     def batches_of(active: list[int], epochs_done: int = 0) -> Any:
-        batches = training_batches(x, y, [parts[i].train_rows for i in active], spec.batch_size, spec.shuffle,
-                                   seed, stacked=True, weights=weights, copy_seeds=[seed + i for i in active])
+        batches = training_batches(
+            x,
+            y,
+            [parts[i].train_rows for i in active],
+            spec.batch_size,
+            spec.shuffle,
+            seed,
+            stacked=True,
+            weights=weights,
+            copy_seeds=[seed + i for i in active],
+        )
         for _ in range(epochs_done):
             iter(batches)  # each new iterator reshuffles: a smaller stack goes on with the same orders
         return batches
@@ -149,8 +173,14 @@ def fit_vectorized(spec: RowTraining, copies: list[keras.Model], x: list[Any], y
             histories[index].setdefault("loss", []).append(float(value))
         predicted, penalties = _predict_rows(trainer.predict_step, [x_val[i] for i in active])
         for position, index in enumerate(active):
-            for name, value in _validation(trainer.template, trainer.loss_of_rows, parts[index].y_val,
-                                           predicted[position], penalties[position], parts[index].weight_val):
+            for name, value in _validation(
+                trainer.template,
+                trainer.loss_of_rows,
+                parts[index].y_val,
+                predicted[position],
+                penalties[position],
+                parts[index].weight_val,
+            ):
                 histories[index].setdefault(name, []).append(value)
         if after_epoch is not None:
             after_epoch(lambda inputs: _predict_rows(trainer.predict_step, [_as_inputs(inputs, dtypes)] * count)[0])
@@ -160,8 +190,9 @@ def fit_vectorized(spec: RowTraining, copies: list[keras.Model], x: list[Any], y
         if curves.add([h[monitor][-1] for h in histories]):
             break
         training = [i for i in active if not curves.stopped[i]]
-        if after_epoch is None and _shrink_pays(len(training), len(active), time.perf_counter() - started,
-                                                spec.epochs - epoch - 1, trainer.trace_seconds):
+        if after_epoch is None and _shrink_pays(
+            len(training), len(active), time.perf_counter() - started, spec.epochs - epoch - 1, trainer.trace_seconds
+        ):
             batches = batches_of(training, epoch + 1)
             trainer = trainer.subset([active.index(i) for i in training], spec, x, batches)
             active = training
@@ -188,8 +219,16 @@ class _Trainer:
     """The traced training and prediction steps of one model's graph over stacked copies, with
     the stacked weights and the optimizer they update; `load` puts other copies' weights in."""
 
-    def __init__(self, template: keras.Model, trainable: list[Any], frozen: list[Any], optimizer: Any,
-                 loss_of_rows: Callable[[Any, Any], Any], train_step: Any, predict_step: Any) -> None:
+    def __init__(
+        self,
+        template: keras.Model,
+        trainable: list[Any],
+        frozen: list[Any],
+        optimizer: Any,
+        loss_of_rows: Callable[[Any, Any], Any],
+        train_step: Any,
+        predict_step: Any,
+    ) -> None:
         self.template, self.trainable, self.frozen, self.optimizer = template, trainable, frozen, optimizer
         self.loss_of_rows, self.train_step, self.predict_step = loss_of_rows, train_step, predict_step
         # The optimizer as built, before any step: what a fresh one would hold (slots, iterations).
@@ -232,10 +271,10 @@ class _Trainer:
     def subset(self, keep: list[int], spec: RowTraining, x: list[Any], batches: Any) -> _Trainer:
         """A trainer of copies `keep` (their indices in this stack) as they are now: weights and
         optimizer state carried over, steps traced anew for the smaller stack."""
-        trainable = [keras.Variable(np.asarray(v)[keep], dtype=v.dtype, trainable=True, name=v.name)
-                     for v in self.trainable]
-        frozen = [keras.Variable(np.asarray(v)[keep], dtype=v.dtype, trainable=False, name=v.name)
-                  for v in self.frozen]
+        trainable = [
+            keras.Variable(np.asarray(v)[keep], dtype=v.dtype, trainable=True, name=v.name) for v in self.trainable
+        ]
+        frozen = [keras.Variable(np.asarray(v)[keep], dtype=v.dtype, trainable=False, name=v.name) for v in self.frozen]
         smaller = self.over(self.template, trainable, frozen, spec, x, batches)
         stacked = {tuple(v.shape) for v in self.trainable}
         for variable, now in zip(smaller.optimizer.variables, self.optimizer.variables):
@@ -247,8 +286,15 @@ class _Trainer:
         return smaller
 
     @classmethod
-    def over(cls, template: keras.Model, trainable: list[Any], frozen: list[Any], spec: RowTraining,
-             x: list[Any], batches: Any) -> _Trainer:
+    def over(
+        cls,
+        template: keras.Model,
+        trainable: list[Any],
+        frozen: list[Any],
+        spec: RowTraining,
+        x: list[Any],
+        batches: Any,
+    ) -> _Trainer:
         """A trainer of these stacked weights: a fresh optimizer, the steps traced on first use."""
         import tensorflow as tf
 
@@ -258,9 +304,9 @@ class _Trainer:
 
         def call(weights: Any, state: Any, inputs: Any, training: bool) -> tuple[Any, Any, Any]:
             """One copy's outputs, updated state and regularization penalty."""
-            predicted, state, extra = template.stateless_call(weights, state,
-                                                              as_input_structure(template, list(inputs)),
-                                                              training=training, return_losses=True)
+            predicted, state, extra = template.stateless_call(
+                weights, state, as_input_structure(template, list(inputs)), training=training, return_losses=True
+            )
             return predicted, state, tf.add_n([tf.cast(e, "float32") for e in extra]) if extra else tf.constant(0.0)
 
         def forward(weights: Any, state: Any, inputs: Any, labels: Any, row_weights: Any) -> Any:
@@ -278,7 +324,8 @@ class _Trainer:
             with tf.GradientTape() as tape:
                 losses, state = tf.vectorized_map(
                     lambda e: forward(e[0], e[1], e[2], e[3], e[4]),
-                    ([w.value for w in trainable], [v.value for v in frozen], list(inputs), labels, row_weights))
+                    ([w.value for w in trainable], [v.value for v in frozen], list(inputs), labels, row_weights),
+                )
                 total = tf.reduce_sum(losses)  # copy i's loss depends on copy i's weights alone
             optimizer.apply(tape.gradient(total, [w.value for w in trainable]), trainable)
             for variable, value in zip(frozen, state):
@@ -289,19 +336,22 @@ class _Trainer:
         def predict_step(inputs: Any) -> Any:
             predicted, _, penalty = tf.vectorized_map(
                 lambda e: call(e[0], e[1], e[2], training=False),
-                ([w.value for w in trainable], [v.value for v in frozen], list(inputs)))
+                ([w.value for w in trainable], [v.value for v in frozen], list(inputs)),
+            )
             return predicted, penalty
 
         return cls(template, trainable, frozen, optimizer, loss_of_rows, train_step, predict_step)
 
 
-def _predict_rows(predict_step: Callable[[Any], Any], inputs_of_copies: list[list[Any]],
-                  chunk: int = 1024) -> tuple[np.ndarray, np.ndarray]:
+def _predict_rows(
+    predict_step: Callable[[Any], Any], inputs_of_copies: list[list[Any]], chunk: int = 1024
+) -> tuple[np.ndarray, np.ndarray]:
     """Every copy's outputs on its own rows, in chunks, and its mean penalty over them."""
     rows = len(inputs_of_copies[0][0])
     with _quiet_vectorizing():
-        chunks = [predict_step(_stacked_rows(inputs_of_copies, start, start + chunk))
-                  for start in range(0, rows, chunk)]
+        chunks = [
+            predict_step(_stacked_rows(inputs_of_copies, start, start + chunk)) for start in range(0, rows, chunk)
+        ]
     predicted = np.concatenate([np.asarray(p) for p, _ in chunks], axis=1)
     # Each chunk's penalty weighted by its rows, as Keras' fit weights its validation batches.
     penalties = sum(np.asarray(penalty, "float64") * int(p.shape[1]) for p, penalty in chunks) / predicted.shape[1]
@@ -310,14 +360,16 @@ def _predict_rows(predict_step: Callable[[Any], Any], inputs_of_copies: list[lis
 
 def _stacked_rows(inputs_of_copies: list[list[Any]], start: int, stop: int) -> tuple[Any, ...]:
     """Rows start:stop of each copy's inputs, one array per input, copy ``i`` at index ``i``."""
-    return tuple(np.stack([inputs[j][start:stop] for inputs in inputs_of_copies])
-                 for j in range(len(inputs_of_copies[0])))
+    return tuple(
+        np.stack([inputs[j][start:stop] for inputs in inputs_of_copies]) for j in range(len(inputs_of_copies[0]))
+    )
 
 
 def _as_inputs(arrays: list[Any], dtypes: list[str]) -> list[Any]:
     """Float arrays in the inputs' dtypes (what a Keras call would cast them to); the rest as given."""
-    return [np.asarray(a, dtype=d) if np.issubdtype(np.asarray(a).dtype, np.floating) else a
-            for a, d in zip(arrays, dtypes)]
+    return [
+        np.asarray(a, dtype=d) if np.issubdtype(np.asarray(a).dtype, np.floating) else a for a, d in zip(arrays, dtypes)
+    ]
 
 
 def _has_sparse_gradients(model: keras.Model, inputs: list[Any]) -> bool:
@@ -334,23 +386,32 @@ def _has_sparse_gradients(model: keras.Model, inputs: list[Any]) -> bool:
 
 def _stacked_values(copies: list[keras.Model], index: int, trainable: bool) -> np.ndarray:
     """The copies' values of their `index`-th (non-)trainable variable, copy ``i`` at index ``i``."""
-    return np.stack([np.asarray((c.trainable_variables if trainable else c.non_trainable_variables)[index])
-                     for c in copies])
+    return np.stack(
+        [np.asarray((c.trainable_variables if trainable else c.non_trainable_variables)[index]) for c in copies]
+    )
 
 
 def _stacked(copies: list[keras.Model], index: int, trainable: bool) -> keras.Variable:
     first = (copies[0].trainable_variables if trainable else copies[0].non_trainable_variables)[index]
-    return keras.Variable(_stacked_values(copies, index, trainable), dtype=first.dtype, trainable=trainable,
-                          name=first.name)  # the name: weight-decay exclusions match by name
+    return keras.Variable(
+        _stacked_values(copies, index, trainable), dtype=first.dtype, trainable=trainable, name=first.name
+    )  # the name: weight-decay exclusions match by name
 
 
-def _validation(template: keras.Model, loss_of_rows: Callable[[Any, Any], Any], y: Any, predicted: np.ndarray,
-                penalty: float, weights: np.ndarray | None) -> Iterator[tuple[str, float]]:
+def _validation(
+    template: keras.Model,
+    loss_of_rows: Callable[[Any, Any], Any],
+    y: Any,
+    predicted: np.ndarray,
+    penalty: float,
+    weights: np.ndarray | None,
+) -> Iterator[tuple[str, float]]:
     """One copy's validation loss (the rows' mean of loss x weight, plus its penalty, as Keras'
     `fit` logs it) and metrics (weighted means)."""
     rows_loss = np.asarray(loss_of_rows(y, predicted), dtype="float64")
-    row_weights = (1.0 if weights is None
-                   else np.asarray(weights, "float64").reshape((-1,) + (1,) * (rows_loss.ndim - 1)))
+    row_weights = (
+        1.0 if weights is None else np.asarray(weights, "float64").reshape((-1,) + (1,) * (rows_loss.ndim - 1))
+    )
     yield "val_loss", float(np.mean(rows_loss * row_weights)) + penalty
     template.reset_metrics()
     for name, value in template.compute_metrics(None, y, predicted, weights).items():

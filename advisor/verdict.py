@@ -15,9 +15,10 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -120,18 +121,31 @@ class ConfirmResult:
         return json.loads(json.dumps(data, default=float))
 
     def __str__(self) -> str:
-        header = (f"{'rank':>4}  {'candidate':<12}{'initializer':<16}{self.objective + ' mean ± std':>24}"
-                  f"{'executions':>12}{'accuracy':>10}  ")
+        header = (
+            f"{'rank':>4}  {'candidate':<12}{'initializer':<16}{self.objective + ' mean ± std':>24}"
+            f"{'executions':>12}{'accuracy':>10}  "
+        )
         raced = f"; raced in {self.rounds} round(s), ended by {self.ended_by}" if self.raced else ""
-        lines = [f"confirm(): {len(self.ranking)} configurations ranked by {self.objective} "
-                 f"({'higher' if self.higher_is_better else 'lower'} is better){raced}", header]
+        lines = [
+            f"confirm(): {len(self.ranking)} configurations ranked by {self.objective} "
+            f"({'higher' if self.higher_is_better else 'lower'} is better){raced}",
+            header,
+        ]
         for row in self.ranking:
-            flags = ", ".join(name for name, on in (("advised", row.advised), ("yours", row.baseline),
-                                                    (f"out in round {row.out.round}" if row.out else "", row.out))
-                              if on)
+            flags = ", ".join(
+                name
+                for name, on in (
+                    ("advised", row.advised),
+                    ("yours", row.baseline),
+                    (f"out in round {row.out.round}" if row.out else "", row.out),
+                )
+                if on
+            )
             accuracy = "" if row.accuracy is None else f"{row.accuracy:.3f}"
-            lines.append(f"{row.rank:>4}  {row.candidate:<12}{row.initializer:<16}"
-                         f"{f'{row.mean:.4f} ± {row.std:.4f}':>24}{row.executions:>12}{accuracy:>10}  {flags}")
+            lines.append(
+                f"{row.rank:>4}  {row.candidate:<12}{row.initializer:<16}"
+                f"{f'{row.mean:.4f} ± {row.std:.4f}':>24}{row.executions:>12}{accuracy:>10}  {flags}"
+            )
         lines += ["", self.verdict, *self.details]
         return "\n".join(lines)
 
@@ -142,11 +156,19 @@ class ConfirmResult:
         return plot_ranking(self, path)
 
 
-def rank(scores: Mapping[str, Sequence[float]], advised_pair: tuple[str, str] | None,
-         baseline_pair: tuple[str, str] | None, higher_is_better: bool, objective: str,
-         configurations: Sequence[str] = (), accuracies: Mapping[str, float] | None = None,
-         trials_run: int = 0, directory: str | None = None, race: RaceState | None = None,
-         ended_by: str = "executions") -> ConfirmResult:
+def rank(
+    scores: Mapping[str, Sequence[float]],
+    advised_pair: tuple[str, str] | None,
+    baseline_pair: tuple[str, str] | None,
+    higher_is_better: bool,
+    objective: str,
+    configurations: Sequence[str] = (),
+    accuracies: Mapping[str, float] | None = None,
+    trials_run: int = 0,
+    directory: str | None = None,
+    race: RaceState | None = None,
+    ended_by: str = "executions",
+) -> ConfirmResult:
     """Rank configurations by their mean score and judge the advised one against the best.
 
     Args:
@@ -176,10 +198,20 @@ def rank(scores: Mapping[str, Sequence[float]], advised_pair: tuple[str, str] | 
     for position, key in enumerate(ordered, start=1):
         candidate, initializer = key.split(SEPARATOR)
         values = [float(s) for s in scores[key]]
-        ranking.append(ConfirmRow(candidate, initializer, float(np.mean(values)),
-                                  float(np.std(values, ddof=1)) if len(values) > 1 else 0.0, values, position,
-                                  (candidate, initializer) == advised_pair,
-                                  (candidate, initializer) == baseline_pair, accuracies.get(key), exits.get(key)))
+        ranking.append(
+            ConfirmRow(
+                candidate,
+                initializer,
+                float(np.mean(values)),
+                float(np.std(values, ddof=1)) if len(values) > 1 else 0.0,
+                values,
+                position,
+                (candidate, initializer) == advised_pair,
+                (candidate, initializer) == baseline_pair,
+                accuracies.get(key),
+                exits.get(key),
+            )
+        )
     best = ranking[0]
     advised = next((r for r in ranking if r.advised), None)
     baseline = next((r for r in ranking if r.baseline), None)
@@ -193,8 +225,9 @@ def rank(scores: Mapping[str, Sequence[float]], advised_pair: tuple[str, str] | 
         details.append(line)
     if baseline is not None and advised is not None and baseline is not advised:
         answer = race.beats_baseline if race is not None else None
-        details.append(baseline_line(advised, baseline, tested) if answer is None
-                       else _race_baseline_line(baseline, answer))
+        details.append(
+            baseline_line(advised, baseline, tested) if answer is None else _race_baseline_line(baseline, answer)
+        )
     if race is not None:
         details += [line[0].upper() + line[1:] + "." for line in race.lines]
     missing = [c for c in configurations if c not in scores]
@@ -204,33 +237,52 @@ def rank(scores: Mapping[str, Sequence[float]], advised_pair: tuple[str, str] | 
     if ended_by == "budget":
         still = ", ".join(race.racing) if race is not None and race.racing else "every row"
         verdict = f"Not decided (the budget ran out; still racing: {still}). So far: {verdict}"
-    return ConfirmResult(ranking, objective, higher_is_better, best, advised, baseline, confirmed, tested,
-                         trials_run, directory, verdict, details, raced=race is not None,
-                         rounds=race.rounds if race is not None else 0, ended_by=ended_by,
-                         decided=ended_by != "budget")
+    return ConfirmResult(
+        ranking,
+        objective,
+        higher_is_better,
+        best,
+        advised,
+        baseline,
+        confirmed,
+        tested,
+        trials_run,
+        directory,
+        verdict,
+        details,
+        raced=race is not None,
+        rounds=race.rounds if race is not None else 0,
+        ended_by=ended_by,
+        decided=ended_by != "budget",
+    )
 
 
 def _race_line(advised: ConfirmRow, race: RaceState) -> str:
     """How the race decided the advice's question."""
     if advised.out is not None:
-        return (f"The advised configuration left the race in round {advised.out.round}: worse than "
-                f"{advised.out.leader} by {advised.out.gap:.4f}, beyond the noise band {advised.out.band:.4f} "
-                f"(paired t-test, Holm-adjusted p = {advised.out.p_value:.3g}).")
-    return (f"Decided in round {race.rounds}: paired tests (Holm-adjusted) bound the advised configuration's gap "
-            "to every row still racing below the noise band; more executions would not make it "
-            "significantly worse.")
+        return (
+            f"The advised configuration left the race in round {advised.out.round}: worse than "
+            f"{advised.out.leader} by {advised.out.gap:.4f}, beyond the noise band {advised.out.band:.4f} "
+            f"(paired t-test, Holm-adjusted p = {advised.out.p_value:.3g})."
+        )
+    return (
+        f"Decided in round {race.rounds}: paired tests (Holm-adjusted) bound the advised configuration's gap "
+        "to every row still racing below the noise band; more executions would not make it "
+        "significantly worse."
+    )
 
 
 def _race_baseline_line(baseline: ConfirmRow, answer: str) -> str:
     """What the race decided about the model's current configuration."""
     yours = f"your current {baseline.candidate} with {baseline.initializer}"
-    return {"better": f"The advised change beats {yours} beyond the noise band (paired test): worth making.",
-            "worse": f"Keep yours: {yours} beats the advice beyond the noise band (paired test).",
-            "within noise": f"The advised change and {yours} are within noise of each other (paired tests): "
-                            "keep yours unless you want the change.",
-            "advice out": f"Keep yours: the advice left the race while {yours} stayed in.",
-            "yours out": f"The advised change is worth making: {yours} left the race while the advice stayed in."
-            }[answer]
+    return {
+        "better": f"The advised change beats {yours} beyond the noise band (paired test): worth making.",
+        "worse": f"Keep yours: {yours} beats the advice beyond the noise band (paired test).",
+        "within noise": f"The advised change and {yours} are within noise of each other (paired tests): "
+        "keep yours unless you want the change.",
+        "advice out": f"Keep yours: the advice left the race while {yours} stayed in.",
+        "yours out": f"The advised change is worth making: {yours} left the race while the advice stayed in.",
+    }[answer]
 
 
 def noise_band(standard_error_a: Any, standard_error_b: Any) -> Any:
@@ -257,11 +309,15 @@ def within_noise(row: ConfirmRow, best: ConfirmRow, tested: bool) -> tuple[bool,
     if row is best:
         return True, "The advised configuration is the best."
     if not tested:
-        return False, (f"One execution per configuration: no significance test; by the means the advised "
-                       f"one is {gap:.4f} behind the best.")
+        return False, (
+            f"One execution per configuration: no significance test; by the means the advised "
+            f"one is {gap:.4f} behind the best."
+        )
     limit = float(noise_band(row.standard_error, best.standard_error))
-    return gap <= limit, (f"Gap to the best: {gap:.4f}; {NOISE_STANDARD_ERRORS:g} pooled standard errors: "
-                          f"{limit:.4f} -> {'within noise' if gap <= limit else 'significantly worse'}.")
+    return gap <= limit, (
+        f"Gap to the best: {gap:.4f}; {NOISE_STANDARD_ERRORS:g} pooled standard errors: "
+        f"{limit:.4f} -> {'within noise' if gap <= limit else 'significantly worse'}."
+    )
 
 
 def verdict_line(advised: ConfirmRow | None, best: ConfirmRow, confirmed: bool, tested: bool) -> str:
@@ -278,10 +334,10 @@ def verdict_line(advised: ConfirmRow | None, best: ConfirmRow, confirmed: bool, 
     if advised is best:
         return f"Confirmed: the advice ({name}) ranked first."
     if confirmed:
-        return (f"Confirmed: the advice ({name}) is within noise of the best "
-                f"({best.candidate} with {best.initializer}).")
-    return (f"Not confirmed: {best.candidate} with {best.initializer} beat the advice ({name})"
-            + (" significantly." if tested else " (by the means; no test with one execution)."))
+        return f"Confirmed: the advice ({name}) is within noise of the best ({best.candidate} with {best.initializer})."
+    return f"Not confirmed: {best.candidate} with {best.initializer} beat the advice ({name})" + (
+        " significantly." if tested else " (by the means; no test with one execution)."
+    )
 
 
 def baseline_line(advised: ConfirmRow, baseline: ConfirmRow, tested: bool) -> str:
@@ -295,8 +351,7 @@ def baseline_line(advised: ConfirmRow, baseline: ConfirmRow, tested: bool) -> st
     """
     yours = f"your current {baseline.candidate} with {baseline.initializer}"
     if not tested:
-        return (f"By the means (one execution, no test) the advice ranks {advised.rank} and {yours} "
-                f"{baseline.rank}.")
+        return f"By the means (one execution, no test) the advice ranks {advised.rank} and {yours} {baseline.rank}."
     gap = abs(advised.mean - baseline.mean)
     significant = gap > noise_band(advised.standard_error, baseline.standard_error)
     if significant and advised.rank < baseline.rank:

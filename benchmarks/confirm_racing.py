@@ -32,14 +32,20 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
+from advisor_quality import TASKS, load_task, user_model  # noqa: E402
 
 from advisor import advise, confirm  # noqa: E402
 from advisor.confirm import BATCH_SIZE, EARLY_STOPPING_PATIENCE  # noqa: E402
 from advisor.verdict import ConfirmResult, configuration_key, within_noise  # noqa: E402
-from advisor_quality import TASKS, load_task, user_model  # noqa: E402
 
-DEFAULT_TASKS = ["breast_cancer-shallow", "digits-conv-shallow", "digits-resnet", "italy-conv1d", "italy-resconv1d",
-                 "gunpoint-resconv1d"]
+DEFAULT_TASKS = [
+    "breast_cancer-shallow",
+    "digits-conv-shallow",
+    "digits-resnet",
+    "italy-conv1d",
+    "italy-resconv1d",
+    "gunpoint-resconv1d",
+]
 
 
 def one_training_seconds(model: keras.Model, x: np.ndarray, y: np.ndarray, epochs: int, seeds: int = 2) -> float:
@@ -74,21 +80,32 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     print(f"Keras backend: {keras.backend.backend()}", flush=True)
-    header = ("| task | one training s | race s | full s | race = trainings | full = trainings | executions "
-              "(race / full) | rounds, ended by | confirmed (race / full) | verdict agrees | winner agrees |")
+    header = (
+        "| task | one training s | race s | full s | race = trainings | full = trainings | executions "
+        "(race / full) | rounds, ended by | confirmed (race / full) | verdict agrees | winner agrees |"
+    )
     lines, costs, agree, winners = [], [], 0, 0
     for task in [t for t in TASKS if t.name in args.tasks]:
         split = load_task(task, args.seed)
         regression = task.dataset == "diabetes"
-        model = user_model(task, split.x_train.shape[1:], 1 if regression else len(np.unique(split.y_train)),
-                           regression)
+        model = user_model(
+            task, split.x_train.shape[1:], 1 if regression else len(np.unique(split.y_train)), regression
+        )
         advice = advise(model, y=split.y_train)
         training_s = one_training_seconds(model, split.x_train, split.y_train, args.epochs)
         runs = {}
         for name, race in (("race", None), ("full", False)):
             start = time.perf_counter()
-            runs[name] = confirm(model, split.x_train, split.y_train, advice=advice, epochs=args.epochs,
-                                 seed=args.seed, verbose=0, race=race)
+            runs[name] = confirm(
+                model,
+                split.x_train,
+                split.y_train,
+                advice=advice,
+                epochs=args.epochs,
+                seed=args.seed,
+                verbose=0,
+                race=race,
+            )
             runs[name + "_s"] = time.perf_counter() - start
         race, full = runs["race"], runs["full"]
         same_verdict = race.confirmed == full.confirmed
@@ -96,16 +113,20 @@ def main(argv: list[str] | None = None) -> None:
         agree += same_verdict
         winners += same_winner
         costs.append(runs["race_s"] / training_s)
-        lines.append(f"| {task.name} | {training_s:.1f} | {runs['race_s']:.0f} | {runs['full_s']:.0f} | "
-                     f"{runs['race_s'] / training_s:.1f} | {runs['full_s'] / training_s:.1f} | "
-                     f"{executions(race)} / {executions(full)} | {race.rounds}, {race.ended_by} | "
-                     f"{'yes' if race.confirmed else 'no'} / {'yes' if full.confirmed else 'no'} | "
-                     f"{'yes' if same_verdict else 'NO'} | {'yes' if same_winner else 'NO'} |")
+        lines.append(
+            f"| {task.name} | {training_s:.1f} | {runs['race_s']:.0f} | {runs['full_s']:.0f} | "
+            f"{runs['race_s'] / training_s:.1f} | {runs['full_s'] / training_s:.1f} | "
+            f"{executions(race)} / {executions(full)} | {race.rounds}, {race.ended_by} | "
+            f"{'yes' if race.confirmed else 'no'} / {'yes' if full.confirmed else 'no'} | "
+            f"{'yes' if same_verdict else 'NO'} | {'yes' if same_winner else 'NO'} |"
+        )
         print(lines[-1], flush=True)
     print(f"\n{header}\n|---|---:|---:|---:|---:|---:|---:|---|---|---|---|")
     print("\n".join(lines))
-    print(f"\nrace: median {statistics.median(costs):.1f} trainings; verdict agrees on {agree} / {len(lines)} tasks, "
-          f"winner on {winners} / {len(lines)}")
+    print(
+        f"\nrace: median {statistics.median(costs):.1f} trainings; verdict agrees on {agree} / {len(lines)} tasks, "
+        f"winner on {winners} / {len(lines)}"
+    )
 
 
 if __name__ == "__main__":

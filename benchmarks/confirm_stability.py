@@ -18,7 +18,7 @@ from __future__ import annotations
 import argparse
 import os
 import time
-from typing import Callable
+from collections.abc import Callable
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -44,8 +44,7 @@ def _generated() -> dict[str, Callable[[], tuple[np.ndarray, np.ndarray, bool]]]
         "circles": lambda: (*sd.make_circles(1000, noise=0.1, factor=0.5, random_state=0), True),
         "classification": lambda: (*sd.make_classification(2000, 20, n_informative=8, random_state=0), True),
         "friedman1": lambda: (*sd.make_friedman1(1000, noise=1.0, random_state=0), False),
-        "sparse_linear": lambda: (*sd.make_regression(1000, 30, n_informative=5, noise=10.0, random_state=0),
-                                  False),
+        "sparse_linear": lambda: (*sd.make_regression(1000, 30, n_informative=5, noise=10.0, random_state=0), False),
     }
 
 
@@ -85,8 +84,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--tasks", nargs="+", default=list(_generated()))
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--executions", type=int, default=None, help="default: confirm()'s own")
-    parser.add_argument("--race", action=argparse.BooleanOptionalAction, default=None,
-                        help="--no-race: the full search (race=False); default: confirm()'s own (racing)")
+    parser.add_argument(
+        "--race",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="--no-race: the full search (race=False); default: confirm()'s own (racing)",
+    )
     args = parser.parse_args(argv)
     lines, agreed = [], 0
     start = time.perf_counter()
@@ -95,24 +98,42 @@ def main(argv: list[str] | None = None) -> None:
         classes = len(np.unique(y)) if classification else None
         model = user_model(x.shape[1], classes, depth=2 if index % 2 == 0 else 6)
         advice = advise(model, y=y)
-        runs = [confirm(model, x, y, advice=advice, epochs=args.epochs, executions_per_trial=args.executions,
-                        seed=seed, verbose=0, race=args.race) for seed in SEEDS]
+        runs = [
+            confirm(
+                model,
+                x,
+                y,
+                advice=advice,
+                epochs=args.epochs,
+                executions_per_trial=args.executions,
+                seed=seed,
+                verbose=0,
+                race=args.race,
+            )
+            for seed in SEEDS
+        ]
         same = runs[0].confirmed == runs[1].confirmed
         agreed += same
         cross = [within(other, run.best.candidate, run.best.initializer) for run, other in zip(runs, runs[::-1])]
-        lines.append(f"| {name} | {len(model.layers) - 1} | {advice.hidden_activation} | "
-                     + " | ".join(f"{'yes' if r.confirmed else 'no'}" for r in runs)
-                     + f" | {'yes' if same else 'NO'} | "
-                     + " | ".join(f"{r.best.candidate} + {r.best.initializer}" for r in runs)
-                     + f" | {'yes' if all(cross) else 'no'} |")
+        lines.append(
+            f"| {name} | {len(model.layers) - 1} | {advice.hidden_activation} | "
+            + " | ".join(f"{'yes' if r.confirmed else 'no'}" for r in runs)
+            + f" | {'yes' if same else 'NO'} | "
+            + " | ".join(f"{r.best.candidate} + {r.best.initializer}" for r in runs)
+            + f" | {'yes' if all(cross) else 'no'} |"
+        )
         print(lines[-1], flush=True)
     executions = max(row.executions for row in runs[0].ranking)
     racing = "" if args.race is False else "racing, up to "
-    print(f"\n{keras.backend.backend()} backend; {racing}{executions} executions, at most {args.epochs} epochs; "
-          f"{time.perf_counter() - start:.0f} s in all:\n")
-    print(f"| task | hidden layers | advice | confirmed (seed {SEEDS[0]}) | confirmed (seed {SEEDS[1]}) | "
-          f"flags agree | winner (seed {SEEDS[0]}) | winner (seed {SEEDS[1]}) | each winner within noise of the "
-          "other's best |")
+    print(
+        f"\n{keras.backend.backend()} backend; {racing}{executions} executions, at most {args.epochs} epochs; "
+        f"{time.perf_counter() - start:.0f} s in all:\n"
+    )
+    print(
+        f"| task | hidden layers | advice | confirmed (seed {SEEDS[0]}) | confirmed (seed {SEEDS[1]}) | "
+        f"flags agree | winner (seed {SEEDS[0]}) | winner (seed {SEEDS[1]}) | each winner within noise of the "
+        "other's best |"
+    )
     print("|---|---:|---|---|---|---|---|---|---|")
     print("\n".join(lines))
     print(f"\nflags agree on {agreed} of {len(args.tasks)} tasks")

@@ -20,7 +20,7 @@ import argparse
 import os
 import statistics
 import time
-from typing import Callable
+from collections.abc import Callable
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -122,8 +122,11 @@ def activation_table(ids: list[str], reps: int) -> list[tuple]:
                 "floor": _run(forward_backward(Floor(), jit), x),
             }
             t = interleaved_times(steps, reps)
-            row += [statistics.median(t["ours"]) * 1e3, paired_ratio(t, "ours", "keras"),
-                    paired_ratio(t, "ours", "floor")]
+            row += [
+                statistics.median(t["ours"]) * 1e3,
+                paired_ratio(t, "ours", "keras"),
+                paired_ratio(t, "ours", "floor"),
+            ]
         rows.append(tuple(row))
         print(_format_row(rows[-1]), flush=True)
     return rows
@@ -131,8 +134,10 @@ def activation_table(ids: list[str], reps: int) -> list[tuple]:
 
 def _format_row(row) -> str:
     name, ms, vs_keras, vs_floor, ms_xla, vs_keras_xla, vs_floor_xla = row
-    return (f"| {name:<10} | {ms:7.1f} | {vs_keras:5.2f} | {vs_floor:5.2f} "
-            f"| {ms_xla:7.1f} | {vs_keras_xla:5.2f} | {vs_floor_xla:5.2f} |")
+    return (
+        f"| {name:<10} | {ms:7.1f} | {vs_keras:5.2f} | {vs_floor:5.2f} "
+        f"| {ms_xla:7.1f} | {vs_keras_xla:5.2f} | {vs_floor_xla:5.2f} |"
+    )
 
 
 def mlp(activation: Callable[[], keras.layers.Layer], width: int = 1024, depth: int = 4) -> keras.Model:
@@ -154,16 +159,20 @@ def end_to_end_table(ids: list[str], reps: int, batch: int = 512) -> None:
         cells = []
         for jit in (False, True):
             steps = {}
-            for name, factory in (("ours", lambda: keras_act.get(activation_id)),
-                                  ("keras", lambda: keras_builtin(activation_id))):
+            for name, factory in (
+                ("ours", lambda: keras_act.get(activation_id)),
+                ("keras", lambda: keras_builtin(activation_id)),
+            ):
                 keras.utils.set_random_seed(0)
                 model = mlp(factory)
                 model.compile(keras.optimizers.Adam(1e-4), "mse", jit_compile=jit)
                 steps[name] = lambda model=model: model.train_on_batch(x, y)
             t = interleaved_times(steps, reps)
             cells += [statistics.median(t["ours"]) * 1e3, paired_ratio(t, "ours", "keras")]
-        print(f"| {activation_id:<10} | {cells[0]:7.1f} | {cells[1]:5.2f} | {cells[2]:7.1f} | {cells[3]:5.2f} |",
-              flush=True)
+        print(
+            f"| {activation_id:<10} | {cells[0]:7.1f} | {cells[1]:5.2f} | {cells[2]:7.1f} | {cells[3]:5.2f} |",
+            flush=True,
+        )
 
 
 def main() -> None:
@@ -174,8 +183,10 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="9 repetitions, no end-to-end part")
     args = parser.parse_args()
     reps = 9 if args.quick else args.reps
-    print(f"TensorFlow {tf.__version__}, Keras {keras.__version__}, {os.cpu_count()} CPU cores; "
-          f"tensor {SHAPE[0]}x{SHAPE[1]} float32, forward + backward; median of {reps} paired ratios (ABBA).")
+    print(
+        f"TensorFlow {tf.__version__}, Keras {keras.__version__}, {os.cpu_count()} CPU cores; "
+        f"tensor {SHAPE[0]}x{SHAPE[1]} float32, forward + backward; median of {reps} paired ratios (ABBA)."
+    )
     print("| activation | ms | ÷ Keras | ÷ floor | ms XLA | ÷ Keras XLA | ÷ floor XLA |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     activation_table(args.ids, reps)

@@ -24,11 +24,11 @@ import math
 import time
 from typing import Any
 
-# advisor_quality chooses the backend (JAX when installed) before Keras is imported.
-from advisor_quality import MIN_MARGIN, TASKS, Task, load_task, run_tasks, test_score, user_model
-
 import keras  # noqa: E402  (after advisor_quality set the backend)
 import numpy as np  # noqa: E402
+
+# advisor_quality chooses the backend (JAX when installed) before Keras is imported.
+from advisor_quality import MIN_MARGIN, TASKS, Task, load_task, run_tasks, test_score, user_model
 
 import keras_act  # noqa: E402
 from advisor import advise, apply  # noqa: E402
@@ -36,8 +36,9 @@ from advisor import advise, apply  # noqa: E402
 
 def train_and_score(model: keras.Model, split: Any, regression: bool, epochs: int) -> float:
     stop = keras.callbacks.EarlyStopping(patience=8, restore_best_weights=True)
-    model.fit(split.x_train, split.y_train, validation_split=0.2, epochs=epochs, batch_size=32,
-              callbacks=[stop], verbose=0)
+    model.fit(
+        split.x_train, split.y_train, validation_split=0.2, epochs=epochs, batch_size=32, callbacks=[stop], verbose=0
+    )
     score = test_score(model, split.x_val, split.y_val, regression)
     return score if math.isfinite(score) else -1.0
 
@@ -59,16 +60,27 @@ def run_task(task: Task, seeds: int, epochs: int, seed: int) -> dict[str, Any]:
     for i in range(seeds):
         for name in scores:
             keras.utils.set_random_seed(seed + i)
-            built = (apply(model, advice) if name == "pick"
-                     else apply(model, rational_advice, activation_kwargs={"approx": pick}))
+            built = (
+                apply(model, advice)
+                if name == "pick"
+                else apply(model, rational_advice, activation_kwargs={"approx": pick})
+            )
             scores[name].append(train_and_score(built, split, regression, epochs))
     difference = np.array(scores["rational"]) - np.array(scores["pick"])
     se = float(np.std(difference, ddof=1) / math.sqrt(seeds)) if seeds > 1 else 0.0
     margin = max(2 * se, MIN_MARGIN["r2" if regression else "accuracy"])
     mean = float(difference.mean())
     verdict = "win" if mean > margin else "loss" if mean < -margin else "tie"
-    return {"task": task.name, "metric": "R2" if regression else "accuracy", "pick": f"{pick} + {advice.hidden_initializer}",
-            "scores": scores, "difference": mean, "se": se, "verdict": verdict, "seconds": time.perf_counter() - start}
+    return {
+        "task": task.name,
+        "metric": "R2" if regression else "accuracy",
+        "pick": f"{pick} + {advice.hidden_initializer}",
+        "scores": scores,
+        "difference": mean,
+        "se": se,
+        "verdict": verdict,
+        "seconds": time.perf_counter() - start,
+    }
 
 
 def _mean_se(values: list[float]) -> str:
@@ -82,15 +94,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--epochs", type=int, default=60, help="most epochs per training (early stopping)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--workers", type=int, default=2,
-                        help="tasks run side by side in this many processes (1: in this one)")
+    parser.add_argument(
+        "--workers", type=int, default=2, help="tasks run side by side in this many processes (1: in this one)"
+    )
     args = parser.parse_args(argv)
     if args.workers < 1 or args.seeds < 1:
         parser.error("--workers and --seeds must be at least 1")
     tasks = [t for t in TASKS if t.name in args.tasks]
     start = time.perf_counter()
-    print(f"Keras backend: {keras.backend.backend()}; {len(tasks)} tasks, {args.seeds} seeds, "
-          f"{args.workers} worker(s)", flush=True)
+    print(
+        f"Keras backend: {keras.backend.backend()}; {len(tasks)} tasks, {args.seeds} seeds, {args.workers} worker(s)",
+        flush=True,
+    )
     rows = run_tasks(run_task, tasks, (args.seeds, args.epochs, args.seed), args.workers)
     print("\n| task | metric | pick | pick (mean ± se) | Rational from the pick | rational - pick (± se) | verdict |")
     print("|---|---|---|---:|---:|---:|---|")
@@ -98,11 +113,15 @@ def main(argv: list[str] | None = None) -> None:
         if "skipped" in row:
             print(f"| {row['task']} | | {row['pick']} | | | | skipped: {row['skipped']} |")
             continue
-        print(f"| {row['task']} | {row['metric']} | {row['pick']} | {_mean_se(row['scores']['pick'])} | "
-              f"{_mean_se(row['scores']['rational'])} | {row['difference']:+.3f} ± {row['se']:.3f} | {row['verdict']} |")
+        print(
+            f"| {row['task']} | {row['metric']} | {row['pick']} | {_mean_se(row['scores']['pick'])} | "
+            f"{_mean_se(row['scores']['rational'])} | {row['difference']:+.3f} ± {row['se']:.3f} | {row['verdict']} |"
+        )
     verdicts = [row["verdict"] for row in rows if "verdict" in row]
-    print(f"\nRational from the pick vs the pick, beyond noise: {verdicts.count('win')} wins, "
-          f"{verdicts.count('tie')} ties, {verdicts.count('loss')} losses of {len(verdicts)} tasks")
+    print(
+        f"\nRational from the pick vs the pick, beyond noise: {verdicts.count('win')} wins, "
+        f"{verdicts.count('tie')} ties, {verdicts.count('loss')} losses of {len(verdicts)} tasks"
+    )
     print(f"Total time: {time.perf_counter() - start:.0f} s")
 
 

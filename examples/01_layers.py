@@ -22,14 +22,15 @@ keras.utils.set_random_seed(0)
 split = datasets.load("wine")  # 13 standardized features, 3 classes
 inputs = keras.Input((13,))
 x = keras.layers.Dense(32, kernel_initializer="he_normal")(inputs)
-x = keras_act.PReLU(name="prelu")(x)              # one learned negative slope per unit, starts at 0.25
+x = keras_act.PReLU(name="prelu")(x)  # one learned negative slope per unit, starts at 0.25
 x = keras.layers.Dense(32, kernel_initializer="he_normal")(x)
-x = keras_act.Swish(name="swish")(x)              # x * sigmoid(beta * x), one learned beta per unit
+x = keras_act.Swish(name="swish")(x)  # x * sigmoid(beta * x), one learned beta per unit
 outputs = keras.layers.Dense(3, activation=keras_act.get("softmax"))(x)
 model = keras.Model(inputs, outputs)
 model.compile(keras.optimizers.Adam(3e-3), "sparse_categorical_crossentropy", metrics=["accuracy"])
-history = model.fit(split.x_train, split.y_train, validation_data=(split.x_val, split.y_val),
-                    epochs=EPOCHS, batch_size=16, verbose=0)
+history = model.fit(
+    split.x_train, split.y_train, validation_data=(split.x_val, split.y_val), epochs=EPOCHS, batch_size=16, verbose=0
+)
 print(f"wine, {EPOCHS} epochs: validation accuracy {history.history['val_accuracy'][-1]:.3f}")
 
 alpha = np.asarray(model.get_layer("prelu").alpha)

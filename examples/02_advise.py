@@ -11,8 +11,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
 
-from keras_act.advisor import advise, apply  # noqa: E402
 from keras_act import datasets  # noqa: E402
+from keras_act.advisor import advise, apply  # noqa: E402
 
 EPOCHS = 2 if os.environ.get("KERAS_ACT_EXAMPLES_QUICK") else 40
 
@@ -30,13 +30,19 @@ flawed.compile(keras.optimizers.Adam(1e-3), "binary_crossentropy", metrics=["acc
 advice = advise(flawed, x=split.x_train, y=split.y_train)
 print(advice)
 keras.utils.set_random_seed(0)
-fixed = apply(flawed, advice)   # a new model; `flawed` is untouched
+fixed = apply(flawed, advice)  # a new model; `flawed` is untouched
 
 
 def score(model: keras.Model) -> float:
     keras.utils.set_random_seed(0)
-    history = model.fit(split.x_train, split.y_train, validation_data=(split.x_val, split.y_val),
-                        epochs=EPOCHS, batch_size=32, verbose=0)
+    history = model.fit(
+        split.x_train,
+        split.y_train,
+        validation_data=(split.x_val, split.y_val),
+        epochs=EPOCHS,
+        batch_size=32,
+        verbose=0,
+    )
     return history.history["val_accuracy"][-1]
 
 

@@ -12,16 +12,18 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
 
-from keras_act.advisor import ActivationMonitor, advise  # noqa: E402
 from keras_act import datasets  # noqa: E402
+from keras_act.advisor import ActivationMonitor, advise  # noqa: E402
 
 EPOCHS = 2 if os.environ.get("KERAS_ACT_EXAMPLES_QUICK") else 15
 
 split = datasets.load("digits", scaling="minmax")
 keras.utils.set_random_seed(0)
-model = keras.Sequential([keras.Input((64,))]
-                         + [keras.layers.Dense(32, activation="sigmoid") for _ in range(12)]
-                         + [keras.layers.Dense(10, activation="softmax")])
+model = keras.Sequential(
+    [keras.Input((64,))]
+    + [keras.layers.Dense(32, activation="sigmoid") for _ in range(12)]
+    + [keras.layers.Dense(10, activation="softmax")]
+)
 model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
 
 advice = advise(model, x=split.x_train, y=split.y_train)

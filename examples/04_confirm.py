@@ -20,18 +20,31 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
 
-from keras_act.advisor import advise, confirm  # noqa: E402
 from keras_act import datasets  # noqa: E402
+from keras_act.advisor import advise, confirm  # noqa: E402
 
 QUICK = bool(os.environ.get("KERAS_ACT_EXAMPLES_QUICK"))
 
 split = datasets.load("breast_cancer")
-model = keras.Sequential([keras.Input((30,)), keras.layers.Dense(32, activation="relu"),
-                          keras.layers.Dense(32, activation="relu"), keras.layers.Dense(1, activation="sigmoid")])
+model = keras.Sequential(
+    [
+        keras.Input((30,)),
+        keras.layers.Dense(32, activation="relu"),
+        keras.layers.Dense(32, activation="relu"),
+        keras.layers.Dense(1, activation="sigmoid"),
+    ]
+)
 model.compile("adam", "binary_crossentropy")
 
 advice = advise(model, y=split.y_train)
-result = confirm(model, split.x_train, split.y_train, advice=advice,   # prints a progress bar, then the ranking
-                 executions_per_trial=2 if QUICK else None, epochs=2 if QUICK else 10,
-                 directory="confirm_search", project_name="breast_cancer")
+result = confirm(
+    model,
+    split.x_train,
+    split.y_train,
+    advice=advice,  # prints a progress bar, then the ranking
+    executions_per_trial=2 if QUICK else None,
+    epochs=2 if QUICK else 10,
+    directory="confirm_search",
+    project_name="breast_cancer",
+)
 print("wrote", result.plot("confirm.png"))

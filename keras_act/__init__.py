@@ -21,9 +21,28 @@ from keras_act._ids import LAYER_CLASS_NAMES
 __version__ = "0.1.0"
 
 __all__ = [
-    "ACON", "ActivationLayer", "ELU", "GELU", "LeakyReLU", "Linear", "Mish", "Nearest", "PReLU",
-    "Rational", "ReLU", "SELU", "Sigmoid", "Snake", "Softmax", "Softplus", "Swish", "Tanh", "get",
-    "names", "nearest", "ops",
+    "ACON",
+    "ActivationLayer",
+    "ELU",
+    "GELU",
+    "LeakyReLU",
+    "Linear",
+    "Mish",
+    "Nearest",
+    "PReLU",
+    "Rational",
+    "ReLU",
+    "SELU",
+    "Sigmoid",
+    "Snake",
+    "Softmax",
+    "Softplus",
+    "Swish",
+    "Tanh",
+    "get",
+    "names",
+    "nearest",
+    "ops",
 ]
 
 
@@ -38,15 +57,37 @@ if _in_keras_act_command():
     # its other commands import the layers (and so register them) before they load a model.
     from keras_act._lazy import lazy_exports
 
-    lazy_exports(__name__, {
-        **{name: "layers" for name in [*LAYER_CLASS_NAMES.values(), "ActivationLayer"]},
-        "get": "registry", "names": "registry", "nearest": "introspection", "Nearest": "introspection",
-    }, submodules=("ops",))
+    lazy_exports(
+        __name__,
+        {
+            **{name: "layers" for name in [*LAYER_CLASS_NAMES.values(), "ActivationLayer"]},
+            "get": "registry",
+            "names": "registry",
+            "nearest": "introspection",
+            "Nearest": "introspection",
+        },
+        submodules=("ops",),
+    )
 else:
     from keras_act import ops
     from keras_act.introspection import Nearest, nearest
     from keras_act.layers import (
-        ACON, ELU, GELU, SELU, ActivationLayer, LeakyReLU, Linear, Mish, PReLU, Rational, ReLU,
-        Sigmoid, Snake, Softmax, Softplus, Swish, Tanh,
+        ACON,
+        ELU,
+        GELU,
+        SELU,
+        ActivationLayer,
+        LeakyReLU,
+        Linear,
+        Mish,
+        PReLU,
+        Rational,
+        ReLU,
+        Sigmoid,
+        Snake,
+        Softmax,
+        Softplus,
+        Swish,
+        Tanh,
     )
     from keras_act.registry import get, names

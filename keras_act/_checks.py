@@ -7,8 +7,9 @@ what was expected, so a user never has to read a traceback from inside a backend
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from numbers import Integral, Real
-from typing import Any, Sequence
+from typing import Any
 
 import keras
 import numpy as np
@@ -66,8 +67,7 @@ def check_axis(value: Any, name: str, owner: str) -> int | tuple[int, ...]:
     if isinstance(value, (list, tuple)) and value and all(_is_int(v) for v in value):
         return tuple(int(v) for v in value)
     raise ValueError(
-        f"{owner}: argument `{name}` must be an integer or a non-empty list of integers, "
-        f"received {name}={value!r}."
+        f"{owner}: argument `{name}` must be an integer or a non-empty list of integers, received {name}={value!r}."
     )
 
 
@@ -91,8 +91,7 @@ def check_shared_axes(value: Any, owner: str) -> tuple[int, ...] | None:
     return tuple(int(a) for a in axes)
 
 
-def parameter_shape(input_shape: Sequence[int | None], shared_axes: tuple[int, ...] | None,
-                    owner: str) -> list[int]:
+def parameter_shape(input_shape: Sequence[int | None], shared_axes: tuple[int, ...] | None, owner: str) -> list[int]:
     """Shape of a per-unit parameter: the input shape without the batch axis, 1 on shared axes.
 
     Example:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import functools
 import math
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -72,8 +72,7 @@ def target_curve(activation_id: str) -> Callable[[np.ndarray], np.ndarray]:
         return TARGETS[activation_id]
     except KeyError:
         raise ValueError(
-            f"no curve of one variable for {activation_id!r}; the elementwise activations are "
-            f"{', '.join(TARGETS)}."
+            f"no curve of one variable for {activation_id!r}; the elementwise activations are {', '.join(TARGETS)}."
         ) from None
 
 
@@ -93,9 +92,9 @@ def _linearized_start(x: np.ndarray, f: np.ndarray, m: int, n: int) -> tuple[np.
     scale = float(np.max(np.abs(x)))
     u = x / scale
     u_powers = powers(u, max(m, n))
-    system = np.concatenate([u_powers[:, :m + 1], -f[:, None] * u_powers[:, 1:n + 1]], axis=1)
+    system = np.concatenate([u_powers[:, : m + 1], -f[:, None] * u_powers[:, 1 : n + 1]], axis=1)
     solution = np.linalg.lstsq(system, f, rcond=None)[0]
-    a, b = solution[:m + 1], solution[m + 1:]
+    a, b = solution[: m + 1], solution[m + 1 :]
     return a / scale ** np.arange(m + 1), b / scale ** np.arange(1, n + 1)
 
 
@@ -103,15 +102,15 @@ def _refine(x: np.ndarray, f: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple
     """Levenberg-Marquardt on the safe form's squared error, from (a, b)."""
     m, n = len(a) - 1, len(b)
     p = powers(x, max(m, n))
-    abs_p = np.abs(p[:, 1:n + 1])
+    abs_p = np.abs(p[:, 1 : n + 1])
     theta = np.concatenate([a, b])
 
     def residual_and_jacobian(theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        a, b = theta[:m + 1], theta[m + 1:]
-        numerator = p[:, :m + 1] @ a
+        a, b = theta[: m + 1], theta[m + 1 :]
+        numerator = p[:, : m + 1] @ a
         q = 1.0 + abs_p @ np.abs(b)
         value = numerator / q
-        jacobian = np.concatenate([p[:, :m + 1] / q[:, None], -(value / q)[:, None] * abs_p * np.sign(b)], axis=1)
+        jacobian = np.concatenate([p[:, : m + 1] / q[:, None], -(value / q)[:, None] * abs_p * np.sign(b)], axis=1)
         return value - f, jacobian
 
     damping = 1e-3
@@ -133,12 +132,13 @@ def _refine(x: np.ndarray, f: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple
             damping *= 4
             if damping > 1e12:
                 break
-    return theta[:m + 1], theta[m + 1:]
+    return theta[: m + 1], theta[m + 1 :]
 
 
 @functools.cache
-def fit_rational(activation_id: str, degrees: tuple[int, int] = (5, 4),
-                 fit_range: tuple[float, float] = FIT_RANGE) -> tuple[tuple[float, ...], tuple[float, ...]]:
+def fit_rational(
+    activation_id: str, degrees: tuple[int, int] = (5, 4), fit_range: tuple[float, float] = FIT_RANGE
+) -> tuple[tuple[float, ...], tuple[float, ...]]:
     """Numerator and denominator coefficients of the safe rational closest to an activation.
 
     Least squares on `FIT_POINTS` evenly spaced points of `fit_range`: the linearized fit, then

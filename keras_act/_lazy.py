@@ -5,7 +5,8 @@ from __future__ import annotations
 import importlib
 import sys
 import types
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 
 def lazy_exports(package: str, exports: dict[str, str], submodules: Sequence[str] = ()) -> None:
@@ -41,4 +42,3 @@ def lazy_exports(package: str, exports: dict[str, str], submodules: Sequence[str
     module.__getattr__ = __getattr__
     module.__dir__ = __dir__
     module.__class__ = LazyPackage
-

@@ -6,7 +6,8 @@ use it: `_tf_fast` may not import `ops`, which imports it.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 
 def horner(coefficients: Sequence[Any], t: Any) -> Any:

@@ -13,7 +13,8 @@ import contextlib
 import os
 import sys
 import zipfile
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from keras_act._ids import LAYER_CLASS_NAMES
 
@@ -36,13 +37,19 @@ def add_layer_commands(commands: argparse._SubParsersAction, common: argparse.Ar
         >>> parser.parse_args(["plot", "relu", "-o", "relu.png"]).output
         'relu.png'
     """
-    plot = commands.add_parser("plot", parents=[common], help="draw activation curves (or a model's learned ones) into a PNG")
+    plot = commands.add_parser(
+        "plot", parents=[common], help="draw activation curves (or a model's learned ones) into a PNG"
+    )
     plot.add_argument("ids", nargs="*", help="activation ids (default: all; see `keras-act list`)")
-    plot.add_argument("--model", metavar="MODEL",
-                      help="a saved model (.keras): draw its learnable activations next to their start")
+    plot.add_argument(
+        "--model", metavar="MODEL", help="a saved model (.keras): draw its learnable activations next to their start"
+    )
     plot.add_argument("--derivative", action="store_true", help="also draw f'(x), by autodiff")
-    plot.add_argument("-o", "--output", help="PNG file to write (default: keras_act_gallery.png, or "
-                      "learned_activations.png with --model)")
+    plot.add_argument(
+        "-o",
+        "--output",
+        help="PNG file to write (default: keras_act_gallery.png, or learned_activations.png with --model)",
+    )
     plot.add_argument("--x-range", type=float, nargs=2, default=(-5.0, 5.0), metavar=("LOW", "HIGH"))
     commands.add_parser("list", parents=[common], help="print the activation ids")
 
@@ -55,8 +62,7 @@ def common_flags() -> argparse.ArgumentParser:
         True
     """
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--verbose", action="store_true",
-                        help="show TensorFlow's own start-up and runtime logging")
+    common.add_argument("--verbose", action="store_true", help="show TensorFlow's own start-up and runtime logging")
     return common
 
 
@@ -73,12 +79,12 @@ def run_layer_command(args: argparse.Namespace) -> int:
         print("\n".join(LAYER_CLASS_NAMES))
         return 0
     if args.model and (args.ids or args.derivative):
-        raise UsageError("plot --model draws the model's own learnable activations; leave out the "
-                         "activation ids and --derivative.")
+        raise UsageError(
+            "plot --model draws the model's own learnable activations; leave out the activation ids and --derivative."
+        )
     unknown = [i for i in args.ids if i not in LAYER_CLASS_NAMES]
     if unknown:
-        raise UsageError(f"unknown activation ids {', '.join(unknown)}; valid ids are: "
-                         f"{', '.join(LAYER_CLASS_NAMES)}.")
+        raise UsageError(f"unknown activation ids {', '.join(unknown)}; valid ids are: {', '.join(LAYER_CLASS_NAMES)}.")
     from keras_act.plotting import output_path
 
     output = args.output or ("learned_activations.png" if args.model else "keras_act_gallery.png")
@@ -118,11 +124,15 @@ def load_model(path: str, verbose: bool = False) -> Any:
         raise UsageError(f"MODEL {path}: no such file.")
     suffix = os.path.splitext(path)[1].lower()
     if suffix not in MODEL_SUFFIXES:
-        raise UsageError(f"MODEL {path} is not a saved Keras model (expected a .keras file written by "
-                         f"model.save('model.keras'), found a {suffix or 'suffix-less'} file).")
+        raise UsageError(
+            f"MODEL {path} is not a saved Keras model (expected a .keras file written by "
+            f"model.save('model.keras'), found a {suffix or 'suffix-less'} file)."
+        )
     if suffix == ".keras" and not zipfile.is_zipfile(path):
-        raise UsageError(f"MODEL {path} is not a .keras archive (the zip file model.save() writes); "
-                         "save the model again with model.save('model.keras').")
+        raise UsageError(
+            f"MODEL {path} is not a .keras archive (the zip file model.save() writes); "
+            "save the model again with model.save('model.keras')."
+        )
     import_tensorflow(verbose)
     import keras
 
@@ -133,9 +143,11 @@ def load_model(path: str, verbose: bool = False) -> Any:
             model = keras.models.load_model(path)
     except Exception as error:  # Keras raises many kinds for a file it cannot read
         reason = str(error).strip().splitlines()[0][:200] if str(error).strip() else type(error).__name__
-        raise UsageError(f"MODEL {path} could not be loaded by Keras {keras.__version__} ({reason}); if it "
-                         "uses custom layers, import the module that defines them in Python and use "
-                         "keras_act's Python API there instead.") from None
+        raise UsageError(
+            f"MODEL {path} could not be loaded by Keras {keras.__version__} ({reason}); if it "
+            "uses custom layers, import the module that defines them in Python and use "
+            "keras_act's Python API there instead."
+        ) from None
     if not isinstance(model, keras.Model):
         raise UsageError(f"MODEL {path} holds a {type(model).__name__}, not a keras.Model.")
     return model

@@ -47,12 +47,12 @@ def run_demo(epochs: int = 15, output_dir: str | Path = ".", seed: int = 0) -> d
     keras.utils.set_random_seed(seed)
     x_train, x_val, y_train, y_val = datasets.load("breast_cancer", seed)
     model = build_model(x_train.shape[1])
-    model.compile(optimizer=keras.optimizers.Adam(0.01), loss="binary_crossentropy",
-                  metrics=["accuracy"])
-    print(f"Breast cancer (scikit-learn): {len(x_train)} train / {len(x_val)} validation rows, "
-          f"{x_train.shape[1]} features; {epochs} epochs.")
-    history = model.fit(x_train, y_train, validation_data=(x_val, y_val), epochs=epochs,
-                        batch_size=32, verbose=2)
+    model.compile(optimizer=keras.optimizers.Adam(0.01), loss="binary_crossentropy", metrics=["accuracy"])
+    print(
+        f"Breast cancer (scikit-learn): {len(x_train)} train / {len(x_val)} validation rows, "
+        f"{x_train.shape[1]} features; {epochs} epochs."
+    )
+    history = model.fit(x_train, y_train, validation_data=(x_val, y_val), epochs=epochs, batch_size=32, verbose=2)
     alpha = keras.ops.convert_to_numpy(model.get_layer("prelu").alpha)
     beta = keras.ops.convert_to_numpy(model.get_layer("swish").beta)
     val_accuracy = float(history.history["val_accuracy"][-1])

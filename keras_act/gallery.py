@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 from keras import ops
@@ -12,7 +13,6 @@ from keras import ops
 from keras_act._autodiff import value_and_derivative
 from keras_act.plotting import output_path, pyplot, save_figure
 from keras_act.registry import get, names
-
 
 # Softmax maps a vector to probabilities: its panel shows one of them as a function of one logit.
 SOFTMAX_TITLE = "softmax: p0 of logits [x, 0]"
@@ -75,7 +75,7 @@ def plot_gallery(
         ax.set_xlabel("x", fontsize=8)
         ax.set_ylabel("f(x), f'(x)" if derivative else "f(x)", fontsize=8)
         ax.grid(alpha=0.3)
-    for ax in list(axes.flat)[len(ids):]:
+    for ax in list(axes.flat)[len(ids) :]:
         ax.axis("off")
     if derivative:
         axes.flat[0].legend(loc="upper left", fontsize="small")

@@ -14,7 +14,17 @@ from keras_act.layers._parametric import ParametricActivation
 # The activations `nearest` chooses among: the fixed ones, at their defaults. The learnable
 # layers' starts (PReLU's 0.25 slope, ACON's and Snake's) are left out: they name no fixed curve.
 NEAREST_CANDIDATES = (
-    "relu", "leaky_relu", "elu", "selu", "gelu", "swish", "mish", "softplus", "sigmoid", "tanh", "linear",
+    "relu",
+    "leaky_relu",
+    "elu",
+    "selu",
+    "gelu",
+    "swish",
+    "mish",
+    "softplus",
+    "sigmoid",
+    "tanh",
+    "linear",
 )
 # Where the curves are compared by default: the fit range, where pre-activations mostly lie.
 NEAREST_GRID = np.linspace(FIT_RANGE[0], FIT_RANGE[1], 601)

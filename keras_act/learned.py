@@ -15,8 +15,9 @@ Example:
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import keras
 import numpy as np
@@ -58,9 +59,12 @@ def learned_layers(model: keras.Model) -> list[ParametricActivation]:
     return found
 
 
-def plot_learned(model: keras.Model, path: str | Path = "learned_activations.png",
-                 x_range: tuple[float, float] = (-5.0, 5.0),
-                 history: Sequence[Mapping[str, Any]] | None = None) -> Path:
+def plot_learned(
+    model: keras.Model,
+    path: str | Path = "learned_activations.png",
+    x_range: tuple[float, float] = (-5.0, 5.0),
+    history: Sequence[Mapping[str, Any]] | None = None,
+) -> Path:
     """Draw each learnable activation of `model` as it is now, next to its start; save a PNG.
 
     One panel per layer: the start (dashed), the learned curve of each channel (up to
@@ -75,8 +79,10 @@ def plot_learned(model: keras.Model, path: str | Path = "learned_activations.png
     """
     layers = [layer for layer in learned_layers(model) if layer.built]
     if not layers:
-        raise ValueError("plot_learned: the model has no built learnable keras_act activation (PReLU, "
-                         "Swish, Rational, ACON, Snake); add one, or plot fixed ones with plot_gallery.")
+        raise ValueError(
+            "plot_learned: the model has no built learnable keras_act activation (PReLU, "
+            "Swish, Rational, ACON, Snake); add one, or plot fixed ones with plot_gallery."
+        )
     low, high = x_range
     if not low < high:
         raise ValueError(f"plot_learned: x_range must be (low, high) with low < high, received {x_range!r}.")
@@ -94,15 +100,25 @@ def plot_learned(model: keras.Model, path: str | Path = "learned_activations.png
         if records:
             colours = plt.get_cmap("viridis")(np.linspace(0, 1, len(records)))
             for record, colour in zip(records, colours):
-                ax.plot(record["x"], record["curve"].mean(axis=1), color=colour, linewidth=1.2,
-                        label=f"epoch {record['epoch']}" if record in (records[0], records[-1]) else None)
+                ax.plot(
+                    record["x"],
+                    record["curve"].mean(axis=1),
+                    color=colour,
+                    linewidth=1.2,
+                    label=f"epoch {record['epoch']}" if record in (records[0], records[-1]) else None,
+                )
         else:
             learned = layer.curve(x)
             channels = learned.shape[1]
             for index in range(min(channels, MAX_CHANNELS_DRAWN)):
-                ax.plot(x, learned[:, index], color="tab:blue", alpha=0.35 if channels > 1 else 1.0,
-                        linewidth=1.0, label="learned" + (f" ({channels} channels)" if channels > 1 else "")
-                        if index == 0 else None)
+                ax.plot(
+                    x,
+                    learned[:, index],
+                    color="tab:blue",
+                    alpha=0.35 if channels > 1 else 1.0,
+                    linewidth=1.0,
+                    label="learned" + (f" ({channels} channels)" if channels > 1 else "") if index == 0 else None,
+                )
             if channels > MAX_CHANNELS_DRAWN:
                 ax.plot(x, learned.mean(axis=1), color="tab:red", linewidth=1.5, label="mean of all channels")
         ax.set_title(f"{layer.name} ({type(layer).__name__})\nnow nearest: {nearest(layer)}", fontsize=9)
@@ -110,7 +126,7 @@ def plot_learned(model: keras.Model, path: str | Path = "learned_activations.png
         ax.set_ylabel("f(x)", fontsize=8)
         ax.grid(alpha=0.3)
         ax.legend(loc="upper left", fontsize="x-small")
-    for ax in list(axes.flat)[len(layers):]:
+    for ax in list(axes.flat)[len(layers) :]:
         ax.axis("off")
     figure.suptitle("Learned activations (dashed: where training started)")
     figure.tight_layout()

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Callable
 from types import ModuleType
-from typing import Any, Callable
+from typing import Any
 
 import keras
 import ml_dtypes
@@ -175,9 +176,7 @@ def softmax(x: Any, axis: int | tuple[int, ...] = -1, mask: Any = None) -> Any:
         return ops.exp(x - ops.logsumexp(x, axis=axis, keepdims=True))
     keep = _broadcastable_mask(ops.cast(mask, "bool"), x)
     # The dtype's lowest finite value, not -inf: a fully masked row must not become NaN.
-    lowest = ops.convert_to_tensor(
-        float(ml_dtypes.finfo(keras.backend.standardize_dtype(x.dtype)).min), x.dtype
-    )
+    lowest = ops.convert_to_tensor(float(ml_dtypes.finfo(keras.backend.standardize_dtype(x.dtype)).min), x.dtype)
     probabilities = softmax(ops.where(keep, x, lowest), axis=axis)
     return ops.where(keep, probabilities, ops.zeros_like(probabilities))
 
@@ -306,8 +305,9 @@ def _rational_pieces(x: Any, numerator: Any, denominator: Any) -> dict[str, Any]
     def picked(direct: Any, reversed_: Any) -> Any:
         return direct if reversed_ is direct else ops.where(big, reversed_, direct)
 
-    numerator_terms = [picked(a[i] if i <= m else 0.0, a[n - i] if i <= n and n - i <= m else 0.0)
-                       for i in range(max(m, n) + 1)]
+    numerator_terms = [
+        picked(a[i] if i <= m else 0.0, a[n - i] if i <= n and n - i <= m else 0.0) for i in range(max(m, n) + 1)
+    ]
     denominator_terms = [picked(1.0 if i == 0 else b[i - 1], 1.0 if i == n else b[n - 1 - i]) for i in range(n + 1)]
     # Beyond |x| = 2**24, Q's dependence on x adds under float32's resolution to dF/dx, and its
     # reverse-mode factor a x / Q**2 overflows first: Q takes t there as a constant.
@@ -319,8 +319,19 @@ def _rational_pieces(x: Any, numerator: Any, denominator: Any) -> dict[str, Any]
     sign = ops.sign(far) if n % 2 else None  # x**j / |x|**n = sign(x)**n t**(n - j) beyond |x| = 1
     if sign is not None:
         value = sign * value
-    return {"m": m, "n": n, "a": a, "big": big, "far": far, "t": t, "q": q, "value": value, "sign": sign,
-            "numerator_terms": numerator_terms, "denominator_terms": denominator_terms}
+    return {
+        "m": m,
+        "n": n,
+        "a": a,
+        "big": big,
+        "far": far,
+        "t": t,
+        "q": q,
+        "value": value,
+        "sign": sign,
+        "numerator_terms": numerator_terms,
+        "denominator_terms": denominator_terms,
+    }
 
 
 def _rational_formula(x: Any, numerator: Any, denominator: Any) -> Any:
@@ -356,11 +367,14 @@ def _rational_gradients(dy: Any, x: Any, numerator: Any, denominator: Any) -> tu
         powers.append(powers[-1] * t)
     near = dy / q
     far = near if s is None else near * s
-    numerator_terms = [ops.where(big, far * (powers[n - j] if j <= n else pieces["far"]), near * powers[j])
-                       for j in range(m + 1)]
+    numerator_terms = [
+        ops.where(big, far * (powers[n - j] if j <= n else pieces["far"]), near * powers[j]) for j in range(m + 1)
+    ]
     weighted = near * value
-    denominator_terms = [-ops.sign(denominator[k - 1]) * weighted * ops.abs(ops.where(big, powers[n - k], powers[k]))
-                         for k in range(1, n + 1)]
+    denominator_terms = [
+        -ops.sign(denominator[k - 1]) * weighted * ops.abs(ops.where(big, powers[n - k], powers[k]))
+        for k in range(1, n + 1)
+    ]
     return dx, [numerator_terms, denominator_terms]
 
 

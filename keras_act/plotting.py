@@ -54,8 +54,9 @@ def output_path(path: str | os.PathLike, argument: str = "path") -> Path:
     if path.suffix.lower() != ".png":
         raise ValueError(f"`{argument}` {path}: figures are written as PNG; give a file name ending in .png.")
     if not folder.is_dir():
-        raise ValueError(f"`{argument}` {path}: the folder {folder} does not exist; create it or write "
-                         "the figure elsewhere.")
+        raise ValueError(
+            f"`{argument}` {path}: the folder {folder} does not exist; create it or write the figure elsewhere."
+        )
     if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
         raise ValueError(f"`{argument}` {path}: no permission to write there; choose a path you can write.")
     return path

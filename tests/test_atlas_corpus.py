@@ -24,8 +24,14 @@ def tables(monkeypatch):
 
 def frame(rows: int = 400, seed: int = 0) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
-    return pd.DataFrame({"rownames": np.arange(1, rows + 1), "a": rng.normal(size=rows),
-                         "b": rng.normal(10, 3, size=rows), "c": rng.choice(["x", "y", "z"], size=rows)})
+    return pd.DataFrame(
+        {
+            "rownames": np.arange(1, rows + 1),
+            "a": rng.normal(size=rows),
+            "b": rng.normal(10, 3, size=rows),
+            "c": rng.choice(["x", "y", "z"], size=rows),
+        }
+    )
 
 
 def test_the_target_is_the_first_column_that_qualifies(tables) -> None:
@@ -74,10 +80,13 @@ def test_missing_values_are_filled_or_their_column_dropped(tables) -> None:
     assert np.isfinite(table.x_train).all() and table.x_train.shape[1] == 2 + 3
 
 
-@pytest.mark.parametrize("rows, columns, reason", [
-    (250, ["a", "b", "c"], "250 rows < 300"),
-    (400, ["a"], "1 features < 3"),
-])
+@pytest.mark.parametrize(
+    "rows, columns, reason",
+    [
+        (250, ["a", "b", "c"], "250 rows < 300"),
+        (400, ["a"], "1 features < 3"),
+    ],
+)
 def test_too_small_a_table_gives_no_task_and_says_why(tables, rows, columns, reason) -> None:
     data = frame(rows)[["rownames", *columns]]
     data.insert(1, "y", np.random.default_rng(4).normal(size=rows))

@@ -36,8 +36,24 @@ def table_rows(out: str, first_cell: str) -> list[str]:
 @pytest.mark.slow
 def test_advisor_quality_runs_one_task_with_one_seed(benchmark, capsys) -> None:
     benchmark("advisor_quality").main(
-        ["--tasks", "iris-shallow", "--seeds", "1", "--epochs", "2", "--confirm-epochs", "1",
-         "--confirm-executions", "1", "--grid", "relu", "tanh", "--workers", "1"])
+        [
+            "--tasks",
+            "iris-shallow",
+            "--seeds",
+            "1",
+            "--epochs",
+            "2",
+            "--confirm-epochs",
+            "1",
+            "--confirm-executions",
+            "1",
+            "--grid",
+            "relu",
+            "tanh",
+            "--workers",
+            "1",
+        ]
+    )
     out = capsys.readouterr().out
     rows = table_rows(out, "iris-shallow")
     assert len(rows) == 1 and "accuracy" in rows[0]
@@ -46,8 +62,9 @@ def test_advisor_quality_runs_one_task_with_one_seed(benchmark, capsys) -> None:
 
 @pytest.mark.slow
 def test_confirm_benchmark_runs_its_three_searches_on_one_dataset(benchmark, capsys) -> None:
-    benchmark("confirm").main(["--datasets", "wine", "--epochs", "1", "--executions", "2",
-                               "--candidates", "relu", "tanh"])
+    benchmark("confirm").main(
+        ["--datasets", "wine", "--epochs", "1", "--executions", "2", "--candidates", "relu", "tanh"]
+    )
     out = capsys.readouterr().out
     rows = table_rows(out, "wine")
     assert len(rows) == 2 and rows[0] == rows[1]  # printed as it goes, then in the table
@@ -84,8 +101,7 @@ def test_rational_start_benchmark_compares_one_task(benchmark) -> None:
     assert row["verdict"] in ("win", "tie", "loss")
     assert row["pick"] == f"{advice.hidden_activation} + {advice.hidden_initializer}"  # the atlas's pick, or the rules'
     assert [len(s) for s in row["scores"].values()] == [2, 2]
-    assert row["difference"] == pytest.approx(
-        sum(row["scores"]["rational"]) / 2 - sum(row["scores"]["pick"]) / 2)
+    assert row["difference"] == pytest.approx(sum(row["scores"]["rational"]) / 2 - sum(row["scores"]["pick"]) / 2)
 
 
 @pytest.mark.slow

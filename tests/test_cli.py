@@ -42,8 +42,24 @@ def test_demo_trains_and_writes_the_gallery_then_runs_the_advisor_demo(tmp_path,
 
     calls = []
     monkeypatch.setattr(advisor_demo, "run_advisor_demo", lambda **kwargs: calls.append(kwargs))
-    assert main(["demo", "--epochs", "2", "--advisor-epochs", "3", "--confirm-epochs", "1", "--seed", "4",
-                 "--output-dir", str(tmp_path)]) == 0
+    assert (
+        main(
+            [
+                "demo",
+                "--epochs",
+                "2",
+                "--advisor-epochs",
+                "3",
+                "--confirm-epochs",
+                "1",
+                "--seed",
+                "4",
+                "--output-dir",
+                str(tmp_path),
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "PReLU alpha" in out and "Swish beta" in out
     assert (tmp_path / "keras_act_gallery.png").stat().st_size > 10_000
@@ -76,10 +92,13 @@ def test_plot_model_draws_its_learned_activations(tmp_path, capsys):
     assert np.unique(pixels.reshape(-1, pixels.shape[-1]), axis=0).shape[0] > 10
 
 
-@pytest.mark.parametrize("extra, message", [
-    (["relu"], "plot --model draws the model's own learnable activations; leave out the activation ids"),
-    ([], "the model has no built learnable keras_act activation"),
-])
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["relu"], "plot --model draws the model's own learnable activations; leave out the activation ids"),
+        ([], "the model has no built learnable keras_act activation"),
+    ],
+)
 def test_plot_model_bad_usage_is_one_line(tmp_path, capsys, extra, message):
     import keras_act
 

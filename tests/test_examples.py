@@ -18,7 +18,8 @@ def test_example_runs(script: Path, tmp_path: Path) -> None:
     pytest.importorskip("sklearn")
     pytest.importorskip("matplotlib")
     env = {**os.environ, "KERAS_ACT_EXAMPLES_QUICK": "1"}
-    completed = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=env, capture_output=True,
-                               text=True, timeout=300)
+    completed = subprocess.run(
+        [sys.executable, str(script)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
+    )
     assert completed.returncode == 0, completed.stderr[-3000:]
     assert completed.stdout.strip()

@@ -16,8 +16,16 @@ ROOT = Path(__file__).resolve().parents[1]
 # Where the private internals of Keras, TensorFlow and keras-tuner may be reached, and the
 # spellings that reach them.
 COMPAT_MODULES = {"advisor/_keras_compat.py", "advisor/_tuner_compat.py", "keras_act/_tf_compat.py"}
-PRIVATE_SPELLINGS = ("keras.src", "tensorflow.python", "_keras_history", "_inbound_nodes", "_nodes_by_depth",
-                     "kt.engine", "keras_tuner.engine", "keras_tuner.src")
+PRIVATE_SPELLINGS = (
+    "keras.src",
+    "tensorflow.python",
+    "_keras_history",
+    "_inbound_nodes",
+    "_nodes_by_depth",
+    "kt.engine",
+    "keras_tuner.engine",
+    "keras_tuner.src",
+)
 
 
 def _sources(folder: str) -> list[Path]:
@@ -41,9 +49,11 @@ def _imports(path: Path) -> set[str]:
 
 def test_the_layer_package_never_imports_the_advisor() -> None:
     offenders = {
-        str(path.relative_to(ROOT)): sorted(n for n in _imports(path) if n.split(".")[0] == "advisor"
-                                            or n.startswith("keras_act.advisor"))
-        for path in _sources("keras_act") if "advisor" not in path.relative_to(ROOT / "keras_act").parts
+        str(path.relative_to(ROOT)): sorted(
+            n for n in _imports(path) if n.split(".")[0] == "advisor" or n.startswith("keras_act.advisor")
+        )
+        for path in _sources("keras_act")
+        if "advisor" not in path.relative_to(ROOT / "keras_act").parts
     }
     assert {path: names for path, names in offenders.items() if names} == {}
 
@@ -99,14 +109,16 @@ def _python(code: str, cwd: Path, argv0: str | None = None) -> subprocess.Comple
     if argv0:
         code = f"import sys; sys.argv = [{argv0!r}]\n" + code
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-c", code], cwd=cwd, env=env, capture_output=True, text=True,
-                          timeout=300)
+    return subprocess.run([sys.executable, "-c", code], cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
 
 
 def test_a_users_own_advisor_module_does_not_shadow_keras_act_advisor(tmp_path) -> None:
     (tmp_path / "advisor.py").write_text("MINE = True\n")
-    run = _python("import advisor, keras_act.advisor as ours\n"
-                  "print(advisor.MINE, ours.advise.__module__, hasattr(advisor, 'advise'))", tmp_path)
+    run = _python(
+        "import advisor, keras_act.advisor as ours\n"
+        "print(advisor.MINE, ours.advise.__module__, hasattr(advisor, 'advise'))",
+        tmp_path,
+    )
     assert run.returncode == 0, run.stderr
     assert run.stdout.split() == ["True", "keras_act.advisor.analyze", "False"]
 
@@ -119,8 +131,12 @@ def test_importing_keras_act_loads_no_advisor_module(tmp_path) -> None:
 
 @pytest.mark.parametrize("argv", [["--help"], ["list"], ["advise", "--help"]])
 def test_the_command_answers_help_and_list_without_tensorflow(tmp_path, argv) -> None:
-    run = _python(f"from keras_act.advisor.cli import main\ntry:\n    main({argv!r})\nexcept SystemExit:\n    pass\n"
-                  "print('tensorflow' in sys.modules, 'keras' in sys.modules)", tmp_path, argv0="keras-act")
+    run = _python(
+        f"from keras_act.advisor.cli import main\ntry:\n    main({argv!r})\nexcept SystemExit:\n    pass\n"
+        "print('tensorflow' in sys.modules, 'keras' in sys.modules)",
+        tmp_path,
+        argv0="keras-act",
+    )
     assert run.returncode == 0, run.stderr
     assert run.stdout.split()[-2:] == ["False", "False"]
 
@@ -130,15 +146,23 @@ def test_the_command_is_quiet_by_default_and_verbose_on_request(tmp_path) -> Non
     if command is None:
         pytest.skip("the keras-act console script is not installed in this environment")
     env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
-    quiet = subprocess.run([command, "plot", "relu", "-o", str(tmp_path / "relu.png")], capture_output=True,
-                           text=True, env=env, timeout=300)
+    quiet = subprocess.run(
+        [command, "plot", "relu", "-o", str(tmp_path / "relu.png")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     assert quiet.returncode == 0, quiet.stderr
     assert quiet.stderr.splitlines() == ["keras-act: loading TensorFlow..."]
     assert quiet.stdout.strip() == f"Wrote {tmp_path / 'relu.png'}"
 
 
 def test_a_lazy_export_keeps_its_name_after_its_module_of_the_same_name_is_imported(tmp_path) -> None:
-    run = _python("from keras_act.advisor.confirm import ConfirmResult\nimport keras_act.advisor as a\n"
-                  "print(callable(a.confirm), a.confirm.__module__)", tmp_path)
+    run = _python(
+        "from keras_act.advisor.confirm import ConfirmResult\nimport keras_act.advisor as a\n"
+        "print(callable(a.confirm), a.confirm.__module__)",
+        tmp_path,
+    )
     assert run.returncode == 0, run.stderr
     assert run.stdout.split() == ["True", "keras_act.advisor.confirm"]

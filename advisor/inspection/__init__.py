@@ -71,22 +71,68 @@ reported, never guessed.
 
 from __future__ import annotations
 
+from .._keras_compat import Functional
 from .layer import LayerInfo, activation_of, inspect_layer, kind_of
-from .roles import Site
 from .model_view import Head, ModelInput, ModelView, view
+from .roles import Site
 from .vocabulary import (
-    ACTIVATION_ALIASES, ACTIVATION_LAYERS, ATTENTION_LAYERS, CONV_LAYERS, DEPTHWISE_LAYERS, EMBEDDING_LAYERS,
-    ENCODING_LAYERS, HIDDEN_ROLES, KERAS_ACTIVATIONS, KNOWN_ACTIVATIONS, NORMALIZATION_LAYERS, RECURRENT_LAYERS,
-    ROLES, SCALING_LAYERS, UNREADABLE, WEIGHT_LAYERS, Kind, Role, activation_id, initializer_name, snake_case,
+    ACTIVATION_ALIASES,
+    ACTIVATION_LAYERS,
+    ATTENTION_LAYERS,
+    CONV_LAYERS,
+    DEPTHWISE_LAYERS,
+    EMBEDDING_LAYERS,
+    ENCODING_LAYERS,
+    HIDDEN_ROLES,
+    KERAS_ACTIVATIONS,
+    KNOWN_ACTIVATIONS,
+    NORMALIZATION_LAYERS,
+    RECURRENT_LAYERS,
+    ROLES,
+    SCALING_LAYERS,
+    UNREADABLE,
+    WEIGHT_LAYERS,
+    Kind,
+    Role,
+    activation_id,
+    initializer_name,
+    snake_case,
     start_of,
 )
 from .walk import inspect_model
-from .._keras_compat import Functional
 
 __all__ = [
-    "ACTIVATION_ALIASES", "ACTIVATION_LAYERS", "ATTENTION_LAYERS", "CONV_LAYERS", "DEPTHWISE_LAYERS",
-    "EMBEDDING_LAYERS", "ENCODING_LAYERS", "Functional", "HIDDEN_ROLES", "Head", "KERAS_ACTIVATIONS",
-    "KNOWN_ACTIVATIONS", "Kind", "LayerInfo", "ModelInput", "ModelView", "NORMALIZATION_LAYERS", "RECURRENT_LAYERS",
-    "ROLES", "Role", "SCALING_LAYERS", "Site", "UNREADABLE", "WEIGHT_LAYERS", "activation_id", "activation_of",
-    "initializer_name", "inspect_layer", "inspect_model", "kind_of", "snake_case", "start_of", "view",
+    "ACTIVATION_ALIASES",
+    "ACTIVATION_LAYERS",
+    "ATTENTION_LAYERS",
+    "CONV_LAYERS",
+    "DEPTHWISE_LAYERS",
+    "EMBEDDING_LAYERS",
+    "ENCODING_LAYERS",
+    "Functional",
+    "HIDDEN_ROLES",
+    "Head",
+    "KERAS_ACTIVATIONS",
+    "KNOWN_ACTIVATIONS",
+    "Kind",
+    "LayerInfo",
+    "ModelInput",
+    "ModelView",
+    "NORMALIZATION_LAYERS",
+    "RECURRENT_LAYERS",
+    "ROLES",
+    "Role",
+    "SCALING_LAYERS",
+    "Site",
+    "UNREADABLE",
+    "WEIGHT_LAYERS",
+    "activation_id",
+    "activation_of",
+    "initializer_name",
+    "inspect_layer",
+    "inspect_model",
+    "kind_of",
+    "snake_case",
+    "start_of",
+    "view",
 ]

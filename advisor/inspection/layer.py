@@ -9,10 +9,27 @@ import keras
 
 from .._keras_compat import PREPROCESSING_MODULE, TRANSPARENT_MODULES
 from .vocabulary import (
-    ACTIVATION_LAYERS, ATTENTION_LAYERS, AVERAGE_POOLING_LAYERS, EMBEDDING_LAYERS, MAX_POOLING_LAYERS,
-    MERGE_LAYERS, NORMALIZATION_LAYERS, OP_ACTIVATIONS, OP_ARITHMETIC, OP_ATTENTION, OP_TRANSPARENT, PRODUCTS,
-    RECURRENT_LAYERS, TRANSPARENT_CLASS_NAMES, TRANSPARENT_LAYERS, WEIGHT_LAYERS, Kind, activation_id,
-    initializer_name, relu_id, start_of,
+    ACTIVATION_LAYERS,
+    ATTENTION_LAYERS,
+    AVERAGE_POOLING_LAYERS,
+    EMBEDDING_LAYERS,
+    MAX_POOLING_LAYERS,
+    MERGE_LAYERS,
+    NORMALIZATION_LAYERS,
+    OP_ACTIVATIONS,
+    OP_ARITHMETIC,
+    OP_ATTENTION,
+    OP_TRANSPARENT,
+    PRODUCTS,
+    RECURRENT_LAYERS,
+    TRANSPARENT_CLASS_NAMES,
+    TRANSPARENT_LAYERS,
+    WEIGHT_LAYERS,
+    Kind,
+    activation_id,
+    initializer_name,
+    relu_id,
+    start_of,
 )
 
 
@@ -87,10 +104,15 @@ def kind_of(operation: Any) -> Kind:
             return Kind.ATTENTION
         return Kind.OP
     for kind, classes in (
-        (Kind.ACTIVATION, ACTIVATION_LAYERS), (Kind.WEIGHT, WEIGHT_LAYERS), (Kind.RECURRENT, RECURRENT_LAYERS),
-        (Kind.ATTENTION, ATTENTION_LAYERS), (Kind.NORMALIZATION, NORMALIZATION_LAYERS),
-        (Kind.EMBEDDING, EMBEDDING_LAYERS), (Kind.TRANSPARENT, TRANSPARENT_LAYERS),
-        (Kind.MAX_POOLING, MAX_POOLING_LAYERS), (Kind.AVERAGE_POOLING, AVERAGE_POOLING_LAYERS),
+        (Kind.ACTIVATION, ACTIVATION_LAYERS),
+        (Kind.WEIGHT, WEIGHT_LAYERS),
+        (Kind.RECURRENT, RECURRENT_LAYERS),
+        (Kind.ATTENTION, ATTENTION_LAYERS),
+        (Kind.NORMALIZATION, NORMALIZATION_LAYERS),
+        (Kind.EMBEDDING, EMBEDDING_LAYERS),
+        (Kind.TRANSPARENT, TRANSPARENT_LAYERS),
+        (Kind.MAX_POOLING, MAX_POOLING_LAYERS),
+        (Kind.AVERAGE_POOLING, AVERAGE_POOLING_LAYERS),
         (Kind.MERGE, MERGE_LAYERS),
     ):
         if isinstance(layer, classes):
@@ -152,9 +174,17 @@ def _initializer_of(operation: Any, kind: str) -> str | None:
     return initializer_name(initializer)
 
 
-def inspect_layer(layer: Any, inbound: tuple[str, ...] = (), tensor_inputs: int = 1,
-                  top_level: bool = True, *, name: str | None = None, kind: Kind | None = None,
-                  units: int | None = None, owner: str | None = None) -> LayerInfo:
+def inspect_layer(
+    layer: Any,
+    inbound: tuple[str, ...] = (),
+    tensor_inputs: int = 1,
+    top_level: bool = True,
+    *,
+    name: str | None = None,
+    kind: Kind | None = None,
+    units: int | None = None,
+    owner: str | None = None,
+) -> LayerInfo:
     """Describe one layer (or `keras.ops` node).
 
     Example:

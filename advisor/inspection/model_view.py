@@ -11,10 +11,17 @@ from typing import Any
 import keras
 
 from .._keras_compat import producer
-from .layer import LayerInfo, is_residual_add, is_rescaling_op, unwrap
+from .layer import LayerInfo, is_residual_add, unwrap
 from .roles import Site, back_through, build_sites
 from .vocabulary import (
-    CONV_LAYERS, DEPTHWISE_LAYERS, ENCODING_LAYERS, HIDDEN_ROLES, NORMALIZATION_LAYERS, SCALING_LAYERS, Kind, Role,
+    CONV_LAYERS,
+    DEPTHWISE_LAYERS,
+    ENCODING_LAYERS,
+    HIDDEN_ROLES,
+    NORMALIZATION_LAYERS,
+    SCALING_LAYERS,
+    Kind,
+    Role,
 )
 from .walk import Graph
 
@@ -239,8 +246,13 @@ class ModelView:
     @property
     def own_hidden_initializer(self) -> str | None:
         """The most common kernel initializer of the hidden sites' weight layers, or None."""
-        return _most_common([self.by_name[site.weight].kernel_initializer for site in self.hidden_sites()
-                             if site.weight and self.by_name[site.weight].kernel_initializer])
+        return _most_common(
+            [
+                self.by_name[site.weight].kernel_initializer
+                for site in self.hidden_sites()
+                if site.weight and self.by_name[site.weight].kernel_initializer
+            ]
+        )
 
     def feeds_residual_add(self, name: str) -> bool:
         """Whether a node's output reaches an add of two tensors through transparent nodes (a
@@ -249,7 +261,9 @@ class ModelView:
         while following:
             if any(is_residual_add(node) for node in following):
                 return True
-            following = [c for node in following if node.kind == Kind.TRANSPARENT for c in self.consumers.get(node.name, [])]
+            following = [
+                c for node in following if node.kind == Kind.TRANSPARENT for c in self.consumers.get(node.name, [])
+            ]
         return False
 
     def output_site_names(self) -> set[str]:
@@ -285,8 +299,9 @@ def _read_input(v: ModelView, name: str, roots: list[str], dtype: str) -> ModelI
             continue
         stack.extend((consumer.name, handled) for consumer in v.consumers.get(info.name, []))
     order = {info.name: index for index, info in enumerate(v.layers)}
-    return ModelInput(name, dtype, tuple(sorted(set(scaled), key=order.get)),
-                      tuple(sorted(set(encoded), key=order.get)), raw)
+    return ModelInput(
+        name, dtype, tuple(sorted(set(scaled), key=order.get)), tuple(sorted(set(encoded), key=order.get)), raw
+    )
 
 
 def _read_inputs(model: keras.Model, v: ModelView) -> list[ModelInput]:
@@ -339,10 +354,22 @@ def view(model: keras.Model) -> ModelView:
         layer = back_through(v, output, through_arithmetic=False)  # past Dropout, Flatten, ...
         weight = None
         if layer is not None:
-            weight = layer if layer.kind == Kind.WEIGHT else (
-                v.feeding_weight_layer(layer) if layer.kind == Kind.ACTIVATION else None)
-        v.heads.append(Head(name, index, layer, weight, layer.activation if layer else None,
-                            layer.units if layer else None, _loss_for(compiled, (name, output), index)))
+            weight = (
+                layer
+                if layer.kind == Kind.WEIGHT
+                else (v.feeding_weight_layer(layer) if layer.kind == Kind.ACTIVATION else None)
+            )
+        v.heads.append(
+            Head(
+                name,
+                index,
+                layer,
+                weight,
+                layer.activation if layer else None,
+                layer.units if layer else None,
+                _loss_for(compiled, (name, output), index),
+            )
+        )
     v.sites = build_sites(v)
     v.inputs = _read_inputs(model, v)
     for site in v.sites:

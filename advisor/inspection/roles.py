@@ -8,8 +8,15 @@ from typing import TYPE_CHECKING, Any
 
 from .layer import LayerInfo, is_product, is_rescaling_op, is_residual_add, unwrap
 from .vocabulary import (
-    DEPTHWISE_LAYERS, FEED_FORWARD_REACH, HIDDEN_ROLES, POOLED_TOKEN_OPS, POOLER_ACTIVATIONS, SELF_GATED, UNREADABLE,
-    Kind, Role,
+    DEPTHWISE_LAYERS,
+    FEED_FORWARD_REACH,
+    HIDDEN_ROLES,
+    POOLED_TOKEN_OPS,
+    POOLER_ACTIVATIONS,
+    SELF_GATED,
+    UNREADABLE,
+    Kind,
+    Role,
 )
 
 if TYPE_CHECKING:
@@ -171,8 +178,11 @@ def back_through(v: ModelView, name: str, through_arithmetic: bool = True) -> La
     """Walk back from a node through transparent nodes (and constant arithmetic) to the first
     node that computes something."""
     info = v.by_name.get(name)
-    while (info is not None and len(info.inbound) == 1
-           and (info.kind == Kind.TRANSPARENT or through_arithmetic and is_rescaling_op(info))):
+    while (
+        info is not None
+        and len(info.inbound) == 1
+        and (info.kind == Kind.TRANSPARENT or through_arithmetic and is_rescaling_op(info))
+    ):
         info = v.by_name.get(info.inbound[0])
     return info
 
@@ -189,12 +199,20 @@ def _composites(v: ModelView) -> dict[str, Site]:
                 continue
             if len(activation.inbound) != 1 or back_through(v, activation.inbound[0]) is not back_through(v, source):
                 continue
-            weight = v.feeding_weight_layer(v.by_name[source]) if v.by_name[source].kind != Kind.WEIGHT \
+            weight = (
+                v.feeding_weight_layer(v.by_name[source])
+                if v.by_name[source].kind != Kind.WEIGHT
                 else v.by_name[source]
+            )
             key = weight.name if weight is not None else info.name
-            found[key] = Site(info.name, weight.name if weight else None, SELF_GATED[activation.activation],
-                              Role.HIDDEN, composite=True,
-                              owner=info.owner)
+            found[key] = Site(
+                info.name,
+                weight.name if weight else None,
+                SELF_GATED[activation.activation],
+                Role.HIDDEN,
+                composite=True,
+                owner=info.owner,
+            )
             break
     return found
 
@@ -209,9 +227,12 @@ def _after_attention(v: ModelView, weight: str | None) -> bool:
         nodes = [v.by_name[name] for name in frontier if name in v.by_name]
         if any(node.kind == Kind.ATTENTION for node in nodes):
             return True
-        frontier = [parent for node in nodes
-                    if node.kind in (Kind.NORMALIZATION, Kind.TRANSPARENT) or is_residual_add(node)
-                    for parent in node.inbound]
+        frontier = [
+            parent
+            for node in nodes
+            if node.kind in (Kind.NORMALIZATION, Kind.TRANSPARENT) or is_residual_add(node)
+            for parent in node.inbound
+        ]
     return False
 
 
@@ -259,8 +280,16 @@ def build_sites(v: ModelView) -> list[Site]:
     sites += [site for key, site in composites.items() if key not in v.by_name or v.by_name[key].kind != Kind.WEIGHT]
     for info in v.layers:
         if info.kind == Kind.RECURRENT:
-            sites.append(Site(info.name, info.name, info.activation or "linear", Role.RECURRENT, start=info.start,
-                              owner=info.owner))
+            sites.append(
+                Site(
+                    info.name,
+                    info.name,
+                    info.activation or "linear",
+                    Role.RECURRENT,
+                    start=info.start,
+                    owner=info.owner,
+                )
+            )
             continue
         if info.kind != Kind.WEIGHT:
             continue
@@ -288,7 +317,16 @@ def build_sites(v: ModelView) -> list[Site]:
         weight = v.feeding_weight_layer(info)
         role = Role.OUTPUT if head else _gate_role(v, info, weight) or Role.HIDDEN
         role = _frozen_unless_trained(v, role, info.name, weight)
-        sites.append(Site(info.name, weight.name if weight and role == Role.GLU_FEED_FORWARD else None,
-                          info.activation, role, head, start=info.start, owner=info.owner))
+        sites.append(
+            Site(
+                info.name,
+                weight.name if weight and role == Role.GLU_FEED_FORWARD else None,
+                info.activation,
+                role,
+                head,
+                start=info.start,
+                owner=info.owner,
+            )
+        )
     order = {info.name: index for index, info in enumerate(v.layers)}
     return sorted(sites, key=lambda site: order[site.name])

@@ -17,7 +17,8 @@ from .._keras_compat import single_op
 ACTIVATION_ALIASES = {"silu": "swish", "hard_silu": "hard_swish", "linear": "linear"}
 # Every activation Keras 3 ships, by the id the advisor uses for it.
 KERAS_ACTIVATIONS = frozenset(
-    ACTIVATION_ALIASES.get(name, name) for name in dir(keras.activations)
+    ACTIVATION_ALIASES.get(name, name)
+    for name in dir(keras.activations)
     if not name.startswith("_") and name not in ("get", "serialize", "deserialize")
 )
 KNOWN_ACTIVATIONS = KERAS_ACTIVATIONS | frozenset(keras_act.names())
@@ -25,72 +26,145 @@ KNOWN_ACTIVATIONS = KERAS_ACTIVATIONS | frozenset(keras_act.names())
 UNREADABLE = "unreadable:"
 
 WEIGHT_LAYERS = (
-    keras.layers.Dense, keras.layers.EinsumDense, keras.layers.Conv1D, keras.layers.Conv2D,
-    keras.layers.Conv3D, keras.layers.Conv1DTranspose, keras.layers.Conv2DTranspose,
-    keras.layers.Conv3DTranspose, keras.layers.SeparableConv1D, keras.layers.SeparableConv2D,
-    keras.layers.DepthwiseConv1D, keras.layers.DepthwiseConv2D,
+    keras.layers.Dense,
+    keras.layers.EinsumDense,
+    keras.layers.Conv1D,
+    keras.layers.Conv2D,
+    keras.layers.Conv3D,
+    keras.layers.Conv1DTranspose,
+    keras.layers.Conv2DTranspose,
+    keras.layers.Conv3DTranspose,
+    keras.layers.SeparableConv1D,
+    keras.layers.SeparableConv2D,
+    keras.layers.DepthwiseConv1D,
+    keras.layers.DepthwiseConv2D,
 )
 CONV_LAYERS = WEIGHT_LAYERS[2:]  # every Conv, from Conv1D on
-DEPTHWISE_LAYERS = (keras.layers.DepthwiseConv1D, keras.layers.DepthwiseConv2D,
-                    keras.layers.SeparableConv1D, keras.layers.SeparableConv2D)
-RECURRENT_LAYERS = (keras.layers.RNN, keras.layers.Bidirectional, keras.layers.ConvLSTM1D,
-                    keras.layers.ConvLSTM2D, keras.layers.ConvLSTM3D)
+DEPTHWISE_LAYERS = (
+    keras.layers.DepthwiseConv1D,
+    keras.layers.DepthwiseConv2D,
+    keras.layers.SeparableConv1D,
+    keras.layers.SeparableConv2D,
+)
+RECURRENT_LAYERS = (
+    keras.layers.RNN,
+    keras.layers.Bidirectional,
+    keras.layers.ConvLSTM1D,
+    keras.layers.ConvLSTM2D,
+    keras.layers.ConvLSTM3D,
+)
 ATTENTION_LAYERS = (
-    keras.layers.MultiHeadAttention, keras.layers.Attention, keras.layers.AdditiveAttention,
+    keras.layers.MultiHeadAttention,
+    keras.layers.Attention,
+    keras.layers.AdditiveAttention,
     keras.layers.GroupQueryAttention,
 )
 ACTIVATION_LAYERS = (
-    keras.layers.Activation, keras.layers.ReLU, keras.layers.LeakyReLU, keras.layers.PReLU,
-    keras.layers.ELU, keras.layers.Softmax, keras_act.ActivationLayer,
+    keras.layers.Activation,
+    keras.layers.ReLU,
+    keras.layers.LeakyReLU,
+    keras.layers.PReLU,
+    keras.layers.ELU,
+    keras.layers.Softmax,
+    keras_act.ActivationLayer,
 )
 NORMALIZATION_LAYERS = (
-    keras.layers.BatchNormalization, keras.layers.LayerNormalization,
-    keras.layers.GroupNormalization, keras.layers.UnitNormalization,
-) + tuple(getattr(keras.layers, name) for name in ("SpectralNormalization", "RMSNormalization")
-          if hasattr(keras.layers, name))  # newer Keras versions
+    keras.layers.BatchNormalization,
+    keras.layers.LayerNormalization,
+    keras.layers.GroupNormalization,
+    keras.layers.UnitNormalization,
+) + tuple(
+    getattr(keras.layers, name) for name in ("SpectralNormalization", "RMSNormalization") if hasattr(keras.layers, name)
+)  # newer Keras versions
 EMBEDDING_LAYERS = (keras.layers.Embedding,)
 MERGE_LAYERS = (
-    keras.layers.Add, keras.layers.Subtract, keras.layers.Multiply, keras.layers.Average,
-    keras.layers.Maximum, keras.layers.Minimum, keras.layers.Concatenate, keras.layers.Dot,
+    keras.layers.Add,
+    keras.layers.Subtract,
+    keras.layers.Multiply,
+    keras.layers.Average,
+    keras.layers.Maximum,
+    keras.layers.Minimum,
+    keras.layers.Concatenate,
+    keras.layers.Dot,
 )
 MAX_POOLING_LAYERS = (
-    keras.layers.MaxPooling1D, keras.layers.MaxPooling2D, keras.layers.MaxPooling3D,
-    keras.layers.GlobalMaxPooling1D, keras.layers.GlobalMaxPooling2D, keras.layers.GlobalMaxPooling3D,
+    keras.layers.MaxPooling1D,
+    keras.layers.MaxPooling2D,
+    keras.layers.MaxPooling3D,
+    keras.layers.GlobalMaxPooling1D,
+    keras.layers.GlobalMaxPooling2D,
+    keras.layers.GlobalMaxPooling3D,
 )
 AVERAGE_POOLING_LAYERS = (
-    keras.layers.AveragePooling1D, keras.layers.AveragePooling2D, keras.layers.AveragePooling3D,
-    keras.layers.GlobalAveragePooling1D, keras.layers.GlobalAveragePooling2D,
+    keras.layers.AveragePooling1D,
+    keras.layers.AveragePooling2D,
+    keras.layers.AveragePooling3D,
+    keras.layers.GlobalAveragePooling1D,
+    keras.layers.GlobalAveragePooling2D,
     keras.layers.GlobalAveragePooling3D,
 )
 # Layers that carry values through without a nonlinearity an activation would notice: dropout
 # and noise, reshaping and padding, masking, identity, and Keras applications' LayerScale and
 # StochasticDepth (a per-channel scale; dropping a residual branch).
 TRANSPARENT_LAYERS = (
-    keras.layers.InputLayer, keras.layers.Dropout, keras.layers.SpatialDropout1D,
-    keras.layers.SpatialDropout2D, keras.layers.SpatialDropout3D, keras.layers.GaussianNoise,
-    keras.layers.GaussianDropout, keras.layers.AlphaDropout, keras.layers.ActivityRegularization,
-    keras.layers.Masking, keras.layers.Identity,
+    keras.layers.InputLayer,
+    keras.layers.Dropout,
+    keras.layers.SpatialDropout1D,
+    keras.layers.SpatialDropout2D,
+    keras.layers.SpatialDropout3D,
+    keras.layers.GaussianNoise,
+    keras.layers.GaussianDropout,
+    keras.layers.AlphaDropout,
+    keras.layers.ActivityRegularization,
+    keras.layers.Masking,
+    keras.layers.Identity,
 )
 TRANSPARENT_CLASS_NAMES = ("LayerScale", "StochasticDepth")
 # Preprocessing layers that put the inputs on a scale (the rest resize, crop or augment).
 SCALING_LAYERS = (keras.layers.Rescaling, keras.layers.Normalization)
 # Layers that turn text, categories or token ids into numbers: what they read is not on a scale.
 ENCODING_LAYERS = (
-    keras.layers.TextVectorization, keras.layers.StringLookup, keras.layers.IntegerLookup,
-    keras.layers.Hashing, keras.layers.CategoryEncoding, keras.layers.Discretization,
+    keras.layers.TextVectorization,
+    keras.layers.StringLookup,
+    keras.layers.IntegerLookup,
+    keras.layers.Hashing,
+    keras.layers.CategoryEncoding,
+    keras.layers.Discretization,
     keras.layers.Embedding,
 )
 
 # `keras.ops` node classes that compute an activation, by the activation's id.
 OP_ACTIVATIONS = {
-    "Relu": "relu", "Relu6": "relu6", "Sigmoid": "sigmoid", "Tanh": "tanh", "Softplus": "softplus",
-    "Softsign": "softsign", "Silu": "swish", "Swish": "swish", "LogSigmoid": "log_sigmoid",
-    "LeakyRelu": "leaky_relu", "HardSigmoid": "hard_sigmoid", "HardSilu": "hard_swish",
-    "HardSwish": "hard_swish", "Elu": "elu", "Selu": "selu", "Gelu": "gelu", "Celu": "celu",
-    "Glu": "glu", "HardTanh": "hard_tanh", "HardShrink": "hard_shrink", "SoftShrink": "soft_shrink",
-    "TanhShrink": "tanh_shrink", "Squareplus": "squareplus", "SparsePlus": "sparse_plus",
-    "SparseSigmoid": "sparse_sigmoid", "Softmax": "softmax", "LogSoftmax": "log_softmax",
-    "Sparsemax": "sparsemax", "Threshold": "threshold", "Mish": "mish",
+    "Relu": "relu",
+    "Relu6": "relu6",
+    "Sigmoid": "sigmoid",
+    "Tanh": "tanh",
+    "Softplus": "softplus",
+    "Softsign": "softsign",
+    "Silu": "swish",
+    "Swish": "swish",
+    "LogSigmoid": "log_sigmoid",
+    "LeakyRelu": "leaky_relu",
+    "HardSigmoid": "hard_sigmoid",
+    "HardSilu": "hard_swish",
+    "HardSwish": "hard_swish",
+    "Elu": "elu",
+    "Selu": "selu",
+    "Gelu": "gelu",
+    "Celu": "celu",
+    "Glu": "glu",
+    "HardTanh": "hard_tanh",
+    "HardShrink": "hard_shrink",
+    "SoftShrink": "soft_shrink",
+    "TanhShrink": "tanh_shrink",
+    "Squareplus": "squareplus",
+    "SparsePlus": "sparse_plus",
+    "SparseSigmoid": "sparse_sigmoid",
+    "Softmax": "softmax",
+    "LogSoftmax": "log_softmax",
+    "Sparsemax": "sparsemax",
+    "Threshold": "threshold",
+    "Mish": "mish",
     "ReLU": "relu",  # `keras.activations.relu` on a symbolic tensor; its parameters decide (`relu_id`)
 }
 # `keras.ops` arithmetic: with one tensor and a constant it rescales or shifts (transparent to
@@ -101,8 +175,18 @@ OP_ARITHMETIC = ("Add", "Subtract", "Multiply", "Divide", "TrueDivide", "Negativ
 PRODUCTS = ("Multiply", "Dot", "Matmul", "Einsum")
 # `keras.ops` nodes that move, cast or copy values without computing on them: transparent to a role
 # (the cast to float32 before a GLU's activation in keras-hub's decoders, a reshape into heads).
-OP_TRANSPARENT = ("Cast", "Reshape", "Transpose", "ExpandDims", "Squeeze", "StopGradient", "Split",
-                  "GetItem", "Slice", "Take")
+OP_TRANSPARENT = (
+    "Cast",
+    "Reshape",
+    "Transpose",
+    "ExpandDims",
+    "Squeeze",
+    "StopGradient",
+    "Split",
+    "GetItem",
+    "Slice",
+    "Take",
+)
 # Ops a normalization computes (an RMSNorm written with `keras.ops`: x * rsqrt(mean(x ** 2) + eps)).
 OP_NORMALIZING = ("Rsqrt", "Sqrt", "Moments", "Var", "Std")
 # Ops that pick one token of a sequence (BERT's pooler reads ``x[:, 0, :]``).
@@ -114,7 +198,6 @@ OP_ATTENTION = ("DotProductAttention",)
 # How far back (nodes) a feed-forward layer looks for its block's attention layer: through a
 # LayerNormalization, a dropout, a cast and the residual add.
 FEED_FORWARD_REACH = 5
-
 
 
 class _Names(str, enum.Enum):
@@ -204,9 +287,11 @@ def relu_id(layer: Any) -> str:
         return "leaky_relu" if slope > 0 else "relu"
     if threshold == 0.0 and slope == 0.0 and max_value == 6.0:
         return "relu6"
-    return (f"{UNREADABLE}ReLU(max_value={max_value:g}, negative_slope={slope:g}, "
-            f"threshold={threshold:g})" if max_value is not None else
-            f"{UNREADABLE}ReLU(negative_slope={slope:g}, threshold={threshold:g})")
+    return (
+        f"{UNREADABLE}ReLU(max_value={max_value:g}, negative_slope={slope:g}, threshold={threshold:g})"
+        if max_value is not None
+        else f"{UNREADABLE}ReLU(negative_slope={slope:g}, threshold={threshold:g})"
+    )
 
 
 def activation_id(activation: Any) -> str | None:
@@ -231,8 +316,12 @@ def activation_id(activation: Any) -> str | None:
         return activation_id(activation.activation)
     if isinstance(activation, keras.layers.ReLU):
         return relu_id(activation)
-    for cls, name in ((keras.layers.LeakyReLU, "leaky_relu"), (keras.layers.PReLU, "prelu"),
-                      (keras.layers.ELU, "elu"), (keras.layers.Softmax, "softmax")):
+    for cls, name in (
+        (keras.layers.LeakyReLU, "leaky_relu"),
+        (keras.layers.PReLU, "prelu"),
+        (keras.layers.ELU, "elu"),
+        (keras.layers.Softmax, "softmax"),
+    ):
         if isinstance(activation, cls):
             return name
     if isinstance(activation, str):

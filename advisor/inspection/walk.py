@@ -47,8 +47,11 @@ def is_custom(operation: Any) -> bool:
         >>> is_custom(keras.layers.Dense(2)), is_custom(keras.layers.Lambda(lambda x: x))
         (False, False)
     """
-    return (isinstance(operation, keras.layers.Layer) and kind_of(operation) == Kind.UNKNOWN
-            and not isinstance(operation, (keras.layers.Lambda, keras.Sequential, Functional)))
+    return (
+        isinstance(operation, keras.layers.Layer)
+        and kind_of(operation) == Kind.UNKNOWN
+        and not isinstance(operation, (keras.layers.Lambda, keras.Sequential, Functional))
+    )
 
 
 def step_name(prefix: str, operation: Any, calls: Counter[str]) -> str:
@@ -84,9 +87,18 @@ class Graph:
         self.custom_layers: dict[str, Any] = {}
         self.calls: Counter[str] = Counter()
 
-    def add(self, operation: Any, inbound: tuple[str, ...], tensor_inputs: int, top_level: bool,
-            call: tuple[tuple[Any, ...], dict[str, Any]] | None, prefix: str = "", units: int | None = None,
-            owner: str | None = None, per_tensor: list[tuple[str, ...]] | None = None) -> tuple[str, ...]:
+    def add(
+        self,
+        operation: Any,
+        inbound: tuple[str, ...],
+        tensor_inputs: int,
+        top_level: bool,
+        call: tuple[tuple[Any, ...], dict[str, Any]] | None,
+        prefix: str = "",
+        units: int | None = None,
+        owner: str | None = None,
+        per_tensor: list[tuple[str, ...]] | None = None,
+    ) -> tuple[str, ...]:
         """Add one call of `operation` (its arguments: `call`; the nodes feeding each of its
         tensors: `per_tensor`); return the names of the nodes that produce its output."""
         if _is_model(operation):
@@ -109,8 +121,18 @@ class Graph:
                     self.custom_layers[name] = operation
                     return self.splice(operation, traced, inbound, name)
         self.keras_layers[name] = operation
-        self.out.append(inspect_layer(operation, inbound, tensor_inputs, top_level and not prefix, name=name,
-                                      kind=kind, units=units, owner=owner))
+        self.out.append(
+            inspect_layer(
+                operation,
+                inbound,
+                tensor_inputs,
+                top_level and not prefix,
+                name=name,
+                kind=kind,
+                units=units,
+                owner=owner,
+            )
+        )
         return (name,)
 
     def splice(self, layer: Any, traced: TracedCall, inbound: tuple[str, ...], name: str) -> tuple[str, ...]:
@@ -122,13 +144,28 @@ class Graph:
 
         for step in traced.steps:
             parents = tuple(dict.fromkeys(n for ref in step.parents for n in names_of(ref)))
-            produced.append(self.add(step.operation, parents, len(step.parents), False, (step.args, step.kwargs),
-                                     prefix=f"{name}/", units=step.units, owner=name))
+            produced.append(
+                self.add(
+                    step.operation,
+                    parents,
+                    len(step.parents),
+                    False,
+                    (step.args, step.kwargs),
+                    prefix=f"{name}/",
+                    units=step.units,
+                    owner=name,
+                )
+            )
         exits = tuple(dict.fromkeys(n for ref in traced.outputs for n in names_of(ref)))
         return exits or inbound
 
-    def walk(self, model: keras.Model, entry: tuple[str, ...], top_level: bool,
-             per_input: list[tuple[str, ...]] | None = None) -> tuple[str, ...]:
+    def walk(
+        self,
+        model: keras.Model,
+        entry: tuple[str, ...],
+        top_level: bool,
+        per_input: list[tuple[str, ...]] | None = None,
+    ) -> tuple[str, ...]:
         """Add `model`'s nodes (nested models flattened); return the names of the nodes that
         produce its outputs. `entry`: the nodes feeding its inputs (empty at the top);
         `per_input`: the nodes feeding each of them, in `model.inputs` order, where known."""
@@ -145,19 +182,31 @@ class Graph:
         for operation in model.operations:
             if isinstance(operation, keras.layers.InputLayer):
                 index = input_index.get(operation.name)
-                alias[operation.name] = (per_input[index] if per_input is not None and index is not None
-                                         else entry or self.add(operation, (), 0, top_level, None))
+                alias[operation.name] = (
+                    per_input[index]
+                    if per_input is not None and index is not None
+                    else entry or self.add(operation, (), 0, top_level, None)
+                )
                 continue
             for node in inbound_nodes(operation):
                 if id(node) not in own_nodes:
                     continue
-                parents = tuple(dict.fromkeys(
-                    name for parent in node.parent_nodes
-                    for name in alias.get(parent.operation.name, (parent.operation.name,))))
+                parents = tuple(
+                    dict.fromkeys(
+                        name
+                        for parent in node.parent_nodes
+                        for name in alias.get(parent.operation.name, (parent.operation.name,))
+                    )
+                )
                 per_tensor = [alias.get(producer(t).name, (producer(t).name,)) for t in node.arguments.keras_tensors]
-                alias[operation.name] = self.add(operation, parents, len(node.arguments.keras_tensors), top_level,
-                                                 (tuple(node.arguments.args), dict(node.arguments.kwargs)),
-                                                 per_tensor=per_tensor)
+                alias[operation.name] = self.add(
+                    operation,
+                    parents,
+                    len(node.arguments.keras_tensors),
+                    top_level,
+                    (tuple(node.arguments.args), dict(node.arguments.kwargs)),
+                    per_tensor=per_tensor,
+                )
         outputs = [producer(tensor).name for tensor in model.outputs]
         return tuple(dict.fromkeys(name for output in outputs for name in alias.get(output, (output,))))
 
@@ -168,10 +217,12 @@ def _computes(traced: TracedCall) -> Kind | None:
     operations = [step.operation for step in traced.steps]
     if any(type(op).__name__ in OP_ATTENTION for op in operations) or _has_attention_core(traced):
         return Kind.ATTENTION
-    weightless = all(kind_of(op) in (Kind.OP, Kind.TRANSPARENT) or isinstance(op, NORMALIZATION_LAYERS)
-                     for op in operations)
-    if weightless and any(type(op).__name__ in OP_NORMALIZING or isinstance(op, NORMALIZATION_LAYERS)
-                          for op in operations):
+    weightless = all(
+        kind_of(op) in (Kind.OP, Kind.TRANSPARENT) or isinstance(op, NORMALIZATION_LAYERS) for op in operations
+    )
+    if weightless and any(
+        type(op).__name__ in OP_NORMALIZING or isinstance(op, NORMALIZATION_LAYERS) for op in operations
+    ):
         return Kind.NORMALIZATION
     return None
 
@@ -189,17 +240,25 @@ def _has_attention_core(traced: TracedCall) -> bool:
     def reaches_product(start: int, forward: bool) -> bool:
         frontier = [start]
         for _ in range(_ATTENTION_REACH):
-            frontier = [n for i in frontier for n in
-                        (consumers.get(i, []) if forward else [r for r in steps[i].parents if isinstance(r, int)])]
-            if any(type(steps[i].operation).__name__ in _MATRIX_PRODUCTS and len(steps[i].parents) >= 2
-                   for i in frontier):
+            frontier = [
+                n
+                for i in frontier
+                for n in (consumers.get(i, []) if forward else [r for r in steps[i].parents if isinstance(r, int)])
+            ]
+            if any(
+                type(steps[i].operation).__name__ in _MATRIX_PRODUCTS and len(steps[i].parents) >= 2 for i in frontier
+            ):
                 return True
             frontier = [i for i in frontier if kind_of(steps[i].operation) in (Kind.OP, Kind.TRANSPARENT, Kind.UNKNOWN)]
         return False
 
-    return any(kind_of(step.operation) == Kind.ACTIVATION and activation_of(step.operation, Kind.ACTIVATION) == "softmax"
-               and reaches_product(index, forward=False) and reaches_product(index, forward=True)
-               for index, step in enumerate(steps))
+    return any(
+        kind_of(step.operation) == Kind.ACTIVATION
+        and activation_of(step.operation, Kind.ACTIVATION) == "softmax"
+        and reaches_product(index, forward=False)
+        and reaches_product(index, forward=True)
+        for index, step in enumerate(steps)
+    )
 
 
 def inspect_model(model: keras.Model) -> list[LayerInfo]:
@@ -215,5 +274,3 @@ def inspect_model(model: keras.Model) -> list[LayerInfo]:
     graph = Graph()
     graph.walk(model, (), True)
     return graph.out
-
-

@@ -17,7 +17,8 @@ from pathlib import Path
 
 _FOLDER = Path(__file__).resolve().parents[2] / "advisor"
 _spec = importlib.util.spec_from_file_location(
-    __name__, _FOLDER / "__init__.py", submodule_search_locations=[str(_FOLDER)])
+    __name__, _FOLDER / "__init__.py", submodule_search_locations=[str(_FOLDER)]
+)
 _package = importlib.util.module_from_spec(_spec)
 sys.modules[__name__] = _package  # the import statement returns what sys.modules holds
 try:

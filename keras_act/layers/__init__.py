@@ -19,6 +19,21 @@ from keras_act.layers.swish import Swish
 from keras_act.layers.tanh import Tanh
 
 __all__ = [
-    "ACON", "ActivationLayer", "ELU", "GELU", "LeakyReLU", "Linear", "Mish", "PReLU", "Rational",
-    "ReLU", "SELU", "Sigmoid", "Snake", "Softmax", "Softplus", "Swish", "Tanh",
+    "ACON",
+    "ActivationLayer",
+    "ELU",
+    "GELU",
+    "LeakyReLU",
+    "Linear",
+    "Mish",
+    "PReLU",
+    "Rational",
+    "ReLU",
+    "SELU",
+    "Sigmoid",
+    "Snake",
+    "Softmax",
+    "Softplus",
+    "Swish",
+    "Tanh",
 ]

@@ -70,8 +70,7 @@ class ParametricActivation(ActivationLayer):
             )
         return (int(channels),)
 
-    def _add_parameter(self, input_shape: Any, name: str, leading: tuple[int, ...] = (),
-                       **weight_kwargs: Any) -> Any:
+    def _add_parameter(self, input_shape: Any, name: str, leading: tuple[int, ...] = (), **weight_kwargs: Any) -> Any:
         """Add a weight of shape ``leading + _parameter_shape(input_shape)``: `leading` holds the
         axes of a parameter that is a vector per unit (a Rational's coefficients)."""
         input_shape = tuple(input_shape)
@@ -88,8 +87,9 @@ class ParametricActivation(ActivationLayer):
                 min_ndim=len(shape) + 1,
                 axes={i - len(shape): size for i, size in enumerate(shape) if size != 1},
             )
-        return self.add_weight(shape=(*leading, *shape), name=name,
-                               autocast=not self.full_precision_parameters, **weight_kwargs)
+        return self.add_weight(
+            shape=(*leading, *shape), name=name, autocast=not self.full_precision_parameters, **weight_kwargs
+        )
 
     def _built_parameter(self, attribute: str, name: str) -> Any:
         # ValueError, not AttributeError: on the PyTorch backend a layer is a torch Module, whose

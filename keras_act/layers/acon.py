@@ -38,8 +38,14 @@ class ACON(ParametricActivation):
     default_sharing = "channel"
     full_precision_parameters = True
 
-    def __init__(self, p1: float = 1.0, p2: float = 0.0, beta: float = 1.0,
-                 shared_axes: int | list[int] | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        p1: float = 1.0,
+        p2: float = 0.0,
+        beta: float = 1.0,
+        shared_axes: int | list[int] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(shared_axes=shared_axes, **kwargs)
         self.initial_p1 = check_number(p1, "p1", "ACON")
         self.initial_p2 = check_number(p2, "p2", "ACON")
@@ -60,4 +66,3 @@ class ACON(ParametricActivation):
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "p1": self.initial_p1, "p2": self.initial_p2, "beta": self.initial_beta}
-

@@ -35,10 +35,15 @@ class LeakyReLU(ActivationLayer):
     def __init__(self, alpha: float | None = None, negative_slope: float | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         if alpha is not None and negative_slope is not None and alpha != negative_slope:
-            raise ValueError(f"LeakyReLU: `alpha` ({alpha!r}) and `negative_slope` ({negative_slope!r}) name the "
-                             "same slope; pass one of them.")
-        slope, name = (negative_slope, "negative_slope") if alpha is None and negative_slope is not None else \
-            (0.01 if alpha is None else alpha, "alpha")
+            raise ValueError(
+                f"LeakyReLU: `alpha` ({alpha!r}) and `negative_slope` ({negative_slope!r}) name the "
+                "same slope; pass one of them."
+            )
+        slope, name = (
+            (negative_slope, "negative_slope")
+            if alpha is None and negative_slope is not None
+            else (0.01 if alpha is None else alpha, "alpha")
+        )
         self.alpha = check_number(slope, name, "LeakyReLU", non_negative=True)
 
     def call(self, inputs: Any) -> Any:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from numbers import Integral, Real
-from typing import Any, Sequence
+from typing import Any
 
 import keras
 import numpy as np
@@ -83,16 +84,24 @@ class Rational(ParametricActivation):
 
     def build(self, input_shape: Any) -> None:
         self._numerator = self._add_parameter(
-            input_shape, "numerator", leading=(len(self.initial_numerator),),
+            input_shape,
+            "numerator",
+            leading=(len(self.initial_numerator),),
             initializer=_rows(self.initial_numerator),
         )
         self._denominator = self._add_parameter(
-            input_shape, "denominator", leading=(len(self.initial_denominator),),
+            input_shape,
+            "denominator",
+            leading=(len(self.initial_denominator),),
             initializer=_rows(self.initial_denominator),
         )
 
-    numerator = built_weight("numerator", "The numerator coefficients ``a_0 .. a_m`` along the first axis (once built).")
-    denominator = built_weight("denominator", "The denominator coefficients ``b_1 .. b_n`` along the first axis (once built).")
+    numerator = built_weight(
+        "numerator", "The numerator coefficients ``a_0 .. a_m`` along the first axis (once built)."
+    )
+    denominator = built_weight(
+        "denominator", "The denominator coefficients ``b_1 .. b_n`` along the first axis (once built)."
+    )
 
     def call(self, inputs: Any) -> Any:
         return act_ops.rational(self._float_input(inputs), self._numerator, self._denominator)
@@ -123,8 +132,7 @@ def _is_int(value: Any) -> bool:
 
 
 def _check_degrees(degrees: Any) -> tuple[int, int]:
-    if (not isinstance(degrees, (list, tuple)) or len(degrees) != 2
-            or not all(_is_int(d) for d in degrees)):
+    if not isinstance(degrees, (list, tuple)) or len(degrees) != 2 or not all(_is_int(d) for d in degrees):
         raise ValueError(f"Rational: argument `degrees` must be two integers (m, n), received degrees={degrees!r}.")
     m, n = (int(d) for d in degrees)
     if n < 1 or m < 0 or m > n + 1:
@@ -136,8 +144,11 @@ def _check_degrees(degrees: Any) -> tuple[int, int]:
 
 
 def _check_fit_range(fit_range: Any) -> tuple[float, float]:
-    valid = (isinstance(fit_range, (list, tuple)) and len(fit_range) == 2
-             and all(isinstance(v, Real) and not isinstance(v, bool) and np.isfinite(v) for v in fit_range))
+    valid = (
+        isinstance(fit_range, (list, tuple))
+        and len(fit_range) == 2
+        and all(isinstance(v, Real) and not isinstance(v, bool) and np.isfinite(v) for v in fit_range)
+    )
     if not valid or not float(fit_range[0]) < float(fit_range[1]):
         raise ValueError(
             f"Rational: argument `fit_range` must be two finite numbers (low, high) with low < high, "
@@ -150,7 +161,5 @@ def _check_coefficients(values: Any, name: str, length: int, expected: str) -> t
     array = np.asarray(values, dtype=object)
     numbers = array.ndim == 1 and all(isinstance(v, Real) and not isinstance(v, bool) for v in array)
     if not numbers or len(array) != length or not np.all(np.isfinite(array.astype("float64"))):
-        raise ValueError(
-            f"Rational: argument `{name}` must be {expected} finite numbers, received {name}={values!r}."
-        )
+        raise ValueError(f"Rational: argument `{name}` must be {expected} finite numbers, received {name}={values!r}.")
     return tuple(float(v) for v in array)

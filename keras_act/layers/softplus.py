@@ -12,7 +12,7 @@ from keras_act.layers._base import ActivationLayer
 
 @keras.saving.register_keras_serializable(package="keras_act")
 class Softplus(ActivationLayer):
-    """``log(1 + exp(x))``, a smooth ReLU; stable for large \|x\|.
+    r"""``log(1 + exp(x))``, a smooth ReLU; stable for large \|x\|.
 
     Example:
         >>> import numpy as np

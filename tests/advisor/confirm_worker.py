@@ -21,11 +21,22 @@ from advisor import confirm  # noqa: E402
 def main() -> None:
     directory, tuner, result_path = sys.argv[1:4]
     x, y = data()
-    result = confirm(model(), x, y, advice=advice(), candidates=CANDIDATES, tuner=tuner, executions_per_trial=1,
-                     epochs=2, directory=directory, verbose=0)
+    result = confirm(
+        model(),
+        x,
+        y,
+        advice=advice(),
+        candidates=CANDIDATES,
+        tuner=tuner,
+        executions_per_trial=1,
+        epochs=2,
+        directory=directory,
+        verbose=0,
+    )
     with open(result_path, "w") as handle:
-        json.dump({"ranking": [[r.candidate, r.initializer] for r in result.ranking],
-                   "trials_run": result.trials_run}, handle)
+        json.dump(
+            {"ranking": [[r.candidate, r.initializer] for r in result.ranking], "trials_run": result.trials_run}, handle
+        )
 
 
 if __name__ == "__main__":

@@ -19,9 +19,14 @@ def data() -> tuple[np.ndarray, np.ndarray]:
 
 
 def model() -> keras.Model:
-    built = keras.Sequential([keras.Input((30,)), keras.layers.Dense(8, activation="sigmoid"),
-                              keras.layers.Dense(8, activation="sigmoid"),
-                              keras.layers.Dense(1, activation="sigmoid")])
+    built = keras.Sequential(
+        [
+            keras.Input((30,)),
+            keras.layers.Dense(8, activation="sigmoid"),
+            keras.layers.Dense(8, activation="sigmoid"),
+            keras.layers.Dense(1, activation="sigmoid"),
+        ]
+    )
     built.compile(keras.optimizers.Adam(0.01), "binary_crossentropy")
     return built
 

@@ -145,11 +145,15 @@ def test_normalized_nets_never_get_selu_and_keep_their_own_activation():
 
 def test_dead_units_are_evidence_for_a_change():
     # a normalized net whose ReLUs start dead: a bias of -50 after the normalization
-    model = keras.Sequential([
-        keras.Input((6,)), keras.layers.Dense(16), keras.layers.BatchNormalization(),
-        keras.layers.Dense(16, activation="relu", bias_initializer=keras.initializers.Constant(-50.0)),
-        keras.layers.Dense(1, activation="sigmoid"),
-    ])
+    model = keras.Sequential(
+        [
+            keras.Input((6,)),
+            keras.layers.Dense(16),
+            keras.layers.BatchNormalization(),
+            keras.layers.Dense(16, activation="relu", bias_initializer=keras.initializers.Constant(-50.0)),
+            keras.layers.Dense(1, activation="sigmoid"),
+        ]
+    )
     x = np.random.default_rng(0).normal(size=(64, 6)).astype("float32")
     without = advise(model)
     with_data = advise(model, x=x, y=(x[:, 0] > 0).astype("float32"))
@@ -170,9 +174,15 @@ def test_inputs_scaled_inside_the_model_get_no_scaling_advice():
 
 def test_glorot_is_never_he_scaled():
     # fan_in 512 >> fan_out 4: Glorot's variance x fan_in is ~2, yet it is Glorot, not He
-    model = keras.Sequential([keras.Input((512,)), keras.layers.Dense(4, activation="tanh"),
-                              keras.layers.Dense(1, activation="sigmoid")])
+    model = keras.Sequential(
+        [keras.Input((512,)), keras.layers.Dense(4, activation="tanh"), keras.layers.Dense(1, activation="sigmoid")]
+    )
     assert not [f for f in advise(model).findings if f.code == "initializer-mismatch"]
-    he = keras.Sequential([keras.Input((512,)), keras.layers.Dense(4, activation="tanh", kernel_initializer="he_normal"),
-                           keras.layers.Dense(1, activation="sigmoid")])
+    he = keras.Sequential(
+        [
+            keras.Input((512,)),
+            keras.layers.Dense(4, activation="tanh", kernel_initializer="he_normal"),
+            keras.layers.Dense(1, activation="sigmoid"),
+        ]
+    )
     assert [f.severity for f in advise(he).findings if f.code == "initializer-mismatch"] == ["warning"]

@@ -9,15 +9,29 @@ import pytest
 from advisor import advise, atlas
 from advisor.atlas import TaskResult
 
-CONFIGURATIONS = ("relu + glorot_uniform", "relu + he_normal", "elu + he_normal", "tanh + glorot_uniform",
-                  "selu + lecun_normal")
+CONFIGURATIONS = (
+    "relu + glorot_uniform",
+    "relu + he_normal",
+    "elu + he_normal",
+    "tanh + glorot_uniform",
+    "selu + lecun_normal",
+)
 
 
-def task(name: str, winners: tuple[str, ...], kind: str = "binary", depth: int = 2,
-         target: tuple[float, float] = (0.0, 0.0)) -> TaskResult:
+def task(
+    name: str, winners: tuple[str, ...], kind: str = "binary", depth: int = 2, target: tuple[float, float] = (0.0, 0.0)
+) -> TaskResult:
     """A task on which `winners` score 0.9 and the rest 0.6, over 3 seeds."""
-    return TaskResult(name, kind, "plain-dense", depth, 500, 6, *target,
-                      {c: np.full(3, 0.9 if c in winners else 0.6) for c in CONFIGURATIONS})
+    return TaskResult(
+        name,
+        kind,
+        "plain-dense",
+        depth,
+        500,
+        6,
+        *target,
+        {c: np.full(3, 0.9 if c in winners else 0.6) for c in CONFIGURATIONS},
+    )
 
 
 @pytest.fixture
@@ -26,9 +40,11 @@ def measured(monkeypatch):
     rest; where Keras' defaults and elu tie on shallow multi-class tasks; where on deep tasks only
     selu and tanh do well; and where relu + he_normal wins regression with targets far from unit
     scale, tanh with unit-scale targets."""
-    shallow = ([task(f"b{i}", ("elu + he_normal", "relu + glorot_uniform")) for i in range(40)]
-               + [task(f"c{i}", ("elu + he_normal", "tanh + glorot_uniform")) for i in range(10)]
-               + [task(f"m{i}", ("elu + he_normal", "relu + glorot_uniform"), kind="multiclass") for i in range(20)])
+    shallow = (
+        [task(f"b{i}", ("elu + he_normal", "relu + glorot_uniform")) for i in range(40)]
+        + [task(f"c{i}", ("elu + he_normal", "tanh + glorot_uniform")) for i in range(10)]
+        + [task(f"m{i}", ("elu + he_normal", "relu + glorot_uniform"), kind="multiclass") for i in range(20)]
+    )
     deep = [task(f"d{i}", ("selu + lecun_normal", "tanh + glorot_uniform"), depth=12) for i in range(30)]
     regression = [task(f"r{i}", ("relu + he_normal",), kind="regression", target=(650.0, 20.0)) for i in range(25)]
     regression += [task(f"u{i}", ("tanh + glorot_uniform",), kind="regression", target=(0.0, 1.0)) for i in range(25)]
@@ -40,8 +56,9 @@ def measured(monkeypatch):
 
 
 def mlp(depth: int, hidden: str = "relu", init: str = "glorot_uniform", output: str = "sigmoid") -> keras.Model:
-    layers = [keras.Input((6,))] + [keras.layers.Dense(16, activation=hidden, kernel_initializer=init)
-                                    for _ in range(depth)]
+    layers = [keras.Input((6,))] + [
+        keras.layers.Dense(16, activation=hidden, kernel_initializer=init) for _ in range(depth)
+    ]
     return keras.Sequential(layers + [keras.layers.Dense(1, activation=output)])
 
 
@@ -50,7 +67,10 @@ def test_the_pick_is_the_configuration_most_often_within_noise_with_its_figures(
     assert (advice.hidden_activation, advice.hidden_initializer, advice.kept) == ("elu", "he_normal", False)
     evidence = advice.evidence
     assert (evidence.tasks, evidence.rates["elu + he_normal"], evidence.rates["relu + glorot_uniform"]) == (
-        50, 1.0, 0.8)
+        50,
+        1.0,
+        0.8,
+    )
     reason = advice.reasons["hidden_activation"]
     assert "elu + he_normal is within noise of the best on 100% of 50 similar tasks" in reason
     assert "Keras' defaults 80%" in advice.reasons["hidden_activation"]
@@ -113,8 +133,9 @@ def test_candidates_come_from_the_atlas_with_the_pick_first_and_the_users_own(me
     # Keras' defaults are not repeated: confirm() tests them (and the model's own pair) itself.
     assert advice.candidates == ["elu", "sigmoid"]
     assert advice.evidence.candidates == ("elu + he_normal", "sigmoid + glorot_uniform", "relu + glorot_uniform")
-    covered = np.mean([any(r.within(c) for c in advice.evidence.candidates)
-                       for r in atlas.tasks_in(advice.evidence.cell, measured)])
+    covered = np.mean(
+        [any(r.within(c) for c in advice.evidence.candidates) for r in atlas.tasks_in(advice.evidence.cell, measured)]
+    )
     assert covered >= atlas.CANDIDATE_COVERAGE
 
 
@@ -128,9 +149,13 @@ def test_without_evidence_the_rules_of_thumb_answer(measured) -> None:
 
 
 def test_dead_units_measured_on_the_data_outweigh_a_relu_pick(measured) -> None:
-    model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(
-        16, activation="relu", bias_initializer=keras.initializers.Constant(-50.0)),
-        keras.layers.Dense(1, activation="linear")])
+    model = keras.Sequential(
+        [
+            keras.Input((6,)),
+            keras.layers.Dense(16, activation="relu", bias_initializer=keras.initializers.Constant(-50.0)),
+            keras.layers.Dense(1, activation="linear"),
+        ]
+    )
     x = np.random.default_rng(0).normal(size=(64, 6)).astype("float32")
     advice = advise(model, x=x, y=600 + x[:, 0], task="regression")  # the atlas would say relu + he_normal
     assert advice.hidden_activation == "leaky_relu" and "dead ReLU units" in advice.reasons["hidden_activation"]
@@ -142,18 +167,45 @@ def test_keras_act_atlas_prints_the_table_for_a_kind_of_task(measured, capsys) -
     assert main(["atlas", "--task", "binary", "--depth", "3"]) == 0
     out = capsys.readouterr().out
     assert "The activation atlas: 50 tasks (binary classification, plain-dense, shallow" in out
-    rows = {line.split()[0] + " + " + line.split()[2]: line.split()[3] for line in out.splitlines()
-            if line.startswith("  ") and "%" in line}
-    assert rows == {"elu + he_normal": "100%", "relu + glorot_uniform": "80%", "tanh + glorot_uniform": "20%",
-                    "relu + he_normal": "0%", "selu + lecun_normal": "0%"}
+    rows = {
+        line.split()[0] + " + " + line.split()[2]: line.split()[3]
+        for line in out.splitlines()
+        if line.startswith("  ") and "%" in line
+    }
+    assert rows == {
+        "elu + he_normal": "100%",
+        "relu + glorot_uniform": "80%",
+        "tanh + glorot_uniform": "20%",
+        "relu + he_normal": "0%",
+        "selu + lecun_normal": "0%",
+    }
     assert "Advice for a model with relu + glorot_uniform: elu + he_normal (advised)" in out
     assert "estimated chance" not in out  # without the input's width the cell answers alone
-    assert main(["atlas", "--task", "regression", "--target-mean", "650", "--target-std", "20", "--features", "6",
-                 "--yours", "relu + he_normal"]) == 0
+    assert (
+        main(
+            [
+                "atlas",
+                "--task",
+                "regression",
+                "--target-mean",
+                "650",
+                "--target-std",
+                "20",
+                "--features",
+                "6",
+                "--yours",
+                "relu + he_normal",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "relu + he_normal (yours: the most likely within noise here; estimated chance: " in out
-    estimated = {" + ".join(line.split()[:3:2]): float(line.split()[-1].rstrip("%")) for line in out.splitlines()
-                 if line.startswith("  ") and "%" in line}
+    estimated = {
+        " + ".join(line.split()[:3:2]): float(line.split()[-1].rstrip("%"))
+        for line in out.splitlines()
+        if line.startswith("  ") and "%" in line
+    }
     assert estimated["relu + he_normal"] > 90 > estimated["tanh + glorot_uniform"]
     assert main(["atlas", "--task", "binary", "--depth", "12", "--yours", "tanh + glorot_uniform"]) == 0
     assert "tanh + glorot_uniform (yours: the most often within noise here)" in capsys.readouterr().out
@@ -168,27 +220,37 @@ def test_keras_act_atlas_markdown_and_cross_validation(measured, capsys) -> None
     table = capsys.readouterr().out.splitlines()
     assert table[0] == "| kind of task | tasks | " + " | ".join(sorted(CONFIGURATIONS)) + " |"
     # Shallow before deep; each cell's pick (for Keras' defaults) in bold.
-    assert table[2] == ("| binary classification, plain-dense, shallow (< 8 hidden layers) | 50 | **100%** | 80% | "
-                        "0% | 0% | 20% |")
+    assert table[2] == (
+        "| binary classification, plain-dense, shallow (< 8 hidden layers) | 50 | **100%** | 80% | 0% | 0% | 20% |"
+    )
     assert [line.split(" | ")[0] for line in table[3:]] == [
         "| multi-class classification, plain-dense, shallow (< 8 hidden layers)",
         "| regression with unit-scale targets, plain-dense, shallow (< 8 hidden layers)",
         "| regression with targets far from unit scale, plain-dense, shallow (< 8 hidden layers)",
-        "| binary classification, plain-dense, deep (8 to 19 hidden layers)"]
+        "| binary classification, plain-dense, deep (8 to 19 hidden layers)",
+    ]
     assert main(["atlas", "--cross-validate"]) == 0
     out = capsys.readouterr().out
     assert "Leave-tasks-out over" in out and "always relu + glorot_uniform" in out
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["--depth", "0"], "--depth must be >= 1, received 0."),
-    (["--target-mean", "3", "--target-std", "1"],
-     "--target-mean describes regression targets; pass --task regression with it."),
-    (["--task", "regression", "--target-std", "1"], "--target-std needs --target-mean too"),
-    (["--task", "regression", "--target-mean", "0", "--target-std", "-1"], "--target-std must be >= 0, received -1.0."),
-    (["--features", "0"], "--features must be >= 1, received 0."),
-    (["--yours", "relu"], "--yours takes 'ACTIVATION + INITIALIZER'"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--depth", "0"], "--depth must be >= 1, received 0."),
+        (
+            ["--target-mean", "3", "--target-std", "1"],
+            "--target-mean describes regression targets; pass --task regression with it.",
+        ),
+        (["--task", "regression", "--target-std", "1"], "--target-std needs --target-mean too"),
+        (
+            ["--task", "regression", "--target-mean", "0", "--target-std", "-1"],
+            "--target-std must be >= 0, received -1.0.",
+        ),
+        (["--features", "0"], "--features must be >= 1, received 0."),
+        (["--yours", "relu"], "--yours takes 'ACTIVATION + INITIALIZER'"),
+    ],
+)
 def test_keras_act_atlas_bad_usage_is_one_line_and_exit_2(argv, message, capsys) -> None:
     from keras_act.advisor.cli import main
 
@@ -208,21 +270,35 @@ def test_keras_act_atlas_cross_validation_needs_enough_tasks(monkeypatch, capsys
 
     monkeypatch.setattr(atlas, "load", lambda path=atlas.ATLAS_FILE: (task("p/a", ("elu + he_normal",)),))
     assert main(["atlas", "--cross-validate"]) == 2
-    assert capsys.readouterr().err.strip() == ("keras-act atlas: no task can be judged: no kind of task has 15 tasks "
-                                               "outside a fold.")
+    assert capsys.readouterr().err.strip() == (
+        "keras-act atlas: no task can be judged: no kind of task has 15 tasks outside a fold."
+    )
 
 
 def test_a_family_with_too_few_tasks_shows_what_they_measured(monkeypatch, capsys) -> None:
     from keras_act.advisor.cli import main
 
-    few = tuple(TaskResult(f"UCR/s{i}", "binary", "recurrent", 2, 60, 24, 0, 0,
-                           {"tanh + glorot_uniform": np.array([0.9]), "relu + he_normal": np.array([0.7])})
-                for i in range(3))
+    few = tuple(
+        TaskResult(
+            f"UCR/s{i}",
+            "binary",
+            "recurrent",
+            2,
+            60,
+            24,
+            0,
+            0,
+            {"tanh + glorot_uniform": np.array([0.9]), "relu + he_normal": np.array([0.7])},
+        )
+        for i in range(3)
+    )
     monkeypatch.setattr(atlas, "load", lambda path=atlas.ATLAS_FILE: few)
     assert main(["atlas", "--family", "recurrent", "--task", "binary"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[0].startswith("The activation atlas holds fewer than 15 tasks like this (binary classification, "
-                             "recurrent): the rules of thumb answer there.")
+    assert out[0].startswith(
+        "The activation atlas holds fewer than 15 tasks like this (binary classification, "
+        "recurrent): the rules of thumb answer there."
+    )
     assert out[1] == "What its 3 recurrent task(s) measured:"
     assert [line.split()[0] + line.split()[3] for line in out[3:]] == ["tanh100%", "relu0%"]
     # The table shows the few tasks too, with no pick in bold.

@@ -10,8 +10,8 @@ import pytest
 
 import keras_act
 from advisor import Advice, advise, apply
-from advisor.inspection import inspect_model, view
 from advisor._keras_compat import producer
+from advisor.inspection import inspect_model, view
 
 # What apply() does with any advice; the rules of thumb give it here.
 pytestmark = pytest.mark.usefixtures("rules_of_thumb")
@@ -66,8 +66,9 @@ def assert_trains(model: keras.Model, x: np.ndarray, y: np.ndarray) -> None:
     assert np.all(np.isfinite(losses)) and losses[-1] < losses[0]
     after = snapshot(model)
     trainable = {w.path for w in model.trainable_weights}
-    unmoved = [path for path, old in before.items()
-               if path in trainable and old.size > 1 and np.allclose(old, after[path])]
+    unmoved = [
+        path for path, old in before.items() if path in trainable and old.size > 1 and np.allclose(old, after[path])
+    ]
     assert not unmoved
 
 
@@ -113,12 +114,19 @@ def test_residual_functional_model_keeps_its_graph() -> None:
 
 
 def test_conv_net_with_activation_layers() -> None:
-    model = keras.Sequential([
-        keras.Input((8, 8, 1)),
-        L.Conv2D(4, 3, kernel_initializer="glorot_uniform"), L.BatchNormalization(), L.ReLU(),
-        L.MaxPooling2D(), L.Conv2D(4, 3, padding="same", activation="tanh"),
-        L.Flatten(), L.Dense(10), L.Activation("softmax"),
-    ])
+    model = keras.Sequential(
+        [
+            keras.Input((8, 8, 1)),
+            L.Conv2D(4, 3, kernel_initializer="glorot_uniform"),
+            L.BatchNormalization(),
+            L.ReLU(),
+            L.MaxPooling2D(),
+            L.Conv2D(4, 3, padding="same", activation="tanh"),
+            L.Flatten(),
+            L.Dense(10),
+            L.Activation("softmax"),
+        ]
+    )
     model.compile("adam", "sparse_categorical_crossentropy")
     advice = dataclasses.replace(advise(model), hidden_activation="swish", hidden_initializer="he_normal")
     new = apply_checked(model, advice)
@@ -133,10 +141,15 @@ def test_conv_net_with_activation_layers() -> None:
 
 
 def test_lstm_cells_keep_their_activations() -> None:
-    model = keras.Sequential([
-        keras.Input((5, 3)), L.LSTM(8, return_sequences=True), L.Bidirectional(L.GRU(4)),
-        L.Dense(8, activation="sigmoid"), L.Dense(1, activation="sigmoid"),
-    ])
+    model = keras.Sequential(
+        [
+            keras.Input((5, 3)),
+            L.LSTM(8, return_sequences=True),
+            L.Bidirectional(L.GRU(4)),
+            L.Dense(8, activation="sigmoid"),
+            L.Dense(1, activation="sigmoid"),
+        ]
+    )
     model.compile("adam", "binary_crossentropy")
     new = apply_checked(model)
     lstm, bidirectional, dense, _ = new.layers
@@ -149,10 +162,16 @@ def test_lstm_cells_keep_their_activations() -> None:
 
 
 def test_keras_act_layers_are_replaced_and_parameters_train() -> None:
-    model = keras.Sequential([
-        keras.Input((6,)), L.Dense(16), keras_act.Tanh(), L.Dense(16, activation=keras_act.get("prelu")),
-        L.Dense(1), keras_act.Sigmoid(),
-    ])
+    model = keras.Sequential(
+        [
+            keras.Input((6,)),
+            L.Dense(16),
+            keras_act.Tanh(),
+            L.Dense(16, activation=keras_act.get("prelu")),
+            L.Dense(1),
+            keras_act.Sigmoid(),
+        ]
+    )
     model.compile("adam", "binary_crossentropy")
     new = apply_checked(model, dataclasses.replace(advise(model), hidden_activation="swish"))
     assert isinstance(new.layers[1], keras_act.Swish)
@@ -164,8 +183,9 @@ def test_keras_act_layers_are_replaced_and_parameters_train() -> None:
     assert not np.allclose(beta, 1.0)
 
 
-@pytest.mark.parametrize("learnable, cls", [("rational", keras_act.Rational), ("acon", keras_act.ACON),
-                                            ("snake", keras_act.Snake)])
+@pytest.mark.parametrize(
+    "learnable, cls", [("rational", keras_act.Rational), ("acon", keras_act.ACON), ("snake", keras_act.Snake)]
+)
 def test_apply_puts_in_a_learnable_activation_that_trains(learnable, cls) -> None:
     model = keras.Sequential([keras.Input((6,)), L.Dense(16, activation="relu"), L.Dense(16), L.ReLU(), L.Dense(1)])
     model.compile("adam", "mse")
@@ -181,14 +201,17 @@ def test_apply_puts_in_a_learnable_activation_that_trains(learnable, cls) -> Non
 
 
 def test_activation_kwargs_configure_the_hidden_keras_act_layers_only() -> None:
-    model = keras.Sequential([keras.Input((6,)), L.Dense(16, activation="relu"), L.Dense(16), L.ReLU(),
-                              L.Dense(1, activation="sigmoid")])
+    model = keras.Sequential(
+        [keras.Input((6,)), L.Dense(16, activation="relu"), L.Dense(16), L.ReLU(), L.Dense(1, activation="sigmoid")]
+    )
     model.compile("adam", "binary_crossentropy")
     advice = dataclasses.replace(advise(model), hidden_activation="rational")
     new = apply_checked(model, advice, activation_kwargs={"approx": "elu", "shared_axes": [1]})
     assert [layer.approx for layer in (new.layers[0].activation, new.layers[2])] == ["elu", "elu"]
     assert new.layers[2].shared_axes == (1,) and not isinstance(new.layers[-1].activation, keras_act.Rational)
-    with pytest.raises(ValueError, match="`activation_kwargs` .* do not make a 'rational' layer: Rational: argument `approx`"):
+    with pytest.raises(
+        ValueError, match="`activation_kwargs` .* do not make a 'rational' layer: Rational: argument `approx`"
+    ):
         apply(model, advice, activation_kwargs={"approx": "softmax"})
     with pytest.raises(ValueError, match="advice.hidden_activation 'hard_swish' is not a keras_act id"):
         apply(model, dataclasses.replace(advice, hidden_activation="hard_swish"), activation_kwargs={"a": 1})
@@ -224,10 +247,15 @@ def test_linear_classifier_output_gets_its_squashing_activation() -> None:
 
 
 def test_double_activation_and_linear_hidden_are_resolved() -> None:
-    model = keras.Sequential([
-        keras.Input((4,)), L.Dense(8), L.Dense(8, activation="relu"), L.Activation("relu"),
-        L.Dense(1, activation="sigmoid"),
-    ])
+    model = keras.Sequential(
+        [
+            keras.Input((4,)),
+            L.Dense(8),
+            L.Dense(8, activation="relu"),
+            L.Activation("relu"),
+            L.Dense(1, activation="sigmoid"),
+        ]
+    )
     codes = {f.code for f in advise(model).findings}
     assert {"double-activation", "linear-hidden"} <= codes
     new = apply_checked(model)
@@ -340,8 +368,10 @@ class _RefusesItsConfig(_ReadsAMissingAttribute):
         raise ValueError("could not be deserialized properly.\nSee the library's issue tracker.")
 
 
-@pytest.mark.parametrize("layer_class, error", [(_ReadsAMissingAttribute, "AttributeError: "),
-                                                (_RefusesItsConfig, "ValueError: See the library's")])
+@pytest.mark.parametrize(
+    "layer_class, error",
+    [(_ReadsAMissingAttribute, "AttributeError: "), (_RefusesItsConfig, "ValueError: See the library's")],
+)
 def test_whatever_a_libraries_config_raises_is_one_clear_error(layer_class, error) -> None:
     inputs = keras.Input((4,))
     model = keras.Model(inputs, L.Dense(1, activation="sigmoid")(layer_class(8, name="block")(inputs)))
@@ -353,13 +383,15 @@ def test_whatever_a_libraries_config_raises_is_one_clear_error(layer_class, erro
 
 
 def test_lambda_layers_are_rebuilt() -> None:
-    model = keras.Sequential([keras.Input((4,)), L.Dense(8, activation="sigmoid"), L.Lambda(lambda t: 2 * t),
-                              L.Dense(1)])
+    model = keras.Sequential(
+        [keras.Input((4,)), L.Dense(8, activation="sigmoid"), L.Lambda(lambda t: 2 * t), L.Dense(1)]
+    )
     new = apply_checked(model)
     x = RNG.normal(size=(3, 4)).astype("float32")
     hidden = keras.Model(new.inputs[0], new.layers[1].output)
-    np.testing.assert_allclose(np.asarray(hidden(x)), 2 * np.asarray(keras.Model(new.inputs[0], new.layers[0].output)(x)),
-                               rtol=1e-6)
+    np.testing.assert_allclose(
+        np.asarray(hidden(x)), 2 * np.asarray(keras.Model(new.inputs[0], new.layers[0].output)(x)), rtol=1e-6
+    )
 
 
 class _StoresItsArguments(L.Layer):

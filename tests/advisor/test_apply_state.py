@@ -75,8 +75,11 @@ def _output_of(model: keras.Model, name: str, data: np.ndarray) -> np.ndarray:
 
 
 def test_every_adapt_layer_is_covered() -> None:
-    with_adapt = {name for name, value in vars(L).items()
-                  if inspect.isclass(value) and issubclass(value, L.Layer) and hasattr(value, "adapt")}
+    with_adapt = {
+        name
+        for name, value in vars(L).items()
+        if inspect.isclass(value) and issubclass(value, L.Layer) and hasattr(value, "adapt")
+    }
     assert with_adapt == set(ADAPTED)
 
 
@@ -119,8 +122,15 @@ def test_hashing_and_category_encoding_settings_are_kept() -> None:
 
 
 def _transfer_model() -> tuple[keras.Model, keras.Model]:
-    backbone = keras.Sequential([keras.Input((6,)), L.Dense(16, activation="sigmoid"), L.BatchNormalization(),
-                                 L.Dense(16, activation="sigmoid")], name="backbone")
+    backbone = keras.Sequential(
+        [
+            keras.Input((6,)),
+            L.Dense(16, activation="sigmoid"),
+            L.BatchNormalization(),
+            L.Dense(16, activation="sigmoid"),
+        ],
+        name="backbone",
+    )
     for layer in backbone.layers:  # "pretrained": weights and statistics no fresh draw gives
         layer.set_weights([RNG.normal(size=w.shape).astype("float32") + 0.5 for w in layer.get_weights()])
     backbone.trainable = False
@@ -141,8 +151,10 @@ def test_frozen_backbone_keeps_weights_and_activations() -> None:
     new_backbone = new.get_layer("backbone")
     for old, fresh in zip(backbone.weights, new_backbone.weights, strict=True):
         np.testing.assert_array_equal(np.asarray(old), np.asarray(fresh))
-    assert [layer.activation.__name__ for layer in new_backbone.layers if isinstance(layer, L.Dense)] == \
-        ["sigmoid", "sigmoid"]
+    assert [layer.activation.__name__ for layer in new_backbone.layers if isinstance(layer, L.Dense)] == [
+        "sigmoid",
+        "sigmoid",
+    ]
     assert not new_backbone.trainable_weights
     assert new.get_layer("new_hidden").activation.__class__.__name__ != "function"  # the trained part changed
     x = RNG.normal(size=(16, 6)).astype("float32")
@@ -155,5 +167,6 @@ def test_trained_layers_get_fresh_weights_frozen_ones_do_not() -> None:
     model = keras.Model(inputs, L.Dense(1, name="out")(L.Dense(8, activation="relu", name="trained")(frozen(inputs))))
     new = apply(model, advise(model, task="regression"))
     np.testing.assert_array_equal(np.asarray(new.get_layer("frozen").kernel), np.asarray(frozen.kernel))
-    assert not np.array_equal(np.asarray(new.get_layer("trained").kernel),
-                              np.asarray(model.get_layer("trained").kernel))
+    assert not np.array_equal(
+        np.asarray(new.get_layer("trained").kernel), np.asarray(model.get_layer("trained").kernel)
+    )

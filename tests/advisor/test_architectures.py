@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 from advisor import advise, apply
-from advisor.inspection import view
 from advisor._keras_compat import producer
+from advisor.inspection import view
 from tests.advisor import zoo
 
 
@@ -44,7 +44,8 @@ def problems(model: keras.Model) -> list[str]:
     if own is not None and own not in advice.candidates:
         found.append(f"own activation {own} not among candidates {advice.candidates}")
     if (model_view.has_normalization or model_view.residual_adds) and (
-            advice.hidden_activation == "selu" or "selu" in advice.candidates):
+        advice.hidden_activation == "selu" or "selu" in advice.candidates
+    ):
         found.append(f"SELU with normalization/residual adds: {advice.hidden_activation}, {advice.candidates}")
     new = apply(model, advice)
     if model.get_config() != config:
@@ -61,13 +62,18 @@ def problems(model: keras.Model) -> list[str]:
         found.append("output shapes changed")
     if [a for _, a in _gates(new)] != [a for _, a in _gates(model)]:
         found.append(f"gates changed: {_gates(model)} -> {_gates(new)}")
-    if [a for _, a in _heads(new)] != [h.output_activation if h.output_activation != h.current_activation
-                                       and h.current_activation != "linear" else h.current_activation
-                                       for h in advice.heads]:
+    if [a for _, a in _heads(new)] != [
+        h.output_activation
+        if h.output_activation != h.current_activation and h.current_activation != "linear"
+        else h.current_activation
+        for h in advice.heads
+    ]:
         found.append(f"heads: {_heads(model)} -> {_heads(new)} under advice {advice.heads}")
     # Kept: every hidden site stays as it was (the heads follow their own advice, checked above).
-    if advice.kept and ([s.activation for s in view(new).sites if s.role != "output"]
-                        != [s.activation for s in model_view.sites if s.role != "output"]):
+    if advice.kept and (
+        [s.activation for s in view(new).sites if s.role != "output"]
+        != [s.activation for s in model_view.sites if s.role != "output"]
+    ):
         found.append("the advice kept the activation but apply() changed sites")
     return found
 
@@ -85,12 +91,18 @@ def test_every_keras_application(name: str) -> None:
     keras.backend.clear_session()  # with its garbage collection: these models hold up to 2 GB
 
 
-@pytest.mark.parametrize("name, family, hidden", [
-    ("ResNet50", "normalized-residual", "relu"), ("MobileNetV2", "normalized-residual", "relu6"),
-    ("MobileNetV3Small", "normalized-residual", "hard_swish"), ("EfficientNetB0", "normalized-residual", "swish"),
-    ("ConvNeXtTiny", "normalized-residual", "gelu"), ("transformer_classifier", "attention", "relu"),
-    ("vit_classifier", "attention", "gelu"),
-])
+@pytest.mark.parametrize(
+    "name, family, hidden",
+    [
+        ("ResNet50", "normalized-residual", "relu"),
+        ("MobileNetV2", "normalized-residual", "relu6"),
+        ("MobileNetV3Small", "normalized-residual", "hard_swish"),
+        ("EfficientNetB0", "normalized-residual", "swish"),
+        ("ConvNeXtTiny", "normalized-residual", "gelu"),
+        ("transformer_classifier", "attention", "relu"),
+        ("vit_classifier", "attention", "gelu"),
+    ],
+)
 def test_published_designs_keep_their_authors_activation(name: str, family: str, hidden: str) -> None:
     advice = advise(zoo.build(name))
     assert (advice.family, advice.hidden_activation, advice.kept) == (family, hidden, True)
@@ -115,12 +127,16 @@ def test_dict_losses_pair_each_head_with_its_own_loss() -> None:
     assert list(model.output_names) == ["department", "priority"]  # Keras orders dict outputs by key
     advice = advise(model)
     assert [(h.name, h.task, h.output_activation) for h in advice.heads] == [
-        ("department", "multiclass", "softmax"), ("priority", "binary", "sigmoid")]
+        ("department", "multiclass", "softmax"),
+        ("priority", "binary", "sigmoid"),
+    ]
     assert not advice.errors
     new = apply(model, advice)
     assert _heads(new) == [("department", "softmax"), ("priority", "sigmoid")]
     assert {k: type(v).__name__ for k, v in new.loss.items()} == {
-        "priority": "BinaryCrossentropy", "department": "CategoricalCrossentropy"}
+        "priority": "BinaryCrossentropy",
+        "department": "CategoricalCrossentropy",
+    }
 
 
 def test_a_wrong_head_is_named_and_only_it_changes() -> None:
@@ -161,22 +177,35 @@ def test_confirm_searches_the_guides_multi_input_multi_output_model() -> None:
 
     model = zoo.build("ticket_probabilities")
     rng = np.random.default_rng(0)
-    x = {"title": rng.integers(0, 1000, (40, 5)), "body": rng.integers(0, 1000, (40, 8)),
-         "tags": rng.integers(0, 2, (40, 12)).astype("float32")}
+    x = {
+        "title": rng.integers(0, 1000, (40, 5)),
+        "body": rng.integers(0, 1000, (40, 8)),
+        "tags": rng.integers(0, 2, (40, 12)).astype("float32"),
+    }
     y = {"priority": rng.uniform(size=(40, 1)), "department": np.eye(4)[rng.integers(0, 4, 40)]}
     result = confirm(model, x, y, candidates=["relu"], executions_per_trial=1, epochs=1, verbose=0)
     assert "priority (binary_crossentropy x 1), department (categorical_crossentropy x 0.2)" in str(result) or (
-        "department (categorical_crossentropy x 0.2), priority (binary_crossentropy x 1)" in str(result))
+        "department (categorical_crossentropy x 0.2), priority (binary_crossentropy x 1)" in str(result)
+    )
 
 
-@pytest.mark.parametrize("name, flags", [
-    ("EfficientNetB0", (True, True, False, False, False, True)),
-    ("ResNet50", (True, False, False, False, False, True)),
-    ("transformer_classifier", (False, False, True, True, False, True)),
-    ("gru_classifier", (False, False, True, False, True, False)),
-    ("conv1d_classifier", (True, False, False, False, False, True)),  # Conv1D is a convolution too
-])
+@pytest.mark.parametrize(
+    "name, flags",
+    [
+        ("EfficientNetB0", (True, True, False, False, False, True)),
+        ("ResNet50", (True, False, False, False, False, True)),
+        ("transformer_classifier", (False, False, True, True, False, True)),
+        ("gru_classifier", (False, False, True, False, True, False)),
+        ("conv1d_classifier", (True, False, False, False, False, True)),  # Conv1D is a convolution too
+    ],
+)
 def test_structure_flags(name: str, flags: tuple[bool, ...]) -> None:
     v = view(zoo.build(name))
-    assert (v.has_conv, v.has_depthwise, v.has_embedding, v.has_attention, v.has_recurrent,
-            v.has_normalization) == flags
+    assert (
+        v.has_conv,
+        v.has_depthwise,
+        v.has_embedding,
+        v.has_attention,
+        v.has_recurrent,
+        v.has_normalization,
+    ) == flags

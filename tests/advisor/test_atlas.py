@@ -20,15 +20,22 @@ import atlas as atlas_script  # noqa: E402  (benchmarks/atlas.py)
 import atlas_corpus  # noqa: E402
 
 
-def result(name: str, scores: dict[str, list[float]], kind: str = "binary", depth: int = 2,
-           target: tuple[float, float] = (0.0, 0.0)) -> TaskResult:
+def result(
+    name: str,
+    scores: dict[str, list[float]],
+    kind: str = "binary",
+    depth: int = 2,
+    target: tuple[float, float] = (0.0, 0.0),
+) -> TaskResult:
     return TaskResult(name, kind, "plain-dense", depth, 500, 8, *target, {c: np.array(s) for c, s in scores.items()})
 
 
 def test_within_noise_is_the_quality_benchmarks_rule_in_float64() -> None:
     best = [0.80, 0.84, 0.82]
-    task = result("t", {"elu + he_normal": best, "tanh + glorot_uniform": [0.75, 0.77, 0.76],
-                        "relu + he_normal": [0.80, 0.80, 0.80]})
+    task = result(
+        "t",
+        {"elu + he_normal": best, "tanh + glorot_uniform": [0.75, 0.77, 0.76], "relu + he_normal": [0.80, 0.80, 0.80]},
+    )
     se = np.std(np.array(best, dtype="float64"), ddof=1) / math.sqrt(3)
     threshold = np.mean(best) - max(2 * se, 0.01)
     assert task.best == "elu + he_normal"
@@ -38,8 +45,9 @@ def test_within_noise_is_the_quality_benchmarks_rule_in_float64() -> None:
     assert not task.within("gelu + he_normal")  # not trained here: no evidence for it
     # The margin's floor: 0.02 of R^2 for regression.
     regression = result("r", {"a + b": [0.50, 0.50], "c + d": [0.485, 0.485]}, kind="regression")
-    assert regression.within("c + d") and not result("r", {"a + b": [0.5, 0.5], "c + d": [0.475, 0.475]},
-                                                      kind="regression").within("c + d")
+    assert regression.within("c + d") and not result(
+        "r", {"a + b": [0.5, 0.5], "c + d": [0.475, 0.475]}, kind="regression"
+    ).within("c + d")
 
 
 def test_cells_split_by_family_depth_task_and_target_scale() -> None:
@@ -55,7 +63,9 @@ def test_cells_split_by_family_depth_task_and_target_scale() -> None:
     finest = Cell.of("plain-dense", 2, "regression", 22.0, 9.0)
     assert [str(c) for c in (finest, finest.coarser(), finest.coarser().coarser())] == [
         "regression with targets far from unit scale, plain-dense, shallow (< 8 hidden layers)",
-        "regression, plain-dense, shallow (< 8 hidden layers)", "any task, plain-dense, shallow (< 8 hidden layers)"]
+        "regression, plain-dense, shallow (< 8 hidden layers)",
+        "any task, plain-dense, shallow (< 8 hidden layers)",
+    ]
     assert finest.coarser().coarser().coarser() is None
     assert finest.coarser().holds(finest) and not finest.holds(Cell.of("plain-dense", 2, "regression", 0.0, 1.0))
 
@@ -103,10 +113,18 @@ def test_candidates_cover_the_share_asked_for_with_few_configurations() -> None:
 def test_leave_tasks_out_scores_each_task_with_advice_built_without_it() -> None:
     # Shallow tasks: elu wins; deep tasks: tanh wins. A pick from the other tasks gets both right,
     # and no fixed configuration does.
-    shallow = [result(f"pkg{i}/s", {"elu + he_normal": [0.9], "tanh + glorot_uniform": [0.6],
-                                    "relu + glorot_uniform": [0.7]}) for i in range(40)]
-    deep = [result(f"pkg{i}/d", {"elu + he_normal": [0.6], "tanh + glorot_uniform": [0.9],
-                                 "relu + glorot_uniform": [0.7]}, depth=12) for i in range(40)]
+    shallow = [
+        result(f"pkg{i}/s", {"elu + he_normal": [0.9], "tanh + glorot_uniform": [0.6], "relu + glorot_uniform": [0.7]})
+        for i in range(40)
+    ]
+    deep = [
+        result(
+            f"pkg{i}/d",
+            {"elu + he_normal": [0.6], "tanh + glorot_uniform": [0.9], "relu + glorot_uniform": [0.7]},
+            depth=12,
+        )
+        for i in range(40)
+    ]
     cv = atlas.leave_tasks_out(shallow + deep, folds=5)
     assert cv.tasks == 80 and cv.static == cv.cells == cv.covered == 1.0
     assert cv.fixed == {"elu + he_normal": 0.5, "tanh + glorot_uniform": 0.5, "relu + glorot_uniform": 0.0}
@@ -118,10 +136,15 @@ def test_leave_tasks_out_scores_each_task_with_advice_built_without_it() -> None
 def test_the_ranking_model_separates_what_one_cell_holds_together() -> None:
     # Unit-scale regression targets all (one cell): tanh wins where they spread little, relu
     # where they spread more. The cell can pick one for all; the ranking model reads the spread.
-    tasks = [result(f"pkg{i}/r", {"tanh + glorot_uniform": [0.9 if std < 6 else 0.5],
-                                   "relu + glorot_uniform": [0.5 if std < 6 else 0.9]},
-                    kind="regression", target=(0.0, std))
-             for i, std in enumerate(np.linspace(1.0, 11.0, 60))]
+    tasks = [
+        result(
+            f"pkg{i}/r",
+            {"tanh + glorot_uniform": [0.9 if std < 6 else 0.5], "relu + glorot_uniform": [0.5 if std < 6 else 0.9]},
+            kind="regression",
+            target=(0.0, std),
+        )
+        for i, std in enumerate(np.linspace(1.0, 11.0, 60))
+    ]
     assert len({t.cell for t in tasks}) == 1
     cv = atlas.leave_tasks_out(tasks, folds=5)
     assert cv.cells <= 0.55 and cv.static >= 0.9
@@ -137,8 +160,11 @@ def test_a_task_profile_gives_the_ranking_model_what_it_knows() -> None:
     binary = atlas.TaskProfile("plain-dense", 2, "binary", 20, 0.4, 0.5).ranking_inputs()
     assert binary[1:3].tolist() == [0.0, 0.0]
     # An unknown input: no estimate, and the cell answers alone.
-    for unknown in (atlas.TaskProfile("plain-dense", 2, "binary"), atlas.TaskProfile("plain-dense", 2, None, 20),
-                    atlas.TaskProfile("plain-dense", 2, "regression", 20, 3.0)):
+    for unknown in (
+        atlas.TaskProfile("plain-dense", 2, "binary"),
+        atlas.TaskProfile("plain-dense", 2, None, 20),
+        atlas.TaskProfile("plain-dense", 2, "regression", 20, 3.0),
+    ):
         assert unknown.ranking_inputs() is None
         assert atlas.estimate(unknown, atlas.load_ranking()) == {}
 
@@ -190,7 +216,8 @@ def test_the_data_file_is_written_the_same_from_the_same_results(tmp_path) -> No
     # A name on the held-out list takes its tasks (and their twins) out.
     first = atlas.load()[0].task
     assert atlas_script.write_data_file(work, copy, leave_out=frozenset({first.split("/")[1].lower()})) < len(
-        atlas_script.read_data_file())
+        atlas_script.read_data_file()
+    )
     assert first not in {row["task"].removesuffix(atlas_corpus.TWIN) for row in atlas_script.read_data_file(copy)}
 
 
@@ -207,4 +234,5 @@ def test_the_readme_shows_the_cross_validation_as_it_runs(capsys) -> None:
 
     assert main(["atlas", "--cross-validate"]) == 0
     assert capsys.readouterr().out.strip() in (ROOT / "README.md").read_text(), (
-        "README's leave-tasks-out block differs: paste `keras-act atlas --cross-validate`")
+        "README's leave-tasks-out block differs: paste `keras-act atlas --cross-validate`"
+    )

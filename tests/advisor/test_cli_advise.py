@@ -59,13 +59,22 @@ def test_task_and_data_are_used(tmp_path, capsys) -> None:
     assert json.loads(capsys.readouterr().out)["task_source"] == "argument"
 
 
-@pytest.mark.parametrize("make_args, message", [
-    (lambda tmp: ["advise", str(tmp / "missing.keras")], "missing.keras: no such file"),
-    (lambda tmp: ["advise", str(tmp / "notes.keras")], "notes.keras is not a .keras archive"),
-    (lambda tmp: ["advise", str(tmp / "sound.keras"), "--data", str(tmp / "none.npz")], "none.npz: no such file"),
-    (lambda tmp: ["advise", str(tmp / "sound.keras"), "--data", str(tmp / "notes.keras")], "is not an .npz archive"),
-    (lambda tmp: ["advise", str(tmp / "sound.keras"), "--data", str(tmp / "other.npz")], "holds 'features', not 'x' and/or 'y'"),
-])
+@pytest.mark.parametrize(
+    "make_args, message",
+    [
+        (lambda tmp: ["advise", str(tmp / "missing.keras")], "missing.keras: no such file"),
+        (lambda tmp: ["advise", str(tmp / "notes.keras")], "notes.keras is not a .keras archive"),
+        (lambda tmp: ["advise", str(tmp / "sound.keras"), "--data", str(tmp / "none.npz")], "none.npz: no such file"),
+        (
+            lambda tmp: ["advise", str(tmp / "sound.keras"), "--data", str(tmp / "notes.keras")],
+            "is not an .npz archive",
+        ),
+        (
+            lambda tmp: ["advise", str(tmp / "sound.keras"), "--data", str(tmp / "other.npz")],
+            "holds 'features', not 'x' and/or 'y'",
+        ),
+    ],
+)
 def test_bad_usage_exits_2_with_a_clear_message(tmp_path, sound_model, capsys, make_args, message) -> None:
     (tmp_path / "notes.keras").write_text("not a model")
     np.savez(tmp_path / "other.npz", features=np.zeros(3))
@@ -87,8 +96,21 @@ def test_confirm_command_prints_the_ranking_and_its_verdict(tmp_path, capsys) ->
     x, y = data()
     path = save(model(), tmp_path / "model.keras")
     np.savez(tmp_path / "data.npz", x=x, y=y)
-    code = main(["confirm", path, "--data", str(tmp_path / "data.npz"), "--epochs", "2", "--executions", "2",
-                 "--directory", str(tmp_path / "search"), "--json"])
+    code = main(
+        [
+            "confirm",
+            path,
+            "--data",
+            str(tmp_path / "data.npz"),
+            "--epochs",
+            "2",
+            "--executions",
+            "2",
+            "--directory",
+            str(tmp_path / "search"),
+            "--json",
+        ]
+    )
     result = json.loads(capsys.readouterr().out)
     assert code == (0 if result["confirmed"] else 1)
     assert {row["candidate"] for row in result["ranking"]} >= {"relu", "sigmoid"}
@@ -105,8 +127,19 @@ def test_confirm_json_is_the_only_stdout_also_when_resumed_and_overwrite_is_a_fl
     x, y = data()
     path = save(model(), tmp_path / "model.keras")
     np.savez(tmp_path / "data.npz", x=x, y=y)
-    args = ["confirm", path, "--data", str(tmp_path / "data.npz"), "--epochs", "1", "--executions", "2",
-            "--directory", str(tmp_path / "search"), "--json"]
+    args = [
+        "confirm",
+        path,
+        "--data",
+        str(tmp_path / "data.npz"),
+        "--epochs",
+        "1",
+        "--executions",
+        "2",
+        "--directory",
+        str(tmp_path / "search"),
+        "--json",
+    ]
     runs = []
     for _ in range(2):  # fresh, then resumed
         main(args)
@@ -115,8 +148,19 @@ def test_confirm_json_is_the_only_stdout_also_when_resumed_and_overwrite_is_a_fl
         assert "execution" in captured.err  # the progress went to stderr
     assert runs[0]["ranking"] == runs[1]["ranking"]
     assert "resuming" in captured.err
-    other = ["confirm", path, "--data", str(tmp_path / "data.npz"), "--epochs", "2", "--executions", "2",
-             "--directory", str(tmp_path / "search"), "--json"]
+    other = [
+        "confirm",
+        path,
+        "--data",
+        str(tmp_path / "data.npz"),
+        "--epochs",
+        "2",
+        "--executions",
+        "2",
+        "--directory",
+        str(tmp_path / "search"),
+        "--json",
+    ]
     assert main(other) == 2  # a different search (epochs) in that directory
     err = capsys.readouterr().err
     assert "--overwrite" in err and "overwrite=True" not in err and "--directory" in err
@@ -124,29 +168,53 @@ def test_confirm_json_is_the_only_stdout_also_when_resumed_and_overwrite_is_a_fl
     assert json.loads(capsys.readouterr().out)["ranking"]
 
 
-@pytest.mark.parametrize("make_args, message", [
-    (lambda tmp: ["advise", str(tmp / "notes.txt")], "is not a saved Keras model (expected a .keras file"),
-    (lambda tmp: ["advise", str(tmp / "sound.keras"), "--data", str(tmp / "notes.txt")],
-     "is not an .npz archive"),
-    (lambda tmp: ["advise", str(tmp / "sound.keras"), "--data", str(tmp / "single.npy")],
-     "is not an .npz archive"),
-    (lambda tmp: ["confirm", str(tmp / "sound.keras"), "--data", str(tmp / "other.npz")],
-     "holds 'features', not 'x' and 'y'; write one with numpy.savez('data.npz', x=..., y=...)"),
-    (lambda tmp: ["plot", "relu", "-o", str(tmp / "no" / "dir" / "g.png")], "does not exist; create it"),
-    (lambda tmp: ["plot", "relu", "-o", str(tmp / "g.jpg")], "give a file name ending in .png"),
-    (lambda tmp: ["demo", "--output-dir", str(tmp / "absent")], "--output-dir"),
-    (lambda tmp: ["confirm", str(tmp / "sound.keras"), "--data", str(tmp / "xy.npz"), "--epochs", "0"],
-     "--epochs"),
-    (lambda tmp: ["confirm", str(tmp / "sound.keras"), "--data", str(tmp / "xy.npz"), "--budget", "soon"],
-     "--budget must be a number of executions (40) or a wall time with a unit"),
-    (lambda tmp: ["confirm", str(tmp / "sound.keras"), "--data", str(tmp / "xy.npz"), "--tuner", "hyperband",
-                  "--budget", "40"], "racing (--race or --budget) runs every configuration in each round, so it "
-                                     "needs the grid tuner (--tuner grid); received --tuner 'hyperband'."),
-    (lambda tmp: ["confirm", str(tmp / "sound.keras"), "--data", str(tmp / "xy.npz"), "--no-race",
-                  "--budget", "40"], "a --budget stops a race; it cannot go with --no-race."),
-])
-def test_every_bad_input_is_one_line_without_a_double_prefix(tmp_path, sound_model, capsys, make_args,
-                                                              message) -> None:
+@pytest.mark.parametrize(
+    "make_args, message",
+    [
+        (lambda tmp: ["advise", str(tmp / "notes.txt")], "is not a saved Keras model (expected a .keras file"),
+        (lambda tmp: ["advise", str(tmp / "sound.keras"), "--data", str(tmp / "notes.txt")], "is not an .npz archive"),
+        (lambda tmp: ["advise", str(tmp / "sound.keras"), "--data", str(tmp / "single.npy")], "is not an .npz archive"),
+        (
+            lambda tmp: ["confirm", str(tmp / "sound.keras"), "--data", str(tmp / "other.npz")],
+            "holds 'features', not 'x' and 'y'; write one with numpy.savez('data.npz', x=..., y=...)",
+        ),
+        (lambda tmp: ["plot", "relu", "-o", str(tmp / "no" / "dir" / "g.png")], "does not exist; create it"),
+        (lambda tmp: ["plot", "relu", "-o", str(tmp / "g.jpg")], "give a file name ending in .png"),
+        (lambda tmp: ["demo", "--output-dir", str(tmp / "absent")], "--output-dir"),
+        (lambda tmp: ["confirm", str(tmp / "sound.keras"), "--data", str(tmp / "xy.npz"), "--epochs", "0"], "--epochs"),
+        (
+            lambda tmp: ["confirm", str(tmp / "sound.keras"), "--data", str(tmp / "xy.npz"), "--budget", "soon"],
+            "--budget must be a number of executions (40) or a wall time with a unit",
+        ),
+        (
+            lambda tmp: [
+                "confirm",
+                str(tmp / "sound.keras"),
+                "--data",
+                str(tmp / "xy.npz"),
+                "--tuner",
+                "hyperband",
+                "--budget",
+                "40",
+            ],
+            "racing (--race or --budget) runs every configuration in each round, so it "
+            "needs the grid tuner (--tuner grid); received --tuner 'hyperband'.",
+        ),
+        (
+            lambda tmp: [
+                "confirm",
+                str(tmp / "sound.keras"),
+                "--data",
+                str(tmp / "xy.npz"),
+                "--no-race",
+                "--budget",
+                "40",
+            ],
+            "a --budget stops a race; it cannot go with --no-race.",
+        ),
+    ],
+)
+def test_every_bad_input_is_one_line_without_a_double_prefix(tmp_path, sound_model, capsys, make_args, message) -> None:
     (tmp_path / "notes.txt").write_text("not an archive")
     np.save(tmp_path / "single.npy", np.zeros(3))
     np.savez(tmp_path / "other.npz", features=np.zeros(3))

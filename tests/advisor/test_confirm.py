@@ -44,9 +44,12 @@ def test_grid_ranks_every_candidate_with_the_advised_and_current_rows(tmp_path) 
     before = [np.array(w) for w in net.weights]
     result = confirm(net, x, y, candidates=["relu", "tanh"], directory=tmp_path, **QUICK)
     advice = advise(net, y=y)
-    assert configurations(result) == {("relu", "he_normal"), ("tanh", "glorot_uniform"),
-                                      (advice.hidden_activation, advice.hidden_initializer),
-                                      ("sigmoid", "glorot_uniform")}
+    assert configurations(result) == {
+        ("relu", "he_normal"),
+        ("tanh", "glorot_uniform"),
+        (advice.hidden_activation, advice.hidden_initializer),
+        ("sigmoid", "glorot_uniform"),
+    }
     assert [row.rank for row in result.ranking] == [1, 2, 3]  # relu + he_normal is also the advice
     means = [row.mean for row in result.ranking]
     assert means == sorted(means) and result.objective == "val_loss" and not result.higher_is_better
@@ -65,8 +68,7 @@ def test_grid_ranks_every_candidate_with_the_advised_and_current_rows(tmp_path) 
 @pytest.mark.slow
 def test_the_same_search_gives_the_same_numbers(tmp_path) -> None:
     x, y = data()
-    runs = [confirm(model(), x, y, candidates=["relu"], directory=tmp_path, overwrite=True, **QUICK)
-            for _ in range(2)]
+    runs = [confirm(model(), x, y, candidates=["relu"], directory=tmp_path, overwrite=True, **QUICK) for _ in range(2)]
     assert [r.scores for r in runs[0].ranking] == [r.scores for r in runs[1].ranking]
 
 
@@ -74,8 +76,11 @@ def test_the_same_search_gives_the_same_numbers(tmp_path) -> None:
 @pytest.mark.parametrize("tuner", ["grid", "random", "bayesian", "hyperband"])
 def test_a_killed_search_resumes_and_runs_only_the_missing_trials(tmp_path, tuner) -> None:
     result_file = tmp_path / "result.json"
-    process = subprocess.Popen([sys.executable, str(HERE / "confirm_worker.py"), str(tmp_path), tuner,
-                                str(result_file)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [sys.executable, str(HERE / "confirm_worker.py"), str(tmp_path), tuner, str(result_file)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     project = tmp_path / "confirm"
     deadline = time.time() + 240
 
@@ -89,8 +94,18 @@ def test_a_killed_search_resumes_and_runs_only_the_missing_trials(tmp_path, tune
     done_before = completed()
     assert 2 <= done_before < 6 and not result_file.exists(), "the search must be killed mid-way"
     x, y = data()
-    result = confirm(model(), x, y, advice=advice(), candidates=CANDIDATES, tuner=tuner, executions_per_trial=1,
-                     epochs=2, directory=tmp_path, verbose=0)
+    result = confirm(
+        model(),
+        x,
+        y,
+        advice=advice(),
+        candidates=CANDIDATES,
+        tuner=tuner,
+        executions_per_trial=1,
+        epochs=2,
+        directory=tmp_path,
+        verbose=0,
+    )
     total = len(CANDIDATES) + 1  # + the model's own sigmoid/glorot_uniform
     assert len(result.ranking) == total
     trials = [json.loads(p.read_text()) for p in project.glob("trial_*/trial.json")]
@@ -167,8 +182,17 @@ def test_chief_and_two_workers_on_loopback(tmp_path) -> None:
     for tuner_id in ("chief", "tuner0", "tuner1"):
         env = {**base, "KERASTUNER_TUNER_ID": tuner_id}
         processes[tuner_id] = subprocess.Popen(
-            [sys.executable, str(HERE / "confirm_worker.py"), str(tmp_path / "search"), "grid",
-             str(tmp_path / f"{tuner_id}.json")], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            [
+                sys.executable,
+                str(HERE / "confirm_worker.py"),
+                str(tmp_path / "search"),
+                "grid",
+                str(tmp_path / f"{tuner_id}.json"),
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
         if tuner_id == "chief":
             time.sleep(3)  # let the chief's oracle server start
     try:
@@ -227,8 +251,17 @@ def test_a_mirrored_strategy_trains_each_trial_on_two_devices(tmp_path) -> None:
     # (tests/layers/test_distribute.py) would collide with this one's.
     strategy = tf.distribute.MirroredStrategy(devices, cross_device_ops=tf.distribute.ReductionToOneDevice())
     x, y = data()
-    result = confirm(model(), x, y, candidates=["relu"], executions_per_trial=2, epochs=2, verbose=0,
-                     directory=tmp_path, distribution_strategy=strategy)  # 2 fused executions
+    result = confirm(
+        model(),
+        x,
+        y,
+        candidates=["relu"],
+        executions_per_trial=2,
+        epochs=2,
+        verbose=0,
+        directory=tmp_path,
+        distribution_strategy=strategy,
+    )  # 2 fused executions
     assert strategy.num_replicas_in_sync == 2
     assert all(math.isfinite(row.mean) and row.executions == 2 for row in result.ranking)
 
@@ -250,17 +283,20 @@ def test_without_a_directory_the_temporary_search_is_removed(tmp_path, monkeypat
 
 def test_verbose_0_prints_nothing_and_1_a_progress_bar_and_the_table_once(tmp_path, capsys) -> None:
     x, y = data()
-    quiet = confirm(model(), x, y, candidates=["relu"], executions_per_trial=2, epochs=1, verbose=0,
-                    directory=tmp_path / "quiet")
+    quiet = confirm(
+        model(), x, y, candidates=["relu"], executions_per_trial=2, epochs=1, verbose=0, directory=tmp_path / "quiet"
+    )
     assert capsys.readouterr().out == ""
-    shown = confirm(model(), x, y, candidates=["relu"], executions_per_trial=2, epochs=1, verbose=1,
-                    directory=tmp_path / "shown")
+    shown = confirm(
+        model(), x, y, candidates=["relu"], executions_per_trial=2, epochs=1, verbose=1, directory=tmp_path / "shown"
+    )
     out = capsys.readouterr().out
     assert "execution" in out.split("confirm(): ")[0]  # Keras' progress bar, before the table
     assert out.count(str(shown)) == 1 and "Trial" not in out  # keras-tuner's own output is verbose=2's
     assert [r.scores for r in quiet.ranking] == [r.scores for r in shown.ranking]
-    confirm(model(), x, y, candidates=["relu"], executions_per_trial=2, epochs=1, verbose=1,
-            directory=tmp_path / "shown")  # resumed: says so, without keras-tuner's "Reloading Tuner"
+    confirm(
+        model(), x, y, candidates=["relu"], executions_per_trial=2, epochs=1, verbose=1, directory=tmp_path / "shown"
+    )  # resumed: says so, without keras-tuner's "Reloading Tuner"
     out = capsys.readouterr().out
     assert "resuming the search" in out and "Reloading" not in out
 
@@ -269,8 +305,9 @@ def test_default_executions_are_the_fused_ten(tmp_path) -> None:
     x, y = data()
     result = confirm(model(), x, y, candidates=["relu"], epochs=1, verbose=0, directory=tmp_path)
     assert {row.executions for row in result.ranking} == {10}
-    one_by_one = confirm(model(), x, y, candidates=["relu"], epochs=1, verbose=0, directory=tmp_path / "seq",
-                         fuse_executions=False)
+    one_by_one = confirm(
+        model(), x, y, candidates=["relu"], epochs=1, verbose=0, directory=tmp_path / "seq", fuse_executions=False
+    )
     assert {row.executions for row in one_by_one.ranking} == {3}
 
 
@@ -284,6 +321,7 @@ def test_a_kill_while_keras_tuner_writes_a_file_leaves_the_old_file_whole(tmp_pa
 
     def killed(*args, **kwargs):
         raise KeyboardInterrupt  # the process dies half-way through writing
+
     monkeypatch.setattr(json, "dump", lambda state, handle: (handle.write('{"trial_id": '), killed()))
     with pytest.raises(KeyboardInterrupt):
         oracle.update_trial(trial.trial_id, {"val_loss": 0.5})

@@ -42,8 +42,14 @@ def own_fit_scores(x: np.ndarray, y: np.ndarray, normalize: bool, executions: in
         part = execution_data([x], y, None, 0.2, index)
         keras.utils.set_random_seed(index)
         model = normalized_model(x, normalize)
-        history = model.fit(x[part.train_rows], y[part.train_rows], validation_data=(part.x_val[0], part.y_val),
-                            epochs=epochs, batch_size=32, verbose=0).history
+        history = model.fit(
+            x[part.train_rows],
+            y[part.train_rows],
+            validation_data=(part.x_val[0], part.y_val),
+            epochs=epochs,
+            batch_size=32,
+            verbose=0,
+        ).history
         scores.append(score(history, "val_loss", "val_accuracy", 5, False).score)
     return scores
 
@@ -73,12 +79,13 @@ def test_a_dataset_gives_the_numbers_its_rows_give_as_arrays(form: str) -> None:
     if form == "dataset":
         result = confirm(model, tf.data.Dataset.from_tensor_slices((x, y)).batch(32), **QUICK)
     elif form == "pydataset":
+
         class Rows(keras.utils.PyDataset):
             def __len__(self) -> int:
                 return 5
 
             def __getitem__(self, index: int):
-                return x[index * 32:(index + 1) * 32], y[index * 32:(index + 1) * 32]
+                return x[index * 32 : (index + 1) * 32], y[index * 32 : (index + 1) * 32]
 
         result = confirm(model, Rows(), **QUICK)
     else:
@@ -137,8 +144,9 @@ def test_a_multi_output_model_trains_each_head_with_its_loss_and_weight() -> Non
     normalizer.adapt(x)
     inputs = keras.Input((3,))
     hidden = L.Dense(8, activation="relu")(normalizer(inputs))
-    model = keras.Model(inputs, {"size": L.Dense(1, name="size")(hidden),
-                                 "kind": L.Dense(1, activation="sigmoid", name="kind")(hidden)})
+    model = keras.Model(
+        inputs, {"size": L.Dense(1, name="size")(hidden), "kind": L.Dense(1, activation="sigmoid", name="kind")(hidden)}
+    )
     model.compile("adam", {"size": "mse", "kind": "binary_crossentropy"}, loss_weights={"size": 1.0, "kind": 0.5})
     labels = {"size": (x[:, :1] - 49.0) / 2.0, "kind": y}
     result = confirm(model, x, labels, **QUICK)
@@ -208,7 +216,7 @@ def test_a_dataset_past_the_memory_bound_is_streamed_not_held(monkeypatch) -> No
 
         def __getitem__(self, index: int):
             read.append(index)
-            return x[index * 16:(index + 1) * 16], y[index * 16:(index + 1) * 16]
+            return x[index * 16 : (index + 1) * 16], y[index * 16 : (index + 1) * 16]
 
     model = normalized_model(x)
     with pytest.raises(ValueError, match="streamed and cannot be split; pass `validation_data`"):

@@ -29,8 +29,7 @@ class FeedForward(keras.layers.Layer):
         return x + self.outer(self.activation(self.inner(x)))
 
     def get_config(self):
-        return {**super().get_config(), "units": self.units,
-                "activation": keras.activations.serialize(self.activation)}
+        return {**super().get_config(), "units": self.units, "activation": keras.activations.serialize(self.activation)}
 
 
 @keras.saving.register_keras_serializable(package="keras_act_tests")
@@ -48,8 +47,7 @@ class GatedFeedForward(keras.layers.Layer):
         return self.down(self.activation(self.gate(x)) * self.up(x))
 
     def get_config(self):
-        return {**super().get_config(), "units": self.units,
-                "activation": keras.activations.serialize(self.activation)}
+        return {**super().get_config(), "units": self.units, "activation": keras.activations.serialize(self.activation)}
 
 
 class NumpyLayer(keras.layers.Layer):
@@ -119,8 +117,9 @@ def _copy_weights(source: keras.Model, target: keras.Model) -> None:
 
 def test_apply_changes_a_custom_layers_activation_through_its_argument(tmp_path):
     model = _model(FeedForward(8, activation="tanh", name="ffn"))
-    advice = dataclasses.replace(advise(model, task="binary"), hidden_activation="relu",
-                                 hidden_initializer="he_normal", kept=False)
+    advice = dataclasses.replace(
+        advise(model, task="binary"), hidden_activation="relu", hidden_initializer="he_normal", kept=False
+    )
     new = apply(model, advice)
     assert new.get_layer("ffn").get_config()["activation"] == "relu"
     # What it computes: the traced call now applies relu, and the outputs match a float64 reference.
@@ -161,8 +160,9 @@ def test_diagnostics_measure_the_sites_inside_custom_layers_and_nested_models():
     block = FeedForward(8, activation="relu", name="ffn")
     inputs = keras.Input((8,))
     nested_inputs = keras.Input((8,))
-    inner_model = keras.Model(nested_inputs, keras.layers.Dense(8, activation="tanh", name="inner_tanh")(nested_inputs),
-                              name="backbone")
+    inner_model = keras.Model(
+        nested_inputs, keras.layers.Dense(8, activation="tanh", name="inner_tanh")(nested_inputs), name="backbone"
+    )
     x = block(inner_model(keras.layers.Dense(8, activation="relu", name="first")(inputs)))
     model = keras.Model(inputs, keras.layers.Dense(1, activation="sigmoid")(x))
     model.build((None, 8))

@@ -23,11 +23,11 @@ def digits() -> datasets.Split:
     return datasets.load("digits", scaling="minmax")
 
 
-def mlp(depth: int, activation, init: str = "glorot_uniform", inputs: int = 64, outputs: int = 10,
-        bias="zeros") -> keras.Model:
+def mlp(
+    depth: int, activation, init: str = "glorot_uniform", inputs: int = 64, outputs: int = 10, bias="zeros"
+) -> keras.Model:
     keras.utils.set_random_seed(0)
-    hidden = [L.Dense(32, activation=activation, kernel_initializer=init, bias_initializer=bias)
-              for _ in range(depth)]
+    hidden = [L.Dense(32, activation=activation, kernel_initializer=init, bias_initializer=bias) for _ in range(depth)]
     return keras.Sequential([keras.Input((inputs,)), *hidden, L.Dense(outputs, activation="softmax")])
 
 
@@ -74,20 +74,24 @@ def test_dead_fraction_matches_a_numpy_count(digits) -> None:
 
 def test_raw_pixels_need_scaling_and_divided_pixels_do_not(digits) -> None:
     keras.utils.set_random_seed(0)
-    model = keras.Sequential([keras.Input((8, 8, 1)), L.Conv2D(4, 3, activation="relu"), L.Flatten(),
-                              L.Dense(10, activation="softmax")])
+    model = keras.Sequential(
+        [keras.Input((8, 8, 1)), L.Conv2D(4, 3, activation="relu"), L.Flatten(), L.Dense(10, activation="softmax")]
+    )
     pixels = np.round(digits.x_train.reshape(-1, 8, 8, 1) * 255)
     assert "input-scale" in codes(advise(model, x=pixels))
     assert "input-scale" not in codes(advise(model, x=pixels / 255))
 
 
-@pytest.mark.parametrize("mean, std, fires", [
-    (67.5, 1.5, True),     # features in 65-70
-    (15.0, 4.0, False),    # counts
-    (0.0, 1.0, False),     # standardized
-    (0.0, 5.8, False),     # uniform in [-10, 10]
-    (0.0, 30.0, True),     # std > 10
-])
+@pytest.mark.parametrize(
+    "mean, std, fires",
+    [
+        (67.5, 1.5, True),  # features in 65-70
+        (15.0, 4.0, False),  # counts
+        (0.0, 1.0, False),  # standardized
+        (0.0, 5.8, False),  # uniform in [-10, 10]
+        (0.0, 30.0, True),  # std > 10
+    ],
+)
 def test_input_scale_thresholds(mean, std, fires) -> None:
     x = np.random.default_rng(0).normal(mean, std, size=(500, 4))
     model = keras.Sequential([keras.Input((4,)), L.Dense(8, activation="relu"), L.Dense(1)])
@@ -95,8 +99,7 @@ def test_input_scale_thresholds(mean, std, fires) -> None:
     assert (summarize_inputs(x).off_scale_feature() is not None) is fires
 
 
-@pytest.mark.parametrize("normalizer", [L.BatchNormalization, L.LayerNormalization,
-                                        lambda: L.Rescaling(1 / 255)])
+@pytest.mark.parametrize("normalizer", [L.BatchNormalization, L.LayerNormalization, lambda: L.Rescaling(1 / 255)])
 def test_models_that_normalize_their_inputs_get_no_input_scale(normalizer) -> None:
     x = np.random.default_rng(0).uniform(0, 255, size=(200, 4))
     model = keras.Sequential([keras.Input((4,)), normalizer(), L.Dense(8, activation="relu"), L.Dense(1)])
@@ -105,8 +108,15 @@ def test_models_that_normalize_their_inputs_get_no_input_scale(normalizer) -> No
 
 def test_untrained_batch_norm_runs_on_batch_statistics(digits) -> None:
     keras.utils.set_random_seed(0)
-    model = keras.Sequential([keras.Input((64,)), L.Dense(32), L.BatchNormalization(), L.Activation("tanh"),
-                              L.Dense(10, activation="softmax")])
+    model = keras.Sequential(
+        [
+            keras.Input((64,)),
+            L.Dense(32),
+            L.BatchNormalization(),
+            L.Activation("tanh"),
+            L.Dense(10, activation="softmax"),
+        ]
+    )
     x = digits.x_train * 255
     advice = advise(model, x=x, y=digits.y_train)
     assert advice.diagnostics[0].tapped == model.layers[2].name
@@ -118,8 +128,15 @@ def test_untrained_batch_norm_runs_on_batch_statistics(digits) -> None:
 
 
 def test_diagnostics_change_nothing(digits) -> None:
-    model = keras.Sequential([keras.Input((64,)), L.Dense(32, activation="relu"), L.Dropout(0.5),
-                              L.BatchNormalization(), L.Dense(10, activation="softmax")])
+    model = keras.Sequential(
+        [
+            keras.Input((64,)),
+            L.Dense(32, activation="relu"),
+            L.Dropout(0.5),
+            L.BatchNormalization(),
+            L.Dense(10, activation="softmax"),
+        ]
+    )
     model.compile("adam", "sparse_categorical_crossentropy")
     model.fit(digits.x_train[:64], digits.y_train[:64], epochs=1, verbose=0)
     before = [np.array(w) for w in model.weights]
@@ -135,9 +152,14 @@ def test_diagnostics_change_nothing(digits) -> None:
 def with_activation_written(way: str) -> keras.Model:
     keras.utils.set_random_seed(0)
     dense = {"argument": [L.Dense(16, activation="relu", bias_initializer=keras.initializers.Constant(-0.3))]}.get(
-        way, [L.Dense(16, bias_initializer=keras.initializers.Constant(-0.3))])
-    extra = {"argument": [], "keras layer": [L.ReLU()], "activation layer": [L.Activation("relu")],
-             "keras_act layer": [keras_act.ReLU()]}[way]
+        way, [L.Dense(16, bias_initializer=keras.initializers.Constant(-0.3))]
+    )
+    extra = {
+        "argument": [],
+        "keras layer": [L.ReLU()],
+        "activation layer": [L.Activation("relu")],
+        "keras_act layer": [keras_act.ReLU()],
+    }[way]
     return keras.Sequential([keras.Input((64,)), *dense, *extra, L.Dense(10, activation="softmax")])
 
 
@@ -154,8 +176,9 @@ def test_every_way_of_writing_an_activation_reads_the_same(digits) -> None:
 
 
 def test_nan_output_is_an_error() -> None:
-    model = keras.Sequential([keras.Input((4,)), L.Dense(4, kernel_initializer=keras.initializers.Constant(1e38)),
-                              L.Dense(1)])
+    model = keras.Sequential(
+        [keras.Input((4,)), L.Dense(4, kernel_initializer=keras.initializers.Constant(1e38)), L.Dense(1)]
+    )
     advice = advise(model, x=np.full((8, 4), 10.0), y=np.zeros(8))
     assert "nan-output" in codes(advice, "error")
     assert "exploding-gradient" in codes(advice)
@@ -174,13 +197,16 @@ def test_gradient_rules_on_given_norms() -> None:
     assert found(1.0, 2.0, 0.5, 900.0) == []
 
 
-@pytest.mark.parametrize("units, activation, loss, y", [
-    (1, "sigmoid", "mse", np.array([0.0, 1.0, 2.0, 0.5])),
-    (1, "relu", "mse", np.array([-1.0, 1.0, 2.0, 0.5])),
-    (3, "softmax", "categorical_crossentropy", np.array([0, 1, 4, 2])),
-    (3, None, keras.losses.SparseCategoricalCrossentropy(from_logits=True), np.array([0, 1, 3, 2])),
-    (3, "softmax", "categorical_crossentropy", np.array([[1, 1, 0], [0, 1, 0], [1, 0, 0], [0, 0, 1]])),
-])
+@pytest.mark.parametrize(
+    "units, activation, loss, y",
+    [
+        (1, "sigmoid", "mse", np.array([0.0, 1.0, 2.0, 0.5])),
+        (1, "relu", "mse", np.array([-1.0, 1.0, 2.0, 0.5])),
+        (3, "softmax", "categorical_crossentropy", np.array([0, 1, 4, 2])),
+        (3, None, keras.losses.SparseCategoricalCrossentropy(from_logits=True), np.array([0, 1, 3, 2])),
+        (3, "softmax", "categorical_crossentropy", np.array([[1, 1, 0], [0, 1, 0], [1, 0, 0], [0, 0, 1]])),
+    ],
+)
 def test_labels_that_do_not_fit_the_output(units, activation, loss, y) -> None:
     output = L.Dense(units, activation=activation)
     model = keras.Sequential([keras.Input((4,)), L.Dense(8, activation="relu"), output])
@@ -201,8 +227,9 @@ def test_datasets_work_like_arrays(digits) -> None:
     arrays = advise(model, x=digits.x_train[:256], y=digits.y_train[:256])
     dataset = tf.data.Dataset.from_tensor_slices((digits.x_train[:256], digits.y_train[:256])).batch(64)
     from_dataset = advise(model, x=dataset)
-    assert [(r.dead_fraction, round(r.grad_norm, 4)) for r in arrays.diagnostics] == \
-        [(r.dead_fraction, round(r.grad_norm, 4)) for r in from_dataset.diagnostics]
+    assert [(r.dead_fraction, round(r.grad_norm, 4)) for r in arrays.diagnostics] == [
+        (r.dead_fraction, round(r.grad_norm, 4)) for r in from_dataset.diagnostics
+    ]
 
 
 def test_report_and_dict_carry_the_diagnostics(digits) -> None:
@@ -213,14 +240,17 @@ def test_report_and_dict_carry_the_diagnostics(digits) -> None:
     assert "Diagnostics on the sample" in str(advice) and "grad norm" in str(advice)
 
 
-@pytest.mark.parametrize("kwargs, error, message", [
-    ({"x": np.zeros((8, 5))}, ValueError, r"shape \(8, 5\).*\(n, 4\)"),
-    ({"x": np.full((8, 4), np.nan)}, ValueError, "NaN"),
-    ({"x": np.zeros((0, 4))}, ValueError, "empty"),
-    ({"x": np.zeros((8, 4)), "y": np.zeros(7)}, ValueError, "one row per row"),
-    ({"x": np.zeros((8, 4)), "max_samples": 0}, ValueError, "max_samples"),
-    ({"x": np.array([["a"] * 4])}, TypeError, "numbers"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        ({"x": np.zeros((8, 5))}, ValueError, r"shape \(8, 5\).*\(n, 4\)"),
+        ({"x": np.full((8, 4), np.nan)}, ValueError, "NaN"),
+        ({"x": np.zeros((0, 4))}, ValueError, "empty"),
+        ({"x": np.zeros((8, 4)), "y": np.zeros(7)}, ValueError, "one row per row"),
+        ({"x": np.zeros((8, 4)), "max_samples": 0}, ValueError, "max_samples"),
+        ({"x": np.array([["a"] * 4])}, TypeError, "numbers"),
+    ],
+)
 def test_bad_samples_raise_clear_errors(kwargs, error, message) -> None:
     model = keras.Sequential([keras.Input((4,)), L.Dense(8, activation="relu"), L.Dense(1)])
     with pytest.raises(error, match=message):

@@ -28,31 +28,47 @@ def data(rows: int = 90) -> tuple[np.ndarray, ...]:
 
 
 def mlp(regularizer: str | None = None) -> keras.Model:
-    return keras.Sequential([
-        keras.Input((5,)),
-        keras.layers.Dense(16, activation="tanh", kernel_regularizer=regularizer),
-        keras.layers.BatchNormalization(),
-        keras.layers.Dropout(DROPOUT),
-        keras.layers.Dense(8, activation="relu"),
-        keras.layers.Dense(1, activation="sigmoid"),
-    ])
+    return keras.Sequential(
+        [
+            keras.Input((5,)),
+            keras.layers.Dense(16, activation="tanh", kernel_regularizer=regularizer),
+            keras.layers.BatchNormalization(),
+            keras.layers.Dropout(DROPOUT),
+            keras.layers.Dense(8, activation="relu"),
+            keras.layers.Dense(1, activation="sigmoid"),
+        ]
+    )
 
 
-def spec(build=mlp, optimizer=lambda: keras.optimizers.Adam(0.01), objective: str = "val_loss",
-         shuffle: bool = False) -> RowTraining:
-    return RowTraining(build=build, loss="binary_crossentropy", metrics=["accuracy"], optimizer=optimizer,
-                       objective=objective, higher_is_better=objective.endswith("accuracy"), epochs=12,
-                       batch_size=16, patience=2, shuffle=shuffle)
+def spec(
+    build=mlp, optimizer=lambda: keras.optimizers.Adam(0.01), objective: str = "val_loss", shuffle: bool = False
+) -> RowTraining:
+    return RowTraining(
+        build=build,
+        loss="binary_crossentropy",
+        metrics=["accuracy"],
+        optimizer=optimizer,
+        objective=objective,
+        higher_is_better=objective.endswith("accuracy"),
+        epochs=12,
+        batch_size=16,
+        patience=2,
+        shuffle=shuffle,
+    )
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def plain_reference(objective: str) -> list[tuple[float, int]]:
     """`one_by_one` of the plain MLP (shared by the tests that compare with it)."""
     return one_by_one(spec(objective=objective), data())
 
 
-def one_by_one(row: RowTraining, split: tuple[np.ndarray, ...], executions: Sequence[int] = range(EXECUTIONS),
-               sample_weight: np.ndarray | None = None) -> list[tuple[float, int]]:
+def one_by_one(
+    row: RowTraining,
+    split: tuple[np.ndarray, ...],
+    executions: Sequence[int] = range(EXECUTIONS),
+    sample_weight: np.ndarray | None = None,
+) -> list[tuple[float, int]]:
     """The reference: plain Keras fits, one per seed, rows in order, Keras' own EarlyStopping;
     `split` may hold the validation rows' weights as a fifth array."""
     x, y, x_val, y_val = split[:4]
@@ -62,10 +78,17 @@ def one_by_one(row: RowTraining, split: tuple[np.ndarray, ...], executions: Sequ
         model = row.build()
         model.compile(optimizer=row.optimizer(), loss=row.loss, metrics=list(row.metrics))
         mode = "max" if row.higher_is_better else "min"
-        history = model.fit(x, y, sample_weight=sample_weight, validation_data=(x_val, y_val, *split[4:]),
-                            epochs=row.epochs, batch_size=row.batch_size,
-                            shuffle=False, verbose=0, callbacks=[keras.callbacks.EarlyStopping(
-                                monitor=row.objective, mode=mode, patience=row.patience)]).history
+        history = model.fit(
+            x,
+            y,
+            sample_weight=sample_weight,
+            validation_data=(x_val, y_val, *split[4:]),
+            epochs=row.epochs,
+            batch_size=row.batch_size,
+            shuffle=False,
+            verbose=0,
+            callbacks=[keras.callbacks.EarlyStopping(monitor=row.objective, mode=mode, patience=row.patience)],
+        ).history
         curve = history[row.objective]
         found.append((max(curve) if row.higher_is_better else min(curve), len(curve)))
     return found
@@ -112,10 +135,14 @@ def test_groups_of_copies_when_the_model_is_too_large_to_copy_them_all(monkeypat
     assert_same(train_executions(spec(), split, EXECUTIONS, SEED), plain_reference("val_loss"))
 
 
-@pytest.mark.parametrize("row", [
-    spec(build=lambda: mlp(regularizer="l2")),  # the copies' own losses would leave the L2 term out
-    spec(optimizer=lambda: keras.optimizers.Adam(0.01, global_clipnorm=0.1)),  # couples the copies
-], ids=["regularized-loss", "global-clipnorm"])
+@pytest.mark.parametrize(
+    "row",
+    [
+        spec(build=lambda: mlp(regularizer="l2")),  # the copies' own losses would leave the L2 term out
+        spec(optimizer=lambda: keras.optimizers.Adam(0.01, global_clipnorm=0.1)),  # couples the copies
+    ],
+    ids=["regularized-loss", "global-clipnorm"],
+)
 def test_what_fusing_would_change_trains_one_by_one(row) -> None:
     split = data()
     assert_same(train_executions(row, split, EXECUTIONS, SEED), one_by_one(row, split))
@@ -129,14 +156,18 @@ def test_one_by_one_on_request_gives_the_same_scores() -> None:
 def test_with_shuffling_each_copy_draws_its_own_order_every_epoch() -> None:
     rows = 40
     x = np.arange(rows, dtype="float32").reshape(rows, 1)
-    orders = copies.training_batches([x], np.arange(rows), [np.arange(rows)] * 3, batch_size=rows, shuffle=True, seed=SEED)
+    orders = copies.training_batches(
+        [x], np.arange(rows), [np.arange(rows)] * 3, batch_size=rows, shuffle=True, seed=SEED
+    )
     epochs = [[np.asarray(labels) for labels in next(iter(orders))[1]] for _ in range(2)]
     for epoch in epochs:
         for order in epoch:
             assert sorted(order.tolist()) == list(range(rows))  # every row once per epoch
         assert len({tuple(order) for order in epoch}) == 3  # copies differ
     assert all(not np.array_equal(a, b) for a, b in zip(*epochs))  # each copy reshuffles
-    again = copies.training_batches([x], np.arange(rows), [np.arange(rows)] * 3, batch_size=rows, shuffle=True, seed=SEED)
+    again = copies.training_batches(
+        [x], np.arange(rows), [np.arange(rows)] * 3, batch_size=rows, shuffle=True, seed=SEED
+    )
     np.testing.assert_array_equal(np.asarray(next(iter(again))[1][0]), epochs[0][0])  # seeded
     inputs, labels = next(iter(orders))
     for features, label in zip(inputs, labels):
@@ -152,8 +183,10 @@ def test_shuffled_fused_copies_still_train_to_sensible_scores() -> None:
 
 def only_vectorized(monkeypatch) -> None:
     """Fail the test if the copies would train any other way than vectorized."""
+
     def other_way(*args, **kwargs):
         raise AssertionError("trained without vectorizing")
+
     monkeypatch.setattr(executions, "_fit_fused", other_way)
     monkeypatch.setattr(executions, "_fit_alone", other_way)
 
@@ -181,8 +214,15 @@ def test_vectorized_copies_build_the_weights_of_a_layer_used_as_an_activation(mo
     import keras_act
 
     # Dense(activation=Swish()) makes Swish's beta on the Dense's first call, not when the model is built.
-    row = spec(build=lambda: keras.Sequential([keras.Input((5,)), keras.layers.Dense(8, activation=keras_act.Swish()),
-                                              keras.layers.Dense(1, activation="sigmoid")]))
+    row = spec(
+        build=lambda: keras.Sequential(
+            [
+                keras.Input((5,)),
+                keras.layers.Dense(8, activation=keras_act.Swish()),
+                keras.layers.Dense(1, activation="sigmoid"),
+            ]
+        )
+    )
     split = data()
     reference = one_by_one(row, split)
     only_vectorized(monkeypatch)
@@ -223,8 +263,9 @@ def test_a_stack_that_drops_its_stopped_copies_scores_as_one_by_one_fits(monkeyp
     monkeypatch.setattr(vectorized, "_shrink_pays", lambda training, stacked, *costs: training < stacked)
     stacks = []
     subset = vectorized._Trainer.subset
-    monkeypatch.setattr(vectorized._Trainer, "subset",
-                        lambda self, keep, *args: stacks.append(len(keep)) or subset(self, keep, *args))
+    monkeypatch.setattr(
+        vectorized._Trainer, "subset", lambda self, keep, *args: stacks.append(len(keep)) or subset(self, keep, *args)
+    )
     assert_same(train_executions(row, split, executions, SEED), reference)
     assert stacks and stacks[0] < executions
     # Shuffled, the smaller stack goes on with each copy's own orders: the numbers do not depend
@@ -245,14 +286,24 @@ def test_a_smaller_stack_pays_only_when_the_stopped_copies_would_cost_more_than_
 
 
 def embedding_model() -> keras.Model:
-    return keras.Sequential([keras.Input((4,), dtype="int32"), keras.layers.Embedding(10, 3),
-                             keras.layers.GlobalAveragePooling1D(), keras.layers.Dense(1, activation="sigmoid")])
+    return keras.Sequential(
+        [
+            keras.Input((4,), dtype="int32"),
+            keras.layers.Embedding(10, 3),
+            keras.layers.GlobalAveragePooling1D(),
+            keras.layers.Dense(1, activation="sigmoid"),
+        ]
+    )
 
 
-@pytest.mark.parametrize("row", [
-    spec(optimizer=lambda: keras.optimizers.Lamb(0.01)),  # its per-variable norm would mix stacked copies
-    spec(build=embedding_model),  # Keras squares each looked-up row's sparse gradient: not a dense step
-], ids=["lamb", "embedding"])
+@pytest.mark.parametrize(
+    "row",
+    [
+        spec(optimizer=lambda: keras.optimizers.Lamb(0.01)),  # its per-variable norm would mix stacked copies
+        spec(build=embedding_model),  # Keras squares each looked-up row's sparse gradient: not a dense step
+    ],
+    ids=["lamb", "embedding"],
+)
 def test_what_vectorizing_would_change_trains_another_way(row) -> None:
     x, y, x_val, y_val = data()
     if row.build is embedding_model:
@@ -271,7 +322,7 @@ def _all_rows() -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate([x, x_val]), np.concatenate([y, y_val])
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def own_rows_reference() -> list[tuple[float, int]]:
     """Execution i fitted alone on the rows its own seed holds out (shared by both paths' tests)."""
     x, y = _all_rows()
@@ -296,8 +347,9 @@ def test_stacked_batches_give_each_copy_the_rows_of_its_own_order() -> None:
     rows = 12
     x = np.arange(rows, dtype="float32").reshape(rows, 1)
     flat = copies.training_batches([x], np.arange(rows), [np.arange(rows)] * 3, batch_size=5, shuffle=True, seed=SEED)
-    stacked = copies.training_batches([x], np.arange(rows), [np.arange(rows)] * 3, batch_size=5, shuffle=True, seed=SEED,
-                                      stacked=True)
+    stacked = copies.training_batches(
+        [x], np.arange(rows), [np.arange(rows)] * 3, batch_size=5, shuffle=True, seed=SEED, stacked=True
+    )
     for (inputs, labels), (stacked_inputs, stacked_labels) in zip(flat, stacked):
         np.testing.assert_array_equal(np.stack([np.asarray(order) for order in labels]), np.asarray(stacked_labels))
         np.testing.assert_array_equal(np.stack([np.asarray(i) for i in inputs]), np.asarray(stacked_inputs[0]))
@@ -327,7 +379,6 @@ def test_early_stop_replays_keras_early_stopping(higher) -> None:
         assert best_epoch == (int(np.argmax(finite)) if higher else int(np.argmin(finite)))
 
 
-
 @on_tensorflow
 def test_after_each_epoch_the_vectorized_copies_predict_as_each_copy_would_alone() -> None:
     # The atlas scores a test split at each copy's best epoch with this hook: each copy's
@@ -340,8 +391,16 @@ def test_after_each_epoch_the_vectorized_copies_predict_as_each_copy_would_alone
         models.append(row.build())
     parts = [copies.CopyData(np.arange(len(x)), [x_val], y_val)] * EXECUTIONS
     predicted = []
-    histories = vectorized.fit_vectorized(row, models, [x], y, parts, SEED, lambda done: None,
-                                          after_epoch=lambda predict: predicted.append(predict([x_val[:7]])))
+    histories = vectorized.fit_vectorized(
+        row,
+        models,
+        [x],
+        y,
+        parts,
+        SEED,
+        lambda done: None,
+        after_epoch=lambda predict: predicted.append(predict([x_val[:7]])),
+    )
     epochs = len(histories[0]["val_loss"])
     assert len(predicted) == epochs and predicted[0].shape == (EXECUTIONS, 7, 1)
     for index in range(EXECUTIONS):

@@ -9,52 +9,73 @@ import keras_act
 from advisor.inspection import KERAS_ACTIVATIONS, activation_id, initializer_name, inspect_layer, inspect_model, view
 
 
-@pytest.mark.parametrize("make_output", [
-    lambda x: keras.layers.Dense(3, activation="softmax")(x),
-    lambda x: keras.layers.Activation("softmax")(keras.layers.Dense(3)(x)),
-    lambda x: keras.layers.Softmax()(keras.layers.Dense(3)(x)),
-    lambda x: keras_act.Softmax()(keras.layers.Dense(3)(x)),
-    lambda x: keras.layers.Dense(3, activation=keras_act.get("softmax"))(x),
-    lambda x: keras.layers.Dense(3, activation=keras.activations.softmax)(x),
-], ids=["argument", "Activation", "keras-layer", "keras_act-layer", "keras_act-argument", "function"])
+@pytest.mark.parametrize(
+    "make_output",
+    [
+        lambda x: keras.layers.Dense(3, activation="softmax")(x),
+        lambda x: keras.layers.Activation("softmax")(keras.layers.Dense(3)(x)),
+        lambda x: keras.layers.Softmax()(keras.layers.Dense(3)(x)),
+        lambda x: keras_act.Softmax()(keras.layers.Dense(3)(x)),
+        lambda x: keras.layers.Dense(3, activation=keras_act.get("softmax"))(x),
+        lambda x: keras.layers.Dense(3, activation=keras.activations.softmax)(x),
+    ],
+    ids=["argument", "Activation", "keras-layer", "keras_act-layer", "keras_act-argument", "function"],
+)
 def test_softmax_reads_the_same_however_written(make_output):
     inputs = keras.Input((4,))
     model = keras.Model(inputs, make_output(inputs))
     assert inspect_model(model)[-1].activation == "softmax"
 
 
-@pytest.mark.parametrize("activation, expected", [
-    ("relu", "relu"), ("silu", "swish"), ("swish", "swish"), (keras.activations.gelu, "gelu"),
-    (keras.layers.ReLU(), "relu"), (keras.layers.ReLU(negative_slope=0.1), "leaky_relu"),
-    (keras.layers.LeakyReLU(), "leaky_relu"), (keras.layers.PReLU(), "prelu"),
-    (keras.layers.ELU(), "elu"), (keras_act.Mish(), "mish"), ("relu6", "relu6"), (None, None),
-])
+@pytest.mark.parametrize(
+    "activation, expected",
+    [
+        ("relu", "relu"),
+        ("silu", "swish"),
+        ("swish", "swish"),
+        (keras.activations.gelu, "gelu"),
+        (keras.layers.ReLU(), "relu"),
+        (keras.layers.ReLU(negative_slope=0.1), "leaky_relu"),
+        (keras.layers.LeakyReLU(), "leaky_relu"),
+        (keras.layers.PReLU(), "prelu"),
+        (keras.layers.ELU(), "elu"),
+        (keras_act.Mish(), "mish"),
+        ("relu6", "relu6"),
+        (None, None),
+    ],
+)
 def test_activation_ids(activation, expected):
     assert activation_id(activation) == expected
 
 
-@pytest.mark.parametrize("initializer, expected", [
-    ("he_normal", "he_normal"), (keras.initializers.GlorotUniform(), "glorot_uniform"),
-    (keras.initializers.LecunNormal(), "lecun_normal"), (keras.initializers.RandomNormal(), "random_normal"),
-    ("zeros", "zeros"),
-])
+@pytest.mark.parametrize(
+    "initializer, expected",
+    [
+        ("he_normal", "he_normal"),
+        (keras.initializers.GlorotUniform(), "glorot_uniform"),
+        (keras.initializers.LecunNormal(), "lecun_normal"),
+        (keras.initializers.RandomNormal(), "random_normal"),
+        ("zeros", "zeros"),
+    ],
+)
 def test_initializer_names(initializer, expected):
     assert initializer_name(initializer) == expected
 
 
 def test_layer_kinds_widths_and_initializers_of_a_conv_net():
-    model = keras.Sequential([
-        keras.Input((8, 8, 1)),
-        keras.layers.Conv2D(4, 3, activation="relu", kernel_initializer="he_normal"),
-        keras.layers.MaxPooling2D(),
-        keras.layers.BatchNormalization(),
-        keras.layers.Flatten(),
-        keras.layers.Dropout(0.1),
-        keras.layers.Dense(2),
-    ])
+    model = keras.Sequential(
+        [
+            keras.Input((8, 8, 1)),
+            keras.layers.Conv2D(4, 3, activation="relu", kernel_initializer="he_normal"),
+            keras.layers.MaxPooling2D(),
+            keras.layers.BatchNormalization(),
+            keras.layers.Flatten(),
+            keras.layers.Dropout(0.1),
+            keras.layers.Dense(2),
+        ]
+    )
     infos = inspect_model(model)
-    assert [i.kind for i in infos] == [
-        "weight", "max_pooling", "normalization", "transparent", "transparent", "weight"]
+    assert [i.kind for i in infos] == ["weight", "max_pooling", "normalization", "transparent", "transparent", "weight"]
     assert infos[0].units == 4 and infos[0].kernel_initializer == "he_normal"
     assert infos[-1].activation == "linear" and infos[-1].units == 2
     assert infos[2].activation is None
@@ -65,10 +86,15 @@ def test_recurrent_and_custom_layers():
         def call(self, x):
             return x * 2
 
-    model = keras.Sequential([
-        keras.Input((5, 3)), keras.layers.LSTM(4, return_sequences=True),
-        keras.layers.Bidirectional(keras.layers.GRU(2)), Custom(name="doubler"), keras.layers.Dense(1),
-    ])
+    model = keras.Sequential(
+        [
+            keras.Input((5, 3)),
+            keras.layers.LSTM(4, return_sequences=True),
+            keras.layers.Bidirectional(keras.layers.GRU(2)),
+            Custom(name="doubler"),
+            keras.layers.Dense(1),
+        ]
+    )
     lstm, bidirectional, custom, _ = inspect_model(model)
     assert lstm.kind == "recurrent" and lstm.has_weights and lstm.kernel_initializer == "glorot_uniform"
     assert bidirectional.kind == "recurrent" and bidirectional.kernel_initializer == "glorot_uniform"
@@ -106,11 +132,15 @@ def test_every_keras_activation_is_named(name):
     assert [head.activation for head in view(model).heads] == [expected, expected]
 
 
-@pytest.mark.parametrize("layer, expected", [
-    (keras.layers.ReLU(max_value=6.0), "relu6"), (keras.layers.ReLU(negative_slope=0.2), "leaky_relu"),
-    (keras.layers.ReLU(max_value=4.0), "unreadable:ReLU(max_value=4, negative_slope=0, threshold=0)"),
-    (keras.layers.ReLU(threshold=1.0), "unreadable:ReLU(negative_slope=0, threshold=1)"),
-])
+@pytest.mark.parametrize(
+    "layer, expected",
+    [
+        (keras.layers.ReLU(max_value=6.0), "relu6"),
+        (keras.layers.ReLU(negative_slope=0.2), "leaky_relu"),
+        (keras.layers.ReLU(max_value=4.0), "unreadable:ReLU(max_value=4, negative_slope=0, threshold=0)"),
+        (keras.layers.ReLU(threshold=1.0), "unreadable:ReLU(negative_slope=0, threshold=1)"),
+    ],
+)
 def test_relu_settings_are_read_or_reported(layer, expected):
     assert activation_id(layer) == expected
 
@@ -149,16 +179,28 @@ def test_squeeze_excitation_features_are_not_gates():
     assert (roles["features"], roles["squeeze"], roles["excite"]) == ("hidden", "hidden", "gate")
 
 
-@pytest.mark.parametrize("make, role", [
-    (lambda x: keras.layers.Add()([x, keras.layers.Dense(8, name="p")(x)]), "bottleneck"),  # residual
-    (lambda x: x + keras.layers.Dense(8, name="p")(x), "bottleneck"),  # a keras.ops add
-    (lambda x: keras.layers.Dense(8, activation="relu")(
-        keras.layers.LayerNormalization()(keras.layers.Dense(8, name="p")(x))), "bottleneck"),
-    (lambda x: keras.layers.Dense(8, activation="relu")(keras.layers.Dense(2, name="p")(x)), "bottleneck"),
-    (lambda x: keras.layers.Dense(8, activation="relu")(keras.layers.Dense(8, name="p")(x)), "linear"),
-    (lambda x: keras.layers.Dense(8, activation="relu")(
-        keras.layers.Dropout(0.1)(keras.layers.Dense(8, name="p")(x))), "linear"),
-], ids=["add", "ops-add", "layer-norm", "narrow-code", "linear", "through-dropout"])
+@pytest.mark.parametrize(
+    "make, role",
+    [
+        (lambda x: keras.layers.Add()([x, keras.layers.Dense(8, name="p")(x)]), "bottleneck"),  # residual
+        (lambda x: x + keras.layers.Dense(8, name="p")(x), "bottleneck"),  # a keras.ops add
+        (
+            lambda x: keras.layers.Dense(8, activation="relu")(
+                keras.layers.LayerNormalization()(keras.layers.Dense(8, name="p")(x))
+            ),
+            "bottleneck",
+        ),
+        (lambda x: keras.layers.Dense(8, activation="relu")(keras.layers.Dense(2, name="p")(x)), "bottleneck"),
+        (lambda x: keras.layers.Dense(8, activation="relu")(keras.layers.Dense(8, name="p")(x)), "linear"),
+        (
+            lambda x: keras.layers.Dense(8, activation="relu")(
+                keras.layers.Dropout(0.1)(keras.layers.Dense(8, name="p")(x))
+            ),
+            "linear",
+        ),
+    ],
+    ids=["add", "ops-add", "layer-norm", "narrow-code", "linear", "through-dropout"],
+)
 def test_linear_layers_by_design_and_by_mistake(make, role):
     inputs = keras.Input((8,))
     model = keras.Model(inputs, keras.layers.Dense(1)(make(keras.layers.Dense(8, activation="relu")(inputs))))
@@ -166,13 +208,16 @@ def test_linear_layers_by_design_and_by_mistake(make, role):
 
 
 def test_nested_models_are_flattened():
-    backbone = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8), keras.layers.ReLU(name="inner")],
-                                name="backbone")
+    backbone = keras.Sequential(
+        [keras.Input((4,)), keras.layers.Dense(8), keras.layers.ReLU(name="inner")], name="backbone"
+    )
     inputs = keras.Input((4,))
     model = keras.Model(inputs, keras.layers.Dense(1, activation="sigmoid", name="out")(backbone(inputs)))
     v = view(model)
-    assert [(s.name, s.activation, s.role) for s in v.sites] == [("inner", "relu", "hidden"),
-                                                                 ("out", "sigmoid", "output")]
+    assert [(s.name, s.activation, s.role) for s in v.sites] == [
+        ("inner", "relu", "hidden"),
+        ("out", "sigmoid", "output"),
+    ]
     assert not v.by_name["inner"].top_level and v.by_name["out"].inbound == ("inner",)
 
 
@@ -181,15 +226,34 @@ def test_builtin_layers_are_known_and_custom_ones_are_not():
         def call(self, x):
             return x
 
-    model = keras.Sequential([
-        keras.Input((6,), dtype="int32"), keras.layers.Embedding(10, 4), keras.layers.Reshape((6, 4, 1)),
-        keras.layers.ZeroPadding2D(), keras.layers.Rescaling(0.5), keras.layers.RandomFlip(),
-        keras.layers.Resizing(4, 4), Custom(), keras.layers.Lambda(lambda x: x), keras.layers.Flatten(),
-        keras.layers.Dense(1),
-    ])
+    model = keras.Sequential(
+        [
+            keras.Input((6,), dtype="int32"),
+            keras.layers.Embedding(10, 4),
+            keras.layers.Reshape((6, 4, 1)),
+            keras.layers.ZeroPadding2D(),
+            keras.layers.Rescaling(0.5),
+            keras.layers.RandomFlip(),
+            keras.layers.Resizing(4, 4),
+            Custom(),
+            keras.layers.Lambda(lambda x: x),
+            keras.layers.Flatten(),
+            keras.layers.Dense(1),
+        ]
+    )
     kinds = [i.kind for i in inspect_model(model)]
-    assert kinds == ["embedding", "transparent", "transparent", "preprocessing", "preprocessing",
-                     "preprocessing", "unknown", "unknown", "transparent", "weight"]
+    assert kinds == [
+        "embedding",
+        "transparent",
+        "transparent",
+        "preprocessing",
+        "preprocessing",
+        "preprocessing",
+        "unknown",
+        "unknown",
+        "transparent",
+        "weight",
+    ]
 
 
 def test_heads_get_their_own_loss_by_name_and_position():
@@ -207,12 +271,19 @@ def test_heads_get_their_own_loss_by_name_and_position():
 def test_dict_outputs_are_named_by_their_keys():
     inputs = keras.Input((4,))
     x = keras.layers.Dense(8, activation="relu")(inputs)
-    model = keras.Model(inputs, {"score": keras.layers.Dense(1, activation="sigmoid", name="d1")(x),
-                                 "kind": keras.layers.Dense(3, name="d2")(x)})
+    model = keras.Model(
+        inputs,
+        {
+            "score": keras.layers.Dense(1, activation="sigmoid", name="d1")(x),
+            "kind": keras.layers.Dense(3, name="d2")(x),
+        },
+    )
     logits = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
     model.compile("adam", {"score": "binary_crossentropy", "kind": logits})
     assert [(h.name, h.layer.name, h.loss) for h in view(model).heads] == [
-        ("kind", "d2", logits), ("score", "d1", "binary_crossentropy")]
+        ("kind", "d2", logits),
+        ("score", "d1", "binary_crossentropy"),
+    ]
 
 
 def test_transformer_feed_forward_sites():
@@ -231,9 +302,16 @@ def test_transformer_feed_forward_sites():
 
 
 def test_learnable_keras_act_layers_are_read_with_their_start():
-    model = keras.Sequential([
-        keras.Input((4,)), keras.layers.Dense(8, activation=keras_act.Rational("tanh")),
-        keras.layers.Dense(8), keras_act.ACON(), keras.layers.Dense(8), keras_act.Snake(), keras.layers.Dense(1),
-    ])
+    model = keras.Sequential(
+        [
+            keras.Input((4,)),
+            keras.layers.Dense(8, activation=keras_act.Rational("tanh")),
+            keras.layers.Dense(8),
+            keras_act.ACON(),
+            keras.layers.Dense(8),
+            keras_act.Snake(),
+            keras.layers.Dense(1),
+        ]
+    )
     sites = [(site.activation, site.start, site.role) for site in view(model).sites]
     assert sites[:3] == [("rational", "tanh", "hidden"), ("acon", "swish", "hidden"), ("snake", None, "hidden")]

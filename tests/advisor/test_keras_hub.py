@@ -127,7 +127,9 @@ def test_diagnostics_reach_every_feed_forward_of_a_transformer():
     measured = {row.tapped for row in advice.diagnostics}
     feed_forward = {s.name for s in view(model).sites if s.role == Role.FEED_FORWARD}
     assert len(feed_forward) == 2 and feed_forward <= measured
-    assert all(row.grad_norm is not None and row.grad_norm > 0 for row in advice.diagnostics if row.tapped in feed_forward)
+    assert all(
+        row.grad_norm is not None and row.grad_norm > 0 for row in advice.diagnostics if row.tapped in feed_forward
+    )
 
 
 @pytest.mark.slow

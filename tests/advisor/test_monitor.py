@@ -18,8 +18,14 @@ Y = (X[:, 0] + X[:, 1] > 0).astype("float32")
 
 def model() -> keras.Model:
     keras.utils.set_random_seed(0)
-    built = keras.Sequential([keras.Input((8,)), L.Dense(16, activation="relu"), L.Dense(16, activation="tanh"),
-                              L.Dense(1, activation="sigmoid")])
+    built = keras.Sequential(
+        [
+            keras.Input((8,)),
+            L.Dense(16, activation="relu"),
+            L.Dense(16, activation="tanh"),
+            L.Dense(1, activation="sigmoid"),
+        ]
+    )
     built.compile(keras.optimizers.Adam(0.01), "binary_crossentropy")
     return built
 
@@ -31,8 +37,9 @@ def test_figures_equal_what_advise_reports_on_the_same_weights() -> None:
     assert [r["epoch"] for r in monitor.history] == [1, 1, 2, 2, 3, 3]
     last = [r for r in monitor.history if r["epoch"] == 3]
     rows = advise(net, x=X, y=Y).diagnostics
-    assert [(r["layer"], r["activation"], r["dead_fraction"], r["saturated_fraction"]) for r in last] == \
-        [(r.layer, r.activation, r.dead_fraction, r.saturated_fraction) for r in rows]
+    assert [(r["layer"], r["activation"], r["dead_fraction"], r["saturated_fraction"]) for r in last] == [
+        (r.layer, r.activation, r.dead_fraction, r.saturated_fraction) for r in rows
+    ]
     np.testing.assert_allclose([r["grad_norm"] for r in last], [r.grad_norm for r in rows], rtol=1e-4)
     first = [r["grad_norm"] for r in monitor.history if r["epoch"] == 1]
     assert first != [r["grad_norm"] for r in last]  # it measures the weights as they train
@@ -90,13 +97,21 @@ def test_learned_curves_are_recorded_each_measured_epoch_and_drawn(tmp_path) -> 
 
     keras.utils.set_random_seed(0)
     rational = keras_act.Rational("relu", shared_axes=[])
-    net = keras.Sequential([keras.Input((8,)), L.Dense(8), rational, L.Dense(8, activation=keras_act.ACON()),
-                            L.Dense(1, activation="sigmoid")])
+    net = keras.Sequential(
+        [
+            keras.Input((8,)),
+            L.Dense(8),
+            rational,
+            L.Dense(8, activation=keras_act.ACON()),
+            L.Dense(1, activation="sigmoid"),
+        ]
+    )
     net.compile(keras.optimizers.Adam(0.05), "binary_crossentropy")
     monitor = ActivationMonitor(X, y_sample=Y, learned_curves=True)
     net.fit(X, Y, epochs=2, verbose=0, callbacks=[monitor])
     assert [(r["epoch"], r["layer"]) for r in monitor.curves] == [
-        (epoch, name) for epoch in (1, 2) for name in (rational.name, net.layers[2].activation.name)]
+        (epoch, name) for epoch in (1, 2) for name in (rational.name, net.layers[2].activation.name)
+    ]
     first, last = (r["curve"] for r in monitor.curves if r["layer"] == rational.name)
     assert first.shape == last.shape == (201, 8) and np.abs(last - first).max() > 1e-4
     np.testing.assert_allclose(last, rational.curve(monitor.curves[-1]["x"]))

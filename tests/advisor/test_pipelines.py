@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import keras
 import numpy as np
@@ -19,8 +20,10 @@ ROWS = 96
 
 def structured() -> tuple[keras.Model, dict[str, Any]]:
     """keras.io's structured data: a dict of columns, adapted Normalization, StringLookup + CategoryEncoding."""
-    columns = {"age": RNG.normal(50, 12, size=(ROWS, 1)).astype("float32"),
-               "thal": RNG.choice(["fixed", "normal", "reversible"], size=(ROWS, 1))}
+    columns = {
+        "age": RNG.normal(50, 12, size=(ROWS, 1)).astype("float32"),
+        "thal": RNG.choice(["fixed", "normal", "reversible"], size=(ROWS, 1)),
+    }
     target = ((columns["age"][:, 0] > 50) ^ (columns["thal"][:, 0] == "fixed")).astype("float32")
     age, thal = keras.Input((1,), name="age"), keras.Input((1,), name="thal", dtype="string")
     normalize, lookup = L.Normalization(), L.StringLookup()
@@ -58,7 +61,7 @@ class Rows(keras.utils.PyDataset):
         return len(self.y) // 16
 
     def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
-        return self.x[index * 16:(index + 1) * 16], self.y[index * 16:(index + 1) * 16]
+        return self.x[index * 16 : (index + 1) * 16], self.y[index * 16 : (index + 1) * 16]
 
 
 def pydataset() -> tuple[keras.Model, dict[str, Any]]:
@@ -83,8 +86,10 @@ def multi_output() -> tuple[keras.Model, dict[str, Any]]:
     x = RNG.normal(size=(ROWS, 4)).astype("float32")
     inputs = keras.Input((4,))
     hidden = L.Dense(16, activation="relu")(inputs)
-    model = keras.Model(inputs, {"price": L.Dense(1, name="price")(hidden),
-                                 "sold": L.Dense(1, activation="sigmoid", name="sold")(hidden)})
+    model = keras.Model(
+        inputs,
+        {"price": L.Dense(1, name="price")(hidden), "sold": L.Dense(1, activation="sigmoid", name="sold")(hidden)},
+    )
     model.compile("adam", {"price": "mse", "sold": "binary_crossentropy"}, loss_weights={"price": 1.0, "sold": 0.5})
     return model, {"x": x, "y": {"price": x[:, :1] * 2, "sold": (x[:, 1] > 0).astype("float32")}}
 
@@ -103,8 +108,13 @@ def transfer() -> tuple[keras.Model, dict[str, Any]]:
 
 
 PIPELINES: dict[str, Callable[[], tuple[keras.Model, dict[str, Any]]]] = {
-    "structured": structured, "text": text, "images": images, "pydataset": pydataset,
-    "multi_input": multi_input, "multi_output": multi_output, "transfer": transfer,
+    "structured": structured,
+    "text": text,
+    "images": images,
+    "pydataset": pydataset,
+    "multi_input": multi_input,
+    "multi_output": multi_output,
+    "transfer": transfer,
 }
 
 

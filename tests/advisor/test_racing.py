@@ -11,7 +11,7 @@ import pytest
 from scipy import stats
 
 from advisor.oracles import Budget, RaceOracle
-from advisor.racing import forecast, holm, judge, band_at, paired_p_value, round_schedule
+from advisor.racing import band_at, forecast, holm, judge, paired_p_value, round_schedule
 from advisor.verdict import rank
 
 ADVISED, YOURS, OTHER = "relu + he_normal", "sigmoid + glorot_uniform", "tanh + glorot_uniform"
@@ -86,8 +86,10 @@ def test_the_baseline_question_is_answered_by_paired_tests_or_an_exit() -> None:
 def test_with_every_execution_in_the_forecast_is_the_full_search_s_own_verdict() -> None:
     rng = np.random.default_rng(1)
     for _ in range(20):
-        loss = {key: list(rng.normal(mean, 0.05, 10)) for key, mean in
-                ((ADVISED, 0.30), (YOURS, rng.uniform(0.28, 0.36)), (OTHER, rng.uniform(0.26, 0.34)))}
+        loss = {
+            key: list(rng.normal(mean, 0.05, 10))
+            for key, mean in ((ADVISED, 0.30), (YOURS, rng.uniform(0.28, 0.36)), (OTHER, rng.uniform(0.26, 0.34)))
+        }
         odds = forecast(loss, ADVISED, YOURS, max_executions=10)
         result = rank(loss, ("relu", "he_normal"), ("sigmoid", "glorot_uniform"), False, "val_loss")
         assert odds.confirmed == float(result.confirmed)
@@ -132,9 +134,9 @@ class Scores:
         return float(self.means[key] + self.shared[index] + self.own[key][index])
 
 
-def oracle(directory, scores: Scores, budget: Budget = Budget(), advised: str = ADVISED) -> RaceOracle:
+def oracle(directory, scores: Scores, budget: Budget | None = None, advised: str = ADVISED) -> RaceOracle:
     configurations = list(scores.means)
-    race = RaceOracle(kt.Objective("val_loss", "min"), configurations, 0, 10, advised, None, budget)
+    race = RaceOracle(kt.Objective("val_loss", "min"), configurations, 0, 10, advised, None, budget or Budget())
     race.IDLE_WAIT_SECONDS = 0.0
     race._set_project_dir(str(directory), "race")
     race.hyperparameters.Choice("configuration", configurations)
@@ -175,7 +177,7 @@ def test_the_oracle_drops_a_clearly_worse_row_after_the_first_round(tmp_path) ->
 def test_two_rows_on_the_edge_of_the_noise_band_race_to_the_end(tmp_path) -> None:
     # The advice trails by about the band (2 pooled standard errors at 10 executions): neither
     # answer is predictable before every execution is in, and neither row is out.
-    band = 2 * np.sqrt(2 * 0.05 ** 2 / 10)
+    band = 2 * np.sqrt(2 * 0.05**2 / 10)
     scores = Scores({ADVISED: 0.30, OTHER: 0.30 - band}, shared=0.0, own=0.05, seed=1)
     race = oracle(tmp_path, scores)
     ran = run(race, scores)
@@ -205,7 +207,7 @@ def test_a_killed_race_resumes_where_it_was_with_the_rows_out_staying_out(tmp_pa
 
 
 def test_a_budget_of_executions_cuts_the_race_and_says_so(tmp_path) -> None:
-    band = 2 * np.sqrt(2 * 0.05 ** 2 / 10)
+    band = 2 * np.sqrt(2 * 0.05**2 / 10)
     scores = Scores({ADVISED: 0.30, OTHER: 0.30 - band}, shared=0.0, own=0.05, seed=1)
     race = oracle(tmp_path, scores, Budget(executions=8))
     ran = run(race, scores)
@@ -222,8 +224,15 @@ def test_a_wall_time_budget_stops_handing_out_trials_once_spent(tmp_path) -> Non
     assert run(race, scores) == [] and race.cut_by_budget
 
 
-@pytest.mark.parametrize("budget, expected", [(40, Budget(executions=40)), ("40", Budget(executions=40)),
-                                              ("90s", Budget(seconds=90.0)), ("1.5h", Budget(seconds=5400.0))])
+@pytest.mark.parametrize(
+    "budget, expected",
+    [
+        (40, Budget(executions=40)),
+        ("40", Budget(executions=40)),
+        ("90s", Budget(seconds=90.0)),
+        ("1.5h", Budget(seconds=5400.0)),
+    ],
+)
 def test_budgets_parse_as_executions_or_wall_time(budget, expected) -> None:
     assert Budget.parse(budget) == expected
 
@@ -253,8 +262,9 @@ def test_a_linear_row_on_a_non_linear_task_is_dropped_after_the_first_round(tmp_
     rng = np.random.default_rng(0)
     x = rng.normal(size=(300, 2)).astype("float32")
     y = (x[:, 0] * x[:, 1] > 0).astype("float32")  # XOR: a linear hidden layer cannot fit it
-    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(16, activation="relu"),
-                              keras.layers.Dense(1, activation="sigmoid")])
+    model = keras.Sequential(
+        [keras.Input((2,)), keras.layers.Dense(16, activation="relu"), keras.layers.Dense(1, activation="sigmoid")]
+    )
     model.compile(keras.optimizers.Adam(0.02), "binary_crossentropy")
     # The grid races by default.
     result = confirm(model, x, y, candidates=["relu", "linear"], epochs=15, verbose=1, directory=tmp_path)
@@ -281,8 +291,10 @@ def test_racing_with_another_tuner_or_a_budget_without_racing_is_one_clear_error
 
     model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(4, activation="relu"), keras.layers.Dense(1)])
     x, y = np.zeros((20, 2), "float32"), np.zeros(20, "float32")
-    expected = ("racing (race=True, or a `budget`) runs every configuration in each round, so it needs the grid "
-                "tuner (tuner='grid'); received tuner='bayesian'")
+    expected = (
+        "racing (race=True, or a `budget`) runs every configuration in each round, so it needs the grid "
+        "tuner (tuner='grid'); received tuner='bayesian'"
+    )
     with pytest.raises(ValueError, match=re.escape(expected)):
         confirm(model, x, y, tuner="bayesian", race=True, verbose=0)
     with pytest.raises(ValueError, match="needs the grid tuner"):

@@ -40,8 +40,10 @@ def test_a_saved_forest_reads_back_the_same(tmp_path) -> None:
 
 def test_the_fingerprint_changes_with_the_data() -> None:
     x, y = data(2)
-    fit = [fit_forest(x, labels, list("abcde"), ["p", "q"], trees=5, min_samples_leaf=5).fingerprint
-           for labels in (y, 1 - y)]
+    fit = [
+        fit_forest(x, labels, list("abcde"), ["p", "q"], trees=5, min_samples_leaf=5).fingerprint
+        for labels in (y, 1 - y)
+    ]
     assert fit[0] != fit[1]
 
 
@@ -56,7 +58,8 @@ def test_bad_shapes_are_one_clear_error() -> None:
 
 def test_the_shipped_ranking_model_is_fitted_on_the_shipped_atlas() -> None:
     assert atlas.fit_ranking(atlas.load()).fingerprint == atlas.load_ranking().fingerprint, (
-        "advisor/atlas_ranking.npz is stale: run python benchmarks/atlas.py --write")
+        "advisor/atlas_ranking.npz is stale: run python benchmarks/atlas.py --write"
+    )
     assert atlas.load_ranking().outputs == tuple(atlas.configurations(atlas.load()))
 
 

@@ -12,8 +12,12 @@ from advisor.inspection import view
 
 L = keras.layers
 RNG = np.random.default_rng(0)
-SENTENCES = np.array([f"{a} {b} {c}" for a, b, c in RNG.choice(
-    ["good", "bad", "film", "plot", "great", "awful", "actor", "slow"], size=(96, 3))])
+SENTENCES = np.array(
+    [
+        f"{a} {b} {c}"
+        for a, b, c in RNG.choice(["good", "bad", "film", "plot", "great", "awful", "actor", "slow"], size=(96, 3))
+    ]
+)
 LABELS = np.array([float("good" in s or "great" in s) for s in SENTENCES], dtype="float32")
 
 
@@ -39,12 +43,13 @@ def test_a_text_model_is_measured_on_raw_strings(form: str) -> None:
     elif form == "dataset":
         advice = advise(model, x=tf.data.Dataset.from_tensor_slices((SENTENCES, LABELS)).batch(16))
     else:
+
         class Batches(keras.utils.PyDataset):
             def __len__(self) -> int:
                 return 6
 
             def __getitem__(self, index: int):
-                return SENTENCES[index * 16:(index + 1) * 16], LABELS[index * 16:(index + 1) * 16]
+                return SENTENCES[index * 16 : (index + 1) * 16], LABELS[index * 16 : (index + 1) * 16]
 
         advice = advise(model, x=Batches())
     assert [row.units for row in advice.diagnostics] == [16]
@@ -65,9 +70,11 @@ def test_token_ids_into_an_embedding_are_not_scaled() -> None:
 
 
 def _columns(rows: int = 64) -> dict[str, np.ndarray]:
-    return {"age": RNG.normal(1000.0, 5.0, size=(rows, 1)).astype("float32"),
-            "city": RNG.choice(["paris", "lima", "oslo"], size=(rows, 1)),
-            "unused": np.zeros((rows, 1))}
+    return {
+        "age": RNG.normal(1000.0, 5.0, size=(rows, 1)).astype("float32"),
+        "city": RNG.choice(["paris", "lima", "oslo"], size=(rows, 1)),
+        "unused": np.zeros((rows, 1)),
+    }
 
 
 def dict_model(normalize_age: bool) -> keras.Model:
@@ -93,8 +100,9 @@ def test_dict_inputs_scale_advice_reads_only_the_raw_numbers() -> None:
     model = dict_model(normalize_age=True)
     scaled = advise(model, task="regression", x=_columns(), y=RNG.normal(size=64))
     assert "input-scale" not in codes(scaled) and scaled.input_summary is None
-    assert set(scaled.input_preprocessing) == {layer.name for layer in model.layers
-                                               if isinstance(layer, (L.Normalization, L.StringLookup))}
+    assert set(scaled.input_preprocessing) == {
+        layer.name for layer in model.layers if isinstance(layer, (L.Normalization, L.StringLookup))
+    }
     assert [row.units for row in scaled.diagnostics] == [8]
 
 

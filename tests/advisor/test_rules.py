@@ -35,18 +35,47 @@ CASES = [
     # code, model factory, advise kwargs, expected severity (None: silent)
     ("softmax-single-unit", lambda: seq(L.Dense(4, activation="relu"), L.Dense(1, activation="softmax")), {}, "error"),
     ("softmax-single-unit", lambda: seq(L.Dense(4, activation="relu"), L.Dense(2, activation="softmax")), {}, None),
-    ("output-loss-mismatch", lambda: seq(L.Dense(3, activation="softmax"),
-                                         loss=keras.losses.CategoricalCrossentropy(from_logits=True)), {}, "error"),
+    (
+        "output-loss-mismatch",
+        lambda: seq(L.Dense(3, activation="softmax"), loss=keras.losses.CategoricalCrossentropy(from_logits=True)),
+        {},
+        "error",
+    ),
     ("output-loss-mismatch", lambda: seq(L.Dense(3), loss=keras.losses.CategoricalCrossentropy()), {}, "error"),
     ("output-loss-mismatch", lambda: seq(L.Dense(3, activation="softmax"), loss="binary_crossentropy"), {}, "error"),
-    ("output-loss-mismatch", lambda: seq(L.Dense(3, activation="sigmoid"), loss="categorical_crossentropy"), {}, "error"),
-    ("output-loss-mismatch", lambda: seq(L.Dense(3), loss=keras.losses.CategoricalCrossentropy(from_logits=True)), {}, None),
-    ("output-loss-mismatch", lambda: seq(L.Dense(3, activation="softmax"), loss="sparse_categorical_crossentropy"), {}, None),
-    ("output-task-mismatch", lambda: seq(L.Dense(1, activation="sigmoid"), loss="mse"), {"y": np.array([-2.0, 5.0])}, "error"),
+    (
+        "output-loss-mismatch",
+        lambda: seq(L.Dense(3, activation="sigmoid"), loss="categorical_crossentropy"),
+        {},
+        "error",
+    ),
+    (
+        "output-loss-mismatch",
+        lambda: seq(L.Dense(3), loss=keras.losses.CategoricalCrossentropy(from_logits=True)),
+        {},
+        None,
+    ),
+    (
+        "output-loss-mismatch",
+        lambda: seq(L.Dense(3, activation="softmax"), loss="sparse_categorical_crossentropy"),
+        {},
+        None,
+    ),
+    (
+        "output-task-mismatch",
+        lambda: seq(L.Dense(1, activation="sigmoid"), loss="mse"),
+        {"y": np.array([-2.0, 5.0])},
+        "error",
+    ),
     ("output-task-mismatch", lambda: seq(L.Dense(3, activation="softmax")), {"task": "multilabel"}, "error"),
     ("output-task-mismatch", lambda: seq(L.Dense(1)), {"task": "binary"}, "error"),
     ("output-task-mismatch", lambda: seq(L.Dense(1), loss="mse"), {"y": np.array([-2.0, 5.0])}, None),
-    ("output-task-mismatch", lambda: seq(L.Dense(1, activation="sigmoid"), loss="mse"), {"y": np.array([0.2, 0.9])}, None),
+    (
+        "output-task-mismatch",
+        lambda: seq(L.Dense(1, activation="sigmoid"), loss="mse"),
+        {"y": np.array([0.2, 0.9])},
+        None,
+    ),
     ("softmax-hidden", lambda: seq(L.Dense(4, activation="softmax"), L.Dense(1)), {}, "warning"),
     ("softmax-hidden", lambda: seq(L.Dense(4), keras_act.Softmax(), L.Dense(1)), {}, "warning"),
     ("softmax-hidden", lambda: seq(L.Dense(4, activation="relu"), L.Dense(3, activation="softmax")), {}, None),
@@ -55,7 +84,12 @@ CASES = [
     # a projection into a normalization layer is a bottleneck by design (MobileNetV2, ConvNeXt)
     ("linear-hidden", lambda: seq(L.Dense(4), keras_act.Linear(), L.BatchNormalization(), L.Dense(1)), {}, None),
     ("linear-hidden", lambda: seq(L.Dense(4), L.Activation("relu"), L.Dense(1)), {}, None),
-    ("linear-hidden", lambda: seq(L.Conv2D(2, 3), L.MaxPooling2D(), L.Flatten(), L.Dense(1), inputs=(6, 6, 1)), {}, None),
+    (
+        "linear-hidden",
+        lambda: seq(L.Conv2D(2, 3), L.MaxPooling2D(), L.Flatten(), L.Dense(1), inputs=(6, 6, 1)),
+        {},
+        None,
+    ),
     ("saturating-deep", lambda: deep(5, "sigmoid"), {}, "warning"),
     ("saturating-deep", lambda: deep(4, "sigmoid"), {}, None),
     ("saturating-deep", lambda: deep(12, "tanh"), {}, "info"),
@@ -83,8 +117,11 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("code, factory, kwargs, severity", CASES,
-                         ids=[f"{c[0]}-{'fires' if c[3] else 'silent'}-{i}" for i, c in enumerate(CASES)])
+@pytest.mark.parametrize(
+    "code, factory, kwargs, severity",
+    CASES,
+    ids=[f"{c[0]}-{'fires' if c[3] else 'silent'}-{i}" for i, c in enumerate(CASES)],
+)
 def test_rule(code, factory, kwargs, severity):
     severities = {s for s, _ in found(factory(), code, **kwargs)}
     assert severities == ({severity} if severity else set())
@@ -106,15 +143,30 @@ def test_findings_name_the_layer_and_come_errors_first():
     assert ("softmax-hidden", "hidden") in [(f.code, f.layer) for f in findings]
 
 
-@pytest.mark.parametrize("factory", [
-    lambda: seq(L.Dense(32, activation="relu"), L.Dense(32, activation="relu"), L.Dense(1, activation="sigmoid"),
-                loss="binary_crossentropy"),
-    lambda: seq(L.Dense(32, activation="relu"), L.Dense(10, activation="softmax"), loss="sparse_categorical_crossentropy"),
-    lambda: seq(L.Dense(32, activation="relu"), L.Dense(1), loss="mse"),
-    lambda: seq(L.Conv2D(8, 3, activation="relu"), L.MaxPooling2D(), L.Flatten(), L.Dense(10),
-                loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), inputs=(8, 8, 1)),
-    lambda: seq(L.LSTM(8), L.Dense(1, activation="sigmoid"), loss="binary_crossentropy", inputs=(5, 3)),
-])
+@pytest.mark.parametrize(
+    "factory",
+    [
+        lambda: seq(
+            L.Dense(32, activation="relu"),
+            L.Dense(32, activation="relu"),
+            L.Dense(1, activation="sigmoid"),
+            loss="binary_crossentropy",
+        ),
+        lambda: seq(
+            L.Dense(32, activation="relu"), L.Dense(10, activation="softmax"), loss="sparse_categorical_crossentropy"
+        ),
+        lambda: seq(L.Dense(32, activation="relu"), L.Dense(1), loss="mse"),
+        lambda: seq(
+            L.Conv2D(8, 3, activation="relu"),
+            L.MaxPooling2D(),
+            L.Flatten(),
+            L.Dense(10),
+            loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+            inputs=(8, 8, 1),
+        ),
+        lambda: seq(L.LSTM(8), L.Dense(1, activation="sigmoid"), loss="binary_crossentropy", inputs=(5, 3)),
+    ],
+)
 def test_keras_default_models_get_no_errors_or_warnings(factory):
     assert [f for f in advise(factory()).findings if f.severity != "info"] == []
 

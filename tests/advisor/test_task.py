@@ -11,8 +11,11 @@ from advisor.task import infer_task, read_loss, task_from_labels
 
 
 def _model(units=1, activation=None, loss=None, activation_layer=None):
-    layers = [keras.Input((4,)), keras.layers.Dense(8, activation="relu"),
-              keras.layers.Dense(units, activation=activation)]
+    layers = [
+        keras.Input((4,)),
+        keras.layers.Dense(8, activation="relu"),
+        keras.layers.Dense(units, activation=activation),
+    ]
     if activation_layer is not None:
         layers.append(activation_layer)
     model = keras.Sequential(layers)
@@ -25,16 +28,19 @@ def _codes(inference):
     return [f.code for f in inference.findings]
 
 
-@pytest.mark.parametrize("loss, units, expected", [
-    ("binary_crossentropy", 1, "binary"),
-    (keras.losses.BinaryCrossentropy(from_logits=True), 1, "binary"),
-    ("binary_crossentropy", 3, "multilabel"),
-    ("categorical_crossentropy", 3, "multiclass"),
-    (keras.losses.SparseCategoricalCrossentropy(from_logits=True), 2, "multiclass"),
-    ("mse", 1, "regression"),
-    (keras.losses.Huber(), 1, "regression"),
-    ("mean_absolute_error", 2, "regression"),
-])
+@pytest.mark.parametrize(
+    "loss, units, expected",
+    [
+        ("binary_crossentropy", 1, "binary"),
+        (keras.losses.BinaryCrossentropy(from_logits=True), 1, "binary"),
+        ("binary_crossentropy", 3, "multilabel"),
+        ("categorical_crossentropy", 3, "multiclass"),
+        (keras.losses.SparseCategoricalCrossentropy(from_logits=True), 2, "multiclass"),
+        ("mse", 1, "regression"),
+        (keras.losses.Huber(), 1, "regression"),
+        ("mean_absolute_error", 2, "regression"),
+    ],
+)
 def test_task_from_loss(loss, units, expected):
     inference = infer_task(_model(units, loss=loss))
     assert (inference.task, inference.source) == (expected, "loss")
@@ -45,30 +51,36 @@ def test_two_unit_softmax_with_sparse_crossentropy_is_multiclass_without_disagre
     assert inference.task == "multiclass" and _codes(inference) == []
 
 
-@pytest.mark.parametrize("units, activation, layer, expected", [
-    (1, "sigmoid", None, "binary"),
-    (4, "sigmoid", None, "multilabel"),
-    (3, "softmax", None, "multiclass"),
-    (3, None, keras.layers.Activation("softmax"), "multiclass"),
-    (3, None, keras_act.Softmax(), "multiclass"),
-    (1, None, keras_act.Sigmoid(), "binary"),
-    (1, "softplus", None, "regression"),
-])
+@pytest.mark.parametrize(
+    "units, activation, layer, expected",
+    [
+        (1, "sigmoid", None, "binary"),
+        (4, "sigmoid", None, "multilabel"),
+        (3, "softmax", None, "multiclass"),
+        (3, None, keras.layers.Activation("softmax"), "multiclass"),
+        (3, None, keras_act.Softmax(), "multiclass"),
+        (1, None, keras_act.Sigmoid(), "binary"),
+        (1, "softplus", None, "regression"),
+    ],
+)
 def test_task_from_output_layer(units, activation, layer, expected):
     inference = infer_task(_model(units, activation, activation_layer=layer))
     assert (inference.task, inference.source) == (expected, "output")
 
 
-@pytest.mark.parametrize("y, expected", [
-    (np.array([0, 1, 1, 0]), "binary"),
-    (np.array([True, False]), "binary"),
-    (np.array([0, 2, 1, 3]), "multiclass"),
-    (np.eye(3)[[0, 1, 2, 1]], "multiclass"),
-    (np.array([[1, 0, 1], [0, 1, 1]]), "multilabel"),
-    (np.array([0.5, 2.5, -1.0]), "regression"),
-    (np.arange(1000), "regression"),  # integers with too many values: a count or a price
-    (np.array([[0.2, 0.8], [0.5, 0.5]]), "multiclass"),
-])
+@pytest.mark.parametrize(
+    "y, expected",
+    [
+        (np.array([0, 1, 1, 0]), "binary"),
+        (np.array([True, False]), "binary"),
+        (np.array([0, 2, 1, 3]), "multiclass"),
+        (np.eye(3)[[0, 1, 2, 1]], "multiclass"),
+        (np.array([[1, 0, 1], [0, 1, 1]]), "multilabel"),
+        (np.array([0.5, 2.5, -1.0]), "regression"),
+        (np.arange(1000), "regression"),  # integers with too many values: a count or a price
+        (np.array([[0.2, 0.8], [0.5, 0.5]]), "multiclass"),
+    ],
+)
 def test_task_from_labels(y, expected):
     assert task_from_labels(y) == expected
 

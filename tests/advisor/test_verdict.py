@@ -19,8 +19,17 @@ def scores(**rows: list[float]) -> dict[str, list[float]]:
 
 
 def test_rows_rank_by_mean_with_their_sample_statistics() -> None:
-    result = rank(scores(relu__he_normal=[0.30, 0.34, 0.32], elu__he_normal=[0.20, 0.22, 0.21],
-                         sigmoid__glorot_uniform=[0.5, 0.6, 0.55]), ADVISED, YOURS, False, "val_loss")
+    result = rank(
+        scores(
+            relu__he_normal=[0.30, 0.34, 0.32],
+            elu__he_normal=[0.20, 0.22, 0.21],
+            sigmoid__glorot_uniform=[0.5, 0.6, 0.55],
+        ),
+        ADVISED,
+        YOURS,
+        False,
+        "val_loss",
+    )
     assert [r.candidate for r in result.ranking] == ["elu", "relu", "sigmoid"]
     assert [r.rank for r in result.ranking] == [1, 2, 3]
     relu = result.ranking[1]
@@ -30,8 +39,7 @@ def test_rows_rank_by_mean_with_their_sample_statistics() -> None:
 
 
 def test_higher_is_better_ranks_the_largest_first() -> None:
-    result = rank(scores(relu__he_normal=[0.9, 0.92], elu__he_normal=[0.8, 0.82]), ADVISED, None, True,
-                  "val_accuracy")
+    result = rank(scores(relu__he_normal=[0.9, 0.92], elu__he_normal=[0.8, 0.82]), ADVISED, None, True, "val_accuracy")
     assert result.best.candidate == "relu" and result.confirmed
 
 
@@ -48,8 +56,15 @@ def test_within_noise_is_two_pooled_standard_errors(gap_in_standard_errors, conf
 
 
 def test_one_execution_is_ranked_by_the_means_and_never_called_within_noise() -> None:
-    result = rank(scores(elu__he_normal=[0.2], tanh__glorot_uniform=[0.25], sigmoid__glorot_uniform=[0.26],
-                         relu__he_normal=[0.3]), ADVISED, YOURS, False, "val_loss")
+    result = rank(
+        scores(
+            elu__he_normal=[0.2], tanh__glorot_uniform=[0.25], sigmoid__glorot_uniform=[0.26], relu__he_normal=[0.3]
+        ),
+        ADVISED,
+        YOURS,
+        False,
+        "val_loss",
+    )
     report = str(result)
     assert not result.tested and not result.confirmed
     assert "within noise" not in report and "no test" in report
@@ -57,17 +72,33 @@ def test_one_execution_is_ranked_by_the_means_and_never_called_within_noise() ->
 
 
 def test_the_baseline_line_says_whether_the_change_is_worth_making() -> None:
-    beats = rank(scores(relu__he_normal=[0.20, 0.21, 0.22], sigmoid__glorot_uniform=[0.50, 0.52, 0.51]),
-                 ADVISED, YOURS, False, "val_loss")
+    beats = rank(
+        scores(relu__he_normal=[0.20, 0.21, 0.22], sigmoid__glorot_uniform=[0.50, 0.52, 0.51]),
+        ADVISED,
+        YOURS,
+        False,
+        "val_loss",
+    )
     assert "worth making" in str(beats)
-    tie = rank(scores(relu__he_normal=[0.20, 0.30, 0.25], sigmoid__glorot_uniform=[0.21, 0.31, 0.26]),
-               ADVISED, YOURS, False, "val_loss")
+    tie = rank(
+        scores(relu__he_normal=[0.20, 0.30, 0.25], sigmoid__glorot_uniform=[0.21, 0.31, 0.26]),
+        ADVISED,
+        YOURS,
+        False,
+        "val_loss",
+    )
     assert "within noise of each other" in str(tie)
 
 
 def test_unfinished_configurations_are_named_and_nothing_to_rank_is_an_error() -> None:
-    result = rank(scores(relu__he_normal=[0.2, 0.3]), ADVISED, None, False, "val_loss",
-                  configurations=["relu + he_normal", "gelu + he_normal"])
+    result = rank(
+        scores(relu__he_normal=[0.2, 0.3]),
+        ADVISED,
+        None,
+        False,
+        "val_loss",
+        configurations=["relu + he_normal", "gelu + he_normal"],
+    )
     assert "Not finished: gelu + he_normal." in result.details
     with pytest.raises(ValueError, match="no configuration has scores"):
         rank({}, ADVISED, None, False, "val_loss")
@@ -78,8 +109,9 @@ def test_the_advised_row_missing_gives_no_verdict() -> None:
     assert result.advised is None and not result.confirmed and "no verdict" in result.verdict
 
 
-@pytest.mark.parametrize("name, direction", [("val_loss", "min"), ("val_accuracy", "max"), ("val_auc", "max"),
-                                             ("loss", "min")])
+@pytest.mark.parametrize(
+    "name, direction", [("val_loss", "min"), ("val_accuracy", "max"), ("val_auc", "max"), ("loss", "min")]
+)
 def test_the_objective_s_direction_comes_from_keras_tuner(name, direction) -> None:
     assert objective_from(name).direction == direction
 

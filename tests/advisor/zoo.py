@@ -3,7 +3,7 @@ for the advisor's architecture tests and `benchmarks/advisor_speed.py`."""
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import keras
 
@@ -15,8 +15,7 @@ APPLICATION_INPUTS.update({"InceptionV3": 75, "InceptionResNetV2": 75, "Xception
 # One of each design family: residual + BN, linear bottlenecks + ReLU6, hard-swish with keras.ops
 # gates, swish + squeeze-excitation + in-model preprocessing, GELU + LayerNormalization + nested
 # models, dense concatenation.
-REPRESENTATIVE = ("ResNet50", "MobileNetV2", "MobileNetV3Small", "EfficientNetB0", "ConvNeXtTiny",
-                  "DenseNet121")
+REPRESENTATIVE = ("ResNet50", "MobileNetV2", "MobileNetV3Small", "EfficientNetB0", "ConvNeXtTiny", "DenseNet121")
 
 
 def application(name: str) -> keras.Model:
@@ -38,16 +37,23 @@ def lstm_classifier() -> keras.Model:
 
 def gru_classifier() -> keras.Model:
     """An embedding + GRU text classifier with a ReLU dense layer and a softmax head."""
-    model = keras.Sequential([
-        keras.Input((40,), dtype="int32"), L.Embedding(1000, 16), L.GRU(16), L.Dense(16, activation="relu"),
-        L.Dropout(0.2), L.Dense(3, activation="softmax"),
-    ])
+    model = keras.Sequential(
+        [
+            keras.Input((40,), dtype="int32"),
+            L.Embedding(1000, 16),
+            L.GRU(16),
+            L.Dense(16, activation="relu"),
+            L.Dropout(0.2),
+            L.Dense(3, activation="softmax"),
+        ]
+    )
     model.compile("adam", "sparse_categorical_crossentropy")
     return model
 
 
-def _transformer_block(x: keras.KerasTensor, heads: int, width: int, hidden: int, activation: str,
-                       pre_norm: bool) -> keras.KerasTensor:
+def _transformer_block(
+    x: keras.KerasTensor, heads: int, width: int, hidden: int, activation: str, pre_norm: bool
+) -> keras.KerasTensor:
     if pre_norm:  # ViT: LayerNormalization before attention and before the MLP
         attended = L.MultiHeadAttention(heads, width // heads)(L.LayerNormalization()(x), L.LayerNormalization()(x))
         x = L.Add()([x, attended])
@@ -117,10 +123,15 @@ def conv_autoencoder() -> keras.Model:
 
 def dense_autoencoder() -> keras.Model:
     """A dense autoencoder with a linear 8-unit code layer."""
-    model = keras.Sequential([
-        keras.Input((64,)), L.Dense(32, activation="relu"), L.Dense(8), L.Dense(32, activation="relu"),
-        L.Dense(64, activation="sigmoid"),
-    ])
+    model = keras.Sequential(
+        [
+            keras.Input((64,)),
+            L.Dense(32, activation="relu"),
+            L.Dense(8),
+            L.Dense(32, activation="relu"),
+            L.Dense(64, activation="sigmoid"),
+        ]
+    )
     model.compile("adam", "mse")
     return model
 
@@ -136,13 +147,16 @@ def ticket_model(probabilities: bool) -> keras.Model:
     x = L.concatenate([title_features, body_features, tags])
     priority = L.Dense(1, activation="sigmoid" if probabilities else None, name="priority")(x)
     department = L.Dense(4, activation="softmax" if probabilities else None, name="department")(x)
-    model = keras.Model({"title": title, "body": body, "tags": tags},
-                        {"priority": priority, "department": department})
+    model = keras.Model({"title": title, "body": body, "tags": tags}, {"priority": priority, "department": department})
     logits = not probabilities
-    model.compile("rmsprop", loss={
-        "priority": keras.losses.BinaryCrossentropy(from_logits=logits),
-        "department": keras.losses.CategoricalCrossentropy(from_logits=logits),
-    }, loss_weights={"priority": 1.0, "department": 0.2})
+    model.compile(
+        "rmsprop",
+        loss={
+            "priority": keras.losses.BinaryCrossentropy(from_logits=logits),
+            "department": keras.losses.CategoricalCrossentropy(from_logits=logits),
+        },
+        loss_weights={"priority": 1.0, "department": 0.2},
+    )
     return model
 
 
@@ -160,21 +174,34 @@ def transfer_model() -> keras.Model:
 
 def dcgan_generator() -> keras.Model:
     """keras.io's DCGAN generator: project and reshape, transposed convs with LeakyReLU(0.2)."""
-    return keras.Sequential([
-        keras.Input((32,)), L.Dense(4 * 4 * 32), L.Reshape((4, 4, 32)),
-        L.Conv2DTranspose(32, 4, strides=2, padding="same"), L.LeakyReLU(negative_slope=0.2),
-        L.Conv2DTranspose(16, 4, strides=2, padding="same"), L.LeakyReLU(negative_slope=0.2),
-        L.Conv2D(3, 5, padding="same", activation="sigmoid"),
-    ])
+    return keras.Sequential(
+        [
+            keras.Input((32,)),
+            L.Dense(4 * 4 * 32),
+            L.Reshape((4, 4, 32)),
+            L.Conv2DTranspose(32, 4, strides=2, padding="same"),
+            L.LeakyReLU(negative_slope=0.2),
+            L.Conv2DTranspose(16, 4, strides=2, padding="same"),
+            L.LeakyReLU(negative_slope=0.2),
+            L.Conv2D(3, 5, padding="same", activation="sigmoid"),
+        ]
+    )
 
 
 def dcgan_discriminator() -> keras.Model:
     """keras.io's DCGAN discriminator: strided convs with LeakyReLU(0.2), a logit."""
-    model = keras.Sequential([
-        keras.Input((16, 16, 3)), L.Conv2D(16, 4, strides=2, padding="same"), L.LeakyReLU(negative_slope=0.2),
-        L.Conv2D(32, 4, strides=2, padding="same"), L.LeakyReLU(negative_slope=0.2), L.Flatten(),
-        L.Dropout(0.2), L.Dense(1),
-    ])
+    model = keras.Sequential(
+        [
+            keras.Input((16, 16, 3)),
+            L.Conv2D(16, 4, strides=2, padding="same"),
+            L.LeakyReLU(negative_slope=0.2),
+            L.Conv2D(32, 4, strides=2, padding="same"),
+            L.LeakyReLU(negative_slope=0.2),
+            L.Flatten(),
+            L.Dropout(0.2),
+            L.Dense(1),
+        ]
+    )
     model.compile("adam", keras.losses.BinaryCrossentropy(from_logits=True))
     return model
 

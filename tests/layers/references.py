@@ -8,9 +8,7 @@ import numpy as np
 
 SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
-GRID = np.array(
-    [-1e4, -100, -88.8, -20, -1, -1e-3, -1e-8, 0, 1e-8, 1e-3, 1, 20, 88.8, 100, 1e4]
-)
+GRID = np.array([-1e4, -100, -88.8, -20, -1, -1e-3, -1e-8, 0, 1e-8, 1e-3, 1, 20, 88.8, 100, 1e4])
 _erfc = np.vectorize(math.erfc)
 
 
@@ -76,6 +74,7 @@ def _acon_grad(p1, p2, beta):
     def derivative(x):
         z = beta * (p1 - p2) * x
         return (p1 - p2) * (sigmoid(z) + z * sigmoid(z) * sigmoid(-z)) + p2
+
     return derivative
 
 
@@ -96,9 +95,11 @@ def _snake_grad(a):
 def _rational(numerator, denominator):
     """The safe PAU P(x) / (1 + sum |b_k| |x|**k), directly in float64 (|x| <= 1e4 here)."""
     a, b = np.asarray(numerator, float), np.abs(np.asarray(denominator, float))
-    p = lambda x: np.polyval(a[::-1], x)
-    q = lambda x: 1 + np.polyval(np.append(b[::-1], 0.0), np.abs(x))
-    return lambda x: p(x) / q(x)
+
+    def rational(x):
+        return np.polyval(a[::-1], x) / (1 + np.polyval(np.append(b[::-1], 0.0), np.abs(x)))
+
+    return rational
 
 
 def _rational_grad(numerator, denominator):
@@ -110,6 +111,7 @@ def _rational_grad(numerator, denominator):
         q = 1 + np.polyval(np.append(b[::-1], 0.0), np.abs(x))
         dq = np.sign(x) * np.polyval((b * np.arange(1, len(b) + 1))[::-1], np.abs(x))
         return (dp * q - p * dq) / q**2
+
     return derivative
 
 
@@ -131,10 +133,18 @@ REFERENCES = {
     "softmax": ({}, sigmoid, lambda x: sigmoid(x) * sigmoid(-x)),
     "softplus": ({}, softplus, sigmoid),
     "linear": ({}, lambda x: x, np.ones_like),
-    "gelu": ({}, gelu_exact, lambda x: 0.5 * _erfc(-x / math.sqrt(2)) + x * np.exp(-x * x / 2) / math.sqrt(2 * math.pi)),
+    "gelu": (
+        {},
+        gelu_exact,
+        lambda x: 0.5 * _erfc(-x / math.sqrt(2)) + x * np.exp(-x * x / 2) / math.sqrt(2 * math.pi),
+    ),
     "mish": ({}, lambda x: x * np.tanh(softplus(x)), _mish_grad),
     "selu": ({}, _elu(SELU_ALPHA, SELU_SCALE), _elu_grad(SELU_ALPHA, SELU_SCALE)),
-    "rational": (dict(zip(("numerator", "denominator"), RATIONAL_54)), _rational(*RATIONAL_54), _rational_grad(*RATIONAL_54)),
+    "rational": (
+        dict(zip(("numerator", "denominator"), RATIONAL_54)),
+        _rational(*RATIONAL_54),
+        _rational_grad(*RATIONAL_54),
+    ),
     "acon": ({}, _swish(1.0), _swish_grad(1.0)),
     "snake": ({}, _snake(1.0), _snake_grad(1.0)),
 }
@@ -147,10 +157,24 @@ VARIANTS = {
     "swish(beta=2.5)": ("swish", {"beta": 2.5}, _swish(2.5), _swish_grad(2.5)),
     "gelu(approximate=True)": ("gelu", {"approximate": True}, gelu_tanh, _gelu_tanh_grad),
     "prelu(alpha_initializer=0.1)": ("prelu", {"alpha_initializer": 0.1}, _leaky(0.1), _leaky_grad(0.1)),
-    "rational(degrees=(4, 3))": ("rational", {"degrees": (4, 3), "numerator": RATIONAL_43[0], "denominator": RATIONAL_43[1]},
-                                 _rational(*RATIONAL_43), _rational_grad(*RATIONAL_43)),
-    "acon(p1=1.3, p2=0.2, beta=1.5)": ("acon", {"p1": 1.3, "p2": 0.2, "beta": 1.5}, _acon(1.3, 0.2, 1.5), _acon_grad(1.3, 0.2, 1.5)),
-    "acon(p1=0.5, p2=2.0, beta=-3.0)": ("acon", {"p1": 0.5, "p2": 2.0, "beta": -3.0}, _acon(0.5, 2.0, -3.0), _acon_grad(0.5, 2.0, -3.0)),
+    "rational(degrees=(4, 3))": (
+        "rational",
+        {"degrees": (4, 3), "numerator": RATIONAL_43[0], "denominator": RATIONAL_43[1]},
+        _rational(*RATIONAL_43),
+        _rational_grad(*RATIONAL_43),
+    ),
+    "acon(p1=1.3, p2=0.2, beta=1.5)": (
+        "acon",
+        {"p1": 1.3, "p2": 0.2, "beta": 1.5},
+        _acon(1.3, 0.2, 1.5),
+        _acon_grad(1.3, 0.2, 1.5),
+    ),
+    "acon(p1=0.5, p2=2.0, beta=-3.0)": (
+        "acon",
+        {"p1": 0.5, "p2": 2.0, "beta": -3.0},
+        _acon(0.5, 2.0, -3.0),
+        _acon_grad(0.5, 2.0, -3.0),
+    ),
     "snake(a=0.3)": ("snake", {"a": 0.3}, _snake(0.3), _snake_grad(0.3)),
     "snake(a=25.0)": ("snake", {"a": 25.0}, _snake(25.0), _snake_grad(25.0)),
 }

@@ -8,9 +8,7 @@ import pytest
 
 import keras_act
 
-pytestmark = pytest.mark.skipif(
-    keras.backend.backend() != "tensorflow", reason="tf.distribute is TensorFlow-only"
-)
+pytestmark = pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="tf.distribute is TensorFlow-only")
 
 
 def test_mirrored_strategy_trains_parametric_layers():
@@ -21,10 +19,17 @@ def test_mirrored_strategy_trains_parametric_layers():
     strategy = tf.distribute.MirroredStrategy([d.name for d in devices])
     with strategy.scope():
         prelu, swish = keras_act.PReLU(), keras_act.Swish()
-        model = keras.Sequential([
-            keras.Input((6,)), keras.layers.Dense(8), prelu, keras.layers.Dense(8), swish,
-            keras.layers.Dense(1), keras_act.Sigmoid(),
-        ])
+        model = keras.Sequential(
+            [
+                keras.Input((6,)),
+                keras.layers.Dense(8),
+                prelu,
+                keras.layers.Dense(8),
+                swish,
+                keras.layers.Dense(1),
+                keras_act.Sigmoid(),
+            ]
+        )
         model.compile(keras.optimizers.Adam(0.05), "binary_crossentropy")
     assert strategy.num_replicas_in_sync == 2
     rng = np.random.default_rng(0)

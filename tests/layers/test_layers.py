@@ -21,17 +21,37 @@ def _data(n=64, features=6, seed=0):
 
 
 def _model_with(layer, features=6, units=8):
-    return keras.Sequential([
-        keras.Input((features,)), keras.layers.Dense(units), layer, keras.layers.Dense(1),
-    ])
+    return keras.Sequential(
+        [
+            keras.Input((features,)),
+            keras.layers.Dense(units),
+            layer,
+            keras.layers.Dense(1),
+        ]
+    )
 
 
 # --- registry -----------------------------------------------------------------------------------
 
+
 def test_names_lists_every_id_once():
     assert ALL_IDS == [
-        "sigmoid", "tanh", "relu", "leaky_relu", "prelu", "elu", "swish", "softmax",
-        "softplus", "linear", "gelu", "mish", "selu", "rational", "acon", "snake",
+        "sigmoid",
+        "tanh",
+        "relu",
+        "leaky_relu",
+        "prelu",
+        "elu",
+        "swish",
+        "softmax",
+        "softplus",
+        "linear",
+        "gelu",
+        "mish",
+        "selu",
+        "rational",
+        "acon",
+        "snake",
     ]
 
 
@@ -69,8 +89,7 @@ def test_get_rejects_other_types():
 
 NON_DEFAULT_ARGS = {
     "leaky_relu": {"alpha": 0.2},
-    "prelu": {"alpha_initializer": 0.1, "alpha_regularizer": "l2", "alpha_constraint": "non_neg",
-              "shared_axes": [1]},
+    "prelu": {"alpha_initializer": 0.1, "alpha_regularizer": "l2", "alpha_constraint": "non_neg", "shared_axes": [1]},
     "elu": {"alpha": 0.5},
     "swish": {"beta": 2.0, "trainable_beta": False, "shared_axes": 1},
     "softmax": {"axis": 1},
@@ -104,8 +123,9 @@ def test_leaky_relu_takes_keras_3_s_argument_name_too():
     layer = keras_act.LeakyReLU(negative_slope=0.2)
     assert layer.alpha == 0.2 and keras_act.LeakyReLU(alpha=0.2, negative_slope=0.2).alpha == 0.2
     x = np.array([-3.0, -0.5, 0.0, 2.0], "float32")
-    np.testing.assert_allclose(keras.ops.convert_to_numpy(layer(x)),
-                               keras.ops.convert_to_numpy(keras.layers.LeakyReLU(negative_slope=0.2)(x)))
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(layer(x)), keras.ops.convert_to_numpy(keras.layers.LeakyReLU(negative_slope=0.2)(x))
+    )
     assert keras_act.LeakyReLU.from_config(layer.get_config()).alpha == 0.2
     assert keras_act.LeakyReLU.from_config({"alpha": 0.3}).alpha == 0.3  # configs saved before negative_slope
 
@@ -185,37 +205,44 @@ def test_shape_and_mask_propagate(activation_id):
 
 # --- bad input ----------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("factory, error, pattern", [
-    (lambda: keras_act.LeakyReLU(alpha=-0.1), ValueError, "`alpha` must be >= 0"),
-    (lambda: keras_act.LeakyReLU(alpha="big"), TypeError, "`alpha` must be a real number"),
-    (lambda: keras_act.LeakyReLU(negative_slope=-0.1), ValueError, "`negative_slope` must be >= 0"),
-    (lambda: keras_act.LeakyReLU(alpha=0.1, negative_slope=0.2), ValueError, "name the same slope; pass one"),
-    (lambda: keras_act.ELU(alpha=-1.0), ValueError, "`alpha` must be >= 0"),
-    (lambda: keras_act.ELU(alpha=float("nan")), ValueError, "`alpha` must be finite"),
-    (lambda: keras_act.Softmax(axis=1.5), ValueError, "`axis` must be an integer"),
-    (lambda: keras_act.Softmax(axis="last"), ValueError, "`axis` must be an integer"),
-    (lambda: keras_act.PReLU(shared_axes=[0]), ValueError, "`shared_axes` must be None"),
-    (lambda: keras_act.PReLU(shared_axes="1"), ValueError, "`shared_axes` must be None"),
-    (lambda: keras_act.Swish(shared_axes=[1.0]), ValueError, "`shared_axes` must be None"),
-    (lambda: keras_act.Swish(beta=None), TypeError, "`beta` must be a real number"),
-    (lambda: keras_act.Swish(trainable_beta="yes"), TypeError, "`trainable_beta` must be True or False"),
-    (lambda: keras_act.GELU(approximate=1), TypeError, "`approximate` must be True or False"),
-    (lambda: keras_act.PReLU(alpha_initializer="no_such_init"), ValueError, "PReLU: invalid alpha"),
-    (lambda: keras_act.Rational("softmax"), ValueError, "`approx` must be the id of an elementwise"),
-    (lambda: keras_act.Rational("rational"), ValueError, "received approx='rational'"),
-    (lambda: keras_act.Rational(degrees=(6, 4)), ValueError, "m <= n \\+ 1 .* received degrees=\\(6, 4\\)"),
-    (lambda: keras_act.Rational(degrees=(1, 0)), ValueError, "1 <= n"),
-    (lambda: keras_act.Rational(degrees="5,4"), ValueError, "`degrees` must be two integers"),
-    (lambda: keras_act.Rational(fit_range=(3, -3)), ValueError, "low < high"),
-    (lambda: keras_act.Rational(fit_range=(0, float("inf"))), ValueError, "`fit_range` must be two finite"),
-    (lambda: keras_act.Rational(numerator=[0.0, 1.0]), ValueError, "both `numerator` and `denominator`"),
-    (lambda: keras_act.Rational(numerator=[0.0, 1.0], denominator=[1.0] * 4), ValueError,
-     "`numerator` must be degrees\\[0\\] \\+ 1 = 6 finite numbers"),
-    (lambda: keras_act.Rational(numerator=[0.0] * 6, denominator=["a"] * 4), ValueError, "`denominator` must be"),
-    (lambda: keras_act.ACON(beta="x"), TypeError, "ACON: argument `beta` must be a real number"),
-    (lambda: keras_act.ACON(shared_axes=[0]), ValueError, "`shared_axes` must be None"),
-    (lambda: keras_act.Snake(a=float("nan")), ValueError, "Snake: argument `a` must be finite"),
-])
+
+@pytest.mark.parametrize(
+    "factory, error, pattern",
+    [
+        (lambda: keras_act.LeakyReLU(alpha=-0.1), ValueError, "`alpha` must be >= 0"),
+        (lambda: keras_act.LeakyReLU(alpha="big"), TypeError, "`alpha` must be a real number"),
+        (lambda: keras_act.LeakyReLU(negative_slope=-0.1), ValueError, "`negative_slope` must be >= 0"),
+        (lambda: keras_act.LeakyReLU(alpha=0.1, negative_slope=0.2), ValueError, "name the same slope; pass one"),
+        (lambda: keras_act.ELU(alpha=-1.0), ValueError, "`alpha` must be >= 0"),
+        (lambda: keras_act.ELU(alpha=float("nan")), ValueError, "`alpha` must be finite"),
+        (lambda: keras_act.Softmax(axis=1.5), ValueError, "`axis` must be an integer"),
+        (lambda: keras_act.Softmax(axis="last"), ValueError, "`axis` must be an integer"),
+        (lambda: keras_act.PReLU(shared_axes=[0]), ValueError, "`shared_axes` must be None"),
+        (lambda: keras_act.PReLU(shared_axes="1"), ValueError, "`shared_axes` must be None"),
+        (lambda: keras_act.Swish(shared_axes=[1.0]), ValueError, "`shared_axes` must be None"),
+        (lambda: keras_act.Swish(beta=None), TypeError, "`beta` must be a real number"),
+        (lambda: keras_act.Swish(trainable_beta="yes"), TypeError, "`trainable_beta` must be True or False"),
+        (lambda: keras_act.GELU(approximate=1), TypeError, "`approximate` must be True or False"),
+        (lambda: keras_act.PReLU(alpha_initializer="no_such_init"), ValueError, "PReLU: invalid alpha"),
+        (lambda: keras_act.Rational("softmax"), ValueError, "`approx` must be the id of an elementwise"),
+        (lambda: keras_act.Rational("rational"), ValueError, "received approx='rational'"),
+        (lambda: keras_act.Rational(degrees=(6, 4)), ValueError, "m <= n \\+ 1 .* received degrees=\\(6, 4\\)"),
+        (lambda: keras_act.Rational(degrees=(1, 0)), ValueError, "1 <= n"),
+        (lambda: keras_act.Rational(degrees="5,4"), ValueError, "`degrees` must be two integers"),
+        (lambda: keras_act.Rational(fit_range=(3, -3)), ValueError, "low < high"),
+        (lambda: keras_act.Rational(fit_range=(0, float("inf"))), ValueError, "`fit_range` must be two finite"),
+        (lambda: keras_act.Rational(numerator=[0.0, 1.0]), ValueError, "both `numerator` and `denominator`"),
+        (
+            lambda: keras_act.Rational(numerator=[0.0, 1.0], denominator=[1.0] * 4),
+            ValueError,
+            "`numerator` must be degrees\\[0\\] \\+ 1 = 6 finite numbers",
+        ),
+        (lambda: keras_act.Rational(numerator=[0.0] * 6, denominator=["a"] * 4), ValueError, "`denominator` must be"),
+        (lambda: keras_act.ACON(beta="x"), TypeError, "ACON: argument `beta` must be a real number"),
+        (lambda: keras_act.ACON(shared_axes=[0]), ValueError, "`shared_axes` must be None"),
+        (lambda: keras_act.Snake(a=float("nan")), ValueError, "Snake: argument `a` must be finite"),
+    ],
+)
 def test_bad_constructor_arguments_raise_at_construction(factory, error, pattern):
     with pytest.raises(error, match=pattern):
         factory()
@@ -234,6 +261,7 @@ def test_integer_input_is_cast_to_the_compute_dtype():
 
 
 # --- training -----------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("activation_id", PARAMETRIC)
 def test_fit_moves_every_trainable_parameter(activation_id):
@@ -274,8 +302,11 @@ def test_every_layer_trains_under_jit_compile_as_dense_activation():
     before = {w.path: keras.ops.convert_to_numpy(w).copy() for w in model.trainable_weights}
     history = model.fit(x, y, epochs=2, verbose=0)
     assert np.all(np.isfinite(history.history["loss"]))
-    still = [path for path, b in before.items()
-             if np.allclose(b, keras.ops.convert_to_numpy(next(w for w in model.trainable_weights if w.path == path)))]
+    still = [
+        path
+        for path, b in before.items()
+        if np.allclose(b, keras.ops.convert_to_numpy(next(w for w in model.trainable_weights if w.path == path)))
+    ]
     assert still == []
 
 
@@ -297,8 +328,11 @@ def test_subclassed_model_tracks_parametric_layers():
 
 # --- crossentropy's logits path -----------------------------------------------------------------
 
-@pytest.mark.parametrize("layer, activation", [(keras_act.Sigmoid, keras.activations.sigmoid),
-                                               (keras_act.Softmax, keras.activations.softmax)])
+
+@pytest.mark.parametrize(
+    "layer, activation",
+    [(keras_act.Sigmoid, keras.activations.sigmoid), (keras_act.Softmax, keras.activations.softmax)],
+)
 def test_outputs_carry_logits_like_keras_activations(layer, activation):
     if keras.backend.backend() != "tensorflow":
         pytest.skip("only TensorFlow symbolic tensors accept the cached-logits attribute")
@@ -327,6 +361,7 @@ def test_sigmoid_output_keeps_crossentropy_finite_at_extreme_logits():
 
 
 # --- persistence --------------------------------------------------------------------------------
+
 
 def _every_layer_model():
     inputs = keras.Input((6,))
@@ -361,13 +396,15 @@ def test_saved_model_with_every_layer_predicts_the_same(tmp_path):
 def test_conv_net_with_per_channel_prelu_and_conv_activation():
     keras.utils.set_random_seed(0)
     prelu = keras_act.PReLU(shared_axes=[1, 2])
-    model = keras.Sequential([
-        keras.Input((8, 8, 1)),
-        keras.layers.Conv2D(4, 3, activation=keras_act.get("elu")),
-        prelu,
-        keras.layers.GlobalAveragePooling2D(),
-        keras.layers.Dense(1),
-    ])
+    model = keras.Sequential(
+        [
+            keras.Input((8, 8, 1)),
+            keras.layers.Conv2D(4, 3, activation=keras_act.get("elu")),
+            prelu,
+            keras.layers.GlobalAveragePooling2D(),
+            keras.layers.Dense(1),
+        ]
+    )
     model.compile(keras.optimizers.Adam(0.05), "mse")
     x = np.random.default_rng(0).normal(size=(32, 8, 8, 1)).astype("float32")
     model.fit(x, x.mean(axis=(1, 2, 3))[:, None], epochs=2, verbose=0)
@@ -380,8 +417,18 @@ def test_mixed_precision_keeps_float32_weights_and_trains(policy):
     keras.config.set_dtype_policy(policy)
     keras.utils.set_random_seed(0)
     prelu, swish, rational = keras_act.PReLU(), keras_act.Swish(), keras_act.Rational()
-    model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(8), prelu, keras.layers.Dense(8),
-                              swish, keras.layers.Dense(8), rational, keras.layers.Dense(1, dtype="float32")])
+    model = keras.Sequential(
+        [
+            keras.Input((6,)),
+            keras.layers.Dense(8),
+            prelu,
+            keras.layers.Dense(8),
+            swish,
+            keras.layers.Dense(8),
+            rational,
+            keras.layers.Dense(1, dtype="float32"),
+        ]
+    )
     assert prelu.compute_dtype == policy.removeprefix("mixed_")
     assert keras.backend.standardize_dtype(prelu.alpha.dtype) == "float32"
     assert keras.backend.standardize_dtype(rational.numerator.dtype) == "float32"

@@ -18,6 +18,7 @@ FIT_GRID = np.linspace(*_fit.FIT_RANGE, 2001)
 
 # --- the float64 targets and the least-squares start --------------------------------------------
 
+
 @pytest.mark.parametrize("activation_id", list(_fit.TARGETS))
 def test_fit_targets_are_the_layers_own_curves(activation_id):
     x = np.linspace(-20, 20, 401)
@@ -66,8 +67,9 @@ def test_lower_degrees_fit_too():
 
 def test_saved_rational_reloads_without_refitting(tmp_path, monkeypatch):
     keras.utils.set_random_seed(0)
-    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4), keras_act.Rational("gelu", shared_axes=[]),
-                              keras.layers.Dense(1)])
+    model = keras.Sequential(
+        [keras.Input((3,)), keras.layers.Dense(4), keras_act.Rational("gelu", shared_axes=[]), keras.layers.Dense(1)]
+    )
     model.compile(keras.optimizers.Adam(0.05), "mse")
     x = np.random.default_rng(0).normal(size=(32, 3)).astype("float32")
     model.fit(x, x[:, :1] ** 2, epochs=2, verbose=0)
@@ -84,6 +86,7 @@ def test_saved_rational_reloads_without_refitting(tmp_path, monkeypatch):
 
 # --- parameters' gradients and extreme inputs ---------------------------------------------------
 
+
 def _param_gradient(function, param):
     return value_and_derivative(function, np.asarray(param, "float32"))[1].astype("float64")
 
@@ -97,26 +100,34 @@ def test_parameter_gradients_match_analytic():
     s = sigmoid(z)
     ds_dz = s * (1 - s)
     d_dp1 = x64 * s + (p1 - p2) * x64 * ds_dz * beta * x64
-    grads = [_param_gradient(lambda v, i=i: keras_act.ops.acon(x, *[v if j == i else q for j, q in
-                                                                    enumerate((p1, p2, beta))]), (p1, p2, beta)[i])
-             for i in range(3)]
+    grads = [
+        _param_gradient(
+            lambda v, i=i: keras_act.ops.acon(x, *[v if j == i else q for j, q in enumerate((p1, p2, beta))]),
+            (p1, p2, beta)[i],
+        )
+        for i in range(3)
+    ]
     np.testing.assert_allclose(grads[0], d_dp1.sum(0), rtol=1e-4)
     np.testing.assert_allclose(grads[1], (x64 - d_dp1).sum(0), rtol=1e-4)
     np.testing.assert_allclose(grads[2], ((p1 - p2) * x64 * ds_dz * (p1 - p2) * x64).sum(0), rtol=1e-4)
 
     a = np.array([0.5, 1e-5, 3.0])  # 1e-5: the small-phase series branch
-    d_da = (x64 * np.sin(2 * a * x64) / a - np.sin(a * x64) ** 2 / a**2)
-    np.testing.assert_allclose(_param_gradient(lambda v: keras_act.ops.snake(x, v), a), d_da.sum(0), rtol=1e-4, atol=1e-4)
+    d_da = x64 * np.sin(2 * a * x64) / a - np.sin(a * x64) ** 2 / a**2
+    np.testing.assert_allclose(
+        _param_gradient(lambda v: keras_act.ops.snake(x, v), a), d_da.sum(0), rtol=1e-4, atol=1e-4
+    )
 
     numerator, denominator = (np.array(c) for c in RATIONAL_54)
     p = np.polyval(numerator[::-1], x64)
     q = 1 + np.polyval(np.append(np.abs(denominator)[::-1], 0.0), np.abs(x64))
     d_num = [(x64**j / q).sum() for j in range(len(numerator))]
     d_den = [(-p / q**2 * np.abs(x64) ** (k + 1) * np.sign(denominator[k])).sum() for k in range(len(denominator))]
-    np.testing.assert_allclose(_param_gradient(lambda v: keras_act.ops.rational(x, v, denominator), numerator),
-                               d_num, rtol=1e-4)
-    np.testing.assert_allclose(_param_gradient(lambda v: keras_act.ops.rational(x, numerator, v), denominator),
-                               d_den, rtol=1e-4)
+    np.testing.assert_allclose(
+        _param_gradient(lambda v: keras_act.ops.rational(x, v, denominator), numerator), d_num, rtol=1e-4
+    )
+    np.testing.assert_allclose(
+        _param_gradient(lambda v: keras_act.ops.rational(x, numerator, v), denominator), d_den, rtol=1e-4
+    )
 
 
 @pytest.mark.parametrize("degrees", [(5, 4), (4, 3), (2, 2), (1, 1)])
@@ -154,17 +165,24 @@ def test_rational_values_and_every_gradient_stay_finite_over_1e4(policy):
     a, b = (keras.ops.convert_to_numpy(w).astype("float64") for w in (layer.numerator, layer.denominator))
     y, dy = value_and_derivative(layer, x.astype("float32"))
     assert np.all(np.isfinite(y)) and np.all(np.isfinite(dy))
-    np.testing.assert_allclose(y.astype("float64").ravel(), _rational(a[:, 0], b[:, 0])(x.astype("float32").astype("float64")).ravel(),
-                               rtol=1e-5 if policy == "float32" else 2e-3, atol=1e-6 if policy == "float32" else 1e-3)
+    np.testing.assert_allclose(
+        y.astype("float64").ravel(),
+        _rational(a[:, 0], b[:, 0])(x.astype("float32").astype("float64")).ravel(),
+        rtol=1e-5 if policy == "float32" else 2e-3,
+        atol=1e-6 if policy == "float32" else 1e-3,
+    )
     for coefficients in ("numerator", "denominator"):
         grad = _param_gradient(
             lambda v, name=coefficients: keras_act.ops.rational(
-                x.astype("float32"), v if name == "numerator" else a, v if name == "denominator" else b),
-            a if coefficients == "numerator" else b)
+                x.astype("float32"), v if name == "numerator" else a, v if name == "denominator" else b
+            ),
+            a if coefficients == "numerator" else b,
+        )
         assert np.all(np.isfinite(grad)), coefficients
 
 
 # --- curve() and nearest() ----------------------------------------------------------------------
+
 
 def test_curve_gives_one_column_per_parameter_set_and_the_start():
     keras.utils.set_random_seed(0)
@@ -186,7 +204,9 @@ def test_curve_needs_a_built_layer_and_one_dimensional_points():
         keras_act.Snake().curve()
     layer = keras_act.Snake()
     layer.build((None, 2))
-    with pytest.raises(ValueError, match="`x` must be a non-empty 1-D array of finite numbers, received shape \\(2, 2\\)"):
+    with pytest.raises(
+        ValueError, match="`x` must be a non-empty 1-D array of finite numbers, received shape \\(2, 2\\)"
+    ):
         layer.curve(np.zeros((2, 2)))
 
 
@@ -225,8 +245,15 @@ def test_learned_layers_finds_layers_activation_arguments_and_nested_models():
     from keras_act.learned import learned_layers
 
     inner = keras.Sequential([keras.Input((4,)), keras.layers.Dense(4), keras_act.Snake(name="inner_snake")])
-    outer = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4, activation=keras_act.PReLU(name="dense_prelu")),
-                              inner, keras_act.ReLU(), keras.layers.Dense(1)])
+    outer = keras.Sequential(
+        [
+            keras.Input((3,)),
+            keras.layers.Dense(4, activation=keras_act.PReLU(name="dense_prelu")),
+            inner,
+            keras_act.ReLU(),
+            keras.layers.Dense(1),
+        ]
+    )
     assert [layer.name for layer in learned_layers(outer)] == ["dense_prelu", "inner_snake"]
     with pytest.raises(TypeError, match="`model` must be a keras.Model"):
         learned_layers(keras_act.Snake())

@@ -10,9 +10,7 @@ from keras_act import ops as act_ops
 
 from .references import GRID
 
-pytestmark = pytest.mark.skipif(
-    keras.backend.backend() != "tensorflow", reason="the fast path is TensorFlow-only"
-)
+pytestmark = pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="the fast path is TensorFlow-only")
 
 CASES = {
     "elu": ((), {}),
@@ -60,8 +58,13 @@ def test_fast_path_matches_generic_formulation(case, jit):
 
 
 FUSED = {
-    "rational": ("_rational_formula", [np.array([0.02, 0.5, 1.3, 0.9, 0.25, 0.03], "float32").reshape(6, 1),
-                                       np.linspace(-0.7, 0.5, 32).reshape(4, 8).astype("float32")]),
+    "rational": (
+        "_rational_formula",
+        [
+            np.array([0.02, 0.5, 1.3, 0.9, 0.25, 0.03], "float32").reshape(6, 1),
+            np.linspace(-0.7, 0.5, 32).reshape(4, 8).astype("float32"),
+        ],
+    ),
     "acon": ("_acon_formula", [np.linspace(0.8, 1.5, 8), np.linspace(-0.2, 0.3, 8), np.linspace(0.5, 3.0, 8)]),
     "snake": ("_snake_formula", [np.array([1e-5, 0.2, 0.5, 1.0, 2.0, 5.0, 25.0, 60.0])]),
 }
@@ -121,11 +124,14 @@ def test_sin_cos_matches_float64_numpy_up_to_snakes_phase_clip(jit):
 
     rng = np.random.default_rng(0)
     near_quadrants = np.arange(-40, 41) * (np.pi / 2)  # where the quadrant flips and sin or cos is ~0
-    t = np.concatenate([
-        *(rng.uniform(-scale, scale, 20000) for scale in (np.pi, 1e3, 1e6, SNAKE_PHASE_CLIP)),
-        near_quadrants, np.nextafter(near_quadrants.astype("float32"), np.float32(np.inf)),
-        [0.0, -0.0, 1e-30, SNAKE_PHASE_CLIP, -SNAKE_PHASE_CLIP],
-    ]).astype("float32")
+    t = np.concatenate(
+        [
+            *(rng.uniform(-scale, scale, 20000) for scale in (np.pi, 1e3, 1e6, SNAKE_PHASE_CLIP)),
+            near_quadrants,
+            np.nextafter(near_quadrants.astype("float32"), np.float32(np.inf)),
+            [0.0, -0.0, 1e-30, SNAKE_PHASE_CLIP, -SNAKE_PHASE_CLIP],
+        ]
+    ).astype("float32")
     s, c = tf.function(_tf_fast.sin_cos, jit_compile=jit)(tf.constant(t))
     wide = t.astype("float64")
     # 1.5e-7: a float32 result near 1 is rounded to 6e-8; numpy's own float32 sin errs up to 9e-8.

@@ -72,9 +72,7 @@ def test_gradients_match_analytic_derivative(name, activation_id, kwargs, refere
 
 @pytest.mark.parametrize("policy, rtol", [("mixed_float16", 2e-3), ("mixed_bfloat16", 1.6e-2)])
 @pytest.mark.parametrize("name, activation_id, kwargs, reference, derivative", CASES, ids=IDS)
-def test_low_precision_policies_stay_finite_and_close(
-    policy, rtol, name, activation_id, kwargs, reference, derivative
-):
+def test_low_precision_policies_stay_finite_and_close(policy, rtol, name, activation_id, kwargs, reference, derivative):
     keras.config.set_dtype_policy(policy)
     x = _grid()
     y, dy = value_and_derivative(_function(activation_id, kwargs), x)
@@ -85,7 +83,9 @@ def test_low_precision_policies_stay_finite_and_close(
     assert_derivative(dy.astype("float64"), x_low, derivative, rtol, 1e-3)
 
 
-@pytest.mark.parametrize("activation_id, expected_ratio", [("elu", 1.0), ("selu", 1.0507009873554805 * 1.6732632423543772)])
+@pytest.mark.parametrize(
+    "activation_id, expected_ratio", [("elu", 1.0), ("selu", 1.0507009873554805 * 1.6732632423543772)]
+)
 @pytest.mark.parametrize("x", [-1e-8, -1e-20, -3e-5])
 def test_exponential_units_keep_relative_precision_near_zero(activation_id, expected_ratio, x):
     # exp(x) - 1 cancels to 0 here; expm1 keeps ~ x. Keras' TF backend returns 0 (TF #116943).
