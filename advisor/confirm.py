@@ -215,7 +215,7 @@ def confirm(
             or dict of arrays for several inputs, labels as a dict by output name or a list for
             several outputs; or, as `x` alone, a `tf.data.Dataset` / `keras.utils.PyDataset`
             yielding (x, y) or (x, y, sample_weight), read into memory once when it holds at
-            most `advisor.data.IN_MEMORY_LIMIT_BYTES` (1 GiB), else streamed: each execution's
+            most `keras_act.advisor.data.IN_MEMORY_LIMIT_BYTES` (1 GiB), else streamed: each execution's
             `fit` reads it batch by batch, and `validation_data` is then required.
         advice: `advise(model, y=y)` when None.
         candidates: hidden activation ids to compare; default `advice.candidates`, and then Keras'

@@ -18,7 +18,7 @@ epoch (`advisor.copies`). Three ways to train them, with the same numbers:
   objective with regularization losses, which its per-copy losses leave out), for models with
   several outputs (Keras' `fit` weighs each output's loss), for sample weights where the copies
   do not vectorize (the fused copies' own losses are unweighted), for
-  a dataset too large to hold (`advisor.data.StreamedData`, which each `fit` reads batch by
+  a dataset too large to hold (`keras_act.advisor.data.StreamedData`, which each `fit` reads batch by
   batch), for models too large to copy (`FUSED_WEIGHTS_LIMIT`), and on request.
 
 Measured in benchmarks/confirm.py (one training costs mostly overhead on small data).

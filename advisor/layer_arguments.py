@@ -190,7 +190,7 @@ def custom_layer_arguments(model_view: ModelView) -> tuple[dict[str, list[str]],
 
     Example:
         >>> import keras
-        >>> from advisor.inspection import view
+        >>> from keras_act.advisor.inspection import view
         >>> class Block(keras.layers.Layer):
         ...     def __init__(self, activation="gelu", **kwargs):
         ...         super().__init__(**kwargs)

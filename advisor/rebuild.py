@@ -134,7 +134,7 @@ def plan_changes(model: keras.Model, advice: Advice) -> dict[str, LayerChange]:
 
     Example:
         >>> import dataclasses, keras
-        >>> from advisor import advise
+        >>> from keras_act.advisor import advise
         >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, activation="sigmoid"),
         ...                           keras.layers.Dense(1, activation="sigmoid")])
         >>> advice = dataclasses.replace(advise(model), hidden_activation="relu", hidden_initializer="he_normal")
@@ -456,7 +456,7 @@ def apply(model: keras.Model, advice: Advice, activation_kwargs: dict[str, Any] 
 
     Example:
         >>> import dataclasses, keras
-        >>> from advisor import advise, apply
+        >>> from keras_act.advisor import advise, apply
         >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, activation="sigmoid"),
         ...                           keras.layers.Dense(3, activation="relu")])
         >>> model.compile("adam", "sparse_categorical_crossentropy")

@@ -280,7 +280,7 @@ def family_of(model_view: ModelView) -> str:
 
     Example:
         >>> import keras
-        >>> from advisor.inspection import view
+        >>> from keras_act.advisor.inspection import view
         >>> model = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Conv2D(4, 3, activation="relu"),
         ...                           keras.layers.Flatten(), keras.layers.Dense(2)])
         >>> family_of(view(model))

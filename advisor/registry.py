@@ -2,11 +2,11 @@
 
 The model rules (`advisor.rules`), the data rules (`advisor.diagnostics`) and the task notes
 (`advisor.task`) each register their `FindingRule`s where they are checked; importing this
-module imports them all. ``python -m advisor.registry`` prints the README's findings tables
+module imports them all. ``python -m keras_act.advisor.registry`` prints the README's findings tables
 (a test fails when the README differs).
 
 Example:
-    >>> from advisor.registry import RULES
+    >>> from keras_act.advisor.registry import RULES
     >>> RULES["dead-units"].scope, RULES["dead-units"].severity
     ('data', 'warning')
 """

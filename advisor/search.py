@@ -36,7 +36,7 @@ class ConfirmHyperModel(kt.HyperModel):
 
     Example:
         >>> import keras
-        >>> from advisor import advise
+        >>> from keras_act.advisor import advise
         >>> model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4, activation="relu"),
         ...                           keras.layers.Dense(1)])
         >>> hypermodel = ConfirmHyperModel(model, advise(model, task="regression"),

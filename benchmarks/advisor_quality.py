@@ -63,11 +63,11 @@ import keras  # noqa: E402
 import keras_tuner as kt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from advisor import advise, apply, confirm  # noqa: E402
-from advisor.confirm import KERAS_DEFAULTS  # noqa: E402
-from advisor.inspection import KERAS_ACTIVATIONS, view  # noqa: E402
-from advisor.recommend import initializer_for  # noqa: E402
 from keras_act import datasets  # noqa: E402
+from keras_act.advisor import advise, apply, confirm  # noqa: E402
+from keras_act.advisor.confirm import KERAS_DEFAULTS  # noqa: E402
+from keras_act.advisor.inspection import KERAS_ACTIVATIONS, view  # noqa: E402
+from keras_act.advisor.recommend import initializer_for  # noqa: E402
 
 GRID = ["relu", "leaky_relu", "prelu", "elu", "swish", "gelu", "selu", "tanh", "sigmoid"]
 RULE_OF_THUMB = ("relu", "he_normal")

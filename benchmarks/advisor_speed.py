@@ -31,9 +31,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-from advisor import advise, apply  # noqa: E402
-from advisor.diagnostics import Diagnoser  # noqa: E402
-from advisor.task import output_layer, training_loss  # noqa: E402
+from keras_act.advisor import advise, apply  # noqa: E402
+from keras_act.advisor.diagnostics import Diagnoser  # noqa: E402
+from keras_act.advisor.task import output_layer, training_loss  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests.advisor.zoo import application  # noqa: E402

@@ -148,7 +148,7 @@ def user_model(table: atlas_corpus.Table, model_name: str) -> tuple[Any, Any]:
     """
     import advisor_quality
 
-    from advisor import advise
+    from keras_act.advisor import advise
 
     arch, depth_name, _ = MODELS[model_name]
     classes = 1 if table.task == "regression" else int(table.y_train.max()) + 1
@@ -201,9 +201,9 @@ def run_configuration(
     """
     import keras
 
-    from advisor.copies import RowTraining, early_stop, execution_data
-    from advisor.search import ConfirmHyperModel
-    from advisor.vectorized import fit_vectorized
+    from keras_act.advisor.copies import RowTraining, early_stop, execution_data
+    from keras_act.advisor.search import ConfirmHyperModel
+    from keras_act.advisor.vectorized import fit_vectorized
 
     keras.backend.clear_session(free_memory=False)
     model, advice = user_model(table, model_name)
@@ -373,7 +373,7 @@ def write_ranking(data: Path = DATA_FILE) -> Path:
         >>> write_ranking().name
         'atlas_ranking.npz'
     """
-    from advisor import atlas
+    from keras_act.advisor import atlas
 
     atlas.load.cache_clear()  # the data file may have just been rewritten
     atlas.fit_ranking(atlas.load(data)).save(atlas.RANKING_FILE)

@@ -36,11 +36,11 @@ import keras  # noqa: E402
 import keras_tuner as kt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from advisor import advise, apply, confirm  # noqa: E402
-from advisor.confirm import FUSED_EXECUTIONS  # noqa: E402
-from advisor.copies import execution_data  # noqa: E402
-from advisor.verdict import NOISE_STANDARD_ERRORS, configuration_key  # noqa: E402
 from keras_act import datasets  # noqa: E402
+from keras_act.advisor import advise, apply, confirm  # noqa: E402
+from keras_act.advisor.confirm import FUSED_EXECUTIONS  # noqa: E402
+from keras_act.advisor.copies import execution_data  # noqa: E402
+from keras_act.advisor.verdict import NOISE_STANDARD_ERRORS, configuration_key  # noqa: E402
 
 
 def user_model(n_features: int, n_classes: int) -> keras.Model:

@@ -24,7 +24,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-from advisor import confirm  # noqa: E402
+from keras_act.advisor import confirm  # noqa: E402
 
 
 def _task() -> tuple[np.ndarray, np.ndarray, keras.Model]:

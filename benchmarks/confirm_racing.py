@@ -34,9 +34,9 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 from advisor_quality import TASKS, load_task, user_model  # noqa: E402
 
-from advisor import advise, confirm  # noqa: E402
-from advisor.confirm import BATCH_SIZE, EARLY_STOPPING_PATIENCE  # noqa: E402
-from advisor.verdict import ConfirmResult, configuration_key, within_noise  # noqa: E402
+from keras_act.advisor import advise, confirm  # noqa: E402
+from keras_act.advisor.confirm import BATCH_SIZE, EARLY_STOPPING_PATIENCE  # noqa: E402
+from keras_act.advisor.verdict import ConfirmResult, configuration_key, within_noise  # noqa: E402
 
 DEFAULT_TASKS = [
     "breast_cancer-shallow",

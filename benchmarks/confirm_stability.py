@@ -25,8 +25,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-from advisor import advise, confirm  # noqa: E402
-from advisor.verdict import NOISE_STANDARD_ERRORS, ConfirmResult  # noqa: E402
+from keras_act.advisor import advise, confirm  # noqa: E402
+from keras_act.advisor.verdict import NOISE_STANDARD_ERRORS, ConfirmResult  # noqa: E402
 
 SEEDS = (0, 100)
 

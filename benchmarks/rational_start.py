@@ -31,7 +31,7 @@ import numpy as np  # noqa: E402
 from advisor_quality import MIN_MARGIN, TASKS, Task, load_task, run_tasks, test_score, user_model
 
 import keras_act  # noqa: E402
-from advisor import advise, apply  # noqa: E402
+from keras_act.advisor import advise, apply  # noqa: E402
 
 
 def train_and_score(model: keras.Model, split: Any, regression: bool, epochs: int) -> float:

@@ -13,10 +13,10 @@ Example:
     ... ])
 """
 
-import sys
-from pathlib import Path
+import importlib
+from typing import Any
 
-from keras_act._ids import LAYER_CLASS_NAMES
+from keras_act.cli import running_as_the_command
 
 __version__ = "0.1.0"
 
@@ -44,31 +44,22 @@ __all__ = [
     "nearest",
     "ops",
 ]
+# The module that defines each export other than the layers (`keras_act.layers`).
+_EXPORTED_FROM = {"get": "registry", "names": "registry", "nearest": "introspection", "Nearest": "introspection"}
 
 
-def _in_keras_act_command() -> bool:
-    """Whether this process is the `keras-act` console script."""
-    argv = getattr(sys, "argv", None) or [""]
-    return Path(argv[0]).stem == "keras-act"
+def __getattr__(name: str) -> Any:
+    """An export read before it is imported (PEP 562): only in the `keras-act` command."""
+    if name not in __all__:
+        raise AttributeError(f"module 'keras_act' has no attribute {name!r}")
+    if name == "ops":
+        return importlib.import_module("keras_act.ops")
+    return getattr(importlib.import_module(f"keras_act.{_EXPORTED_FROM.get(name, 'layers')}"), name)
 
 
-if _in_keras_act_command():
-    # The command answers `--help` and `list` without TensorFlow (its import takes 6-10 s);
-    # its other commands import the layers (and so register them) before they load a model.
-    from keras_act._lazy import lazy_exports
-
-    lazy_exports(
-        __name__,
-        {
-            **{name: "layers" for name in [*LAYER_CLASS_NAMES.values(), "ActivationLayer"]},
-            "get": "registry",
-            "names": "registry",
-            "nearest": "introspection",
-            "Nearest": "introspection",
-        },
-        submodules=("ops",),
-    )
-else:
+if not running_as_the_command():
+    # `import keras_act` registers every layer with Keras' deserializer, so a saved model that
+    # uses them loads. The command imports them itself, once it needs TensorFlow.
     from keras_act import ops
     from keras_act.introspection import Nearest, nearest
     from keras_act.layers import (

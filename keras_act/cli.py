@@ -14,6 +14,7 @@ import os
 import sys
 import zipfile
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from keras_act._ids import LAYER_CLASS_NAMES
@@ -22,6 +23,23 @@ PROG = "keras-act"
 
 
 MODEL_SUFFIXES = (".keras", ".h5", ".hdf5")
+
+
+def running_as_the_command() -> bool:
+    """Whether this process is the `keras-act` console script.
+
+    `import keras_act` imports the layers (and so TensorFlow) to register them with Keras'
+    deserializer. The command must not: it answers `--help`, `list` and bad usage in one line
+    without TensorFlow, and silences TensorFlow's start-up logging before importing it. Both run
+    the package's `__init__`, so this is the one place that tells them apart; the packages'
+    exports are then read on first use (PEP 562 module `__getattr__`).
+
+    Example:
+        >>> running_as_the_command()  # pytest, not the command
+        False
+    """
+    argv = getattr(sys, "argv", None) or [""]
+    return Path(argv[0]).stem == PROG
 
 
 class UsageError(Exception):

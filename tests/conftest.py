@@ -34,6 +34,6 @@ def _fresh_keras_state():
 def rules_of_thumb(monkeypatch):
     """The advice as the rules of thumb give it: an empty activation atlas, for the tests of those
     rules and of what is built on any advice (the atlas's own evidence is tested on its own)."""
-    from advisor import atlas
+    from keras_act.advisor import atlas
 
     monkeypatch.setattr(atlas, "load", lambda path=atlas.ATLAS_FILE: ())

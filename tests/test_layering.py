@@ -1,9 +1,10 @@
-"""The package layout: keras_act below the advisor, private internals behind compat modules,
-`keras_act.advisor` and `advisor` as one package, a CLI that starts without TensorFlow."""
+"""The package layout: keras_act below the advisor, private internals behind compat modules, the
+top-level `advisor/` folder installed as `keras_act.advisor` and nothing else."""
 
 from __future__ import annotations
 
 import ast
+import importlib
 import os
 import shutil
 import subprocess
@@ -93,22 +94,40 @@ def test_keras_act_modules_import_one_another_without_a_cycle() -> None:
     assert [c for m in sorted(edges) if (c := cycle_from(m, m, (m,)))] == []
 
 
-def test_both_spellings_give_one_package_and_one_copy_of_each_class() -> None:
-    import advisor
-    import advisor.verdict
+def test_the_packaging_names_every_package_folder() -> None:
+    import tomllib
+
+    setuptools = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    folders = {"keras_act": ROOT / "keras_act", **{k: ROOT / v for k, v in setuptools["package-dir"].items()}}
+    found = set()
+    for package, folder in folders.items():
+        for init in folder.rglob("__init__.py"):
+            found.add(".".join([package, *init.parent.relative_to(folder).parts]))
+    assert sorted(setuptools["packages"]) == sorted(found)
+
+
+def test_the_advisor_folder_is_keras_act_advisor() -> None:
     import keras_act.advisor
     import keras_act.advisor.verdict
 
-    assert advisor is keras_act.advisor
-    assert advisor.verdict is keras_act.advisor.verdict
-    assert advisor.ConfirmResult is keras_act.advisor.verdict.ConfirmResult
-    assert advisor.verdict.__spec__.name == "keras_act.advisor.verdict"
+    assert Path(keras_act.advisor.__file__).parent == ROOT / "advisor"
+    assert keras_act.advisor.ConfirmResult is keras_act.advisor.verdict.ConfirmResult
+    # The exported function, not its module of the same name.
+    assert keras_act.advisor.confirm is importlib.import_module("keras_act.advisor.confirm").confirm
+
+
+def test_the_top_level_name_advisor_is_not_installed(tmp_path) -> None:
+    run = _python("import importlib.util\nprint(importlib.util.find_spec('advisor'))", tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "None"
 
 
 def _python(code: str, cwd: Path, argv0: str | None = None) -> subprocess.CompletedProcess:
+    """Run `code` in a fresh interpreter in `cwd` (the installed packages only, not this checkout),
+    as the program `argv0` if given."""
     if argv0:
         code = f"import sys; sys.argv = [{argv0!r}]\n" + code
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     return subprocess.run([sys.executable, "-c", code], cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
 
 
@@ -141,6 +160,17 @@ def test_the_command_answers_help_and_list_without_tensorflow(tmp_path, argv) ->
     assert run.stdout.split()[-2:] == ["False", "False"]
 
 
+def test_the_command_reads_an_export_on_first_use(tmp_path) -> None:
+    run = _python(
+        "import keras_act, keras_act.advisor as advisor\n"
+        "print('keras' in sys.modules, keras_act.PReLU.__name__, advisor.advise.__module__)",
+        tmp_path,
+        argv0="keras-act",
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split()[-3:] == ["False", "PReLU", "keras_act.advisor.analyze"]
+
+
 def test_the_command_is_quiet_by_default_and_verbose_on_request(tmp_path) -> None:
     command = shutil.which("keras-act", path=os.path.dirname(sys.executable))
     if command is None:
@@ -156,13 +186,3 @@ def test_the_command_is_quiet_by_default_and_verbose_on_request(tmp_path) -> Non
     assert quiet.returncode == 0, quiet.stderr
     assert quiet.stderr.splitlines() == ["keras-act: loading TensorFlow..."]
     assert quiet.stdout.strip() == f"Wrote {tmp_path / 'relu.png'}"
-
-
-def test_a_lazy_export_keeps_its_name_after_its_module_of_the_same_name_is_imported(tmp_path) -> None:
-    run = _python(
-        "from keras_act.advisor.confirm import ConfirmResult\nimport keras_act.advisor as a\n"
-        "print(callable(a.confirm), a.confirm.__module__)",
-        tmp_path,
-    )
-    assert run.returncode == 0, run.stderr
-    assert run.stdout.split() == ["True", "keras_act.advisor.confirm"]

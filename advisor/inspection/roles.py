@@ -43,7 +43,7 @@ class Site:
 
     Example:
         >>> import keras
-        >>> from advisor.inspection import view
+        >>> from keras_act.advisor.inspection import view
         >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, name="d"),
         ...     keras.layers.BatchNormalization(), keras.layers.ReLU(name="r"), keras.layers.Dense(1)])
         >>> view(model).sites[0]

@@ -15,7 +15,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # run as a scrip
 
 from search_setup import CANDIDATES, advice, data, model  # noqa: E402
 
-from advisor import confirm  # noqa: E402
+from keras_act.advisor import confirm  # noqa: E402
 
 
 def main() -> None:

@@ -34,6 +34,6 @@ def model() -> keras.Model:
 def advice() -> Any:
     """The advice searched with: relu + he_normal, whatever the activation atlas holds, so that a
     search and the processes that resume or share it agree on its rows."""
-    from advisor import advise
+    from keras_act.advisor import advise
 
     return dataclasses.replace(advise(model(), y=data()[1]), hidden_activation="relu", hidden_initializer="he_normal")

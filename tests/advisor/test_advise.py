@@ -8,7 +8,7 @@ import keras
 import numpy as np
 import pytest
 
-from advisor import Advice, advise
+from keras_act.advisor import Advice, advise
 
 # The rules of thumb (tests/advisor/test_advise_evidence.py: the atlas's evidence).
 pytestmark = pytest.mark.usefixtures("rules_of_thumb")
@@ -80,7 +80,7 @@ def test_recurrent_and_attention_models():
 
 
 def test_selu_and_tanh_recommendations_carry_their_input_scaling():
-    from advisor.recommend import input_range_for
+    from keras_act.advisor.recommend import input_range_for
 
     assert input_range_for("selu") is None and input_range_for("tanh") == (-1.0, 1.0)
 

@@ -6,8 +6,8 @@ import keras
 import numpy as np
 import pytest
 
-from advisor import advise, atlas
-from advisor.atlas import TaskResult
+from keras_act.advisor import advise, atlas
+from keras_act.advisor.atlas import TaskResult
 
 CONFIGURATIONS = (
     "relu + glorot_uniform",
@@ -260,7 +260,7 @@ def test_keras_act_atlas_bad_usage_is_one_line_and_exit_2(argv, message, capsys)
 
 
 def test_the_cli_spells_the_families_as_the_advisor_does() -> None:
-    from advisor import cli, recommend
+    from keras_act.advisor import cli, recommend
 
     assert cli.FAMILIES == recommend.FAMILIES
 

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 import keras_act
-from advisor import Advice, advise, apply
-from advisor._keras_compat import producer
-from advisor.inspection import inspect_model, view
+from keras_act.advisor import Advice, advise, apply
+from keras_act.advisor._keras_compat import producer
+from keras_act.advisor.inspection import inspect_model, view
 
 # What apply() does with any advice; the rules of thumb give it here.
 pytestmark = pytest.mark.usefixtures("rules_of_thumb")

@@ -9,8 +9,8 @@ import keras
 import numpy as np
 import pytest
 
-from advisor import advise, apply
-from advisor.inspection import view
+from keras_act.advisor import advise, apply
+from keras_act.advisor.inspection import view
 from tests.advisor.test_apply import apply_checked
 
 L = keras.layers

@@ -13,9 +13,9 @@ import keras
 import numpy as np
 import pytest
 
-from advisor import advise, apply
-from advisor._keras_compat import producer
-from advisor.inspection import view
+from keras_act.advisor import advise, apply
+from keras_act.advisor._keras_compat import producer
+from keras_act.advisor.inspection import view
 from tests.advisor import zoo
 
 
@@ -165,7 +165,7 @@ def test_applied_models_round_trip(tmp_path) -> None:
 
 
 def test_confirm_reads_conv_bn_relu_blocks_as_relu() -> None:
-    from advisor.confirm import _current_configuration
+    from keras_act.advisor.confirm import _current_configuration
 
     assert _current_configuration(zoo.build("ResNet50")) == ("relu", "glorot_uniform")
     assert _current_configuration(zoo.build("conv1d_classifier")) == ("relu", "glorot_uniform")
@@ -173,7 +173,7 @@ def test_confirm_reads_conv_bn_relu_blocks_as_relu() -> None:
 
 @pytest.mark.slow
 def test_confirm_searches_the_guides_multi_input_multi_output_model() -> None:
-    from advisor import confirm
+    from keras_act.advisor import confirm
 
     model = zoo.build("ticket_probabilities")
     rng = np.random.default_rng(0)

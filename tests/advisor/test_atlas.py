@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from advisor import atlas
-from advisor.atlas import Cell, TaskResult
+from keras_act.advisor import atlas
+from keras_act.advisor.atlas import Cell, TaskResult
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "benchmarks"))

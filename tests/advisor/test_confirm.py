@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 pytest.importorskip("sklearn")
-from advisor import advise, confirm  # noqa: E402
+from keras_act.advisor import advise, confirm  # noqa: E402
 from tests.advisor.search_setup import CANDIDATES, advice, data, model  # noqa: E402
 
 # confirm()'s mechanics, on the advice the rules of thumb give.
@@ -123,7 +123,7 @@ def _status(trial_file: Path) -> str | None:
 def _oracle(directory: Path, tuner: str):
     import keras_tuner as kt
 
-    from advisor.oracles import ORACLES
+    from keras_act.advisor.oracles import ORACLES
 
     oracle = ORACLES[tuner](kt.Objective("val_loss", "min"), RACE_CONFIGURATIONS, 0)
     oracle._set_project_dir(str(directory), "race")

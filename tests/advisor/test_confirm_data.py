@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from advisor import advise, confirm
-from advisor.copies import execution_data, score
+from keras_act.advisor import advise, confirm
+from keras_act.advisor.copies import execution_data, score
 from tests.advisor.test_real_inputs import LABELS, SENTENCES, text_classifier
 
 L = keras.layers
@@ -203,10 +203,10 @@ def test_bad_data_gets_one_clear_error() -> None:
 
 @pytest.mark.slow
 def test_a_dataset_past_the_memory_bound_is_streamed_not_held(monkeypatch) -> None:
-    import advisor.data
+    from keras_act.advisor import data as advisor_data
 
-    monkeypatch.setattr(advisor.data, "IN_MEMORY_LIMIT_BYTES", 1024)
-    monkeypatch.setattr(advisor.data, "SAMPLE_ROWS", 16)
+    monkeypatch.setattr(advisor_data, "IN_MEMORY_LIMIT_BYTES", 1024)
+    monkeypatch.setattr(advisor_data, "SAMPLE_ROWS", 16)
     x, y = offset_features()
     read = []
 

@@ -9,10 +9,10 @@ import keras
 import numpy as np
 import pytest
 
-from advisor import advise, apply
-from advisor._keras_compat import layer_tree
-from advisor.inspection import Kind, Role, view
-from advisor.recommend import GLU_VARIANTS
+from keras_act.advisor import advise, apply
+from keras_act.advisor._keras_compat import layer_tree
+from keras_act.advisor.inspection import Kind, Role, view
+from keras_act.advisor.recommend import GLU_VARIANTS
 
 
 @keras.saving.register_keras_serializable(package="keras_act_tests")

@@ -10,8 +10,8 @@ import pytest
 import tensorflow as tf
 
 import keras_act
-from advisor import advise
-from advisor.diagnostics import SiteDiagnostic, data_findings, summarize_inputs
+from keras_act.advisor import advise
+from keras_act.advisor.diagnostics import SiteDiagnostic, data_findings, summarize_inputs
 
 L = keras.layers
 pytest.importorskip("sklearn")

@@ -9,9 +9,9 @@ import keras
 import numpy as np
 import pytest
 
-from advisor import copies, executions, vectorized
-from advisor.copies import Execution, RowTraining, early_stop
-from advisor.executions import train_executions
+from keras_act.advisor import copies, executions, vectorized
+from keras_act.advisor.copies import Execution, RowTraining, early_stop
+from keras_act.advisor.executions import train_executions
 
 SEED = 7
 EXECUTIONS = 3
@@ -235,7 +235,7 @@ def test_a_later_round_reuses_the_row_s_traced_step_and_scores_as_a_fresh_trace(
     # (batch normalization's statistics, dropout's seeds and Adam's slots start afresh).
     import dataclasses
 
-    from advisor import vectorized
+    from keras_act.advisor import vectorized
 
     row, split = dataclasses.replace(spec(build=lambda: mlp(regularizer="l2")), traced={}), data()
     only_vectorized(monkeypatch)
@@ -253,7 +253,7 @@ def test_a_stack_that_drops_its_stopped_copies_scores_as_one_by_one_fits(monkeyp
     # Once copies have stopped, the rest can train on in a smaller stack (weights, batch
     # normalization's statistics, dropout's seeds and Adam's slots carried over): each copy's
     # numbers stay a lone fit's.
-    from advisor import vectorized
+    from keras_act.advisor import vectorized
 
     row, split, executions = spec(build=lambda: mlp(regularizer="l2")), data(), 6
     reference = one_by_one(row, split, range(executions))

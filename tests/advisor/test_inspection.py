@@ -6,7 +6,14 @@ import keras
 import pytest
 
 import keras_act
-from advisor.inspection import KERAS_ACTIVATIONS, activation_id, initializer_name, inspect_layer, inspect_model, view
+from keras_act.advisor.inspection import (
+    KERAS_ACTIVATIONS,
+    activation_id,
+    initializer_name,
+    inspect_layer,
+    inspect_model,
+    view,
+)
 
 
 @pytest.mark.parametrize(

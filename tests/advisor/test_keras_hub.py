@@ -9,8 +9,8 @@ import keras
 import numpy as np
 import pytest
 
-from advisor import advise, apply
-from advisor.inspection import HIDDEN_ROLES, Kind, Role, view
+from keras_act.advisor import advise, apply
+from keras_act.advisor.inspection import HIDDEN_ROLES, Kind, Role, view
 
 from .hub_models import BACKBONES, keras_io_classifier, nested_with_head, sample_inputs, with_head
 

@@ -8,7 +8,7 @@ import keras
 import numpy as np
 import pytest
 
-from advisor import ActivationMonitor, advise, plot_diagnostics
+from keras_act.advisor import ActivationMonitor, advise, plot_diagnostics
 
 L = keras.layers
 RNG = np.random.default_rng(0)

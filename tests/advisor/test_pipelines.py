@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from advisor import advise, apply, confirm
+from keras_act.advisor import advise, apply, confirm
 from tests.advisor.test_real_inputs import LABELS, SENTENCES, text_classifier
 
 L = keras.layers

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from advisor.oracles import Budget, RaceOracle
-from advisor.racing import band_at, forecast, holm, judge, paired_p_value, round_schedule
-from advisor.verdict import rank
+from keras_act.advisor.oracles import Budget, RaceOracle
+from keras_act.advisor.racing import band_at, forecast, holm, judge, paired_p_value, round_schedule
+from keras_act.advisor.verdict import rank
 
 ADVISED, YOURS, OTHER = "relu + he_normal", "sigmoid + glorot_uniform", "tanh + glorot_uniform"
 
@@ -247,8 +247,8 @@ def test_a_bad_budget_is_one_clear_error(budget) -> None:
 def test_a_linear_row_on_a_non_linear_task_is_dropped_after_the_first_round(tmp_path, capsys, monkeypatch) -> None:
     import keras
 
-    from advisor import confirm
-    from advisor.search import ConfirmTuner
+    from keras_act.advisor import confirm
+    from keras_act.advisor.search import ConfirmTuner
 
     traced_after_each_trial = []
     on_trial_end = ConfirmTuner.on_trial_end
@@ -287,7 +287,7 @@ def test_a_linear_row_on_a_non_linear_task_is_dropped_after_the_first_round(tmp_
 def test_racing_with_another_tuner_or_a_budget_without_racing_is_one_clear_error() -> None:
     import keras
 
-    from advisor import confirm
+    from keras_act.advisor import confirm
 
     model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(4, activation="relu"), keras.layers.Dense(1)])
     x, y = np.zeros((20, 2), "float32"), np.zeros(20, "float32")

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from sklearn.ensemble import RandomForestRegressor
 
-from advisor import atlas
-from advisor.ranking import Forest, fit_forest
+from keras_act.advisor import atlas
+from keras_act.advisor.ranking import Forest, fit_forest
 
 
 def data(outputs: int, rows: int = 300, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from advisor import advise
-from advisor.inspection import view
+from keras_act.advisor import advise
+from keras_act.advisor.inspection import view
 
 L = keras.layers
 RNG = np.random.default_rng(0)

@@ -8,9 +8,9 @@ import pathlib
 
 import pytest
 
-from advisor import diagnostics, rules
-from advisor.findings import Finding, FindingRule, register
-from advisor.registry import RULES, readme_tables
+from keras_act.advisor import diagnostics, rules
+from keras_act.advisor.findings import Finding, FindingRule, register
+from keras_act.advisor.registry import RULES, readme_tables
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
@@ -59,7 +59,7 @@ def test_a_rule_reports_only_its_severities() -> None:
 
 def test_readme_tables_are_generated_from_the_registry() -> None:
     readme = (ROOT / "README.md").read_text()
-    start, end = "<!-- findings-tables: python -m advisor.registry -->\n", "\n<!-- /findings-tables -->"
+    start, end = "<!-- findings-tables: python -m keras_act.advisor.registry -->\n", "\n<!-- /findings-tables -->"
     assert start in readme and end in readme, "README lacks the generated findings section"
     section = readme.split(start, 1)[1].split(end, 1)[0]
-    assert section == readme_tables(), "README's findings tables differ: paste `python -m advisor.registry`"
+    assert section == readme_tables(), "README's findings tables differ: paste `python -m keras_act.advisor.registry`"

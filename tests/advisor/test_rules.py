@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import keras_act
-from advisor import advise
+from keras_act.advisor import advise
 
 # The findings as the rules give them, the atlas's evidence aside.
 pytestmark = pytest.mark.usefixtures("rules_of_thumb")

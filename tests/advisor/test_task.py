@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import keras_act
-from advisor.task import infer_task, read_loss, task_from_labels
+from keras_act.advisor.task import infer_task, read_loss, task_from_labels
 
 
 def _model(units=1, activation=None, loss=None, activation_layer=None):

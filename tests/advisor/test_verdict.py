@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from advisor.oracles import objective_from
-from advisor.verdict import NOISE_STANDARD_ERRORS, rank
+from keras_act.advisor.oracles import objective_from
+from keras_act.advisor.verdict import NOISE_STANDARD_ERRORS, rank
 
 ADVISED = ("relu", "he_normal")
 YOURS = ("sigmoid", "glorot_uniform")
