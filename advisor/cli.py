@@ -16,15 +16,19 @@ import zipfile
 from collections.abc import Sequence
 from typing import Any
 
+from keras_act import __version__
 from keras_act.cli import (
     PROG,
     UsageError,
     add_layer_commands,
+    check_path,
     common_flags,
     import_tensorflow,
     load_model,
+    numbers_as_values,
     run_layer_command,
 )
+from keras_act.paths import writable_folder
 
 TASKS = ("binary", "multiclass", "multilabel", "regression")
 ATLAS_TASKS = ("binary", "multiclass", "regression")
@@ -38,6 +42,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Activation layers for Keras 3, and an advisor that recommends them for a "
         "model and checks the advice with a keras-tuner search.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     common = common_flags()
 
@@ -160,6 +165,8 @@ def load_data(path: str, keys: tuple[str, ...], required: tuple[str, ...] = ()) 
     named = [f"'{key}'" for key in (required or keys)]
     wanted = " and ".join(named) if required else " and/or ".join(named)
     how = f"write one with numpy.savez('data.npz', {', '.join(f'{k}=...' for k in (required or keys))})"
+    if os.path.isdir(path):
+        raise UsageError(f"--data {path} is a folder, not an .npz file (arrays {wanted}); {how}.")
     if not os.path.isfile(path):
         raise UsageError(f"--data {path}: no such file.")
     if not zipfile.is_zipfile(path):
@@ -233,12 +240,23 @@ def _confirm(args: argparse.Namespace) -> int:
     import contextlib
     import json
 
+    if args.overwrite and args.directory is None:
+        raise UsageError("--overwrite replaces the search kept in --directory; pass --directory DIR with it.")
+    if args.directory is not None:
+        check_path(writable_folder, args.directory, "--directory")
     data = load_data(args.data, ("x", "y", "x_val", "y_val"), required=("x", "y"))
+    validation_keys = [key for key in ("x_val", "y_val") if key in data]
+    if len(validation_keys) == 1:
+        given, missing = validation_keys[0], ({"x_val", "y_val"} - set(validation_keys)).pop()
+        raise UsageError(
+            f"--data {args.data} holds '{given}' without '{missing}': validation data needs both "
+            f"(or neither, and 20% of 'x' is held out)."
+        )
     model = load_model(args.model, args.verbose)
     from .analyze import advise
     from .confirm import confirm
 
-    validation = (data["x_val"], data["y_val"]) if "x_val" in data and "y_val" in data else None
+    validation = (data["x_val"], data["y_val"]) if validation_keys else None
     # With --json, stdout carries the JSON document alone: everything else goes to stderr.
     with contextlib.redirect_stdout(sys.stderr) if args.json else contextlib.nullcontext():
         try:
@@ -269,8 +287,7 @@ def _demo(args: argparse.Namespace) -> int:
     """Run `keras-act demo`: the layers' demo, then the advisor's."""
     if min(args.epochs, args.advisor_epochs, args.confirm_epochs) < 1:
         raise UsageError("--epochs, --advisor-epochs and --confirm-epochs must be >= 1.")
-    if not os.path.isdir(args.output_dir):
-        raise UsageError(f"--output-dir {args.output_dir}: no such folder; create it or pass another.")
+    check_path(writable_folder, args.output_dir, "--output-dir", must_exist=True)
     try:
         import matplotlib  # noqa: F401
         import sklearn  # noqa: F401
@@ -348,7 +365,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ...
         0
     """
-    args = _parser().parse_args(argv)
+    args = _parser().parse_args(numbers_as_values(sys.argv[1:] if argv is None else argv))
     try:
         return COMMANDS[args.command](args) if args.command in COMMANDS else run_layer_command(args)
     except UsageError as error:

@@ -31,6 +31,7 @@ search runs in a temporary one, removed at the end.
 from __future__ import annotations
 
 import datetime
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -40,6 +41,7 @@ import keras
 import numpy as np
 
 import keras_act
+from keras_act.paths import writable_folder
 
 from .advice import Advice
 from .analyze import advise
@@ -284,6 +286,13 @@ def confirm(
             f"confirm: racing (race=True, or a `budget`) runs every configuration in each round, so it "
             f"needs the grid tuner (tuner='grid'); received tuner={tuner!r}."
         )
+    if overwrite and directory is None:
+        raise ValueError("confirm: `overwrite=True` replaces the search kept in `directory`; pass a `directory` with it.")
+    if directory is not None:
+        try:
+            writable_folder(directory, "directory")
+        except (TypeError, ValueError) as error:
+            raise type(error)(f"confirm: {error}") from None
     spending = Budget.parse(budget)
     for name, value, optional in (
         ("executions_per_trial", executions_per_trial, True),
@@ -305,7 +314,11 @@ def confirm(
         executions_per_trial = FUSED_EXECUTIONS if fuse_executions and fits and together else SEQUENTIAL_EXECUTIONS
     heads = view(model).heads
     labels = rows.y[0] if len(heads) == 1 else {head.name: y_i for head, y_i in zip(heads, rows.y)}
-    advice = advice if advice is not None else advise(model, y=labels)
+    if advice is None:
+        try:
+            advice = advise(model, y=labels)
+        except (TypeError, ValueError) as error:  # about the labels given here: say so as confirm()
+            raise type(error)(re.sub(r"^advise: ", "confirm: ", str(error))) from None
     task_of = {head.name: head.task for head in advice.heads}
     tasks = [advice.task] + [task_of.get(head.name, "regression") for head in heads[1:]]
     for head, task, y_i in zip(heads, tasks, rows.y):

@@ -13,7 +13,7 @@ import contextlib
 import os
 import sys
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +44,43 @@ def running_as_the_command() -> bool:
 
 class UsageError(Exception):
     """Bad usage: the command prints the message as one line and exits with status 2."""
+
+
+def check_path(check: Callable[..., Path], path: str, flag: str, **options: Any) -> Path:
+    """Run a `keras_act.paths` check on a path given on the command line, as a UsageError that
+    names the flag.
+
+    Example:
+        >>> from keras_act.paths import writable_folder
+        >>> check_path(writable_folder, "/nonexistent", "--output-dir", must_exist=True)
+        Traceback (most recent call last):
+        ...
+        keras_act.cli.UsageError: --output-dir /nonexistent: no such folder; create it or pass another.
+    """
+    try:
+        return check(path, flag, **options)
+    except (TypeError, ValueError) as error:
+        raise UsageError(str(error).replace(f"`{flag}`", flag)) from None
+
+
+def numbers_as_values(argv: Sequence[str]) -> list[str]:
+    """`argv` with each negative number kept a value: argparse reads a token that starts with "-"
+    as an option unless it looks like a plain negative number (-5, -0.5), so "-1e30" and "-inf"
+    would be options. A leading space keeps them values (float() ignores it).
+
+    Example:
+        >>> numbers_as_values(["plot", "--x-range", "-1e30", "1e30", "-o", "x.png"])
+        ['plot', '--x-range', ' -1e30', '1e30', '-o', 'x.png']
+    """
+
+    def is_number(token: str) -> bool:
+        try:
+            float(token)
+        except ValueError:
+            return False
+        return True
+
+    return [f" {token}" if token.startswith("-") and is_number(token) else token for token in argv]
 
 
 def add_layer_commands(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -103,13 +140,14 @@ def run_layer_command(args: argparse.Namespace) -> int:
     unknown = [i for i in args.ids if i not in LAYER_CLASS_NAMES]
     if unknown:
         raise UsageError(f"unknown activation ids {', '.join(unknown)}; valid ids are: {', '.join(LAYER_CLASS_NAMES)}.")
-    from keras_act.plotting import output_path
+    from keras_act.plotting import check_x_range, output_path
 
     output = args.output or ("learned_activations.png" if args.model else "keras_act_gallery.png")
+    check_path(output_path, output, "-o")
     try:
-        output_path(output, "-o")
+        check_x_range(args.x_range, "plot")
     except ValueError as error:
-        raise UsageError(str(error).replace("`-o`", "-o")) from None
+        raise UsageError(str(error).replace("plot: x_range", "--x-range")) from None
     try:
         if args.model:
             model = load_model(args.model, args.verbose)
@@ -138,6 +176,10 @@ def load_model(path: str, verbose: bool = False) -> Any:
     """
     import warnings
 
+    if os.path.isdir(path):
+        raise UsageError(
+            f"MODEL {path} is a folder, not a saved model file; pass the .keras file that model.save('model.keras') wrote."
+        )
     if not os.path.isfile(path):
         raise UsageError(f"MODEL {path}: no such file.")
     suffix = os.path.splitext(path)[1].lower()

@@ -11,7 +11,7 @@ import numpy as np
 from keras import ops
 
 from keras_act._autodiff import value_and_derivative
-from keras_act.plotting import output_path, pyplot, save_figure
+from keras_act.plotting import check_x_range, output_path, pyplot, save_figure
 from keras_act.registry import get, names
 
 # Softmax maps a vector to probabilities: its panel shows one of them as a function of one logit.
@@ -54,9 +54,7 @@ def plot_gallery(
     unknown = [i for i in ids if i not in names()]
     if unknown:
         raise ValueError(f"Unknown activation ids {unknown}; valid ids are: {', '.join(names())}.")
-    low, high = x_range
-    if not low < high:
-        raise ValueError(f"x_range must be (low, high) with low < high, received {x_range!r}.")
+    low, high = check_x_range(x_range, "plot_gallery")
     path = output_path(path)
     plt = pyplot()
 

@@ -24,7 +24,7 @@ import numpy as np
 
 from keras_act.introspection import nearest
 from keras_act.layers._parametric import CURVE_GRID, ParametricActivation
-from keras_act.plotting import output_path, pyplot, save_figure
+from keras_act.plotting import check_x_range, output_path, pyplot, save_figure
 
 __all__ = ["CURVE_GRID", "MAX_CHANNELS_DRAWN", "learned_layers", "plot_learned"]
 
@@ -83,9 +83,7 @@ def plot_learned(
             "plot_learned: the model has no built learnable keras_act activation (PReLU, "
             "Swish, Rational, ACON, Snake); add one, or plot fixed ones with plot_gallery."
         )
-    low, high = x_range
-    if not low < high:
-        raise ValueError(f"plot_learned: x_range must be (low, high) with low < high, received {x_range!r}.")
+    low, high = check_x_range(x_range, "plot_learned")
     path = output_path(path)
     plt = pyplot()
     x = np.linspace(low, high, 201)

@@ -13,9 +13,12 @@ Example:
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 from typing import Any
+
+from keras_act.paths import as_path, writable_file
 
 FIGURE_DPI = 110
 NOT_APPLICABLE = "n/a"
@@ -39,27 +42,42 @@ def pyplot() -> Any:
 
 
 def output_path(path: str | os.PathLike, argument: str = "path") -> Path:
-    """`path` as a Path, after checking that a PNG can be written there (ValueError if not).
+    """`path` as a Path, after checking that a PNG can be written there (ValueError if not;
+    `keras_act.paths.writable_file`).
 
     Example:
-        >>> output_path("/nonexistent/dir/x.png")
+        >>> output_path("figure.pdf")
         Traceback (most recent call last):
         ...
-        ValueError: `path` /nonexistent/dir/x.png: the folder /nonexistent/dir does not exist; create it or write the figure elsewhere.
+        ValueError: `path` figure.pdf: figures are written as PNG; give a file name ending in .png.
     """
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"`{argument}` must be a file path (str or Path), received {type(path).__name__}.")
-    path = Path(path)
-    folder = path.parent
-    if path.suffix.lower() != ".png":
+    path = as_path(path, argument)
+    if path.suffix.lower() != ".png" and not path.is_dir():
         raise ValueError(f"`{argument}` {path}: figures are written as PNG; give a file name ending in .png.")
-    if not folder.is_dir():
+    return writable_file(path, argument)
+
+
+def check_x_range(x_range: Any, owner: str) -> tuple[float, float]:
+    """`x_range` as (low, high): two finite numbers, low < high, whose span is finite too (a span
+    past the float range would turn the sampled x into NaN). ValueError naming `owner` if not.
+
+    Example:
+        >>> check_x_range((-1e30, 1e30), "plot_gallery")
+        (-1e+30, 1e+30)
+        >>> check_x_range((float("-inf"), float("inf")), "plot_gallery")
+        Traceback (most recent call last):
+        ...
+        ValueError: plot_gallery: x_range must be two finite numbers (low, high) with low < high, received (-inf, inf).
+    """
+    try:
+        low, high = (float(v) for v in x_range)
+    except (TypeError, ValueError):
+        low = high = math.nan
+    if not (math.isfinite(high - low) and low < high):
         raise ValueError(
-            f"`{argument}` {path}: the folder {folder} does not exist; create it or write the figure elsewhere."
+            f"{owner}: x_range must be two finite numbers (low, high) with low < high, received {x_range!r}."
         )
-    if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
-        raise ValueError(f"`{argument}` {path}: no permission to write there; choose a path you can write.")
-    return path
+    return low, high
 
 
 def save_figure(figure: Any, path: str | os.PathLike, argument: str = "path") -> Path:

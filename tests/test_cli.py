@@ -106,3 +106,20 @@ def test_plot_model_bad_usage_is_one_line(tmp_path, capsys, extra, message):
     assert main(["plot", "--model", str(model), *extra, "-o", str(tmp_path / "x.png")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert message in err[-1] and err[-1].startswith("keras-act plot: ") and "Traceback" not in "".join(err)
+
+
+def test_plot_reads_exponents_and_infinities_as_numbers(tmp_path, capsys):
+    assert main(["plot", "relu", "--x-range", "-1e30", "1e30", "-o", str(tmp_path / "wide.png")]) == 0
+    assert (tmp_path / "wide.png").stat().st_size > 0
+    assert main(["plot", "relu", "--x-range", "-inf", "inf", "-o", str(tmp_path / "inf.png")]) == 2
+    assert "--x-range must be two finite numbers" in capsys.readouterr().err
+    assert not (tmp_path / "inf.png").exists()
+
+
+def test_version_prints_the_installed_version(capsys):
+    import keras_act
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out.strip() == f"keras-act {keras_act.__version__}"

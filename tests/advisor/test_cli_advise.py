@@ -212,10 +212,46 @@ def test_confirm_json_is_the_only_stdout_also_when_resumed_and_overwrite_is_a_fl
             ],
             "a --budget stops a race; it cannot go with --no-race.",
         ),
+        (lambda tmp: ["plot", "relu", "-o", "/proc/x.png"], "-o /proc/x.png: cannot create files in /proc"),
+        (lambda tmp: ["plot", "relu", "-o", str(tmp)], "is a folder; give a file name, e.g."),
+        (lambda tmp: ["plot", "relu", "--x-range", "-inf", "inf"], "--x-range must be two finite numbers"),
+        (lambda tmp: ["demo", "--output-dir", "/proc"], "--output-dir /proc: cannot create files in /proc"),
+        (lambda tmp: ["demo", "--output-dir", str(tmp / "notes.txt")], "notes.txt is a file, not a folder"),
+        (lambda tmp: ["advise", str(tmp)], "is a folder, not a saved model file"),
+        (lambda tmp: ["advise", str(tmp / "sound.keras"), "--data", str(tmp)], "is a folder, not an .npz file"),
+        (
+            lambda tmp: ["confirm", str(tmp / "sound.keras"), "--data", str(tmp / "xy.npz"), "--directory", "/proc/s"],
+            "--directory /proc/s: cannot create files in /proc",
+        ),
+        (
+            lambda tmp: [
+                "confirm",
+                str(tmp / "sound.keras"),
+                "--data",
+                str(tmp / "xy.npz"),
+                "--directory",
+                str(tmp / "notes.txt"),
+            ],
+            "notes.txt is a file, not a folder",
+        ),
+        (
+            lambda tmp: ["confirm", str(tmp / "sound.keras"), "--data", str(tmp / "xy.npz"), "--overwrite"],
+            "--overwrite replaces the search kept in --directory; pass --directory DIR with it.",
+        ),
+        (
+            lambda tmp: ["confirm", str(tmp / "sound.keras"), "--data", str(tmp / "x_val_only.npz")],
+            "holds 'x_val' without 'y_val': validation data needs both",
+        ),
+        (
+            lambda tmp: ["confirm", str(tmp / "sound.keras"), "--data", str(tmp / "nan_labels.npz")],
+            "the data's 'y' must be a non-empty array of finite numbers.",
+        ),
     ],
 )
 def test_every_bad_input_is_one_line_without_a_double_prefix(tmp_path, sound_model, capsys, make_args, message) -> None:
     (tmp_path / "notes.txt").write_text("not an archive")
+    np.savez(tmp_path / "x_val_only.npz", x=np.zeros((4, 4)), y=np.array([0, 1, 2, 0]), x_val=np.zeros((2, 3)))
+    np.savez(tmp_path / "nan_labels.npz", x=np.zeros((4, 4)), y=np.array([0.0, 1.0, np.nan, 0.0]))
     np.save(tmp_path / "single.npy", np.zeros(3))
     np.savez(tmp_path / "other.npz", features=np.zeros(3))
     np.savez(tmp_path / "xy.npz", x=np.zeros((4, 4)), y=np.array([0, 1, 2, 0]))

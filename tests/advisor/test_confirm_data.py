@@ -201,6 +201,22 @@ def test_bad_data_gets_one_clear_error() -> None:
         confirm(model, wrong, **QUICK)
 
 
+def test_bad_paths_and_ignored_arguments_get_one_clear_error_before_any_training(tmp_path) -> None:
+    x, y = offset_features(40)
+    model = normalized_model(x)
+    (tmp_path / "notes.txt").write_text("a file")
+    with pytest.raises(ValueError, match=r"^confirm: `overwrite=True` replaces the search kept in `directory`"):
+        confirm(model, x, y, overwrite=True, **QUICK)
+    with pytest.raises(ValueError, match=r"^confirm: `directory` .*notes.txt is a file, not a folder"):
+        confirm(model, x, y, directory=tmp_path / "notes.txt", **QUICK)
+    with pytest.raises(ValueError, match=r"^confirm: `directory` /proc/search: cannot create files in /proc"):
+        confirm(model, x, y, directory="/proc/search", **QUICK)
+    labels = y.copy()
+    labels[3] = np.nan
+    with pytest.raises(ValueError, match=r"^confirm: "):
+        confirm(model, x, labels, **QUICK)
+
+
 @pytest.mark.slow
 def test_a_dataset_past_the_memory_bound_is_streamed_not_held(monkeypatch) -> None:
     from keras_act.advisor import data as advisor_data
