@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from keras_act import __version__
+from keras_act._messages import quoted
 from keras_act.cli import (
     PROG,
     UsageError,
@@ -176,9 +177,7 @@ def load_data(path: str, keys: tuple[str, ...], required: tuple[str, ...] = ()) 
             found = list(archive.files)
             data = {key: archive[key] for key in keys if key in found}
     except (OSError, ValueError, zipfile.BadZipFile) as error:
-        raise UsageError(
-            f"--data {path} could not be read as an .npz archive ({str(error).splitlines()[0][:120]}); {how}."
-        ) from None
+        raise UsageError(f"--data {path} could not be read as an .npz archive ({quoted(error, 120)}); {how}.") from None
     missing = [key for key in required if key not in data]
     if not data or missing:
         held = ", ".join(f"'{name}'" for name in found) or "no arrays"

@@ -287,7 +287,9 @@ def confirm(
             f"needs the grid tuner (tuner='grid'); received tuner={tuner!r}."
         )
     if overwrite and directory is None:
-        raise ValueError("confirm: `overwrite=True` replaces the search kept in `directory`; pass a `directory` with it.")
+        raise ValueError(
+            "confirm: `overwrite=True` replaces the search kept in `directory`; pass a `directory` with it."
+        )
     if directory is not None:
         try:
             writable_folder(directory, "directory")

@@ -37,6 +37,8 @@ from typing import Any
 import keras
 import numpy as np
 
+from keras_act._messages import quoted
+
 from .findings import Finding, FindingRule, Threshold, register, reported_keras_warnings_silenced
 from .inspection import WEIGHT_LAYERS, ModelView, view
 from .probe import Probe, build_probe, run_probe
@@ -396,7 +398,7 @@ class Diagnoser:
             skipped = GRADIENTS_SKIPPED.finding(
                 None,
                 f"Gradient norms were not computed: the loss rejected the labels "
-                f"({type(error).__name__}: {str(error).splitlines()[0][:160]}).",
+                f"({type(error).__name__}: {quoted(error)}).",
             )
         grad_norms = dict(zip((site.layer for site in with_gradients), norms)) if norms else {}
         rows = [

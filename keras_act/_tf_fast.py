@@ -33,12 +33,15 @@ _compile = functools.partial(tf.function, jit_compile=True, autograph=False)
 
 
 def _jit(kernel: Callable) -> Callable:
-    """Run `kernel` as one XLA-compiled call, or inline its ops inside an XLA compilation."""
+    """Run `kernel` as one XLA-compiled call inside a traced function (a Keras train or predict
+    step), and as plain ops elsewhere: inside an XLA compilation its ops join it, and an eager
+    call (a curve, `nearest()`, a plot) with a new shape each time would otherwise retrace
+    (TensorFlow warns after five) and compile a kernel used once."""
     compiled = _compile(kernel)
 
     @functools.wraps(kernel)
     def run(*args: Any) -> Any:
-        return kernel(*args) if in_xla_context() else compiled(*args)
+        return kernel(*args) if in_xla_context() or tf.executing_eagerly() else compiled(*args)
 
     return run
 

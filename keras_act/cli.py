@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from keras_act._ids import LAYER_CLASS_NAMES
+from keras_act._messages import quoted
 
 PROG = "keras-act"
 
@@ -202,7 +203,7 @@ def load_model(path: str, verbose: bool = False) -> Any:
             warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
             model = keras.models.load_model(path)
     except Exception as error:  # Keras raises many kinds for a file it cannot read
-        reason = str(error).strip().splitlines()[0][:200] if str(error).strip() else type(error).__name__
+        reason = quoted(error, 200)
         raise UsageError(
             f"MODEL {path} could not be loaded by Keras {keras.__version__} ({reason}); if it "
             "uses custom layers, import the module that defines them in Python and use "

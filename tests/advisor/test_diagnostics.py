@@ -215,6 +215,21 @@ def test_labels_that_do_not_fit_the_output(units, activation, loss, y) -> None:
     assert "output-task-mismatch" in codes(advise(model, x=x, y=y), "error")
 
 
+@pytest.mark.skipif(
+    keras.backend.backend() != "tensorflow", reason="TensorFlow's loss rejects the label; JAX's gives NaN"
+)
+def test_labels_the_loss_rejects_skip_the_gradients_with_the_loss_s_own_reason() -> None:
+    model = keras.Sequential([keras.Input((4,)), L.Dense(8, activation="relu"), L.Dense(3)])
+    model.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    x = np.random.default_rng(0).normal(size=(4, 4))
+    skipped = [f for f in advise(model, x=x, y=np.array([0, 1, 3, 2])).findings if f.code == "gradients-skipped"]
+    assert len(skipped) == 1
+    # The reason is the loss's first line, cut between words, without TensorFlow's node prefix.
+    reason = skipped[0].message.split("Error: ", 1)[1]
+    assert "label value of 3" in reason and "{{" not in reason
+    assert reason.endswith(").")
+
+
 def test_labels_that_fit_raise_nothing() -> None:
     model = keras.Sequential([keras.Input((4,)), L.Dense(8, activation="relu"), L.Dense(3, activation="softmax")])
     model.compile("adam", "sparse_categorical_crossentropy")

@@ -6,6 +6,7 @@ import keras
 import numpy as np
 import pytest
 
+import keras_act
 from keras_act import ops as act_ops
 
 from .references import GRID
@@ -153,3 +154,20 @@ def test_snake_fast_path_matches_the_generic_formula_with_tf_sin(jit):
     np.testing.assert_allclose(y_fast, y_generic, rtol=1e-6, atol=2e-7)
     np.testing.assert_allclose(grads_fast[0], grads_generic[0], rtol=1e-5, atol=5e-7)
     np.testing.assert_allclose(grads_fast[1], grads_generic[1], rtol=1e-4, atol=1e-3)
+
+
+@pytest.mark.parametrize("make", [lambda: keras_act.Rational("relu"), keras_act.ACON, keras_act.ELU])
+def test_eager_calls_of_new_shapes_do_not_retrace(caplog, make) -> None:
+    # A curve, nearest() and a plot call a layer eagerly with a new shape each time: no
+    # tf.function is traced per shape, so TensorFlow has no retracing to warn about.
+    import tensorflow as tf
+
+    layer = make()
+    with caplog.at_level("WARNING", logger="tensorflow"):
+        for rows in range(1, 10):
+            x = tf.constant(np.linspace(-1, 1, rows * 3, dtype="float32").reshape(rows, 3))
+            with tf.GradientTape() as tape:
+                tape.watch(x)
+                y = layer(x)
+            assert np.isfinite(tape.gradient(y, x).numpy()).all()
+    assert [r.getMessage() for r in caplog.records if "retracing" in r.getMessage()] == []
