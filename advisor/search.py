@@ -124,6 +124,12 @@ class SearchProgress:
 
     def start(self) -> None:
         """Start the clock that redraws the bar (verbose only)."""
+        if self.verbose and keras.backend.backend() == "tensorflow":
+            from keras_act._tf_fast import xla_available
+
+            # XLA logs its start-up once per process (TensorFlow's INFO lines, shown unless
+            # TF_CPP_MIN_LOG_LEVEL hides them): set it off now, before the bar, not through it.
+            xla_available()
         if self.verbose and self._clock is None:
             self._clock = threading.Thread(target=self._tick, name="confirm-progress", daemon=True)
             self._clock.start()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -299,6 +300,35 @@ def test_verbose_0_prints_nothing_and_1_a_progress_bar_and_the_table_once(tmp_pa
     )  # resumed: says so, without keras-tuner's "Reloading Tuner"
     out = capsys.readouterr().out
     assert "resuming the search" in out and "Reloading" not in out
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="TensorFlow's XLA start-up logging")
+def test_xla_s_start_up_lines_come_before_the_progress_bar(tmp_path) -> None:
+    code = (
+        "import keras_act\n"
+        "from keras_act.advisor import confirm\n"
+        "from keras_act.advisor.search import SearchProgress\n"
+        "from tests.advisor.search_setup import data, model\n"
+        "SearchProgress.TICK_SECONDS = 0.05  # the bar is drawn from the start\n"
+        "x, y = data()\n"
+        "confirm(model(), x, y, candidates=['prelu'], executions_per_trial=2, epochs=1, verbose=1)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    run = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=Path(__file__).parents[2],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stdout[-3000:]
+    out = re.sub(r"\x1b\[[0-9;]*m", "", run.stdout)  # the bar's colours
+    bar = re.search(r"\d/4 ", out).start()  # 2 rows (prelu, the model's own) x 2 executions
+    # The bar is first drawn after the last of TensorFlow's own log lines.
+    assert re.findall(r"[IWE]0000 [^\n]*", out[bar:]) == []
 
 
 def test_default_executions_are_the_fused_ten(tmp_path) -> None:
