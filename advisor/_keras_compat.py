@@ -55,7 +55,7 @@ TRACE_DIMENSION = 8
 def producer(tensor: Any) -> Any:
     """The layer (operation) that computed a symbolic tensor.
 
-    Example:
+    Examples:
         >>> import keras
         >>> inputs = keras.Input((3,), name="features")
         >>> producer(keras.layers.Dense(2, name="d")(inputs)).name
@@ -77,7 +77,7 @@ def model_nodes(model: Any) -> set[int]:
 def layer_tree(layer: Any) -> list[Any]:
     """The layer and every layer it tracks, depth first (what the `.keras` format saves one by one).
 
-    Example:
+    Examples:
         >>> import keras
         >>> [type(l).__name__ for l in layer_tree(keras.layers.TextVectorization())]
         ['TextVectorization', 'StringLookup']
@@ -89,7 +89,7 @@ def input_keys(model: Any) -> list[str]:
     """Each input's key, in `model.inputs` order, as Keras matches a dict of inputs: its key when
     the model was built on a dict of inputs, else its `keras.Input`'s name.
 
-    Example:
+    Examples:
         >>> import keras
         >>> inputs = {"age": keras.Input((1,), name="age_in"), "income": keras.Input((1,), name="income")}
         >>> model = keras.Model(inputs, keras.layers.Concatenate()([inputs["age"], inputs["income"]]))
@@ -110,7 +110,7 @@ def as_input_structure(model: Any, arrays: list[Any]) -> Any:
     a dict for a model built on a dict of inputs (Keras warns on any other), else a list, or the
     one array.
 
-    Example:
+    Examples:
         >>> import keras, numpy as np
         >>> inputs = {"b": keras.Input((1,), name="b"), "a": keras.Input((1,), name="a")}
         >>> model = keras.Model(inputs, keras.layers.Concatenate()([inputs["a"], inputs["b"]]))
@@ -249,7 +249,7 @@ def single_op(function: Any) -> str | None:
     """The class name of the one `keras.ops` op `function` applies to its input (``"Gelu"`` for
     keras-hub's `gelu_approximate`), or None when it computes anything else or cannot be traced.
 
-    Example:
+    Examples:
         >>> import keras
         >>> single_op(lambda x: keras.activations.gelu(x, approximate=True)), single_op(lambda x: x * x + 1)
         ('Gelu', None)
@@ -279,7 +279,7 @@ def trace_call(layer: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Tra
     The layer is left as it was: the graph nodes the trace adds to its sublayers are removed.
     Raises whatever the layer's `call` raises on symbolic tensors.
 
-    Example:
+    Examples:
         >>> import keras
         >>> class Block(keras.layers.Layer):
         ...     def __init__(self, **kwargs):
@@ -335,7 +335,7 @@ def evaluate_nodes(
     node computed). A Keras graph object would refuse these nodes: the steps of several calls of
     one custom layer share names.
 
-    Example:
+    Examples:
         >>> import keras, numpy as np
         >>> created = []
         >>> inputs = keras.Input((2,))

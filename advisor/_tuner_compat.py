@@ -19,7 +19,7 @@ TrialStatus = kt.engine.trial.TrialStatus
 def infer_metric_direction(metric: str) -> str | None:
     """keras-tuner's own guess of a metric's direction ("min", "max" or None when unknown).
 
-    Example:
+    Examples:
         >>> infer_metric_direction("val_loss"), infer_metric_direction("val_accuracy")
         ('min', 'max')
     """

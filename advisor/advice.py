@@ -23,7 +23,7 @@ class HeadAdvice:
         output_initializer: the advised kernel initializer of its weight layer.
         reason: why, with the source.
 
-    Example:
+    Examples:
         >>> HeadAdvice("department", "multiclass", "loss", "softmax", "softmax", "glorot_uniform", "").task
         'multiclass'
     """
@@ -75,7 +75,7 @@ class Advice:
             line each (`advisor.layer_arguments.FixedActivation`): `apply()` and `confirm()`
             cannot change them.
 
-    Example:
+    Examples:
         >>> advice = Advice("binary", "loss", 2, "relu", "sigmoid", "he_normal", "glorot_uniform",
         ...                 (0.0, 1.0), ["relu", "tanh"], {}, [])
         >>> advice.to_dict()["output_activation"]
@@ -116,7 +116,7 @@ class Advice:
     def to_dict(self) -> dict[str, Any]:
         """A JSON-serializable dict of every field.
 
-        Example:
+        Examples:
             >>> import json
             >>> advice = Advice("regression", "default", 0, "relu", "linear", "he_normal",
             ...                 "glorot_uniform", None, ["relu"], {}, [])

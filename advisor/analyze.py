@@ -160,7 +160,7 @@ def advise(
             and give the gradient norms.
         max_samples: the most rows of `x` to use (drawn reproducibly).
 
-    Example:
+    Examples:
         >>> import keras
         >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(16, activation="relu"),
         ...                           keras.layers.Dense(1, activation="sigmoid")])

@@ -102,7 +102,7 @@ RANKING_INPUTS = (
 class TaskResult:
     """One atlas task and model: each configuration's test scores over its seeds.
 
-    Example:
+    Examples:
         >>> result = TaskResult("t", "binary", "plain-dense", 2, 500, 8, 0.0, 0.0,
         ...                     {"relu + he_normal": np.array([0.80, 0.82]),
         ...                      "tanh + glorot_uniform": np.array([0.70, 0.71])})
@@ -153,7 +153,7 @@ class TaskProfile:
     """What the advisor knows of a user's task: the model's family and depth, the task, the
     input's width (numbers per example) and the regression targets' mean and spread (None: unknown).
 
-    Example:
+    Examples:
         >>> profile = TaskProfile("plain-dense", 2, "regression", 13, 22.5, 9.2)
         >>> str(profile.cell)
         'regression with targets far from unit scale, plain-dense, shallow (< 8 hidden layers)'
@@ -205,7 +205,7 @@ class TaskProfile:
 class Cell:
     """A kind of task: family, plain-stack depth class, task and regression target scale (None: any).
 
-    Example:
+    Examples:
         >>> Cell.of("plain-dense", 12, "regression", 650.0, 19.0)
         Cell(family='plain-dense', depth='deep', kind='regression', target='large')
         >>> str(Cell("plain-dense", "shallow", "binary"))
@@ -292,7 +292,7 @@ class Evidence:
             within noise of the best on this task, highest first; empty where it did not answer.
         cell_pick: the cell's own pick (`pick` over its tasks), for comparison.
 
-    Example:
+    Examples:
         >>> evidence = Evidence(Cell("plain-dense", "shallow", "binary"), 10,
         ...                     {"elu + he_normal": 0.9, "relu + glorot_uniform": 0.7}, "elu + he_normal", False)
         >>> print(evidence.summary("relu + glorot_uniform"))
@@ -346,7 +346,7 @@ class Evidence:
 def load(path: str | Path = ATLAS_FILE) -> tuple[TaskResult, ...]:
     """The atlas's tasks, one `TaskResult` per task and model (read once per path).
 
-    Example:
+    Examples:
         >>> results = load()
         >>> len(results) > 0 and all(r.scores for r in results)
         True
@@ -381,7 +381,7 @@ def load(path: str | Path = ATLAS_FILE) -> tuple[TaskResult, ...]:
 def configurations(results: Iterable[TaskResult]) -> list[str]:
     """Every configuration the results trained, in a stable order.
 
-    Example:
+    Examples:
         >>> configurations(load())[:2]
         ['elu + he_normal', 'gelu + he_normal']
     """
@@ -391,7 +391,7 @@ def configurations(results: Iterable[TaskResult]) -> list[str]:
 def tasks_in(cell: Cell, results: Iterable[TaskResult]) -> list[TaskResult]:
     """The results whose task falls in `cell`.
 
-    Example:
+    Examples:
         >>> deep = tasks_in(Cell("plain-dense", "deep"), load())
         >>> all(r.depth >= DEEP_STACK_DEPTH for r in deep)
         True
@@ -402,7 +402,7 @@ def tasks_in(cell: Cell, results: Iterable[TaskResult]) -> list[TaskResult]:
 def answering_cell(cell: Cell, results: Sequence[TaskResult]) -> tuple[Cell, list[TaskResult]] | None:
     """The finest cell at or above `cell` with `MIN_CELL_TASKS` tasks, and its tasks; None if none.
 
-    Example:
+    Examples:
         >>> answering_cell(Cell.of("plain-dense", 30, "binary"), load()) is None  # deeper than measured
         True
     """
@@ -418,7 +418,7 @@ def answering_cell(cell: Cell, results: Sequence[TaskResult]) -> tuple[Cell, lis
 def within_rates(results: Sequence[TaskResult]) -> dict[str, float]:
     """Per configuration, the share of `results` on which it is within noise of the best, highest first.
 
-    Example:
+    Examples:
         >>> a = TaskResult("p/a", "binary", "plain-dense", 2, 500, 8, 0, 0,
         ...                {"x + y": np.array([0.9]), "z + w": np.array([0.5])})
         >>> b = TaskResult("p/b", "binary", "plain-dense", 2, 500, 8, 0, 0,
@@ -437,7 +437,7 @@ def pick(results: Sequence[TaskResult], own: str | None = None) -> tuple[str, bo
     task's best, a median since R^2 on targets far from unit scale can be hugely negative);
     `own` instead when its share is at most `EQUIVALENT_RATES` lower.
 
-    Example:
+    Examples:
         >>> def task(elu, tanh):
         ...     return TaskResult("a", "binary", "plain-dense", 2, 500, 8, 0, 0,
         ...                       {"elu + he_normal": np.array([elu]), "tanh + glorot_uniform": np.array([tanh])})
@@ -457,7 +457,7 @@ def pick_estimated(estimates: dict[str, float], own: str | None = None) -> tuple
     """The configuration with the highest estimate, and whether it is the user's own: `own`
     instead when its estimate is at most `EQUIVALENT_RATES` lower (ties: the first in `estimates`).
 
-    Example:
+    Examples:
         >>> pick_estimated({"tanh + glorot_uniform": 0.8, "relu + glorot_uniform": 0.6})
         ('tanh + glorot_uniform', False)
         >>> pick_estimated({"tanh + glorot_uniform": 0.8, "relu + glorot_uniform": 0.78}, "relu + glorot_uniform")
@@ -476,7 +476,7 @@ def _keep_if_equivalent(best: str, own: str | None, shares: dict[str, float]) ->
 def median_gap(results: Sequence[TaskResult], configuration: str) -> float:
     """The median over tasks of the best's mean score minus this configuration's (where it was trained).
 
-    Example:
+    Examples:
         >>> tasks = [TaskResult("a", "binary", "plain-dense", 2, 500, 8, 0, 0,
         ...                     {"x + y": np.array([0.9]), "z + w": np.array([0.8])})] * 3
         >>> round(median_gap(tasks, "z + w"), 3)
@@ -497,7 +497,7 @@ def candidates_for(
     `first`: configurations already in (the pick, the user's own); the rest are added, each the
     one that covers the most tasks not yet covered.
 
-    Example:
+    Examples:
         >>> a = TaskResult("a", "binary", "plain-dense", 2, 500, 8, 0, 0,
         ...                {"elu + he_normal": np.array([0.9]), "tanh + glorot_uniform": np.array([0.5])})
         >>> b = TaskResult("b", "binary", "plain-dense", 2, 500, 8, 0, 0,
@@ -521,7 +521,7 @@ def fit_ranking(results: Sequence[TaskResult]) -> Forest:
     """The ranking model fitted on `results`: from `RANKING_INPUTS`, for each configuration,
     whether it is within noise of the best (needs scikit-learn).
 
-    Example:
+    Examples:
         >>> fit_ranking(load()).fingerprint == load_ranking().fingerprint  # the shipped one is up to date
         True
     """
@@ -542,7 +542,7 @@ def fit_ranking(results: Sequence[TaskResult]) -> Forest:
 def load_ranking() -> Forest:
     """The ranking model fitted on the shipped atlas (`RANKING_FILE`; read once).
 
-    Example:
+    Examples:
         >>> load_ranking().inputs == RANKING_INPUTS
         True
     """
@@ -552,7 +552,7 @@ def load_ranking() -> Forest:
 def estimate(profile: TaskProfile, ranking: Forest) -> dict[str, float]:
     """The ranking model's estimates for a task, highest first; empty when an input is unknown.
 
-    Example:
+    Examples:
         >>> estimates = estimate(TaskProfile("plain-dense", 2, "binary", 8), load_ranking())
         >>> all(0.0 <= e <= 1.0 for e in estimates.values())
         True
@@ -575,7 +575,7 @@ def evidence_for(
     `results` and `ranking` default to the shipped atlas and its ranking model; with other
     `results` and no `ranking`, the cell's rates pick.
 
-    Example:
+    Examples:
         >>> evidence = evidence_for(TaskProfile("plain-dense", 2, "binary", 8), own="relu + glorot_uniform")
         >>> evidence.tasks >= MIN_CELL_TASKS, evidence.pick in evidence.candidates, len(evidence.estimates)
         (True, True, 10)
@@ -616,7 +616,7 @@ class CrossValidation:
         candidates: mean number of candidates.
         by_cell: the same figures per finest cell: (tasks, static, keras defaults, covered).
 
-    Example:
+    Examples:
         >>> CrossValidation(40, 0.8, 0.7, {"relu + glorot_uniform": 0.7}, 0.95, 3.5).static
         0.8
     """
@@ -633,7 +633,7 @@ class CrossValidation:
 def source_of(task: str) -> str:
     """Where a task's data comes from: the part of its name before the slash.
 
-    Example:
+    Examples:
         >>> source_of("MASS/Boston"), source_of("UCR/GunPoint")
         ('MASS', 'UCR')
     """
@@ -652,7 +652,7 @@ def leave_tasks_out(
     Raises ValueError when no task can be judged (no cell holds `MIN_CELL_TASKS` tasks outside a
     fold), and ImportError without scikit-learn (which fits each fold's ranking model).
 
-    Example:
+    Examples:
         >>> def task(name, winner):
         ...     return TaskResult(name, "binary", "plain-dense", 2, 500, 8, 0, 0,
         ...                       {c: np.array([0.9 if c == winner else 0.5]) for c in ("a + b", "c + d")})
@@ -697,7 +697,7 @@ def leave_tasks_out(
 def finest_cells(results: Sequence[TaskResult] | None = None) -> list[Cell]:
     """Every finest cell the atlas holds tasks in: by family, shallow before deep, by task.
 
-    Example:
+    Examples:
         >>> str(finest_cells()[0]).endswith("plain-dense, shallow (< 8 hidden layers)")
         True
     """
@@ -712,7 +712,7 @@ def report(profile: TaskProfile, own: str = KERAS_DEFAULTS) -> str:
     """The atlas's table for one kind of task, as `keras-act atlas` prints it (with the ranking
     model's estimates where the profile gives its inputs).
 
-    Example:
+    Examples:
         >>> print(report(TaskProfile("plain-cnn", 3, "binary")).splitlines()[0])
         The activation atlas holds fewer than 15 tasks like this (binary classification, plain-cnn): the rules of thumb answer there.
     """
@@ -764,7 +764,7 @@ def markdown(results: Sequence[TaskResult] | None = None) -> str:
     table: a row per kind of task, a column per configuration; in bold, where the cell holds
     `MIN_CELL_TASKS` tasks, the pick for a model with Keras' defaults).
 
-    Example:
+    Examples:
         >>> markdown().startswith("| kind of task | tasks |")
         True
     """

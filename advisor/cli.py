@@ -155,7 +155,7 @@ def load_data(path: str, keys: tuple[str, ...], required: tuple[str, ...] = ()) 
     """The arrays `keys` found in the .npz file `path` (UsageError when it is not one, or when it
     holds none of `keys`, or misses one of `required`).
 
-    Example:
+    Examples:
         >>> load_data("notes.txt", ("x", "y"))
         Traceback (most recent call last):
         ...
@@ -208,7 +208,7 @@ def in_cli_terms(message: str) -> str:
     """A message of `advise()`/`confirm()` as this command's user reads it: the function's own
     "name: " prefix dropped (the command line names the command), arguments spelt as flags.
 
-    Example:
+    Examples:
         >>> in_cli_terms("confirm: pass another `directory`, or `overwrite=True` to replace it.")
         'pass another --directory, or --overwrite to replace it.'
     """
@@ -358,7 +358,7 @@ COMMANDS = {"advise": _advise, "confirm": _confirm, "atlas": _atlas, "demo": _de
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `keras-act` console script; returns the exit status.
 
-    Example:
+    Examples:
         >>> main(["list"])  # doctest: +ELLIPSIS
         sigmoid
         ...

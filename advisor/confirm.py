@@ -213,12 +213,14 @@ def confirm(
 
     Args:
         model: the user's Sequential or Functional model (never modified).
-        x, y: training data as `model.fit` takes it: arrays (strings for a text input), a list
-            or dict of arrays for several inputs, labels as a dict by output name or a list for
-            several outputs; or, as `x` alone, a `tf.data.Dataset` / `keras.utils.PyDataset`
-            yielding (x, y) or (x, y, sample_weight), read into memory once when it holds at
-            most `keras_act.advisor.data.IN_MEMORY_LIMIT_BYTES` (1 GiB), else streamed: each execution's
-            `fit` reads it batch by batch, and `validation_data` is then required.
+        x: the training inputs as `model.fit` takes them: arrays (strings for a text input),
+            a list or dict of arrays for several inputs; or a `tf.data.Dataset` /
+            `keras.utils.PyDataset` yielding (x, y) or (x, y, sample_weight), read into memory
+            once when it holds at most `keras_act.advisor.data.IN_MEMORY_LIMIT_BYTES` (1 GiB),
+            else streamed: each execution's `fit` reads it batch by batch, and
+            `validation_data` is then required.
+        y: the labels: an array, or a dict by output name or a list for several outputs;
+            None when `x` is a dataset.
         advice: `advise(model, y=y)` when None.
         candidates: hidden activation ids to compare; default `advice.candidates`, and then Keras'
             defaults (relu + glorot_uniform) are compared too.
@@ -239,8 +241,10 @@ def confirm(
             beyond one split (repeated random sub-sampling validation).
         objective: what to rank by, default ``"val_loss"``: a metric name whose direction
             keras-tuner knows, or a `keras_tuner.Objective`.
-        directory, project_name: where keras-tuner keeps the search. Run again with the same
-            ones and overwrite=False to resume. None: a temporary directory, removed at the end.
+        directory: where keras-tuner keeps the search. Run again with the same one (and
+            `project_name`) and overwrite=False to resume. None: a temporary directory, removed
+            at the end.
+        project_name: the search's name inside `directory`.
         overwrite: start afresh, deleting an earlier search of the same name.
         distribution_strategy: passed to keras-tuner, e.g. `tf.distribute.MirroredStrategy()`.
         seed: the seed of the executions and of keras-tuner's sampling.
@@ -249,8 +253,9 @@ def confirm(
         fuse_executions: train a row's executions as one model of independent copies where
             that gives the same numbers (`advisor.executions`); False trains them one by one.
         validation_data: (x, y), (x, y, sample_weight), a dataset or a PyDataset, as in `fit`.
-        sample_weight, class_weight: as in Keras' `fit` (class weights for one output);
-            weighted copies train together where they vectorize (TensorFlow), else one by one.
+        sample_weight: as in Keras' `fit`; weighted copies train together where they vectorize
+            (TensorFlow), else one by one.
+        class_weight: as in Keras' `fit` (for one output).
         steps_per_epoch: with a dataset as `x`, read this many batches (required for a dataset
             that repeats forever).
         race: train the rows in rounds and stop a row once the verdict no longer depends on it
@@ -263,7 +268,7 @@ def confirm(
             ``"2h"`` or a `datetime.timedelta`; a started trial finishes). The result then says
             what was decided and what was not (`ConfirmResult.decided`, `ended_by`).
 
-    Example:
+    Examples:
         >>> import keras, numpy as np
         >>> x = np.random.default_rng(0).normal(size=(64, 4)).astype("float32")
         >>> y = (x[:, 0] > 0).astype("float32")

@@ -36,7 +36,7 @@ class RowTraining:
             with as many copies (a race's rounds of one row), so that a later round loads its
             copies' weights into it instead of tracing again; None: trace afresh each call.
 
-    Example:
+    Examples:
         >>> spec = RowTraining(build=lambda: keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)]),
         ...                    loss="mse", metrics=[], optimizer=keras.optimizers.Adam,
         ...                    objective="val_loss", higher_is_better=False, epochs=3)
@@ -64,7 +64,7 @@ class RowTraining:
 class Execution:
     """One training of a row: its score at its best epoch, and how long it ran.
 
-    Example:
+    Examples:
         >>> Execution(score=0.3, best_epoch=4, epochs=9, accuracy=0.9).epochs
         9
     """
@@ -80,7 +80,7 @@ class CopyData:
     """One execution's data: the rows of x it trains on, and what it is validated on (labels: an
     array, or a list with one per output; the validation rows' sample weights, or None).
 
-    Example:
+    Examples:
         >>> part = CopyData(np.arange(3), [np.zeros((2, 1))], np.zeros(2))
         >>> len(part.train_rows), len(part.y_val)
         (3, 2)
@@ -95,7 +95,7 @@ class CopyData:
 def take_rows(data: Any, rows: np.ndarray) -> Any:
     """These rows of an array, of each array of a list, or None.
 
-    Example:
+    Examples:
         >>> take_rows([np.arange(4), np.arange(4) * 2], np.array([1, 3])), take_rows(None, np.array([0]))
         ([array([1, 3]), array([2, 6])], None)
     """
@@ -120,7 +120,7 @@ def execution_data(
     noise band includes how much its score depends on the rows held out (repeated random
     sub-sampling validation), and a verdict holds beyond one split.
 
-    Example:
+    Examples:
         >>> part = execution_data([np.zeros((10, 1))], np.arange(10), None, 0.2, seed=3)
         >>> len(part.train_rows), sorted(part.train_rows.tolist() + part.y_val.tolist()) == list(range(10))
         (8, True)
@@ -146,7 +146,7 @@ def early_stop(values: Sequence[float], patience: int, higher_is_better: bool) -
     An epoch improves when it is strictly better than the best so far; training stops after
     `patience` epochs in a row without improvement. Non-finite values never improve.
 
-    Example:
+    Examples:
         >>> early_stop([0.5, 0.4, 0.45, 0.46, 0.3], patience=2, higher_is_better=False)
         (1, 4, True)
         >>> early_stop([0.5, 0.4, 0.45], patience=2, higher_is_better=False)
@@ -168,7 +168,7 @@ def score(
 ) -> Execution:
     """One copy's `Execution` from its history (Keras' `fit` names): its objective at its best epoch.
 
-    Example:
+    Examples:
         >>> score({"val_loss": [0.5, 0.4, 0.6]}, "val_loss", "val_accuracy", patience=5, higher_is_better=False)
         Execution(score=0.4, best_epoch=1, epochs=3, accuracy=None)
     """
@@ -181,7 +181,7 @@ def score(
 class CopyCurves:
     """The copies' validation curves, epoch by epoch, with Keras' early stop replayed on each.
 
-    Example:
+    Examples:
         >>> curves = CopyCurves(2, patience=1, higher_is_better=False, progress=lambda done: None)
         >>> curves.add([0.5, 0.5]), curves.add([0.6, 0.4]), curves.add([0.7, 0.3])
         (False, False, False)
@@ -207,7 +207,7 @@ class CopyCurves:
 def per_row_loss(loss: Any) -> Callable[[Any, Any], Any]:
     """The compiled loss's value for each row, unreduced (Keras' `fit` averages it over the batch).
 
-    Example:
+    Examples:
         >>> rows = per_row_loss("mse")(np.zeros((3, 1)), np.ones((3, 1)))
         >>> np.asarray(rows).tolist()
         [1.0, 1.0, 1.0]
@@ -228,7 +228,7 @@ def per_row_loss(loss: Any) -> Callable[[Any, Any], Any]:
 def as_list(x: Any) -> list[Any]:
     """`x` as a list of inputs.
 
-    Example:
+    Examples:
         >>> as_list(1), as_list((1, 2))
         ([1], [1, 2])
     """
@@ -256,7 +256,7 @@ def training_batches(
     copy ``i`` at index ``i`` of their first axis, and with `weights` (one per row of x) a third
     element: the rows' weights, stacked alike.
 
-    Example:
+    Examples:
         >>> x = np.arange(6, dtype="float32").reshape(6, 1)
         >>> orders = [np.arange(6), np.array([5, 4, 3, 2, 1, 0])]
         >>> inputs, labels = next(iter(training_batches([x], np.arange(6), orders, 6, shuffle=False, seed=0)))

@@ -41,7 +41,7 @@ class FitData:
         y: one array of labels per model output, in `model.outputs` order.
         sample_weight: one weight per row, or None.
 
-    Example:
+    Examples:
         >>> FitData([np.zeros((4, 2))], [np.ones(4)], None).rows
         4
     """
@@ -66,7 +66,7 @@ class StreamedData:
         sample: its first batches (about `SAMPLE_ROWS` rows), checked against the model.
         class_weight: passed to each `fit`, or None.
 
-    Example:
+    Examples:
         >>> sample = FitData([np.zeros((2, 1))], [np.zeros(2)])
         >>> StreamedData(keras.utils.PyDataset(), None, sample).sample.rows
         2
@@ -188,7 +188,7 @@ def read_fit_data(
         what: the argument's name in the errors (``"x"``, ``"validation_data"``).
         caller: the public function named in the errors.
 
-    Example:
+    Examples:
         >>> model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
         >>> data = read_fit_data(model, np.zeros((6, 2)), np.arange(6), class_weight=None)
         >>> data.rows, [a.shape for a in data.y]

@@ -26,7 +26,7 @@ FLAWED_WIDTH = 32
 def build_flawed_model(n_features: int, n_classes: int) -> keras.Model:
     """A deep sigmoid MLP with a softmax output and a logits loss: two real mistakes.
 
-    Example:
+    Examples:
         >>> model = build_flawed_model(64, 10)
         >>> len(model.layers), model.loss.get_config()["from_logits"]
         (9, True)
@@ -77,7 +77,7 @@ def run_advisor_demo(epochs: int = 20, seed: int = 0, confirm_epochs: int = CONF
     default executions of at most `confirm_epochs` epochs, a progress bar while it runs) checks the
     advice on the training split.
 
-    Example:
+    Examples:
         >>> result = run_advisor_demo(epochs=2)  # doctest: +SKIP
         >>> sorted(result)  # doctest: +SKIP
         ['advice', 'after', 'before', 'confirm']

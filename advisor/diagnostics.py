@@ -183,7 +183,7 @@ class SiteDiagnostic:
         grad_norm: L2 norm of the loss gradient for the layer's kernel (None without labels).
         tapped: the layer whose output was measured (the activation layer, when separate).
 
-    Example:
+    Examples:
         >>> SiteDiagnostic("dense", "relu", 16, 0.25, None, 0.03).dead_fraction
         0.25
     """
@@ -205,7 +205,7 @@ class SiteDiagnostic:
 class InputSummary:
     """The inputs' observed range and the per-feature mean and standard deviation.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> summary = summarize_inputs(np.array([[0.0, 100.0], [2.0, 300.0]]))
         >>> summary.max, summary.mean, summary.std
@@ -298,7 +298,7 @@ def _per_unit(values: np.ndarray) -> np.ndarray:
 def dead_fraction(activation: str, activation_object: Any, values: np.ndarray) -> float | None:
     """Fraction of units never active on any sample (None for non-rectifiers).
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> dead_fraction("relu", None, np.array([[0.0, 1.0], [0.0, 0.0]]))
         0.5
@@ -312,7 +312,7 @@ def dead_fraction(activation: str, activation_object: Any, values: np.ndarray) -
 def saturated_fraction(activation: str, values: np.ndarray) -> float | None:
     """Fraction of units saturated on most samples (None for non-saturating activations).
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> saturated_fraction("tanh", np.array([[0.999, 0.1], [-0.9999, 0.2], [1.0, 0.0]]))
         0.5
@@ -354,7 +354,7 @@ class Diagnosis:
 class Diagnoser:
     """Measures a model's activation sites on samples; reusable across calls (the probe is cached).
 
-    Example:
+    Examples:
         >>> import keras, numpy as np
         >>> model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4, activation="relu"),
         ...                           keras.layers.Dense(1)])

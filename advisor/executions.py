@@ -58,7 +58,7 @@ COPY_NAME = "execution_{}"
 def copy_metric(name: str, index: int) -> str:
     """The name Keras gives metric `name` of copy `index` in a fused model.
 
-    Example:
+    Examples:
         >>> copy_metric("val_loss", 2), copy_metric("accuracy", 0)
         ('val_execution_2_loss', 'execution_0_accuracy')
     """
@@ -90,7 +90,7 @@ def train_executions(
         on_epoch: called with the number of copy-epochs finished so far (progress).
         sample_weight: one weight per row of x, or None.
 
-    Example:
+    Examples:
         >>> x = np.random.default_rng(0).normal(size=(64, 2)).astype("float32")
         >>> y = x.sum(axis=1, keepdims=True)
         >>> spec = RowTraining(lambda: keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)]),

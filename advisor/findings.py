@@ -5,7 +5,7 @@ default fix and its thresholds (named constants with their sources). The model r
 (`advisor.rules`), the data rules (`advisor.diagnostics`) and the task notes (`advisor.task`)
 all register theirs here, and every finding is made through its rule (`RULE.finding(...)`), so
 a code cannot be reported without its docs; `keras_act.advisor.registry` collects them and renders the
-README's tables.
+the tables of docs/findings.md.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ class Finding:
         fix: what to do about it.
         head: for a finding about one output of a multi-output model, that output's name.
 
-    Example:
+    Examples:
         >>> Finding("softmax-hidden", "warning", "dense_1", "softmax in a hidden layer", "use relu").severity
         'warning'
     """
@@ -52,7 +52,7 @@ class Finding:
     def to_dict(self) -> dict[str, Any]:
         """A JSON-serializable dict.
 
-        Example:
+        Examples:
             >>> sorted(Finding("c", "info", None, "m", "f").to_dict())
             ['code', 'fix', 'head', 'layer', 'message', 'severity']
         """
@@ -68,7 +68,7 @@ class Finding:
 class Threshold:
     """A named constant a rule compares against, with where its value comes from.
 
-    Example:
+    Examples:
         >>> Threshold("SIGMOID_MAX_DEPTH", 5, "Glorot & Bengio 2010").value
         5
     """
@@ -98,7 +98,7 @@ class FindingRule:
             same problem, which the advisor's own runs of the model then do not print a second
             time (see `reported_keras_warnings_silenced`); empty when Keras has none.
 
-    Example:
+    Examples:
         >>> rule = FindingRule("demo-code", "info", "model", "never", "an example", "x", "nothing")
         >>> rule.finding("dense", "It happened.").fix
         'nothing'
@@ -145,7 +145,7 @@ def reported_keras_warnings_silenced() -> Iterator[None]:
     """Within this block, the Keras warnings that a registered rule reports as a finding are not
     printed (the finding says it, with the fix): the advisor wraps its own runs of the model.
 
-    Example:
+    Examples:
         >>> import keras, numpy as np
         >>> from keras_act.advisor import rules  # registers softmax-single-unit
         >>> with warnings.catch_warnings(record=True) as caught, reported_keras_warnings_silenced():
@@ -163,7 +163,7 @@ def reported_keras_warnings_silenced() -> Iterator[None]:
 def register(rule: FindingRule) -> FindingRule:
     """Add a rule to the registry (each code once) and return it.
 
-    Example:
+    Examples:
         >>> rule = register(FindingRule("doc-example", "info", "model", "never", "-", "-", "-"))
         >>> REGISTRY.pop("doc-example") is rule
         True

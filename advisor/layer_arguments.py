@@ -36,7 +36,7 @@ class FixedActivation:
         activation: the activation's id.
         reason: why it cannot be changed.
 
-    Example:
+    Examples:
         >>> str(FixedActivation("block_0", "Block", "gelu", "fixed in its code (no argument of Block sets it)"))
         "gelu inside 'block_0' (Block): fixed in its code (no argument of Block sets it)"
     """
@@ -65,7 +65,7 @@ def _reads_as(value: Any) -> str | None:
 def activation_arguments(config: dict[str, Any], activation: str) -> list[str]:
     """The keys of a layer's config whose value is `activation` (by id: ``"silu"`` is swish).
 
-    Example:
+    Examples:
         >>> activation_arguments({"units": 4, "activation": "gelu", "name": "block"}, "gelu")
         ['activation']
         >>> activation_arguments({"units": 4, "kernel_initializer": "glorot_uniform"}, "gelu")
@@ -78,7 +78,7 @@ def constructor_arguments(layer: keras.layers.Layer) -> dict[str, Any]:
     """The layer's constructor arguments, read from the attributes of the same names (Keras'
     convention: ``self.units = units``); arguments without such an attribute are left out.
 
-    Example:
+    Examples:
         >>> import keras
         >>> sorted(constructor_arguments(keras.layers.Dropout(0.5, seed=1)).items())
         [('noise_shape', None), ('rate', 0.5), ('seed', 1)]
@@ -132,7 +132,7 @@ def rebuild(layer: keras.layers.Layer, overrides: dict[str, Any] | None = None) 
     accepted only when it computes what `layer` computes (checked with `layer`'s weights on
     sample inputs). Raises what the config route raised when neither works.
 
-    Example:
+    Examples:
         >>> import keras
         >>> dense = keras.layers.Dense(3, activation="tanh", name="d")
         >>> _ = dense(keras.Input((2,)))
@@ -188,7 +188,7 @@ def custom_layer_arguments(model_view: ModelView) -> tuple[dict[str, list[str]],
     """For the hidden sites inside custom layers: per custom layer (by its name in the model),
     the config keys that set their activations, and the activations no key sets.
 
-    Example:
+    Examples:
         >>> import keras
         >>> from keras_act.advisor.inspection import view
         >>> class Block(keras.layers.Layer):

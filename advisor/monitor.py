@@ -35,7 +35,7 @@ class ActivationMonitor(keras.callbacks.Callback):
             activation (Rational, ACON, Snake, PReLU, Swish) into `curves` (dicts with keys
             ``epoch``, ``layer``, ``x``, ``curve``), which `plot_learned` draws over the epochs.
 
-    Example:
+    Examples:
         >>> import keras, numpy as np
         >>> x, y = np.random.rand(64, 4), np.random.randint(0, 2, 64)
         >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, activation="relu"),

@@ -50,7 +50,7 @@ ACCURACY_PREFIX = "accuracy_of_execution_"
 def executions_of(metrics: dict[str, float], prefix: str = EXECUTION_PREFIX) -> dict[int, float]:
     """A trial's per-execution values (scores, or accuracies with `ACCURACY_PREFIX`) by execution index.
 
-    Example:
+    Examples:
         >>> executions_of({"val_loss": 0.2, "execution_1": 0.3, "execution_0": 0.1})
         {1: 0.3, 0: 0.1}
     """
@@ -71,7 +71,7 @@ def save_state(path: str, state: dict[str, Any]) -> None:
 
     confirm() searches live in local directories (`search.check_directory`).
 
-    Example:
+    Examples:
         >>> directory = tempfile.mkdtemp()
         >>> save_state(os.path.join(directory, "oracle.json"), {"ongoing_trials": {}})
         >>> os.listdir(directory)
@@ -194,7 +194,7 @@ class Budget:
     """What a racing search may spend: executions in all (resumed ones count), and seconds of this
     call's wall time; None: no limit.
 
-    Example:
+    Examples:
         >>> Budget.parse(40), Budget.parse("15m").seconds, Budget.parse(None)
         (Budget(executions=40, seconds=None), 900.0, Budget(executions=None, seconds=None))
     """
@@ -333,7 +333,7 @@ def objective_from(objective: Any, output_names: Sequence[str] = ()) -> Any:
     """A `keras_tuner.Objective`: given, or named, with the direction keras-tuner infers for the
     name; an output's own metric (``"val_<output>_accuracy"``) as its metric's.
 
-    Example:
+    Examples:
         >>> objective_from("val_accuracy").direction
         'max'
         >>> objective_from("val_kind_accuracy", output_names=["kind", "price"]).direction

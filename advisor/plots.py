@@ -38,7 +38,7 @@ def plot_diagnostics(diagnostics: Any, path: str | Path, title: str | None = Non
         diagnostics: an `Advice` computed with data, or its list of `SiteDiagnostic` rows.
         path: the PNG to write (its folder must exist).
 
-    Example:
+    Examples:
         >>> import keras, numpy as np
         >>> from keras_act.advisor import advise
         >>> model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4, activation="relu"),
@@ -94,7 +94,7 @@ def plot_history(history: Sequence[dict[str, Any]], path: str | Path) -> Path:
     A panel names the layers its measure does not apply to ("n/a"), instead of leaving them out
     silently.
 
-    Example:
+    Examples:
         >>> history = [{"epoch": 1, "layer": "dense", "dead_fraction": None,
         ...             "saturated_fraction": 0.1, "grad_norm": 0.5}]
         >>> plot_history(history, "/tmp/history.png").name  # doctest: +SKIP
@@ -153,7 +153,7 @@ def plot_ranking(result: Any, path: str | Path) -> Path:
 
     The y axis names the objective and its direction ("lower is better" for a loss).
 
-    Example:
+    Examples:
         >>> from keras_act.advisor.verdict import rank
         >>> result = rank({"relu + he_normal": [0.3, 0.32], "tanh + glorot_uniform": [0.4, 0.38]},
         ...               ("relu", "he_normal"), None, higher_is_better=False, objective="val_loss")

@@ -80,7 +80,7 @@ def build_probe(model: keras.Model, taps: list[str], example: Any = None) -> Pro
     `example` inputs, the probe takes inputs of exactly their shapes (a layer read inside may
     compute positions from the sequence's length). The model's graph is left as it was.
 
-    Example:
+    Examples:
         >>> import keras
         >>> model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4, activation="relu", name="h"),
         ...                           keras.layers.Dense(1)])
@@ -194,7 +194,7 @@ def run_probe(
     a tap inside a layer that could not be computed), and per group the L2 norm of the loss
     gradient with respect to the group's variables (None without `y` or a loss).
 
-    Example:
+    Examples:
         >>> import keras, numpy as np
         >>> model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, name="h"), keras.layers.Dense(1)])
         >>> probe = build_probe(model, ["h"])

@@ -69,7 +69,7 @@ def round_schedule(max_executions: int) -> list[int]:
     Doubling keeps the rounds (each one a compile and a fit per row) few: a row that races to
     the end trains in 3 rounds of a 10-execution search.
 
-    Example:
+    Examples:
         >>> round_schedule(10), round_schedule(3), round_schedule(1)
         ([3, 6, 10], [3], [1])
     """
@@ -83,7 +83,7 @@ def round_schedule(max_executions: int) -> list[int]:
 class Exit:
     """Why a row left the race: the round, the row that beat it, and the test's Holm-adjusted p-value.
 
-    Example:
+    Examples:
         >>> Exit(round=2, leader="elu + he_normal", gap=0.04, band=0.01, p_value=0.003).round
         2
     """
@@ -126,7 +126,7 @@ def paired_p_value(worse: Sequence[float], better: Sequence[float], margin: floa
     Small p: `worse` is worse than `better` by more than `margin` (scores as losses: higher is
     worse). Fewer than 2 shared executions: 1.0 (no test).
 
-    Example:
+    Examples:
         >>> round(paired_p_value([0.5, 0.6, 0.55], [0.3, 0.41, 0.33], margin=0.0), 4)
         0.0009
     """
@@ -141,7 +141,7 @@ def paired_p_value(worse: Sequence[float], better: Sequence[float], margin: floa
 def paired_differences(worse: Sequence[float], better: Sequence[float]) -> np.ndarray:
     """worse - better over the executions both rows have (execution ``i`` of each pairs up).
 
-    Example:
+    Examples:
         >>> paired_differences([0.5, 0.6, 0.7], [0.3, 0.4]).round(3).tolist()
         [0.2, 0.2]
     """
@@ -153,7 +153,7 @@ def band_at(a: Sequence[float], b: Sequence[float], executions: int) -> float:
     """The verdict's noise band (`advisor.verdict.noise_band`) for two rows once each has
     `executions` executions, their spreads estimated from the executions both have so far.
 
-    Example:
+    Examples:
         >>> round(band_at([0.3, 0.4], [0.3, 0.4], executions=10), 4)
         0.0632
     """
@@ -168,7 +168,7 @@ def holm(p_values: Sequence[float]) -> list[float]:
     """Holm's step-down adjusted p-values (Holm 1979): a test rejects at family-wise error rate
     alpha when its adjusted p-value is <= alpha.
 
-    Example:
+    Examples:
         >>> [round(p, 3) for p in holm([0.001, 0.04, 0.02])]
         [0.003, 0.04, 0.04]
     """
@@ -200,7 +200,7 @@ def judge(
         previous: the state after the round before (rows out stay out).
         alpha: the family-wise error rate of this round's tests.
 
-    Example:
+    Examples:
         >>> close = {"a": [0.30, 0.32, 0.31], "b": [0.31, 0.33, 0.30]}
         >>> judge(close, "a", None, False, max_executions=10).confirmed  # within noise, whatever comes
         True
@@ -310,7 +310,7 @@ def forecast(
     (`advisor.verdict`: best mean; within noise = within `NOISE_STANDARD_ERRORS` pooled standard
     errors). Deterministic for a given `seed`, so a replayed race decides the same.
 
-    Example:
+    Examples:
         >>> loss = {"a": [0.30, 0.32, 0.31], "b": [0.60, 0.62, 0.61]}
         >>> forecast(loss, advised="a", baseline="b", max_executions=10).baseline["better"] > 0.99
         True

@@ -32,7 +32,7 @@ class Forest:
         value: each node's mean output, one column per output.
         fingerprint: a hash of the training data and settings the forest was fitted on.
 
-    Example:
+    Examples:
         >>> forest = Forest(("x",), ("y",), np.array([0]), np.array([1, -1, -1]), np.array([2, -1, -1]),
         ...                 np.array([0, 0, 0]), np.array([0.5, 0.0, 0.0]),
         ...                 np.array([[0.5], [0.0], [1.0]]), "")
@@ -105,7 +105,7 @@ class Forest:
 def fingerprint(x: np.ndarray, y: np.ndarray, settings: str) -> str:
     """A short hash of training data and settings: the same inputs give the same forest.
 
-    Example:
+    Examples:
         >>> fingerprint(np.zeros((2, 1)), np.ones((2, 1)), "a") == fingerprint(np.zeros((2, 1)), np.ones((2, 1)), "a")
         True
     """
@@ -129,7 +129,7 @@ def fit_forest(
     Raises ImportError naming the extra to install when scikit-learn is missing, and
     ValueError when `x` and `y` do not match `inputs` and `outputs`.
 
-    Example:
+    Examples:
         >>> x = np.array([[0.0], [1.0], [2.0], [3.0]] * 5)
         >>> y = (x > 1.5).astype(float)
         >>> forest = fit_forest(x, y, ["x"], ["above"], trees=10, min_samples_leaf=2)

@@ -132,7 +132,7 @@ def plan_changes(model: keras.Model, advice: Advice) -> dict[str, LayerChange]:
     """Per layer name, the activation and initializer `apply` gives it (layers not listed are
     cloned as they are).
 
-    Example:
+    Examples:
         >>> import dataclasses, keras
         >>> from keras_act.advisor import advise
         >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, activation="sigmoid"),
@@ -340,7 +340,7 @@ def keeps_state(layer: keras.layers.Layer) -> bool:
     """Whether `apply` gives `layer` the original's state instead of fresh weights: a layer that
     `adapt()` sets up (its statistics, bins or vocabulary are data, not weights) or a frozen one.
 
-    Example:
+    Examples:
         >>> import keras
         >>> keeps_state(keras.layers.Normalization()), keeps_state(keras.layers.Dense(2))
         (True, False)
@@ -354,7 +354,7 @@ def copy_state(source: keras.layers.Layer, target: keras.layers.Layer) -> None:
     """Load into `target` what the `.keras` format saves of `source` (the same class and config,
     built): each tracked layer's own variables, then its assets (a lookup layer's vocabulary).
 
-    Example:
+    Examples:
         >>> import keras, numpy as np
         >>> source = keras.layers.Normalization()
         >>> source.adapt(np.array([[1.0], [3.0]]))
@@ -454,7 +454,7 @@ def apply(model: keras.Model, advice: Advice, activation_kwargs: dict[str, Any] 
             activation, e.g. ``{"approx": "elu"}`` with ``hidden_activation="rational"`` for
             Rational layers that start as ELU (each site gets its own layer).
 
-    Example:
+    Examples:
         >>> import dataclasses, keras
         >>> from keras_act.advisor import advise, apply
         >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, activation="sigmoid"),

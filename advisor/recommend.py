@@ -228,7 +228,7 @@ def initializer_for(activation: str, start: str | None = None) -> str:
     """The kernel initializer that fits an activation; for a learnable one, the activation it
     starts as (`start`, see `advisor.inspection.start_of`) when known.
 
-    Example:
+    Examples:
         >>> initializer_for("swish"), initializer_for("tanh"), initializer_for("selu")
         ('he_normal', 'glorot_uniform', 'lecun_normal')
         >>> initializer_for("hard_swish"), initializer_for("relu6")
@@ -246,7 +246,7 @@ def initializer_for(activation: str, start: str | None = None) -> str:
 def input_range_for(activation: str) -> tuple[float, float] | None:
     """The input range an activation wants; None means standardize (zero mean, unit variance).
 
-    Example:
+    Examples:
         >>> input_range_for("relu"), input_range_for("tanh"), input_range_for("selu")
         ((0.0, 1.0), (-1.0, 1.0), None)
     """
@@ -259,7 +259,7 @@ def output_rule(task: str, y: Any = None, logits: bool = False) -> Rule:
     """The output activation rule for a task (softplus for strictly positive regression targets;
     `logits`: a linear classification output trained with a from_logits=True loss stays linear).
 
-    Example:
+    Examples:
         >>> output_rule("multiclass").choice, output_rule("regression", [1.0, 3.0]).choice
         ('softmax', 'softplus')
         >>> output_rule("multiclass", logits=True).choice
@@ -278,7 +278,7 @@ def family_of(model_view: ModelView) -> str:
     Attention and recurrent layers decide first; then normalization layers or residual adds
     (a ResNet, EfficientNet, a BatchNormalization MLP); else a plain conv or dense stack.
 
-    Example:
+    Examples:
         >>> import keras
         >>> from keras_act.advisor.inspection import view
         >>> model = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Conv2D(4, 3, activation="relu"),
@@ -305,7 +305,7 @@ def hidden_rule(
     diagnostics measured dead ReLU units (evidence for a change). `glu`: the model's feed-forwards
     are GLUs; one of `GLU_VARIANTS` is kept, any other activation gets SwiGLU's swish.
 
-    Example:
+    Examples:
         >>> hidden_rule(2).choice, hidden_rule(12).choice
         ('relu', 'selu')
         >>> rule = hidden_rule(50, "normalized-residual", own="swish")
@@ -341,7 +341,7 @@ def candidates_for(
     (`glu`: ``act(x W) * (x V)``) get the GLU variants that beat the others in Shazeer 2020
     (`GLU_VARIANTS`). The model's own hidden activation (`own`) is always among them.
 
-    Example:
+    Examples:
         >>> candidates_for("relu", 2)
         ['relu', 'elu', 'swish', 'selu', 'tanh']
         >>> candidates_for("selu", 12)

@@ -1,9 +1,9 @@
-"""Every finding code the advisor reports, from the one registry, and the README's tables.
+"""Every finding code the advisor reports, from the one registry, and the tables of docs/findings.md.
 
 The model rules (`advisor.rules`), the data rules (`advisor.diagnostics`) and the task notes
 (`advisor.task`) each register their `FindingRule`s where they are checked; importing this
-module imports them all. ``python -m keras_act.advisor.registry`` prints the README's findings tables
-(a test fails when the README differs).
+module imports them all. ``python -m keras_act.advisor.registry`` prints the findings tables of docs/findings.md
+(a test fails when that page differs).
 
 Example:
     >>> from keras_act.advisor.registry import RULES
@@ -26,7 +26,7 @@ def _cell(text: str) -> str:
 def markdown_table(scope: str) -> str:
     """The Markdown table of the rules of one scope (``"model"``, ``"data"`` or ``"task"``).
 
-    Example:
+    Examples:
         >>> markdown_table("task").splitlines()[0]
         '| code | severity | fires when | why | thresholds |'
     """
@@ -43,9 +43,9 @@ def markdown_table(scope: str) -> str:
 
 
 def readme_tables() -> str:
-    """The README's findings section: one table per scope.
+    """The findings section of docs/findings.md: one table per scope.
 
-    Example:
+    Examples:
         >>> "`softmax-single-unit`" in readme_tables()
         True
     """

@@ -108,7 +108,7 @@ def model_rule(spec: FindingRule) -> Callable[[RuleCheck], RuleCheck]:
 def check(context: ModelContext) -> list[Finding]:
     """Run every model rule, in registration order.
 
-    Example:
+    Examples:
         >>> list(MODEL_RULES)[:3]
         ['softmax-single-unit', 'output-loss-mismatch', 'output-task-mismatch']
     """

@@ -16,7 +16,7 @@ SAMPLE_SEED = 0  # rows are drawn reproducibly, not taken from the top (data is 
 def is_dataset(data: Any) -> bool:
     """Whether `data` is a `tf.data.Dataset` or a `keras.utils.PyDataset` (what yields batches).
 
-    Example:
+    Examples:
         >>> is_dataset(np.zeros(3)), is_dataset(keras.utils.PyDataset())
         (False, True)
     """
@@ -37,7 +37,7 @@ def split_element(element: Any) -> tuple[Any, Any, Any]:
     """(x, y, sample_weight) of one batch, as Keras' `fit` unpacks it: a tuple of one to three
     parts; anything else is x alone.
 
-    Example:
+    Examples:
         >>> split_element((1, 2)), split_element({"a": 1})
         ((1, 2, None), ({'a': 1}, None, None))
     """
@@ -49,7 +49,7 @@ def split_element(element: Any) -> tuple[Any, Any, Any]:
 def check_batched(model: keras.Model, x: Any, what: str, caller: str) -> None:
     """Raise where a dataset's element `x` is one row, not a batch (Keras' `fit` takes batches).
 
-    Example:
+    Examples:
         >>> model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
         >>> check_batched(model, np.zeros(3), "x", "confirm")
         Traceback (most recent call last):
@@ -85,7 +85,7 @@ def ordered_inputs(model: keras.Model, x: Any, caller: str) -> list[Any]:
     """`x` as a list with one entry per model input, in `model.inputs` order: a dict by the
     inputs' keys (extra keys are ignored, as Keras ignores them), else flattened.
 
-    Example:
+    Examples:
         >>> inputs = [keras.Input((1,), name="a"), keras.Input((2,), name="b")]
         >>> model = keras.Model(inputs, keras.layers.Concatenate()(inputs))
         >>> [v.shape for v in ordered_inputs(model, {"b": np.zeros((3, 2)), "a": np.ones((3, 1))}, "advise")]
@@ -106,7 +106,7 @@ def ordered_inputs(model: keras.Model, x: Any, caller: str) -> list[Any]:
 def holds_text(array: Any) -> bool:
     """Whether `array` is a NumPy array of strings (``<U``, ``S``, or objects as Keras takes them).
 
-    Example:
+    Examples:
         >>> holds_text(np.array(["a"])), holds_text(np.zeros(1))
         (True, False)
     """
@@ -116,7 +116,7 @@ def holds_text(array: Any) -> bool:
 def text_as_objects(array: np.ndarray) -> np.ndarray:
     """NumPy strings (``<U``, ``S``) as objects: what Keras' `fit` and TensorFlow take.
 
-    Example:
+    Examples:
         >>> text_as_objects(np.array(["a b"])).dtype, text_as_objects(np.zeros(1)).dtype
         (dtype('O'), dtype('float64'))
     """
@@ -128,7 +128,7 @@ def with_text_as_tensors(x: Any) -> Any:
     strings of more than one axis, and takes no mix of tensors and arrays (only TensorFlow runs
     text layers).
 
-    Example:
+    Examples:
         >>> [type(a).__name__ for a in with_text_as_tensors([np.zeros(2), np.array(["a", "b"], object)])]
         ['EagerTensor', 'EagerTensor']
     """
@@ -143,7 +143,7 @@ def check_input(array: np.ndarray, tensor: Any, name: str, caller: str) -> None:
     """Raise one clear error where `array` cannot feed the model input `tensor` (named `name`):
     strings for a number input or numbers for a text one, another shape, NaN or inf.
 
-    Example:
+    Examples:
         >>> check_input(np.zeros((2, 3)), keras.Input((3,)), "features", "confirm")
         >>> check_input(np.zeros((2, 4)), keras.Input((3,)), "features", "confirm")
         Traceback (most recent call last):
@@ -192,7 +192,7 @@ def prepare_sample(model: keras.Model, x: Any, y: Any, max_samples: int, caller:
     Returns x (strings as NumPy objects, a dict without the keys the model does not read) and
     y, cut to the same rows.
 
-    Example:
+    Examples:
         >>> import keras, numpy as np
         >>> model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
         >>> x, y = prepare_sample(model, np.ones((5000, 3)), np.zeros(5000), max_samples=2048)

@@ -34,7 +34,7 @@ SETTINGS_FILE = "keras_act_confirm.json"
 class ConfirmHyperModel(kt.HyperModel):
     """One search row = `apply(model, advice with that activation and initializer)`.
 
-    Example:
+    Examples:
         >>> import keras
         >>> from keras_act.advisor import advise
         >>> model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4, activation="relu"),
@@ -87,7 +87,7 @@ class SearchProgress:
     `TICK_SECONDS` (elapsed time, ETA) while a model compiles, so it never stands still for long.
     A racing search shows the rows still racing, and ends short of its total when rows drop out.
 
-    Example:
+    Examples:
         >>> progress = SearchProgress(total=12, epochs=10, verbose=0)
         >>> progress.trial_done(3, racing=4); progress.done
         3
@@ -294,7 +294,7 @@ class ConfirmTuner(kt.Tuner):
 def execution_scores(metrics: dict[str, float]) -> list[float]:
     """A configuration's per-execution scores, in seed order.
 
-    Example:
+    Examples:
         >>> execution_scores({"val_loss": 0.2, "execution_1": 0.3, "execution_0": 0.1})
         [0.1, 0.3]
     """
@@ -305,7 +305,7 @@ def mean_accuracy(metrics: dict[str, float]) -> float | None:
     """The mean over a configuration's executions of their accuracy at the best epoch (None
     when the task reports no accuracy).
 
-    Example:
+    Examples:
         >>> mean_accuracy({"execution_0": 0.1, "accuracy_of_execution_0": 0.9, "accuracy_of_execution_1": 0.7})
         0.8
     """
@@ -316,7 +316,7 @@ def mean_accuracy(metrics: dict[str, float]) -> float | None:
 def check_directory(project: Path, settings: dict[str, Any], overwrite: bool) -> None:
     """Refuse a project directory that holds something other than this same search.
 
-    Example:
+    Examples:
         >>> import tempfile
         >>> check_directory(Path(tempfile.mkdtemp()) / "new", {"tuner": "grid"}, overwrite=False)
     """
@@ -357,7 +357,7 @@ def completed_executions(oracle: Any, executions: int) -> int:
     """How many executions a (resumed) oracle's finished trials trained (a race's trial trains
     part of a row; any other trial, `executions`); 0 for a distributed worker's client.
 
-    Example:
+    Examples:
         >>> completed_executions(object(), executions=10)
         0
     """

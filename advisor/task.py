@@ -89,7 +89,7 @@ _REGRESSION_LOSSES = {
 class LossInfo:
     """The compiled loss as the advisor reads it.
 
-    Example:
+    Examples:
         >>> read_loss("binary_crossentropy")
         LossInfo(name='binary_crossentropy', from_logits=False)
     """
@@ -102,7 +102,7 @@ class LossInfo:
 class TaskInference:
     """The task, the source that decided it, and what every source said.
 
-    Example:
+    Examples:
         >>> TaskInference("binary", "loss", {"loss": "binary"}).task
         'binary'
     """
@@ -116,7 +116,7 @@ class TaskInference:
 def read_loss(loss: Any) -> LossInfo | None:
     """Name and `from_logits` of a loss given as a string, a `Loss` object or a function.
 
-    Example:
+    Examples:
         >>> import keras
         >>> read_loss(keras.losses.CategoricalCrossentropy(from_logits=True))
         LossInfo(name='categorical_crossentropy', from_logits=True)
@@ -135,7 +135,7 @@ def read_loss(loss: Any) -> LossInfo | None:
 def task_from_loss(loss: LossInfo | None, output_units: int | None) -> str | None:
     """The task a loss implies, or None when it implies none.
 
-    Example:
+    Examples:
         >>> task_from_loss(LossInfo("binary_crossentropy", False), 5)
         'multilabel'
     """
@@ -153,7 +153,7 @@ def task_from_loss(loss: LossInfo | None, output_units: int | None) -> str | Non
 def task_from_output(output: LayerInfo | None) -> str | None:
     """The task an output activation implies; a linear output implies none.
 
-    Example:
+    Examples:
         >>> task_from_output(LayerInfo("o", "Dense", "weight", "sigmoid", 1, None))
         'binary'
     """
@@ -169,7 +169,7 @@ def task_from_output(output: LayerInfo | None) -> str | None:
 def task_from_labels(y: Any) -> str | None:
     """The task labels imply: two classes, k classes (integers or one-hot), multi-hot, or reals.
 
-    Example:
+    Examples:
         >>> task_from_labels([0, 2, 1, 2]), task_from_labels([0.5, 1.7])
         ('multiclass', 'regression')
     """
@@ -201,7 +201,7 @@ def task_from_labels(y: Any) -> str | None:
 def output_layer(model: keras.Model) -> LayerInfo | None:
     """The node that decides the model's first output activation (see `advisor.inspection.Head`).
 
-    Example:
+    Examples:
         >>> import keras
         >>> model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(3), keras.layers.Softmax()])
         >>> output_layer(model).activation
@@ -216,7 +216,7 @@ def infer_head_task(head: Head, task: str | None = None, y: Any = None, name_hea
 
     `name_head`: name the head in the findings (for a model with several outputs).
 
-    Example:
+    Examples:
         >>> import keras
         >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])
         >>> infer_head_task(view(model).heads[0], y=[0, 1, 2]).task
@@ -278,7 +278,7 @@ def _disagreement(votes: dict[str, str], source: str, decided: str, head: str | 
 def infer_task(model: keras.Model | ModelView, task: str | None = None, y: Any = None) -> TaskInference:
     """The task of the model's first output (see `infer_head_task`).
 
-    Example:
+    Examples:
         >>> import keras
         >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])
         >>> infer_task(model, y=[0, 1, 2]).task
@@ -292,7 +292,7 @@ def trains_on_logits(head: Head) -> bool:
     """Whether a head is a linear output trained with a `from_logits=True` loss (logits are the
     stable form: they stay).
 
-    Example:
+    Examples:
         >>> import keras
         >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])
         >>> model.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
@@ -309,7 +309,7 @@ def training_loss(
     """The loss an output (`head`, by position; the first by default) of the model (or its
     `ModelView`) trains with: its compiled loss, else the usual one for the task.
 
-    Example:
+    Examples:
         >>> import keras
         >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])
         >>> loss = training_loss(model, "multiclass", output_layer(model), [0, 2])

@@ -49,7 +49,7 @@ ELEMENTWISE_OPTIMIZERS = (
 def vectorizes(spec: RowTraining, optimizer: Any) -> bool:
     """Whether `fit_vectorized` can train the row's copies (TensorFlow, an elementwise optimizer...).
 
-    Example:
+    Examples:
         >>> row = RowTraining(lambda: None, "mse", [], keras.optimizers.Adam, "val_loss", False, epochs=1)
         >>> vectorizes(row, keras.optimizers.Adam()) == (keras.backend.backend() == "tensorflow")
         True
@@ -101,7 +101,7 @@ def fit_vectorized(
     weight gets a sparse gradient, or when the copies' layers cannot be mapped over (tracing the
     step fails).
 
-    Example:
+    Examples:
         >>> x = np.random.default_rng(0).normal(size=(32, 2)).astype("float32")
         >>> row = RowTraining(lambda: keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)]),
         ...                   "mse", [], keras.optimizers.Adam, "val_loss", False, epochs=2)
@@ -206,7 +206,7 @@ def _shrink_pays(training: int, stacked: int, epoch_seconds: float, epochs_left:
     would take (their share of an epoch, over half the epochs left: the copies still training stop
     on the way) exceeds a trace of the smaller stack (about what this stack's trace took).
 
-    Example:
+    Examples:
         >>> _shrink_pays(2, 10, epoch_seconds=1.0, epochs_left=10, trace_seconds=2.0)
         True
         >>> _shrink_pays(2, 10, epoch_seconds=0.1, epochs_left=10, trace_seconds=2.0)

@@ -32,7 +32,7 @@ SEPARATOR = " + "
 def configuration_key(candidate: str, initializer: str) -> str:
     """The name of one search row, as keras-tuner's `configuration` choice holds it.
 
-    Example:
+    Examples:
         >>> configuration_key("relu", "he_normal")
         'relu + he_normal'
     """
@@ -43,7 +43,7 @@ def configuration_key(candidate: str, initializer: str) -> str:
 class ConfirmRow:
     """One configuration of the search and how it scored.
 
-    Example:
+    Examples:
         >>> row = ConfirmRow("relu", "he_normal", 0.31, 0.02, [0.3, 0.33, 0.3], 1, True, False)
         >>> row.executions
         3
@@ -91,7 +91,7 @@ class ConfirmResult:
         directory: where the search lives (pass it again with overwrite=False to resume); None
             when confirm() searched in a temporary directory and removed it.
 
-    Example:
+    Examples:
         >>> rows = {"relu + he_normal": [0.30, 0.32], "tanh + glorot_uniform": [0.40, 0.41]}
         >>> result = rank(rows, ("relu", "he_normal"), None, higher_is_better=False, objective="val_loss")
         >>> result.confirmed, result.best.candidate
@@ -183,7 +183,7 @@ def rank(
             of the module docstring, which judges only what it left open.
         ended_by: how the search ended ("decided", "executions" or "budget").
 
-    Example:
+    Examples:
         >>> result = rank({"relu + he_normal": [0.5], "elu + he_normal": [0.4]}, ("relu", "he_normal"),
         ...               None, higher_is_better=False, objective="val_loss")
         >>> result.tested, [r.candidate for r in result.ranking]
@@ -289,7 +289,7 @@ def noise_band(standard_error_a: Any, standard_error_b: Any) -> Any:
     """`NOISE_STANDARD_ERRORS` x sqrt(se_a^2 + se_b^2): how far apart two rows' means may be and
     still be within noise of each other (floats or NumPy arrays of standard errors).
 
-    Example:
+    Examples:
         >>> round(float(noise_band(0.02, 0.02)), 4)
         0.0566
     """
@@ -299,7 +299,7 @@ def noise_band(standard_error_a: Any, standard_error_b: Any) -> Any:
 def within_noise(row: ConfirmRow, best: ConfirmRow, tested: bool) -> tuple[bool, str]:
     """Whether `row` is not significantly worse than `best`, and the sentence that says why.
 
-    Example:
+    Examples:
         >>> best = ConfirmRow("elu", "he_normal", 0.30, 0.02, [0.28, 0.32], 1, False, False)
         >>> row = ConfirmRow("relu", "he_normal", 0.31, 0.02, [0.29, 0.33], 2, True, False)
         >>> within_noise(row, best, tested=True)[0]
@@ -323,7 +323,7 @@ def within_noise(row: ConfirmRow, best: ConfirmRow, tested: bool) -> tuple[bool,
 def verdict_line(advised: ConfirmRow | None, best: ConfirmRow, confirmed: bool, tested: bool) -> str:
     """The one-line verdict on the advice.
 
-    Example:
+    Examples:
         >>> best = ConfirmRow("elu", "he_normal", 0.30, 0.0, [0.30], 1, True, False)
         >>> verdict_line(best, best, True, False)
         'Confirmed: the advice (elu with he_normal) ranked first.'
@@ -343,7 +343,7 @@ def verdict_line(advised: ConfirmRow | None, best: ConfirmRow, confirmed: bool, 
 def baseline_line(advised: ConfirmRow, baseline: ConfirmRow, tested: bool) -> str:
     """What the advice's row says about the model's current configuration.
 
-    Example:
+    Examples:
         >>> advised = ConfirmRow("elu", "he_normal", 0.30, 0.0, [0.30], 1, True, False)
         >>> yours = ConfirmRow("sigmoid", "glorot_uniform", 0.50, 0.0, [0.50], 2, False, True)
         >>> baseline_line(advised, yours, tested=False)

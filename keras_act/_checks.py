@@ -19,7 +19,7 @@ from keras import ops
 def check_number(value: Any, name: str, owner: str, *, non_negative: bool = False) -> float:
     """Return `value` as a float, or raise if it is not a finite real number.
 
-    Example:
+    Examples:
         >>> check_number(0.5, "alpha", "ELU", non_negative=True)
         0.5
     """
@@ -39,7 +39,7 @@ def check_number(value: Any, name: str, owner: str, *, non_negative: bool = Fals
 def check_bool(value: Any, name: str, owner: str) -> bool:
     """Return `value` if it is a bool, else raise `TypeError`.
 
-    Example:
+    Examples:
         >>> check_bool(True, "approximate", "GELU")
         True
     """
@@ -58,7 +58,7 @@ def _is_int(value: Any) -> bool:
 def check_axis(value: Any, name: str, owner: str) -> int | tuple[int, ...]:
     """Return an axis (int) or axes (tuple of ints) after checking the type.
 
-    Example:
+    Examples:
         >>> check_axis([1, 2], "axis", "Softmax")
         (1, 2)
     """
@@ -76,7 +76,7 @@ def check_shared_axes(value: Any, owner: str) -> tuple[int, ...] | None:
 
     Axis 0 is the batch axis, which a parameter is always shared along, so it is not allowed.
 
-    Example:
+    Examples:
         >>> check_shared_axes([1, 2], "PReLU")
         (1, 2)
     """
@@ -94,7 +94,7 @@ def check_shared_axes(value: Any, owner: str) -> tuple[int, ...] | None:
 def parameter_shape(input_shape: Sequence[int | None], shared_axes: tuple[int, ...] | None, owner: str) -> list[int]:
     """Shape of a per-unit parameter: the input shape without the batch axis, 1 on shared axes.
 
-    Example:
+    Examples:
         >>> parameter_shape((None, 8, 8, 3), (1, 2), "PReLU")
         [1, 1, 3]
     """
@@ -119,7 +119,7 @@ def numeric_dtype(inputs: Any, owner: str) -> str:
 
     Called before Keras converts the inputs, so strings and objects never reach a backend.
 
-    Example:
+    Examples:
         >>> numeric_dtype(np.zeros(2, "int32"), "ReLU")
         'int32'
     """
@@ -141,7 +141,7 @@ _REAL_DTYPE_PREFIXES = ("float", "bfloat", "int", "uint", "bool")
 def float_input(inputs: Any, dtype: str) -> Any:
     """Return `inputs` as a tensor, casting integers and booleans to the floating `dtype`.
 
-    Example:
+    Examples:
         >>> keras.backend.standardize_dtype(float_input(np.array([1, 2]), "float32").dtype)
         'float32'
     """

@@ -64,7 +64,7 @@ MAX_FIT_ERROR_SMOOTH = 4e-3  # measured 3.1e-3 (gelu) and below
 def target_curve(activation_id: str) -> Callable[[np.ndarray], np.ndarray]:
     """The keras_act activation `activation_id`, as its layer starts, as a float64 NumPy function.
 
-    Example:
+    Examples:
         >>> target_curve("relu")(np.array([-1.0, 2.0])).tolist()
         [0.0, 2.0]
     """
@@ -79,7 +79,7 @@ def target_curve(activation_id: str) -> Callable[[np.ndarray], np.ndarray]:
 def powers(x: np.ndarray, degree: int) -> np.ndarray:
     """``[x**0, x**1, ..., x**degree]`` as the columns of a matrix.
 
-    Example:
+    Examples:
         >>> powers(np.array([2.0]), 3).tolist()
         [[1.0, 2.0, 4.0, 8.0]]
     """
@@ -145,7 +145,7 @@ def fit_rational(
     Levenberg-Marquardt on the safe form itself (whose denominator's absolute values the linear
     fit does not see). Cached: every Rational layer with the same start shares one fit.
 
-    Example:
+    Examples:
         >>> a, b = fit_rational("relu")
         >>> len(a), len(b)
         (6, 4)
@@ -163,7 +163,7 @@ def fit_rational(
 def fit_scale(curve: np.ndarray, reference: np.ndarray) -> tuple[float, float]:
     """The scale ``s`` minimizing ``|curve - s * reference|`` in least squares, and the RMS error left.
 
-    Example:
+    Examples:
         >>> fit_scale(np.array([2.0, 4.0]), np.array([1.0, 2.0]))
         (2.0, 0.0)
     """

@@ -13,7 +13,7 @@ _TENSORFLOW_NODE = re.compile(r"\{\{[^}]*\}\}\s*")
 def quoted(error: BaseException, width: int = 160) -> str:
     """The first line of `error`'s message, at most `width` characters, cut between words.
 
-    Example:
+    Examples:
         >>> quoted(ValueError("labels must lie outside the range of the output units\\nmore"), 40)
         'labels must lie outside the range...'
         >>> quoted(KeyError())

@@ -13,7 +13,7 @@ from typing import Any
 def horner(coefficients: Sequence[Any], t: Any) -> Any:
     """``c[0] + c[1] t + ... + c[-1] t**(len(c) - 1)`` by Horner's rule.
 
-    Example:
+    Examples:
         >>> horner([1.0, 2.0, 3.0], 2.0)  # 1 + 2*2 + 3*4
         17.0
     """
@@ -26,7 +26,7 @@ def horner(coefficients: Sequence[Any], t: Any) -> Any:
 def horner_and_derivative(coefficients: Sequence[Any], t: Any) -> tuple[Any, Any]:
     """The polynomial `horner` evaluates and its derivative in t, by one Horner pass.
 
-    Example:
+    Examples:
         >>> horner_and_derivative([1.0, 2.0, 3.0], 2.0)  # 1 + 2t + 3t**2 and 2 + 6t at t = 2
         (17.0, 14.0)
     """

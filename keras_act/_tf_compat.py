@@ -19,7 +19,7 @@ def in_xla_context() -> bool:
     TensorFlow has no public API for this; without the internal, the answer is False (the
     fast paths then call their own compiled kernels, which is correct, only less fused).
 
-    Example:
+    Examples:
         >>> bool(tf.function(in_xla_context, jit_compile=True)()), in_xla_context()
         (True, False)
     """
@@ -50,7 +50,7 @@ def variadic_sum(terms: Sequence[tf.Tensor], axes: Sequence[int]) -> list[tf.Ten
     TensorFlow's public API has no variadic reduction; without the internal, the terms are
     summed one by one (the same values, slower).
 
-    Example:
+    Examples:
         >>> sums = tf.function(variadic_sum, jit_compile=True)([tf.ones([2, 3]), tf.fill([2, 3], 2.0)], [1])
         >>> [s.numpy().tolist() for s in sums]
         [[3.0, 3.0], [6.0, 6.0]]

@@ -50,7 +50,7 @@ def _jit(kernel: Callable) -> Callable:
 def xla_available() -> bool:
     """Whether XLA can compile a kernel on this machine (checked once, eagerly).
 
-    Example:
+    Examples:
         >>> xla_available()
         True
     """
@@ -110,7 +110,7 @@ def sin_cos(t: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
     +-sin r or +-cos r. Max error against float64 `numpy.sin`: 1.5e-7 for |t| up to 2**24
     (`tests/layers/test_tf_fast_path.py`). Other dtypes take `tf.sin` and `tf.cos`.
 
-    Example:
+    Examples:
         >>> s, c = sin_cos(tf.constant([0.5, 1e6]))
         >>> [round(v, 6) for v in s.numpy().tolist() + c.numpy().tolist()]
         [0.479426, -0.349994, 0.877583, 0.936752]
@@ -143,7 +143,7 @@ def sine_kernels(phase: Callable, value: Callable, gradients: Callable) -> Calla
     `phase(x, p) -> t`, `value(x, p, t, sin t)` and `gradients(dy, x, p, t, sin t, cos t) ->
     (dx, the elementwise term whose sum is p's gradient)`.
 
-    Example:
+    Examples:
         >>> run = sine_kernels(lambda x, p: p * x, lambda x, p, t, s: x + s,
         ...                    lambda dy, x, p, t, s, c: (dy * (1 + p * c), dy * x * c))
         >>> round(float(run(tf.constant(0.5), tf.constant(2.0))), 6)  # 0.5 + sin(1)
@@ -191,7 +191,7 @@ def _elu_kernels(alpha: float, scale: float) -> tuple[Callable, Callable]:
 def elu(x: tf.Tensor, alpha: float = 1.0, scale: float = 1.0) -> tf.Tensor:
     """``scale * (x if x > 0 else alpha * expm1(x))``, precise and fused.
 
-    Example:
+    Examples:
         >>> f"{float(elu(tf.constant(-1e-8), 1.0)):.4g}"
         '-1e-08'
     """
@@ -208,7 +208,7 @@ def elu(x: tf.Tensor, alpha: float = 1.0, scale: float = 1.0) -> tf.Tensor:
 def selu(x: tf.Tensor) -> tf.Tensor:
     """SELU through the fused, precise ELU kernels.
 
-    Example:
+    Examples:
         >>> f"{float(selu(tf.constant(-1e-8))):.5g}"
         '-1.7581e-08'
     """
@@ -244,7 +244,7 @@ def _prelu_backward(dy: tf.Tensor, x: tf.Tensor, alpha: tf.Tensor) -> tuple[tf.T
 def prelu(x: tf.Tensor, alpha: tf.Tensor) -> tf.Tensor:
     """``x if x > 0 else alpha * x`` with a fused gradient for both `x` and `alpha`.
 
-    Example:
+    Examples:
         >>> prelu(tf.constant([-2.0, 3.0]), tf.constant([0.25, 0.25])).numpy().tolist()
         [-0.5, 3.0]
     """
@@ -268,7 +268,7 @@ def _swish_backward(dy: tf.Tensor, x: tf.Tensor, beta: tf.Tensor) -> tuple[tf.Te
 def swish(x: tf.Tensor, beta: tf.Tensor) -> tf.Tensor:
     """``x * sigmoid(beta * x)`` with a fused gradient for both `x` and `beta`.
 
-    Example:
+    Examples:
         >>> round(float(swish(tf.constant([1.0]), tf.constant([1.0]))[0]), 6)
         0.731059
     """
@@ -290,7 +290,7 @@ def _mish_backward(dy: tf.Tensor, x: tf.Tensor) -> tf.Tensor:
 def mish(x: tf.Tensor) -> tf.Tensor:
     """``x * tanh(softplus(x))`` as two fused kernels.
 
-    Example:
+    Examples:
         >>> round(float(mish(tf.constant(1.0))), 6)
         0.865098
     """
@@ -317,7 +317,7 @@ def fused(formula: Callable, gradients: Callable | None = None) -> Callable:
     (`_sums_to_shape`). A tape's parameter gradients are one reduction each, and XLA's CPU
     backend recomputes the backward for each.
 
-    Example:
+    Examples:
         >>> square_plus = fused(lambda x, c: x * x + c)
         >>> float(square_plus(tf.constant(3.0), tf.constant(1.0)))
         10.0

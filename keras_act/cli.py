@@ -35,7 +35,7 @@ def running_as_the_command() -> bool:
     the package's `__init__`, so this is the one place that tells them apart; the packages'
     exports are then read on first use (PEP 562 module `__getattr__`).
 
-    Example:
+    Examples:
         >>> running_as_the_command()  # pytest, not the command
         False
     """
@@ -51,7 +51,7 @@ def check_path(check: Callable[..., Path], path: str, flag: str, **options: Any)
     """Run a `keras_act.paths` check on a path given on the command line, as a UsageError that
     names the flag.
 
-    Example:
+    Examples:
         >>> from keras_act.paths import writable_folder
         >>> check_path(writable_folder, "/nonexistent", "--output-dir", must_exist=True)
         Traceback (most recent call last):
@@ -69,7 +69,7 @@ def numbers_as_values(argv: Sequence[str]) -> list[str]:
     as an option unless it looks like a plain negative number (-5, -0.5), so "-1e30" and "-inf"
     would be options. A leading space keeps them values (float() ignores it).
 
-    Example:
+    Examples:
         >>> numbers_as_values(["plot", "--x-range", "-1e30", "1e30", "-o", "x.png"])
         ['plot', '--x-range', ' -1e30', '1e30', '-o', 'x.png']
     """
@@ -87,7 +87,7 @@ def numbers_as_values(argv: Sequence[str]) -> list[str]:
 def add_layer_commands(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     """Add `plot` and `list` to the `keras-act` subcommands (`common` holds the shared flags).
 
-    Example:
+    Examples:
         >>> parser = argparse.ArgumentParser(prog=PROG)
         >>> add_layer_commands(parser.add_subparsers(dest="command"), common_flags())
         >>> parser.parse_args(["plot", "relu", "-o", "relu.png"]).output
@@ -113,7 +113,7 @@ def add_layer_commands(commands: argparse._SubParsersAction, common: argparse.Ar
 def common_flags() -> argparse.ArgumentParser:
     """The flags every subcommand takes (a parent parser).
 
-    Example:
+    Examples:
         >>> common_flags().parse_args(["--verbose"]).verbose
         True
     """
@@ -125,7 +125,7 @@ def common_flags() -> argparse.ArgumentParser:
 def run_layer_command(args: argparse.Namespace) -> int:
     """Run `list` or `plot`; raises UsageError on bad input.
 
-    Example:
+    Examples:
         >>> run_layer_command(argparse.Namespace(command="list", verbose=False))  # doctest: +ELLIPSIS
         sigmoid
         ...
@@ -169,7 +169,7 @@ def run_layer_command(args: argparse.Namespace) -> int:
 def load_model(path: str, verbose: bool = False) -> Any:
     """The keras.Model saved at `path` (UsageError when the file is missing or not a model).
 
-    Example:
+    Examples:
         >>> load_model("missing.keras")
         Traceback (most recent call last):
         ...
@@ -238,7 +238,7 @@ def import_tensorflow(verbose: bool = False) -> None:
     Prints one "loading" line to stderr first, so a command never sits silent for the import's
     seconds; once TensorFlow is imported it only makes sure the layers are registered.
 
-    Example:
+    Examples:
         >>> import_tensorflow()  # doctest: +SKIP
     """
     if "tensorflow" not in sys.modules:

@@ -35,7 +35,7 @@ def load(name: str, seed: int = 0, scaling: str = "standardize", val_fraction: f
     The scaling is fitted on the training part only: ``"standardize"`` (zero mean, unit
     variance) or ``"minmax"`` (to [0, 1]).
 
-    Example:
+    Examples:
         >>> split = load("iris", scaling="minmax")
         >>> split.x_train.shape, float(split.x_train.min()), float(split.x_train.max())
         ((112, 4), 0.0, 1.0)

@@ -17,7 +17,7 @@ GALLERY_FILE = "keras_act_gallery.png"
 def build_model(n_features: int) -> keras.Model:
     """A small Functional binary classifier with a PReLU and a Swish hidden layer.
 
-    Example:
+    Examples:
         >>> build_model(30).count_params()
         817
     """
@@ -39,7 +39,7 @@ def _summary(values: Any) -> str:
 def run_demo(epochs: int = 15, output_dir: str | Path = ".", seed: int = 0) -> dict[str, Any]:
     """Train the demo model, print what PReLU and Swish learned, write the gallery PNG.
 
-    Example:
+    Examples:
         >>> result = run_demo(epochs=2, output_dir="/tmp")  # doctest: +SKIP
         >>> sorted(result)  # doctest: +SKIP
         ['alpha', 'beta', 'gallery', 'val_accuracy']

@@ -23,7 +23,7 @@ def curve(activation_id: str) -> Callable[[Any], Any]:
 
     Softmax is shown as the first probability of the two logits ``[x, 0]``.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> float(curve("softmax")(np.zeros((1, 1), "float32"))[0, 0])
         0.5
@@ -46,7 +46,7 @@ def plot_gallery(
     as the first probability of the two logits ``[x, 0]``, which is ``sigmoid(x)``. Needs
     matplotlib (``pip install "keras-act[plot]"``).
 
-    Example:
+    Examples:
         >>> plot_gallery(["relu", "swish"], "gallery.png", derivative=True)  # doctest: +SKIP
         PosixPath('gallery.png')
     """

@@ -41,7 +41,7 @@ class Nearest:
         channel: the channel compared, or None for the mean curve over the channels.
         ranking: every candidate as ``(activation_id, scale, error)``, closest first.
 
-    Example:
+    Examples:
         >>> result = Nearest("relu", 1.0, 0.005, None, (("relu", 1.0, 0.005),))
         >>> str(result)
         'relu (scale 1, RMS error 0.005)'
@@ -83,7 +83,7 @@ def nearest(layer: Any, x: Any = None, channel: int | None = None) -> Nearest:
         x: 1-D points to compare on; defaults to 601 points on the fit range [-3, 3].
         channel: the index of one parameter set (the flattened parameter shape), or None.
 
-    Example:
+    Examples:
         >>> import keras_act
         >>> layer = keras_act.Rational("relu")
         >>> layer.build((None, 4))

@@ -37,7 +37,7 @@ def learned_layers(model: keras.Model) -> list[ParametricActivation]:
     layer order: activation layers, weight layers' `activation=` and nested models' own. (An
     `activation=` layer is built, and has parameters, once the model has run on data.)
 
-    Example:
+    Examples:
         >>> import keras, keras_act
         >>> model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4, activation=keras_act.PReLU())])
         >>> [type(layer).__name__ for layer in learned_layers(model)]
@@ -73,7 +73,7 @@ def plot_learned(
     `ActivationMonitor(..., learned_curves=True)`'s `curves`) the panels show the mean curve at
     every recorded epoch instead, coloured from early to late.
 
-    Example:
+    Examples:
         >>> plot_learned(model, "learned.png")  # doctest: +SKIP
         PosixPath('learned.png')
     """

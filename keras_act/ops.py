@@ -62,7 +62,7 @@ def _tf_fast_path(name: str) -> Callable[[Callable], Callable]:
 def sigmoid(x: Any) -> Any:
     """Logistic sigmoid ``1 / (1 + exp(-x))``; the output caches its logits for crossentropy.
 
-    Example:
+    Examples:
         >>> float(sigmoid(0.0))
         0.5
     """
@@ -72,7 +72,7 @@ def sigmoid(x: Any) -> Any:
 def tanh(x: Any) -> Any:
     """Hyperbolic tangent.
 
-    Example:
+    Examples:
         >>> float(tanh(0.0))
         0.0
     """
@@ -82,7 +82,7 @@ def tanh(x: Any) -> Any:
 def relu(x: Any) -> Any:
     """Rectified linear unit ``max(0, x)``.
 
-    Example:
+    Examples:
         >>> float(relu(-3.0))
         0.0
     """
@@ -92,7 +92,7 @@ def relu(x: Any) -> Any:
 def leaky_relu(x: Any, alpha: float = 0.01) -> Any:
     """``x`` for ``x > 0``, else ``alpha * x`` (Maas et al. 2013 use alpha = 0.01).
 
-    Example:
+    Examples:
         >>> round(float(leaky_relu(-2.0, alpha=0.1)), 6)
         -0.2
     """
@@ -105,7 +105,7 @@ def prelu(x: Any, alpha: Any) -> Any:
 
     The derivative at 0 is `alpha`, the negative side's, as for `tf.nn.leaky_relu` and ELU.
 
-    Example:
+    Examples:
         >>> float(prelu(-2.0, 0.25))
         -0.5
     """
@@ -119,7 +119,7 @@ def elu(x: Any, alpha: float = 1.0) -> Any:
     Uses `expm1`, so it keeps full relative precision near zero (``elu(-1e-8) == -1e-8``), where
     ``exp(x) - 1`` cancels to 0; gradients are finite for every finite input.
 
-    Example:
+    Examples:
         >>> f"{float(elu(-1e-8)):.4g}"
         '-1e-08'
     """
@@ -134,7 +134,7 @@ def elu(x: Any, alpha: float = 1.0) -> Any:
 def selu(x: Any) -> Any:
     """Scaled ELU with the self-normalizing constants of Klambauer et al. 2017.
 
-    Example:
+    Examples:
         >>> round(float(selu(1.0)), 6)
         1.050701
     """
@@ -144,7 +144,7 @@ def selu(x: Any) -> Any:
 def swish(x: Any, beta: Any = 1.0) -> Any:
     """Swish ``x * sigmoid(beta * x)`` (Ramachandran et al. 2017); beta = 1 is SiLU.
 
-    Example:
+    Examples:
         >>> round(float(swish(1.0)), 6)
         0.731059
     """
@@ -165,7 +165,7 @@ def softmax(x: Any, axis: int | tuple[int, ...] = -1, mask: Any = None) -> Any:
     share the mass; a row with every position masked gives all zeros, never NaN. A mask of
     lower rank than `x` (Keras' per-timestep mask) masks whole trailing vectors.
 
-    Example:
+    Examples:
         >>> [round(float(p), 3) for p in softmax([1000.0, 1000.0, -1000.0])]
         [0.5, 0.5, 0.0]
     """
@@ -203,7 +203,7 @@ def _broadcastable_mask(keep: Any, x: Any) -> Any:
 def softplus(x: Any) -> Any:
     """``log(1 + exp(x))``, computed without overflow for large `x` or underflow for small.
 
-    Example:
+    Examples:
         >>> round(float(softplus(0.0)), 6)
         0.693147
     """
@@ -213,7 +213,7 @@ def softplus(x: Any) -> Any:
 def linear(x: Any) -> Any:
     """Identity, the output activation for regression.
 
-    Example:
+    Examples:
         >>> linear(3.0)
         3.0
     """
@@ -226,7 +226,7 @@ def gelu(x: Any, approximate: bool = False) -> Any:
     ``approximate=False`` is the exact (erf) form, Keras' own activation default; True is the
     tanh approximation.
 
-    Example:
+    Examples:
         >>> round(float(gelu(1.0)), 6)
         0.841345
     """
@@ -245,7 +245,7 @@ def gelu(x: Any, approximate: bool = False) -> Any:
 def mish(x: Any) -> Any:
     """Mish ``x * tanh(softplus(x))`` (Misra 2019).
 
-    Example:
+    Examples:
         >>> round(float(mish(1.0)), 6)
         0.865098
     """
@@ -392,7 +392,7 @@ def rational(x: Any, numerator: Any, denominator: Any) -> Any:
     formed: values and gradients stay finite up to the largest float. Half-precision inputs are
     computed in float32.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> # (x + x**2) / (1 + |x|): x * (1 + x) / (1 + |x|), which is x for x >= 0
         >>> y = rational(np.array([-2.0, 3.0], "float32"), np.array([0.0, 1.0, 1.0]), np.array([1.0]))
@@ -416,7 +416,7 @@ def acon(x: Any, p1: Any, p2: Any, beta: Any) -> Any:
     parameters broadcast against `x`. Half-precision inputs are computed in float32: where
     ``p2 > p1`` the derivative's terms cancel, and bfloat16 would leave it 5% off.
 
-    Example:
+    Examples:
         >>> round(float(acon(1.0, 1.0, 0.0, 1.0)), 6)  # swish(1)
         0.731059
     """
@@ -476,7 +476,7 @@ def snake(x: Any, a: Any) -> Any:
     tanh cannot. `a` broadcasts against `x`. Half-precision inputs are computed in float32: a
     float16 phase ``a x`` is too coarse for sin beyond a few periods.
 
-    Example:
+    Examples:
         >>> round(float(snake(1.0, 1.0)), 6)  # 1 + sin(1)**2
         1.708073
     """

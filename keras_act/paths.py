@@ -15,7 +15,7 @@ from pathlib import Path
 def as_path(path: str | os.PathLike, argument: str) -> Path:
     """`path` as a Path (TypeError when it is not a str or os.PathLike).
 
-    Example:
+    Examples:
         >>> as_path("figure.png", "path").name
         'figure.png'
     """
@@ -39,7 +39,7 @@ def _writable_in(folder: Path, argument: str, path: Path) -> None:
 def writable_file(path: str | os.PathLike, argument: str) -> Path:
     """Check that the file `path` can be written (created or replaced); return it as a Path.
 
-    Example:
+    Examples:
         >>> writable_file("/nonexistent/dir/x.png", "path")
         Traceback (most recent call last):
         ...
@@ -67,7 +67,7 @@ def writable_folder(path: str | os.PathLike, argument: str, must_exist: bool = F
     """Check that files can be written in the folder `path`, or in the folder that will be made
     there (its nearest existing parent); return it as a Path.
 
-    Example:
+    Examples:
         >>> import tempfile
         >>> writable_folder(tempfile.mkdtemp(), "directory").is_dir()
         True

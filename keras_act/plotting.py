@@ -27,7 +27,7 @@ NOT_APPLICABLE = "n/a"
 def pyplot() -> Any:
     """`matplotlib.pyplot` on the Agg backend (files only, no display needed).
 
-    Example:
+    Examples:
         >>> pyplot().get_backend().lower()  # doctest: +SKIP
         'agg'
     """
@@ -45,7 +45,7 @@ def output_path(path: str | os.PathLike, argument: str = "path") -> Path:
     """`path` as a Path, after checking that a PNG can be written there (ValueError if not;
     `keras_act.paths.writable_file`).
 
-    Example:
+    Examples:
         >>> output_path("figure.pdf")
         Traceback (most recent call last):
         ...
@@ -61,7 +61,7 @@ def check_x_range(x_range: Any, owner: str) -> tuple[float, float]:
     """`x_range` as (low, high): two finite numbers, low < high, whose span is finite too (a span
     past the float range would turn the sampled x into NaN). ValueError naming `owner` if not.
 
-    Example:
+    Examples:
         >>> check_x_range((-1e30, 1e30), "plot_gallery")
         (-1e+30, 1e+30)
         >>> check_x_range((float("-inf"), float("inf")), "plot_gallery")
@@ -83,7 +83,7 @@ def check_x_range(x_range: Any, owner: str) -> tuple[float, float]:
 def save_figure(figure: Any, path: str | os.PathLike, argument: str = "path") -> Path:
     """Write `figure` as a PNG at `path` (checked by `output_path`), close it, return the path.
 
-    Example:
+    Examples:
         >>> figure, ax = pyplot().subplots()  # doctest: +SKIP
         >>> save_figure(figure, "empty.png").name  # doctest: +SKIP
         'empty.png'

@@ -18,7 +18,7 @@ _BY_CLASS_NAME = {cls.__name__: cls for cls in LAYER_CLASSES.values()}
 def names() -> list[str]:
     """The string ids `get` accepts, in a stable order.
 
-    Example:
+    Examples:
         >>> names()[:3]
         ['sigmoid', 'tanh', 'relu']
     """
@@ -41,7 +41,7 @@ def get(identifier: Any) -> keras.layers.Layer:
             `keras.saving.serialize_keras_object` give), a layer instance (returned as is) or
             None (a `Linear` layer, as `keras.activations.get(None)` gives linear).
 
-    Example:
+    Examples:
         >>> import keras
         >>> layer = get("swish")
         >>> type(layer).__name__

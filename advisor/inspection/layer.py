@@ -61,7 +61,7 @@ class LayerInfo:
             `advisor.inspection.trace`), that layer's name; its own name is then
             ``"<owner>/<sublayer or op>"``. None for the model's own nodes.
 
-    Example:
+    Examples:
         >>> import keras
         >>> info = inspect_layer(keras.layers.Dense(3, activation="relu"))
         >>> (info.kind, info.activation, info.kernel_initializer)
@@ -144,7 +144,7 @@ def activation_of(operation: Any, kind: str) -> str | None:
     """The id of the activation a node of `kind` applies (``"linear"`` for a weight layer without
     one), or None.
 
-    Example:
+    Examples:
         >>> import keras
         >>> activation_of(keras.layers.Dense(2, activation="gelu"), Kind.WEIGHT)
         'gelu'
@@ -187,7 +187,7 @@ def inspect_layer(
 ) -> LayerInfo:
     """Describe one layer (or `keras.ops` node).
 
-    Example:
+    Examples:
         >>> import keras_act
         >>> inspect_layer(keras_act.Swish()).activation
         'swish'

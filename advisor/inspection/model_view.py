@@ -37,7 +37,7 @@ class ModelInput:
         encoded_by: the layers that encode it (`ENCODING_LAYERS`: text, lookups, embeddings).
         raw: whether some path reaches a weight layer with neither: numbers the user scales.
 
-    Example:
+    Examples:
         >>> import keras
         >>> inputs = keras.Input((4,), name="features")
         >>> model = keras.Model(inputs, keras.layers.Dense(1)(keras.layers.Normalization(name="norm")(inputs)))
@@ -71,7 +71,7 @@ class Head:
         units: its width.
         loss: the Keras loss it was compiled with (a string, `Loss` or function), or None.
 
-    Example:
+    Examples:
         >>> import keras
         >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="softmax")])
         >>> model.compile("adam", "categorical_crossentropy")
@@ -105,7 +105,7 @@ class ModelView:
 
     Build it with `view(model)`.
 
-    Example:
+    Examples:
         >>> import keras
         >>> inputs = keras.Input((8, 8, 3))
         >>> x = keras.layers.Conv2D(4, 3, padding="same", use_bias=False)(inputs)
@@ -327,7 +327,7 @@ def _output_names(model: keras.Model) -> list[str]:
 def view(model: keras.Model) -> ModelView:
     """Read a built Sequential or Functional model into a `ModelView` (the model is only read).
 
-    Example:
+    Examples:
         >>> import keras
         >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, activation="relu"),
         ...                           keras.layers.Dense(1, activation="sigmoid")])

@@ -41,7 +41,7 @@ class Site:
         start: for a learnable keras_act activation, the fixed one it starts as (`start_of`).
         owner: for a site inside a custom layer, that layer's name (`LayerInfo.owner`), else None.
 
-    Example:
+    Examples:
         >>> import keras
         >>> from keras_act.advisor.inspection import view
         >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, name="d"),

@@ -259,7 +259,7 @@ def start_of(activation: Any) -> str | None:
 
     The advisor reasons about initializers with it: a Rational fitted to tanh saturates like tanh.
 
-    Example:
+    Examples:
         >>> import keras_act
         >>> start_of(keras_act.Rational("tanh")), start_of(keras_act.ACON()), start_of(keras_act.ReLU())
         ('tanh', 'swish', None)
@@ -275,7 +275,7 @@ def relu_id(layer: Any) -> str:
     """The id of a ReLU with Keras' parameters (the `ReLU` layer, or the op `keras.activations.relu`
     records): relu, leaky_relu, relu6, or an unreadable id for other settings.
 
-    Example:
+    Examples:
         >>> import keras
         >>> relu_id(keras.layers.ReLU(6.0)), relu_id(keras.layers.ReLU(negative_slope=0.1))
         ('relu6', 'leaky_relu')
@@ -299,7 +299,7 @@ def activation_id(activation: Any) -> str | None:
 
     Ids outside `KNOWN_ACTIVATIONS` (a user's own function) start with `UNREADABLE`.
 
-    Example:
+    Examples:
         >>> import keras
         >>> activation_id(keras.activations.silu), activation_id(keras.layers.ReLU(6.0))
         ('swish', 'relu6')
@@ -340,7 +340,7 @@ def activation_id(activation: Any) -> str | None:
 def snake_case(name: str) -> str:
     """``"GlorotUniform"`` -> ``"glorot_uniform"``.
 
-    Example:
+    Examples:
         >>> snake_case("HeNormal")
         'he_normal'
     """
@@ -350,7 +350,7 @@ def snake_case(name: str) -> str:
 def initializer_name(initializer: Any) -> str | None:
     """Keras' string name of an initializer object (``GlorotUniform()`` -> ``"glorot_uniform"``).
 
-    Example:
+    Examples:
         >>> import keras
         >>> initializer_name(keras.initializers.HeNormal())
         'he_normal'

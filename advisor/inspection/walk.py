@@ -42,7 +42,7 @@ def is_custom(operation: Any) -> bool:
     """Whether the view reads `operation` through what its `call` computes: a layer outside Keras
     (a `Lambda` excepted: its function is the user's).
 
-    Example:
+    Examples:
         >>> import keras
         >>> is_custom(keras.layers.Dense(2)), is_custom(keras.layers.Lambda(lambda x: x))
         (False, False)
@@ -60,7 +60,7 @@ def step_name(prefix: str, operation: Any, calls: Counter[str]) -> str:
     drop_path after attention and after the MLP), an op's class in snake case (``_1``, ``_2`` for
     later ones). Counted in the order the calls ran, so the same on every trace of the layer.
 
-    Example:
+    Examples:
         >>> import keras
         >>> from collections import Counter
         >>> calls = Counter()
@@ -265,7 +265,7 @@ def inspect_model(model: keras.Model) -> list[LayerInfo]:
     """Describe every node of a built Sequential or Functional model, inputs first (nested
     models flattened, custom layers read through what they compute, `keras.ops` nodes included).
 
-    Example:
+    Examples:
         >>> import keras
         >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2, activation="softmax")])
         >>> [(i.class_name, i.activation) for i in inspect_model(model)]

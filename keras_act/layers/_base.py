@@ -15,7 +15,7 @@ class ActivationLayer(keras.layers.Layer):
     Subclasses set `activation_id` (the string `keras_act.get` knows them by) and implement
     `call` with `keras.ops`, passing their input through `self._float_input` first.
 
-    Example:
+    Examples:
         >>> import keras_act
         >>> isinstance(keras_act.ReLU(), ActivationLayer)
         True

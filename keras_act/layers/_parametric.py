@@ -18,7 +18,7 @@ def built_weight(name: str, doc: str) -> property:
     """A read-only attribute for the weight a layer's `build` stores as ``_<name>``; a clear
     ValueError before the layer is built.
 
-    Example:
+    Examples:
         >>> import keras_act
         >>> keras_act.Snake.a.__doc__
         'The learned frequency weight (once built).'
@@ -35,7 +35,7 @@ class ParametricActivation(ActivationLayer):
     `default_sharing`: "unit" (PReLU, Swish), "channel" (one set per last-axis channel, for
     inputs of any rank: ACON, Snake) or "layer" (one set in all: Rational).
 
-    Example:
+    Examples:
         >>> import keras_act
         >>> layer = keras_act.PReLU(shared_axes=[1, 2])
         >>> layer.build((None, 8, 8, 3))
@@ -112,7 +112,7 @@ class ParametricActivation(ActivationLayer):
             x: 1-D points; defaults to 201 points on [-5, 5].
             start: evaluate the starting parameters rather than the current ones.
 
-        Example:
+        Examples:
             >>> import keras_act
             >>> layer = keras_act.Swish()
             >>> layer.build((None, 2))

@@ -20,12 +20,14 @@ class ACON(ParametricActivation):
     linearly or not. The defaults start it as Swish (``p1 = 1, p2 = 0, beta = 1``).
 
     Args:
-        p1, p2, beta: initial values of the three parameters.
+        p1: the initial slope of the first branch.
+        p2: the initial slope of the second branch.
+        beta: the initial sharpness of the switch between them.
         shared_axes: None (the default, as in the paper) gives one set per channel (the last
             axis); a list of axes gives one set per unit shared along those axes, as in `PReLU`
             (``[]``: one per unit).
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> layer = ACON()
         >>> keras.ops.convert_to_numpy(layer(np.array([[1.0, -1.0]], "float32"))).astype(float).round(6).tolist()

@@ -21,7 +21,7 @@ class ELU(ActivationLayer):
     Args:
         alpha: scale of the negative part (its saturation value is ``-alpha``), >= 0.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> keras.ops.convert_to_numpy(ELU()(np.array([-1e-8, 2.0], "float32"))).tolist()
         [-9.99999993922529e-09, 2.0]

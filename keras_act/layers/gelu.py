@@ -20,7 +20,7 @@ class GELU(ActivationLayer):
             for the tanh approximation used by BERT and GPT-2. Note that `keras.ops.gelu`
             defaults to the approximation.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> keras.ops.convert_to_numpy(GELU()(np.array([-1.0, 1.0], "float32"))).astype(float).round(6).tolist()
         [-0.158655, 0.841345]

@@ -21,7 +21,7 @@ class LeakyReLU(ActivationLayer):
         negative_slope: the same slope under Keras 3's name (`keras.layers.LeakyReLU`); pass
             one of the two (or both, equal).
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> layer = LeakyReLU(alpha=0.1)
         >>> keras.ops.convert_to_numpy(layer(np.array([-2.0, 3.0], "float32"))).tolist()

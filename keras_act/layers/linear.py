@@ -14,7 +14,7 @@ from keras_act.layers._base import ActivationLayer
 class Linear(ActivationLayer):
     """Identity, the output activation for regression (and for logits).
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> y = Linear()(np.array([-1.0, 2.0], "float32"))
         >>> keras.ops.convert_to_numpy(y).astype(float).round(6).tolist()

@@ -14,7 +14,7 @@ from keras_act.layers._base import ActivationLayer
 class Mish(ActivationLayer):
     """Mish ``x * tanh(softplus(x))`` (Misra 2019).
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> y = Mish()(np.array([-1.0, 2.0], "float32"))
         >>> keras.ops.convert_to_numpy(y).astype(float).round(6).tolist()

@@ -24,7 +24,7 @@ class PReLU(ParametricActivation):
         shared_axes: axes along which one slope is shared (e.g. ``[1, 2]`` for one slope per
             channel of an NHWC map); None gives one slope per unit.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> layer = PReLU()
         >>> keras.ops.convert_to_numpy(layer(np.array([[-2.0, 3.0]], "float32"))).tolist()

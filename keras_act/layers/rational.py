@@ -38,10 +38,11 @@ class Rational(ParametricActivation):
             layer; a list of axes gives one set per unit, shared along those axes, as in
             `PReLU` (``[1, 2]`` on an NHWC map: one set per channel).
         fit_range: the interval ``(low, high)`` the start is fitted on.
-        numerator, denominator: starting coefficients ``a_0 .. a_m`` and ``b_1 .. b_n``,
-            instead of a fit (a saved config holds them); `approx` then only names them.
+        numerator: starting coefficients ``a_0 .. a_m``, instead of a fit (a saved config
+            holds them); `approx` then only names them.
+        denominator: starting coefficients ``b_1 .. b_n``, with `numerator`.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> layer = Rational("relu")
         >>> y = keras.ops.convert_to_numpy(layer(np.array([[-2.0, 0.5, 2.0]], "float32")))

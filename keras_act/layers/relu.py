@@ -14,7 +14,7 @@ from keras_act.layers._base import ActivationLayer
 class ReLU(ActivationLayer):
     """Rectified linear unit ``max(0, x)``, the default hidden activation.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> y = ReLU()(np.array([-1.0, 2.0], "float32"))
         >>> keras.ops.convert_to_numpy(y).astype(float).round(6).tolist()

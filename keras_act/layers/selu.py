@@ -19,7 +19,7 @@ class SELU(ActivationLayer):
     Computed with `expm1`, so ``SELU()(-1e-8)`` is ``-1.7581e-08``, where
     `keras.activations.selu` on TensorFlow returns 0.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> keras.ops.convert_to_numpy(SELU()(np.array([-1.0, 2.0], "float32"))).astype(float).round(6).tolist()
         [-1.111331, 2.101402]

@@ -17,7 +17,7 @@ class Sigmoid(ActivationLayer):
     The output caches its logits (`_keras_logits`), as `keras.activations.sigmoid` does, so a
     following `binary_crossentropy` takes its numerically stable from-logits path.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> y = Sigmoid()(np.array([0.0, 1.0], "float32"))
         >>> keras.ops.convert_to_numpy(y).astype(float).round(6).tolist()

@@ -26,7 +26,7 @@ class Snake(ParametricActivation):
             last axis); a list of axes gives one per unit shared along those axes, as in
             `PReLU` (``[]``: one per unit).
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> layer = Snake(a=1.0)
         >>> keras.ops.convert_to_numpy(layer(np.array([[0.0, 1.0]], "float32"))).astype(float).round(6).tolist()

@@ -27,7 +27,7 @@ class Softmax(ActivationLayer):
         mask: optional boolean tensor broadcastable to `inputs`, True where a position takes
             part. Masked positions get probability 0; a fully masked row gives zeros, not NaN.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> y = Softmax()(np.array([[1000.0, 1000.0, -1000.0]], "float32"))
         >>> keras.ops.convert_to_numpy(y).tolist()

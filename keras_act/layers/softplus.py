@@ -14,7 +14,7 @@ from keras_act.layers._base import ActivationLayer
 class Softplus(ActivationLayer):
     r"""``log(1 + exp(x))``, a smooth ReLU; stable for large \|x\|.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> y = Softplus()(np.array([0.0, 2.0], "float32"))
         >>> keras.ops.convert_to_numpy(y).astype(float).round(6).tolist()

@@ -23,7 +23,7 @@ class Swish(ParametricActivation):
         shared_axes: axes along which one beta is shared, as in `PReLU`; None gives one beta
             per unit.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> layer = Swish()
         >>> keras.ops.convert_to_numpy(layer(np.array([[1.0, -1.0]], "float32"))).astype(float).round(6).tolist()

@@ -14,7 +14,7 @@ from keras_act.layers._base import ActivationLayer
 class Tanh(ActivationLayer):
     """Hyperbolic tangent, zero-centred with outputs in (-1, 1).
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> y = Tanh()(np.array([0.0, 1.0], "float32"))
         >>> keras.ops.convert_to_numpy(y).astype(float).round(6).tolist()

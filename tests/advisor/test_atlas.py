@@ -221,18 +221,18 @@ def test_the_data_file_is_written_the_same_from_the_same_results(tmp_path) -> No
     assert first not in {row["task"].removesuffix(atlas_corpus.TWIN) for row in atlas_script.read_data_file(copy)}
 
 
-def test_the_readme_shows_the_atlas_as_the_data_file_holds_it() -> None:
-    readme = (ROOT / "README.md").read_text()
-    assert atlas.markdown() in readme, "README's atlas table differs: paste `keras-act atlas --markdown`"
+def test_the_documentation_shows_the_atlas_as_the_data_file_holds_it() -> None:
+    page = (ROOT / "docs" / "evidence.md").read_text()
+    assert atlas.markdown() in page, "docs/evidence.md's atlas table differs: paste `keras-act atlas --markdown`"
     tasks = len({r.task for r in atlas.load()})
-    assert f"so far {tasks} of the corpus's" in readme, "README's count of atlas tasks differs from the data file's"
+    assert f"so far {tasks} of the corpus's" in page, "docs/evidence.md's count of atlas tasks differs from the data's"
 
 
 @pytest.mark.slow
-def test_the_readme_shows_the_cross_validation_as_it_runs(capsys) -> None:
+def test_the_documentation_shows_the_cross_validation_as_it_runs(capsys) -> None:
     from keras_act.advisor.cli import main
 
     assert main(["atlas", "--cross-validate"]) == 0
-    assert capsys.readouterr().out.strip() in (ROOT / "README.md").read_text(), (
-        "README's leave-tasks-out block differs: paste `keras-act atlas --cross-validate`"
+    assert capsys.readouterr().out.strip() in (ROOT / "docs" / "evidence.md").read_text(), (
+        "docs/evidence.md's leave-tasks-out block differs: paste `keras-act atlas --cross-validate`"
     )
