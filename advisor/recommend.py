@@ -68,7 +68,7 @@ OUTPUT_RULES = {
         "binary classification",
         "sigmoid",
         "one probability per example; pairs with binary crossentropy",
-        "Goodfellow et al. 2016, Deep Learning, 6.2.2.2; seed 000",
+        "Goodfellow et al. 2016, Deep Learning, 6.2.2.2",
     ),
     "multilabel": Rule(
         "multi-label classification",
@@ -80,7 +80,7 @@ OUTPUT_RULES = {
         "multi-class classification",
         "softmax",
         "a probability distribution over the classes; pairs with categorical crossentropy",
-        "Goodfellow et al. 2016, 6.2.2.3; seed 001",
+        "Goodfellow et al. 2016, 6.2.2.3",
     ),
     "regression": Rule(
         "regression", "linear", "an unbounded real output; pairs with MSE/MAE/Huber", "Goodfellow et al. 2016, 6.2.2.1"
@@ -96,7 +96,7 @@ OUTPUT_RULES = {
         "regression with strictly positive targets",
         "softplus",
         "keeps predictions positive while staying smooth",
-        "Dugas et al. 2001; seed 004",
+        "Dugas et al. 2001",
     ),
 }
 
@@ -119,7 +119,7 @@ HIDDEN_RULES = {
         "recurrent network",
         "tanh",
         "LSTM/GRU cells keep their tanh/sigmoid gates; tanh suits the layers around them",
-        "Hochreiter & Schmidhuber 1997; seed 000",
+        "Hochreiter & Schmidhuber 1997",
     ),
     "attention": Rule(
         "attention/transformer blocks",
@@ -163,7 +163,7 @@ HIDDEN_RULES = {
         "shallow plain feed-forward or conv net",
         "relu",
         "cheap, non-saturating for positive inputs; the usual default",
-        "Nair & Hinton 2010; Glorot et al. 2011; seed 004",
+        "Nair & Hinton 2010; Glorot et al. 2011",
     ),
 }
 
@@ -176,7 +176,7 @@ INITIALIZER_RULES = {
         "sigmoid, tanh, softmax, linear",
         "glorot_uniform",
         "variance 2/(fan_in + fan_out) keeps saturating units in their linear range",
-        "Glorot & Bengio 2010; seed 002",
+        "Glorot & Bengio 2010",
     ),
     "lecun_normal": Rule(
         "SELU", "lecun_normal", "self-normalization assumes weights of variance 1/fan_in", "Klambauer et al. 2017"
@@ -196,10 +196,10 @@ INPUT_RANGE_RULES = {
         "sigmoid and ReLU-family nets",
         "[0, 1]",
         "min-max scaled inputs keep first-layer pre-activations moderate",
-        "LeCun et al. 1998, Efficient BackProp; seed 002",
+        "LeCun et al. 1998, Efficient BackProp",
     ),
     "minus-one-one": Rule(
-        "tanh nets", "[-1, 1]", "zero-centred inputs match tanh's symmetric range", "LeCun et al. 1998; seed 002"
+        "tanh nets", "[-1, 1]", "zero-centred inputs match tanh's symmetric range", "LeCun et al. 1998"
     ),
     "standardized": Rule(
         "SELU nets",
