@@ -1,9 +1,10 @@
 """The keras-tuner internals the advisor relies on, in one place (checked against 1.4.7-1.4.8).
 
 keras-tuner exports no API for these; if a release moves one, this module is the one to change.
-The oracles in `advisor.oracles` also override two private hooks, `Oracle._save_trial` (to write
-trial files atomically) and `HyperbandOracle._random_values` (so that every configuration is
-tried): keras-tuner calls them by those names.
+Three private hooks keras-tuner calls by name are overridden here, each in a mixin that hands
+the call to a public method of the advisor's class: `Oracle._save_trial` (trial files written
+whole), `Oracle._random_values` (every configuration tried) and `Tuner._populate_initial_space`
+(the search space declared without building a model).
 """
 
 from __future__ import annotations
@@ -51,3 +52,37 @@ def set_retry_queue(oracle: Any, trial_ids: list[str]) -> None:
 def hyperband_first_round_trials(oracle: Any) -> int:
     """How many trials one Hyperband iteration starts in its brackets' first rounds."""
     return sum(oracle._get_size(bracket, 0) for bracket in range(oracle._get_num_brackets()))
+
+
+def tuner_file(tuner: Any) -> str:
+    """The path of the tuner's own state file."""
+    return tuner._get_tuner_fname()
+
+
+def is_worker(tuner: Any) -> bool:
+    """Whether this tuner is a worker of keras-tuner's chief/worker distribution."""
+    return tuner._is_worker()
+
+
+class SavesTrialFiles:
+    """Oracle mixin: keras-tuner saves each trial through `_save_trial`; this calls
+    `save_trial_file(trial)` instead."""
+
+    def _save_trial(self, trial: Any) -> None:
+        self.save_trial_file(trial)  # type: ignore[attr-defined]
+
+
+class ChoosesValues:
+    """Oracle mixin: keras-tuner's random, Bayesian and Hyperband oracles draw a trial's values
+    through `_random_values`; this calls `next_values()` instead."""
+
+    def _random_values(self) -> dict[str, Any] | None:
+        return self.next_values()  # type: ignore[attr-defined]
+
+
+class DeclaresSpace:
+    """Tuner mixin: keras-tuner discovers the search space by building a model in
+    `_populate_initial_space`; this calls `declare_space()` instead."""
+
+    def _populate_initial_space(self) -> None:
+        self.declare_space()  # type: ignore[attr-defined]

@@ -32,7 +32,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from ._keras_compat import as_input_structure
+from ._keras_compat import as_input_structure, build_metrics_first
 from .copies import (
     CopyCurves,
     CopyData,
@@ -304,12 +304,8 @@ def _fit_fused(
             # (a 10-copy MLP on 455 rows: 13.2 s vs 12.0 s for 20 epochs).
             jit_compile=False if keras.backend.backend() == "tensorflow" else "auto",
         )
-        # Keras' TensorFlow trainer builds the metrics inside the first traced step, and
-        # tf.function then traces that step twice (1.5 s of the 10-copy MLP's 12 s); build them
-        # first. A private hook of Keras: without it the fit is only slower.
-        symbolic_build = getattr(fused, "_symbolic_build", None)
-        if symbolic_build is not None and not any(holds_text(a) for a in x):  # (it cannot build on strings)
-            symbolic_build(data_batch=(tuple(a[:1] for _ in copies for a in x), tuple(y[:1] for _ in copies), None))
+        if not any(holds_text(a) for a in x):  # (the metrics cannot be built on strings)
+            build_metrics_first(fused, (tuple(a[:1] for _ in copies for a in x), tuple(y[:1] for _ in copies), None))
     train = training_batches(x, y, [p.train_rows for p in parts], spec.batch_size, spec.shuffle, seed)
     validation = (
         tf.data.Dataset.from_tensor_slices((tuple(a for p in parts for a in p.x_val), tuple(p.y_val for p in parts)))

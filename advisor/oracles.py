@@ -31,6 +31,8 @@ from typing import Any
 import keras_tuner as kt
 
 from ._tuner_compat import (
+    ChoosesValues,
+    SavesTrialFiles,
     TrialStatus,
     hyperband_first_round_trials,
     infer_metric_direction,
@@ -84,13 +86,14 @@ def save_state(path: str, state: dict[str, Any]) -> None:
     os.replace(handle.name, path)  # atomic: a reader sees the old file or the new one
 
 
-class _SavesWhole:
+class _SavesWhole(SavesTrialFiles):
     """Oracle mixin: state and trial files written whole, and a resume that trusts the trials' files."""
 
     def save(self) -> None:
         save_state(oracle_file(self), self.get_state())  # type: ignore[attr-defined]
 
-    def _save_trial(self, trial: Any) -> None:
+    def save_trial_file(self, trial: Any) -> None:
+        """Write the trial's file whole (keras-tuner's own hook calls this)."""
         save_state(trial_file(self, trial.trial_id), trial.get_state())
 
     def reload(self) -> None:
@@ -167,7 +170,7 @@ class BayesianOracle(_CoversEveryConfiguration, kt.oracles.BayesianOptimizationO
     """keras-tuner's Bayesian optimization over the configurations."""
 
 
-class HyperbandOracle(_CoversEveryConfiguration, kt.oracles.HyperbandOracle):
+class HyperbandOracle(ChoosesValues, _CoversEveryConfiguration, kt.oracles.HyperbandOracle):
     """keras-tuner's Hyperband: short trainings first, the best ones retrained for more epochs."""
 
     repeats_allowed = True
@@ -178,7 +181,8 @@ class HyperbandOracle(_CoversEveryConfiguration, kt.oracles.HyperbandOracle):
         # max_epochs gives brackets of a single trial).
         self.hyperband_iterations = math.ceil(len(configurations) / hyperband_first_round_trials(self))
 
-    def _random_values(self) -> dict[str, str]:
+    def next_values(self) -> dict[str, str]:
+        """A new first-round trial's configuration (keras-tuner's sampler hook calls this)."""
         # keras-tuner's sampler gives up (and stops the search) once every value has been drawn,
         # before any trial is promoted; a bracket may need more first-round trials than there are
         # configurations. Untried ones first, then the least trained again on the new budget.

@@ -21,6 +21,7 @@ import keras
 import keras_tuner as kt
 import numpy as np
 
+from ._tuner_compat import DeclaresSpace, is_worker, tuner_file
 from .advice import Advice
 from .copies import RowTraining
 from .executions import train_executions
@@ -157,7 +158,7 @@ class SearchProgress:
             self._show(self.done, finalize=True)
 
 
-class ConfirmTuner(kt.Tuner):
+class ConfirmTuner(DeclaresSpace, kt.Tuner):
     """keras-tuner's Tuner, training each trial's executions with `train_executions`."""
 
     def __init__(
@@ -182,11 +183,12 @@ class ConfirmTuner(kt.Tuner):
     def save(self) -> None:
         # keras-tuner's own save, with its files written whole (a kill mid-write cannot leave a
         # search that does not resume).
-        if not self._is_worker():
+        if not is_worker(self):
             self.oracle.save()
-        save_state(self._get_tuner_fname(), self.get_state())
+        save_state(tuner_file(self), self.get_state())
 
-    def _populate_initial_space(self) -> None:
+    def declare_space(self) -> None:
+        """Declare the one hyperparameter (keras-tuner's space hook calls this)."""
         # keras-tuner builds the model to discover conditional hyperparameters; there are none.
         hp = self.oracle.get_space()
         self.hypermodel.declare_hyperparameters(hp)

@@ -14,19 +14,10 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-# Where the private internals of Keras, TensorFlow and keras-tuner may be reached, and the
-# spellings that reach them.
+# Where the private internals of Keras, TensorFlow and keras-tuner may be reached.
 COMPAT_MODULES = {"advisor/_keras_compat.py", "advisor/_tuner_compat.py", "keras_act/_tf_compat.py"}
-PRIVATE_SPELLINGS = (
-    "keras.src",
-    "tensorflow.python",
-    "_keras_history",
-    "_inbound_nodes",
-    "_nodes_by_depth",
-    "kt.engine",
-    "keras_tuner.engine",
-    "keras_tuner.src",
-)
+# Their modules that are internal by path rather than by a leading underscore.
+INTERNAL_MODULES = ("keras.src", "tensorflow.python", "keras_tuner.src", "keras_tuner.engine", "kt.engine")
 
 
 def _sources(folder: str) -> list[Path]:
@@ -59,16 +50,93 @@ def test_the_layer_package_never_imports_the_advisor() -> None:
     assert {path: names for path, names in offenders.items() if names} == {}
 
 
+def _own_names(paths: list[Path]) -> set[str]:
+    """Every name the project itself defines or binds: its functions, classes, attributes,
+    variables, arguments and imports."""
+    names = set()
+    for path in paths:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                names.add(node.name)
+            elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store):
+                names.add(node.attr)
+            elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                names.add(node.id)
+            elif isinstance(node, ast.arg):
+                names.add(node.arg)
+    return names
+
+
+def _foreign_privates(path: Path, own: set[str]) -> set[str]:
+    """The private names of other libraries that `path` reaches: `obj._name`, getattr(obj,
+    "_name"), and imports of internal modules. The standard library's are left alone."""
+    found = set()
+    tree = ast.parse(path.read_text())
+    stdlib = {
+        alias.asname or alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import)
+        for alias in node.names
+        if alias.name.split(".")[0] in sys.stdlib_module_names
+    }
+
+    def private(name: str) -> bool:
+        return name.startswith("_") and not name.startswith("__") and name not in own
+
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and private(node.attr):
+            if not (isinstance(node.value, ast.Name) and node.value.id in stdlib):
+                found.add(node.attr)
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("getattr", "hasattr"):
+            if len(node.args) > 1 and isinstance(node.args[1], ast.Constant) and private(str(node.args[1].value)):
+                found.add(str(node.args[1].value))
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            modules = [node.module or ""] if isinstance(node, ast.ImportFrom) else [a.name for a in node.names]
+            found |= {m for m in modules if m.startswith(INTERNAL_MODULES)}
+        elif isinstance(node, ast.Attribute) and ast.unparse(node).startswith(INTERNAL_MODULES):
+            found.add(ast.unparse(node))
+    return found
+
+
 def test_private_internals_are_reached_only_from_the_compat_modules() -> None:
+    paths = _sources("keras_act") + _sources("advisor")
+    own = _own_names(paths)
     found = {}
-    for path in _sources("keras_act") + _sources("advisor"):
+    for path in paths:
         relative = path.relative_to(ROOT).as_posix()
-        if relative in COMPAT_MODULES:
-            continue
-        hits = [s for s in PRIVATE_SPELLINGS if s in path.read_text()]
-        if hits:
-            found[relative] = hits
+        if relative not in COMPAT_MODULES and (hits := _foreign_privates(path, own)):
+            found[relative] = sorted(hits)
     assert found == {}
+
+
+def test_the_scan_finds_a_private_of_keras_however_it_is_reached(tmp_path) -> None:
+    module = tmp_path / "reaches.py"
+    module.write_text(
+        "import argparse\nfrom keras.src.ops import node\n"
+        "def f(model):\n    return model._outputs_struct, getattr(model, '_symbolic_build', None)\n"
+        "def g() -> argparse._SubParsersAction: ...\n"
+    )
+    assert _foreign_privates(module, set()) == {"_outputs_struct", "_symbolic_build", "keras.src.ops"}
+
+
+def test_private_hooks_of_other_libraries_are_overridden_only_in_the_compat_modules() -> None:
+    compat = {path.removesuffix(".py").replace("/", ".") for path in COMPAT_MODULES}
+    compat = {("keras_act." + name) if name.startswith("advisor.") else name for name in compat}
+    offenders = []
+    for path in _sources("keras_act") + _sources("advisor"):
+        parts = path.relative_to(ROOT).with_suffix("").parts
+        name = ".".join(("keras_act", *parts) if parts[0] == "advisor" else parts).removesuffix(".__init__")
+        module = importlib.import_module(name)
+        for cls in vars(module).values():
+            if not isinstance(cls, type) or cls.__module__ != name or name in compat:
+                continue
+            foreign = [
+                b for b in cls.__mro__[1:] if b.__module__.split(".")[0] in ("keras", "tensorflow", "keras_tuner")
+            ]
+            for method in vars(cls):
+                if method.startswith("_") and not method.startswith("__") and any(method in vars(b) for b in foreign):
+                    offenders.append(f"{name}.{cls.__name__}.{method}")
+    assert offenders == [], offenders
 
 
 def test_keras_act_modules_import_one_another_without_a_cycle() -> None:

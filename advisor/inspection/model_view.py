@@ -10,7 +10,7 @@ from typing import Any
 
 import keras
 
-from .._keras_compat import producer
+from .._keras_compat import output_structure, producer
 from .layer import LayerInfo, is_residual_add, unwrap
 from .roles import Site, back_through, build_sites
 from .vocabulary import (
@@ -316,7 +316,7 @@ def _read_inputs(model: keras.Model, v: ModelView) -> list[ModelInput]:
 def _output_names(model: keras.Model) -> list[str]:
     """Each output's name as losses and labels are keyed: its key when the model's outputs are a
     dict (Keras matches dict losses by those keys), else `model.output_names`."""
-    structure = getattr(model, "_outputs_struct", None)
+    structure = output_structure(model)
     if isinstance(structure, dict):
         key_of = {id(tensor): key for key, tensor in structure.items()}
         if all(id(tensor) in key_of for tensor in model.outputs):
