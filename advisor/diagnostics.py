@@ -30,7 +30,7 @@ Thresholds, and why these:
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -39,7 +39,7 @@ import numpy as np
 
 from keras_act._messages import quoted
 
-from .findings import Finding, FindingRule, Threshold, register, reported_keras_warnings_silenced
+from .findings import Finding, FindingRule, RuleSet, Threshold, register, reported_keras_warnings_silenced
 from .inspection import WEIGHT_LAYERS, ModelView, view
 from .probe import Probe, build_probe, run_probe
 from .sample import ordered_inputs
@@ -57,108 +57,6 @@ INPUT_MEAN_MAX = 5.0
 INPUT_MEAN_TO_STD = 5.0
 
 _WARDAT = "DeepDiagnosis (Wardat et al. 2022) uses 70% of activations, which fires near 50% on a healthy layer"
-NAN_OUTPUT = register(
-    FindingRule(
-        "nan-output",
-        "error",
-        "data",
-        "the output on the sample has NaN/inf",
-        "the loss and every gradient are NaN: training cannot start",
-        "raw inputs with inf, or weights that overflow",
-        "Check the inputs for NaN/inf and extreme values; lower the learning rate.",
-    )
-)
-DEAD_UNITS = register(
-    FindingRule(
-        "dead-units",
-        "warning",
-        "data",
-        f">= {DEAD_UNITS_FRACTION:.0%} of a ReLU-family layer's units never activate on any sample",
-        "a unit that never fires gets no gradient and cannot recover (dying ReLU)",
-        "a ReLU layer after a large negative bias",
-        "Use LeakyReLU(0.01) there; he_normal and zero biases.",
-        thresholds=(
-            Threshold("DEAD_UNITS_FRACTION", DEAD_UNITS_FRACTION, f"counts units, not activations: {_WARDAT}"),
-            Threshold("DEAD_SLOPE_MAX", DEAD_SLOPE_MAX, "a negative slope above this revives a unit"),
-        ),
-    )
-)
-SATURATED_UNITS = register(
-    FindingRule(
-        "saturated-units",
-        "warning",
-        "data",
-        f">= {SATURATED_UNITS_FRACTION:.0%} of a sigmoid/tanh/softsign hidden layer's units have "
-        f"|f'| < {SATURATION_DERIVATIVE:.0%} of its peak on most samples (gates do not count)",
-        "little gradient gets through a saturated unit",
-        "tanh units fed raw 0-255 pixels",
-        "Scale the inputs; use glorot_uniform; or a non-saturating activation.",
-        thresholds=(
-            Threshold("SATURATED_UNITS_FRACTION", SATURATED_UNITS_FRACTION, "as dead-units"),
-            Threshold(
-                "SATURATION_DERIVATIVE",
-                SATURATION_DERIVATIVE,
-                "|x| > 6 for sigmoid, > 3 for tanh; DeepDiagnosis uses |x| > 5 for all",
-            ),
-            Threshold("SATURATED_SAMPLE_FRACTION", SATURATED_SAMPLE_FRACTION, "most samples"),
-        ),
-    )
-)
-VANISHING_GRADIENT = register(
-    FindingRule(
-        "vanishing-gradient",
-        "warning",
-        "data",
-        f"the first hidden kernel's gradient norm is < {VANISHING_RATIO:g} x the last one's",
-        "the early layers barely learn",
-        "a 12-layer sigmoid MLP on digits: 1.1e-7 (with ReLU + He: 1.7)",
-        "Use the advised hidden activation and initializer.",
-        thresholds=(Threshold("VANISHING_RATIO", VANISHING_RATIO, "AUTOTRAINER (Zhang et al. 2021)"),),
-    )
-)
-EXPLODING_GRADIENT = register(
-    FindingRule(
-        "exploding-gradient",
-        "warning",
-        "data",
-        f"a layer's gradient norm is > {EXPLODING_RATIO:g} x the median layer's, or not finite",
-        "one step can throw the weights far off; the spread of vanishing gradients is reported once, as vanishing",
-        "a kernel initialized with stddev 10",
-        "Lower the learning rate, clip gradients (clipnorm=1.0), scale the inputs, or use glorot/he "
-        "initializers instead of large ones.",
-        thresholds=(Threshold("EXPLODING_RATIO", EXPLODING_RATIO, "AUTOTRAINER (Zhang et al. 2021)"),),
-    )
-)
-INPUT_SCALE = register(
-    FindingRule(
-        "input-scale",
-        "warning",
-        "data",
-        f"some feature has std > {INPUT_STD_MAX:g}, or |mean| > {INPUT_MEAN_MAX:g} and > "
-        f"{INPUT_MEAN_TO_STD:g} x its std; not when the model scales its own inputs (a Rescaling, "
-        "Normalization or BatchNormalization layer before its first weight layer)",
-        "activations want inputs near unit scale; raw 0-255 pixels saturate or blow up the first layer",
-        "raw 0-255 pixels into a Dense layer",
-        "Standardize the features (e.g. a keras.layers.Normalization layer adapted on the training "
-        "data) or scale them to [0, 1].",
-        thresholds=(
-            Threshold("INPUT_STD_MAX", INPUT_STD_MAX, "raw pixels fire; data in [-10, 10] does not"),
-            Threshold("INPUT_MEAN_MAX", INPUT_MEAN_MAX, "counts with mean 15 and std 4 do not fire"),
-            Threshold("INPUT_MEAN_TO_STD", INPUT_MEAN_TO_STD, "as above"),
-        ),
-    )
-)
-GRADIENTS_SKIPPED = register(
-    FindingRule(
-        "gradients-skipped",
-        "info",
-        "data",
-        "the loss rejected the labels, so no gradient norms were computed",
-        "the gradient findings need the loss on the labels",
-        "labels with more classes than output units",
-        "Fix the labels or the loss (see the error findings).",
-    )
-)
 
 RECTIFIERS = ("relu", "relu6", "leaky_relu", "prelu")
 # |f'(x)| / max |f'| written in terms of the output y = f(x), so no pre-activation is needed.
@@ -420,91 +318,226 @@ class Diagnoser:
         return Diagnosis(rows, inputs, outputs[0], [skipped] if skipped else [])
 
 
-def _gradient_findings(norms: list[tuple[str, float]], advised: tuple[str, str] | None) -> list[Finding]:
-    findings = []
-    vanishing = False
-    if len(norms) >= 2:
-        (first, first_norm), (last, last_norm) = norms[0], norms[-1]
-        vanishing = math.isfinite(first_norm) and math.isfinite(last_norm) and first_norm < VANISHING_RATIO * last_norm
-        if vanishing:
-            fix = (
-                f"Use {advised[0]} with {advised[1]} (the advice), or add BatchNormalization / residual connections."
-                if advised
-                else "Use the advised hidden activation and initializer, or add BatchNormalization / "
-                "residual connections."
-            )
-            findings.append(
-                VANISHING_GRADIENT.finding(
-                    first,
-                    f"The gradient reaching {first} is {first_norm / max(last_norm, 1e-300):.1e} x the "
-                    f"one at {last} (< {VANISHING_RATIO:g}): the early layers barely learn.",
-                    fix,
-                )
-            )
-    median = float(np.median([n for _, n in norms if math.isfinite(n)] or [0.0]))
-    for layer, norm in norms:
-        # When gradients vanish, the last layers tower over the median too: that is the
-        # vanishing pattern, not an explosion, and is reported once, as vanishing.
-        if not math.isfinite(norm) or (not vanishing and median > 0 and norm > EXPLODING_RATIO * median):
-            findings.append(
-                EXPLODING_GRADIENT.finding(
-                    layer,
-                    f"The gradient at {layer} is {norm:.3g}, > {EXPLODING_RATIO:g} x the median layer's "
-                    f"({median:.3g}), or not finite.",
-                )
-            )
-    return findings
+@dataclass(frozen=True)
+class DataContext:
+    """One measurement as the data rules read it: the sites' figures, the summary of the inputs
+    the user scales (None where the model scales or encodes every input), the output on the
+    sample, and the advice's hidden (activation, initializer), which the fixes then name."""
+
+    rows: list[SiteDiagnostic]
+    inputs: InputSummary | None
+    output: np.ndarray
+    advised: tuple[str, str] | None = None
+
+    @property
+    def gradient_norms(self) -> list[tuple[str, float]]:
+        """(layer, gradient norm) of the sites that have one, first to last."""
+        return [(row.layer, row.grad_norm) for row in self.rows if row.grad_norm is not None]
+
+    def gradients_vanish(self) -> bool:
+        """The first kernel's gradient norm is below `VANISHING_RATIO` x the last one's."""
+        norms = self.gradient_norms
+        if len(norms) < 2:
+            return False
+        first, last = norms[0][1], norms[-1][1]
+        return math.isfinite(first) and math.isfinite(last) and first < VANISHING_RATIO * last
 
 
-def data_findings(
-    rows: list[SiteDiagnostic], inputs: InputSummary | None, output: np.ndarray, advised: tuple[str, str] | None = None
-) -> list[Finding]:
-    """The data rules over one measurement (`inputs`: the summary of the inputs the user scales,
-    None where the model scales or encodes every input); `advised`: the advice's hidden pair,
-    for the fixes."""
-    findings = []
-    if not np.all(np.isfinite(output)):
-        findings.append(NAN_OUTPUT.finding(None, "The model's output on the sample contains NaN or inf."))
-    for row in rows:
+# The data rules, in the order they run (and are listed in docs/findings.md).
+DATA_RULES: RuleSet[DataContext] = RuleSet()
+
+
+@DATA_RULES.rule(
+    FindingRule(
+        code="nan-output",
+        severity="error",
+        scope="data",
+        fires_when="the output on the sample has NaN/inf",
+        why="the loss and every gradient are NaN: training cannot start",
+        example="raw inputs with inf, or weights that overflow",
+        fix="Check the inputs for NaN/inf and extreme values; lower the learning rate.",
+    )
+)
+def nan_output(context: DataContext) -> Iterator[Finding]:
+    if not np.all(np.isfinite(context.output)):
+        yield nan_output.spec.finding(None, "The model's output on the sample contains NaN or inf.")
+
+
+@DATA_RULES.rule(
+    FindingRule(
+        code="dead-units",
+        severity="warning",
+        scope="data",
+        fires_when=f">= {DEAD_UNITS_FRACTION:.0%} of a ReLU-family layer's units never activate on any sample",
+        why="a unit that never fires gets no gradient and cannot recover (dying ReLU)",
+        example="a ReLU layer after a large negative bias",
+        fix="Use LeakyReLU(0.01) there; he_normal and zero biases.",
+        thresholds=(
+            Threshold("DEAD_UNITS_FRACTION", DEAD_UNITS_FRACTION, f"counts units, not activations: {_WARDAT}"),
+            Threshold("DEAD_SLOPE_MAX", DEAD_SLOPE_MAX, "a negative slope above this revives a unit"),
+        ),
+    )
+)
+def dead_units(context: DataContext) -> Iterator[Finding]:
+    advised = context.advised
+    for row in context.rows:
         if row.dead_fraction is not None and row.dead_fraction >= DEAD_UNITS_FRACTION:
             revive = (
                 f"Use {advised[0]} with {advised[1]} (the advice)"
                 if advised and advised[0] not in ("relu", "relu6")
                 else f"Replace {row.activation} by LeakyReLU(0.01) or ELU"
             )
-            findings.append(
-                DEAD_UNITS.finding(
-                    row.layer,
-                    f"{row.dead_fraction:.0%} of {row.layer}'s {row.units} {row.activation} units never "
-                    "activate on the sample (dying ReLU): they get no gradient and cannot recover.",
-                    f"{revive} in layer {row.layer}; use zero biases; lower the learning rate if this "
-                    "appeared during training.",
-                )
+            yield dead_units.spec.finding(
+                row.layer,
+                f"{row.dead_fraction:.0%} of {row.layer}'s {row.units} {row.activation} units never "
+                "activate on the sample (dying ReLU): they get no gradient and cannot recover.",
+                f"{revive} in layer {row.layer}; use zero biases; lower the learning rate if this "
+                "appeared during training.",
             )
+
+
+@DATA_RULES.rule(
+    FindingRule(
+        code="saturated-units",
+        severity="warning",
+        scope="data",
+        fires_when=f">= {SATURATED_UNITS_FRACTION:.0%} of a sigmoid/tanh/softsign hidden layer's units have "
+        f"|f'| < {SATURATION_DERIVATIVE:.0%} of its peak on most samples (gates do not count)",
+        why="little gradient gets through a saturated unit",
+        example="tanh units fed raw 0-255 pixels",
+        fix="Scale the inputs; use glorot_uniform; or a non-saturating activation.",
+        thresholds=(
+            Threshold("SATURATED_UNITS_FRACTION", SATURATED_UNITS_FRACTION, "as dead-units"),
+            Threshold(
+                "SATURATION_DERIVATIVE",
+                SATURATION_DERIVATIVE,
+                "|x| > 6 for sigmoid, > 3 for tanh; DeepDiagnosis uses |x| > 5 for all",
+            ),
+            Threshold("SATURATED_SAMPLE_FRACTION", SATURATED_SAMPLE_FRACTION, "most samples"),
+        ),
+    )
+)
+def saturated_units(context: DataContext) -> Iterator[Finding]:
+    advised = context.advised
+    for row in context.rows:
         if row.saturated_fraction is not None and row.saturated_fraction >= SATURATED_UNITS_FRACTION:
             other = (
                 f"or use {advised[0]} with {advised[1]} (the advice) there"
                 if advised and advised[0] != row.activation
                 else "or a non-saturating activation there"
             )
-            findings.append(
-                SATURATED_UNITS.finding(
-                    row.layer,
-                    f"{row.saturated_fraction:.0%} of {row.layer}'s {row.units} {row.activation} units are "
-                    "saturated (derivative < 1% of its peak) on most samples: little gradient gets through.",
-                    f"Scale the inputs (standardize, or to [-1, 1]); use glorot_uniform in layer {row.layer}; {other}.",
-                )
+            yield saturated_units.spec.finding(
+                row.layer,
+                f"{row.saturated_fraction:.0%} of {row.layer}'s {row.units} {row.activation} units are "
+                "saturated (derivative < 1% of its peak) on most samples: little gradient gets through.",
+                f"Scale the inputs (standardize, or to [-1, 1]); use glorot_uniform in layer {row.layer}; {other}.",
             )
-    findings += _gradient_findings([(row.layer, row.grad_norm) for row in rows if row.grad_norm is not None], advised)
-    if inputs is not None:
-        feature = inputs.off_scale_feature()
-        if feature is not None:
-            findings.append(
-                INPUT_SCALE.finding(
-                    None,
-                    f"The inputs are far off the scale activations want: feature {feature} has mean "
-                    f"{inputs.mean[feature]:.3g} and std {inputs.std[feature]:.3g} (range of all features "
-                    f"[{inputs.min:.3g}, {inputs.max:.3g}]).",
-                )
+
+
+@DATA_RULES.rule(
+    FindingRule(
+        code="vanishing-gradient",
+        severity="warning",
+        scope="data",
+        fires_when=f"the first hidden kernel's gradient norm is < {VANISHING_RATIO:g} x the last one's",
+        why="the early layers barely learn",
+        example="a 12-layer sigmoid MLP on digits: 1.1e-7 (with ReLU + He: 1.7)",
+        fix="Use the advised hidden activation and initializer.",
+        thresholds=(Threshold("VANISHING_RATIO", VANISHING_RATIO, "AUTOTRAINER (Zhang et al. 2021)"),),
+    )
+)
+def vanishing_gradient(context: DataContext) -> Iterator[Finding]:
+    if context.gradients_vanish():
+        (first, first_norm), (last, last_norm) = context.gradient_norms[0], context.gradient_norms[-1]
+        advised = context.advised
+        fix = (
+            f"Use {advised[0]} with {advised[1]} (the advice), or add BatchNormalization / residual connections."
+            if advised
+            else "Use the advised hidden activation and initializer, or add BatchNormalization / residual connections."
+        )
+        yield vanishing_gradient.spec.finding(
+            first,
+            f"The gradient reaching {first} is {first_norm / max(last_norm, 1e-300):.1e} x the "
+            f"one at {last} (< {VANISHING_RATIO:g}): the early layers barely learn.",
+            fix,
+        )
+
+
+@DATA_RULES.rule(
+    FindingRule(
+        code="exploding-gradient",
+        severity="warning",
+        scope="data",
+        fires_when=f"a layer's gradient norm is > {EXPLODING_RATIO:g} x the median layer's, or not finite",
+        why="one step can throw the weights far off; the spread of vanishing gradients is reported once, as vanishing",
+        example="a kernel initialized with stddev 10",
+        fix="Lower the learning rate, clip gradients (clipnorm=1.0), scale the inputs, or use glorot/he "
+        "initializers instead of large ones.",
+        thresholds=(Threshold("EXPLODING_RATIO", EXPLODING_RATIO, "AUTOTRAINER (Zhang et al. 2021)"),),
+    )
+)
+def exploding_gradient(context: DataContext) -> Iterator[Finding]:
+    norms = context.gradient_norms
+    median = float(np.median([n for _, n in norms if math.isfinite(n)] or [0.0]))
+    # When gradients vanish, the last layers tower over the median too: that is the vanishing
+    # pattern, not an explosion, and is reported once, as vanishing.
+    vanishing = context.gradients_vanish()
+    for layer, norm in norms:
+        if not math.isfinite(norm) or (not vanishing and median > 0 and norm > EXPLODING_RATIO * median):
+            yield exploding_gradient.spec.finding(
+                layer,
+                f"The gradient at {layer} is {norm:.3g}, > {EXPLODING_RATIO:g} x the median layer's "
+                f"({median:.3g}), or not finite.",
             )
-    return findings
+
+
+@DATA_RULES.rule(
+    FindingRule(
+        code="input-scale",
+        severity="warning",
+        scope="data",
+        fires_when=f"some feature has std > {INPUT_STD_MAX:g}, or |mean| > {INPUT_MEAN_MAX:g} and > "
+        f"{INPUT_MEAN_TO_STD:g} x its std; not when the model scales its own inputs (a Rescaling, "
+        "Normalization or BatchNormalization layer before its first weight layer)",
+        why="activations want inputs near unit scale; raw 0-255 pixels saturate or blow up the first layer",
+        example="raw 0-255 pixels into a Dense layer",
+        fix="Standardize the features (e.g. a keras.layers.Normalization layer adapted on the training "
+        "data) or scale them to [0, 1].",
+        thresholds=(
+            Threshold("INPUT_STD_MAX", INPUT_STD_MAX, "raw pixels fire; data in [-10, 10] does not"),
+            Threshold("INPUT_MEAN_MAX", INPUT_MEAN_MAX, "counts with mean 15 and std 4 do not fire"),
+            Threshold("INPUT_MEAN_TO_STD", INPUT_MEAN_TO_STD, "as above"),
+        ),
+    )
+)
+def input_scale(context: DataContext) -> Iterator[Finding]:
+    inputs = context.inputs
+    feature = inputs.off_scale_feature() if inputs is not None else None
+    if feature is not None:
+        yield input_scale.spec.finding(
+            None,
+            f"The inputs are far off the scale activations want: feature {feature} has mean "
+            f"{inputs.mean[feature]:.3g} and std {inputs.std[feature]:.3g} (range of all features "
+            f"[{inputs.min:.3g}, {inputs.max:.3g}]).",
+        )
+
+
+# Not a check of the data: a note about the measurement itself, made by `Diagnoser.measure`.
+GRADIENTS_SKIPPED = register(
+    FindingRule(
+        code="gradients-skipped",
+        severity="info",
+        scope="data",
+        fires_when="the loss rejected the labels, so no gradient norms were computed",
+        why="the gradient findings need the loss on the labels",
+        example="labels with more classes than output units",
+        fix="Fix the labels or the loss (see the error findings).",
+    )
+)
+
+
+def data_findings(
+    rows: list[SiteDiagnostic], inputs: InputSummary | None, output: np.ndarray, advised: tuple[str, str] | None = None
+) -> list[Finding]:
+    """The data rules over one measurement (`DataContext`), rule by rule."""
+    return DATA_RULES.run(DataContext(rows, inputs, output, advised))

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import contextlib
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 SEVERITIES = ("error", "warning", "info")
 SCOPES = ("model", "data", "task")
@@ -78,7 +78,7 @@ class Threshold:
     source: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class FindingRule:
     """One finding code and everything about it: the single place a code is defined.
 
@@ -99,7 +99,8 @@ class FindingRule:
             time (see `reported_keras_warnings_silenced`); empty when Keras has none.
 
     Examples:
-        >>> rule = FindingRule("demo-code", "info", "model", "never", "an example", "x", "nothing")
+        >>> rule = FindingRule(code="demo-code", severity="info", scope="model", fires_when="never",
+        ...                    why="an example", example="x", fix="nothing")
         >>> rule.finding("dense", "It happened.").fix
         'nothing'
     """
@@ -164,7 +165,8 @@ def register(rule: FindingRule) -> FindingRule:
     """Add a rule to the registry (each code once) and return it.
 
     Examples:
-        >>> rule = register(FindingRule("doc-example", "info", "model", "never", "-", "-", "-"))
+        >>> rule = register(FindingRule(code="doc-example", severity="info", scope="model", fires_when="never",
+        ...                             why="-", example="-", fix="-"))
         >>> REGISTRY.pop("doc-example") is rule
         True
     """
@@ -172,3 +174,42 @@ def register(rule: FindingRule) -> FindingRule:
         raise ValueError(f"Finding code {rule.code!r} is registered twice.")
     REGISTRY[rule.code] = rule
     return rule
+
+
+Context = TypeVar("Context")
+RuleCheck = Callable[[Context], Iterable[Finding]]
+
+
+class RuleSet(Generic[Context]):
+    """The rules of one scope, each a `FindingRule` and the function that checks it, run in the
+    order they were declared. A rule is declared once, with its check beside it:
+
+    Examples:
+        >>> demo = RuleSet()
+        >>> @demo.rule(FindingRule(code="doc-empty", severity="info", scope="data",
+        ...                        fires_when="a list is empty", why="-", example="[]", fix="-"))
+        ... def empty(values):
+        ...     if not values:
+        ...         yield empty.spec.finding(None, "The list is empty.")
+        >>> [f.code for f in demo.run([])], [f.code for f in demo.run([1])]
+        (['doc-empty'], [])
+        >>> _ = REGISTRY.pop("doc-empty")
+    """
+
+    def __init__(self) -> None:
+        self.checks: dict[str, tuple[FindingRule, RuleCheck]] = {}
+
+    def rule(self, spec: FindingRule) -> Callable[[RuleCheck], RuleCheck]:
+        """Register `spec` (`register`) and the decorated check that reports it; the check reads
+        its rule as ``check.spec``."""
+
+        def decorate(check: RuleCheck) -> RuleCheck:
+            self.checks[register(spec).code] = (spec, check)
+            check.spec = spec  # type: ignore[attr-defined]
+            return check
+
+        return decorate
+
+    def run(self, context: Context) -> list[Finding]:
+        """Every rule's findings on `context`, rule by rule in declaration order."""
+        return [finding for _, check in self.checks.values() for finding in check(context)]

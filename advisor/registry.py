@@ -16,7 +16,36 @@ from __future__ import annotations
 from . import diagnostics, rules, task  # noqa: F401  (they register their rules)
 from .findings import REGISTRY, FindingRule
 
-RULES: dict[str, FindingRule] = REGISTRY
+# Every finding code, by scope in the order the rules run: adding a rule adds its code here too
+# (as ruff's codes.rs lists its rules), and tests/advisor/test_registry.py checks this list
+# against the rules that register.
+CODES = (
+    # model (advisor.rules)
+    "softmax-single-unit",
+    "output-loss-mismatch",
+    "output-task-mismatch",
+    "softmax-hidden",
+    "linear-hidden",
+    "saturating-deep",
+    "initializer-mismatch",
+    "constant-initializer",
+    "double-activation",
+    "unknown-layer",
+    "unreadable-activation",
+    # data (advisor.diagnostics)
+    "nan-output",
+    "dead-units",
+    "saturated-units",
+    "vanishing-gradient",
+    "exploding-gradient",
+    "input-scale",
+    "gradients-skipped",
+    # task (advisor.task)
+    "task-assumed",
+    "task-sources-disagree",
+)
+
+RULES: dict[str, FindingRule] = {code: REGISTRY[code] for code in CODES if code in REGISTRY}
 
 
 def _cell(text: str) -> str:

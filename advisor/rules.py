@@ -10,14 +10,14 @@ glorot_uniform) and published architectures get no warning. Every rule reads the
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import keras
 import numpy as np
 
-from .findings import SEVERITIES, Finding, FindingRule, Threshold, register
+from .findings import SEVERITIES, Finding, FindingRule, RuleSet, Threshold
 from .inspection import Head, ModelView
 from .recommend import RELU_FAMILY, SATURATING, initializer_for
 from .task import LossInfo, read_loss
@@ -90,29 +90,19 @@ class ModelContext:
         return f"{self.advised_activation} with {self.advised_initializer}"
 
 
-RuleCheck = Callable[[ModelContext], Iterator[Finding]]
-MODEL_RULES: dict[str, tuple[FindingRule, RuleCheck]] = {}
-
-
-def model_rule(spec: FindingRule) -> Callable[[RuleCheck], RuleCheck]:
-    """Register a model rule: its `FindingRule` and the check that reports it."""
-
-    def decorate(check_function: RuleCheck) -> RuleCheck:
-        MODEL_RULES[register(spec).code] = (spec, check_function)
-        check_function.spec = spec  # type: ignore[attr-defined]
-        return check_function
-
-    return decorate
+# The model rules, in the order they run (and are listed in docs/findings.md).
+MODEL_RULES: RuleSet[ModelContext] = RuleSet()
+model_rule = MODEL_RULES.rule
 
 
 def check(context: ModelContext) -> list[Finding]:
     """Run every model rule, in registration order.
 
     Examples:
-        >>> list(MODEL_RULES)[:3]
+        >>> list(MODEL_RULES.checks)[:3]
         ['softmax-single-unit', 'output-loss-mismatch', 'output-task-mismatch']
     """
-    return [finding for _, function in MODEL_RULES.values() for finding in function(context)]
+    return MODEL_RULES.run(context)
 
 
 def order(findings: list[Finding]) -> list[Finding]:
@@ -122,13 +112,13 @@ def order(findings: list[Finding]) -> list[Finding]:
 
 @model_rule(
     FindingRule(
-        "softmax-single-unit",
-        "error",
-        "model",
-        "softmax over one unit (always 1.0)",
-        "softmax normalizes over its axis; over one unit it outputs 1.0 whatever the input, so the model cannot learn",
-        "`Dense(1, activation='softmax')` with binary crossentropy",
-        "Use a sigmoid output for binary classification, or one unit per class.",
+        code="softmax-single-unit",
+        severity="error",
+        scope="model",
+        fires_when="softmax over one unit (always 1.0)",
+        why="softmax normalizes over its axis; over one unit it outputs 1.0 whatever the input, so the model cannot learn",
+        example="`Dense(1, activation='softmax')` with binary crossentropy",
+        fix="Use a sigmoid output for binary classification, or one unit per class.",
         keras_warning="You are using a softmax over axis .* This axis has size 1",
     )
 )
@@ -145,15 +135,15 @@ def softmax_single_unit(context: ModelContext) -> Iterator[Finding]:
 
 @model_rule(
     FindingRule(
-        "output-loss-mismatch",
-        "error",
-        "model",
-        "a head's output activation contradicts its loss: softmax/sigmoid with `from_logits=True`, "
+        code="output-loss-mismatch",
+        severity="error",
+        scope="model",
+        fires_when="a head's output activation contradicts its loss: softmax/sigmoid with `from_logits=True`, "
         "a linear output with `from_logits=False`, a multi-unit softmax with binary crossentropy, "
         "sigmoid with categorical crossentropy",
-        "the loss then reads probabilities as logits (or the reverse) and trains toward wrong targets",
-        "a softmax output compiled with `SparseCategoricalCrossentropy(from_logits=True)`",
-        "Make the output activation and the loss agree (see the message).",
+        why="the loss then reads probabilities as logits (or the reverse) and trains toward wrong targets",
+        example="a softmax output compiled with `SparseCategoricalCrossentropy(from_logits=True)`",
+        fix="Make the output activation and the loss agree (see the message).",
         keras_warning=".*received `from_logits=True`, but the `output` argument was produced by a",
     )
 )
@@ -230,16 +220,16 @@ def _label_problems(activation: str | None, units: int, loss: LossInfo | None, y
 
 @model_rule(
     FindingRule(
-        "output-task-mismatch",
-        "error",
-        "model",
-        "a head's output cannot represent its task (softmax for regression or multi-label; "
+        code="output-task-mismatch",
+        severity="error",
+        scope="model",
+        fires_when="a head's output cannot represent its task (softmax for regression or multi-label; "
         "sigmoid/relu for targets outside its range; a linear/relu classifier output without a "
         "logits loss) or the labels do not fit it (range, number of classes, sparse labels out of "
         "range, softmax targets that are not distributions)",
-        "the model cannot fit the targets, whatever it learns",
-        "a softmax output for regression targets",
-        "Use a linear output for regression, sigmoid for binary/multi-label and softmax for "
+        why="the model cannot fit the targets, whatever it learns",
+        example="a softmax output for regression targets",
+        fix="Use a linear output for regression, sigmoid for binary/multi-label and softmax for "
         "multi-class (or keep logits and compile with from_logits=True), with one unit per class; "
         "check that the labels are what the loss expects.",
     )
@@ -271,13 +261,13 @@ def output_task_mismatch(context: ModelContext) -> Iterator[Finding]:
 
 @model_rule(
     FindingRule(
-        "softmax-hidden",
-        "warning",
-        "model",
-        "softmax in a hidden layer (not a gate or an attention weight)",
-        "it squeezes the layer's units into a distribution and starves the next layer of signal",
-        "`Dense(64, activation='softmax')` before another Dense",
-        "Use relu (or another hidden activation) there; keep softmax for the output.",
+        code="softmax-hidden",
+        severity="warning",
+        scope="model",
+        fires_when="softmax in a hidden layer (not a gate or an attention weight)",
+        why="it squeezes the layer's units into a distribution and starves the next layer of signal",
+        example="`Dense(64, activation='softmax')` before another Dense",
+        fix="Use relu (or another hidden activation) there; keep softmax for the output.",
     )
 )
 def softmax_hidden(context: ModelContext) -> Iterator[Finding]:
@@ -292,14 +282,14 @@ def softmax_hidden(context: ModelContext) -> Iterator[Finding]:
 
 @model_rule(
     FindingRule(
-        "linear-hidden",
-        "warning",
-        "model",
-        "two weight layers with no nonlinearity between them, the first no narrower than its "
+        code="linear-hidden",
+        severity="warning",
+        scope="model",
+        fires_when="two weight layers with no nonlinearity between them, the first no narrower than its "
         "neighbours (not a bottleneck: nothing non-linear follows it, no residual add, no depthwise conv)",
-        "together they compute one linear map: the extra layer adds weights, not capacity",
-        "`Dense(32)` (no activation) followed by `Dense(32, activation='relu')`",
-        "Give the layer an activation (e.g. relu), or remove one of the layers.",
+        why="together they compute one linear map: the extra layer adds weights, not capacity",
+        example="`Dense(32)` (no activation) followed by `Dense(32, activation='relu')`",
+        fix="Give the layer an activation (e.g. relu), or remove one of the layers.",
     )
 )
 def linear_hidden(context: ModelContext) -> Iterator[Finding]:
@@ -320,14 +310,14 @@ def linear_hidden(context: ModelContext) -> Iterator[Finding]:
 
 @model_rule(
     FindingRule(
-        "saturating-deep",
-        "warning",
-        "model",
-        f"sigmoid hidden layers at depth >= {SIGMOID_MAX_DEPTH}, tanh at depth >= {TANH_MAX_DEPTH} "
+        code="saturating-deep",
+        severity="warning",
+        scope="model",
+        fires_when=f"sigmoid hidden layers at depth >= {SIGMOID_MAX_DEPTH}, tanh at depth >= {TANH_MAX_DEPTH} "
         f"(info below {TANH_MAX_DEPTH}); gates (squeeze-excitation, GLU, LSTM-style) do not count",
-        "gradients vanish through saturated units in deep stacks",
-        "8 `Dense(32, activation='sigmoid')` layers",
-        "Use the advised hidden activation.",
+        why="gradients vanish through saturated units in deep stacks",
+        example="8 `Dense(32, activation='sigmoid')` layers",
+        fix="Use the advised hidden activation.",
         thresholds=(
             Threshold("SIGMOID_MAX_DEPTH", SIGMOID_MAX_DEPTH, "Glorot & Bengio 2010"),
             Threshold(
@@ -404,15 +394,15 @@ def _normalized(context: ModelContext, weight: str) -> bool:
 
 @model_rule(
     FindingRule(
-        "initializer-mismatch",
-        "warning",
-        "model",
-        "warning where it hurts: He-scaled weights with sigmoid/tanh, SELU without lecun_normal, "
+        code="initializer-mismatch",
+        severity="warning",
+        scope="model",
+        fires_when="warning where it hurts: He-scaled weights with sigmoid/tanh, SELU without lecun_normal, "
         f"Glorot with ReLU in a plain stack of >= {GLOROT_RELU_MAX_DEPTH} layers; info otherwise "
         "(never after a normalization layer)",
-        "the kernel's scale decides whether the signal shrinks, grows or saturates through the stack",
-        "`Dense(64, activation='sigmoid', kernel_initializer='he_normal')`",
-        "Use the initializer that fits the activation.",
+        why="the kernel's scale decides whether the signal shrinks, grows or saturates through the stack",
+        example="`Dense(64, activation='sigmoid', kernel_initializer='he_normal')`",
+        fix="Use the initializer that fits the activation.",
         thresholds=(
             Threshold("HE_SCALED_VARIANCE", HE_SCALED_VARIANCE, "He et al. 2015: variance 2/fan_in"),
             Threshold(
@@ -471,14 +461,14 @@ def initializer_mismatch(context: ModelContext) -> Iterator[Finding]:
 
 @model_rule(
     FindingRule(
-        "constant-initializer",
-        "error",
-        "model",
-        "a hidden kernel starts as zeros/ones/constant (not a residual branch's last layer: zero-"
+        code="constant-initializer",
+        severity="error",
+        scope="model",
+        fires_when="a hidden kernel starts as zeros/ones/constant (not a residual branch's last layer: zero-"
         "initialized residual branches are a design, Bachlechner et al. 2020)",
-        "every unit computes the same thing and gets the same update: they never differ",
-        "`Dense(32, kernel_initializer='zeros')`",
-        "Use a random initializer (he_normal for ReLU-like units, glorot_uniform otherwise).",
+        why="every unit computes the same thing and gets the same update: they never differ",
+        example="`Dense(32, kernel_initializer='zeros')`",
+        fix="Use a random initializer (he_normal for ReLU-like units, glorot_uniform otherwise).",
     )
 )
 def constant_initializer(context: ModelContext) -> Iterator[Finding]:
@@ -496,13 +486,13 @@ def constant_initializer(context: ModelContext) -> Iterator[Finding]:
 
 @model_rule(
     FindingRule(
-        "double-activation",
-        "warning",
-        "model",
-        "two activations in a row",
-        "the second squashes what the first already shaped; usually a leftover `activation=`",
-        "`Dense(32, activation='relu')` followed by `Activation('relu')`",
-        "Keep one of the two activations.",
+        code="double-activation",
+        severity="warning",
+        scope="model",
+        fires_when="two activations in a row",
+        why="the second squashes what the first already shaped; usually a leftover `activation=`",
+        example="`Dense(32, activation='relu')` followed by `Activation('relu')`",
+        fix="Keep one of the two activations.",
     )
 )
 def double_activation(context: ModelContext) -> Iterator[Finding]:
@@ -520,13 +510,13 @@ def double_activation(context: ModelContext) -> Iterator[Finding]:
 
 @model_rule(
     FindingRule(
-        "unknown-layer",
-        "info",
-        "model",
-        "a custom layer (or a `Lambda`) whose computation the advisor cannot read",
-        "the advice cannot see what it computes; it is left as it is",
-        "a subclassed `keras.layers.Layer` of your own",
-        "Nothing to do; the advice covers the layers around it.",
+        code="unknown-layer",
+        severity="info",
+        scope="model",
+        fires_when="a custom layer (or a `Lambda`) whose computation the advisor cannot read",
+        why="the advice cannot see what it computes; it is left as it is",
+        example="a subclassed `keras.layers.Layer` of your own",
+        fix="Nothing to do; the advice covers the layers around it.",
     )
 )
 def unknown_layer(context: ModelContext) -> Iterator[Finding]:
@@ -538,14 +528,14 @@ def unknown_layer(context: ModelContext) -> Iterator[Finding]:
 
 @model_rule(
     FindingRule(
-        "unreadable-activation",
-        "info",
-        "model",
-        "an activation the advisor cannot name (a Python function of your own, a `ReLU` with an "
+        code="unreadable-activation",
+        severity="info",
+        scope="model",
+        fires_when="an activation the advisor cannot name (a Python function of your own, a `ReLU` with an "
         "unusual `max_value` or `threshold`)",
-        "the advisor never guesses what it computes: it is left as it is and not advised on",
-        "`Dense(32, activation=my_function)`",
-        "Nothing to do; apply() keeps it.",
+        why="the advisor never guesses what it computes: it is left as it is and not advised on",
+        example="`Dense(32, activation=my_function)`",
+        fix="Nothing to do; apply() keeps it.",
     )
 )
 def unreadable_activation(context: ModelContext) -> Iterator[Finding]:

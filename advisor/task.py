@@ -27,26 +27,26 @@ MAX_CLASSES_FROM_LABELS = 100
 
 TASK_ASSUMED = register(
     FindingRule(
-        "task-assumed",
-        "info",
-        "task",
-        "nothing says what the task is (no `task=`, no compiled loss, a linear output, no labels)",
-        "the output activation and the loss depend on the task; regression is assumed",
-        "an uncompiled `Dense(1)` output with no labels",
-        "Pass task=..., compile the model with its loss, or give labels y.",
+        code="task-assumed",
+        severity="info",
+        scope="task",
+        fires_when="nothing says what the task is (no `task=`, no compiled loss, a linear output, no labels)",
+        why="the output activation and the loss depend on the task; regression is assumed",
+        example="an uncompiled `Dense(1)` output with no labels",
+        fix="Pass task=..., compile the model with its loss, or give labels y.",
     )
 )
 TASK_SOURCES_DISAGREE = register(
     FindingRule(
-        "task-sources-disagree",
-        "warning",
-        "task",
-        "`task=`, the loss, the output layer and the labels imply different tasks: a warning where "
+        code="task-sources-disagree",
+        severity="warning",
+        scope="task",
+        fires_when="`task=`, the loss, the output layer and the labels imply different tasks: a warning where "
         "`task=` contradicts the compiled loss (the model trains for another task than the one "
         "declared), info otherwise",
-        "one of them is wrong; the most trusted source (argument > loss > output > labels) is used",
-        "`task='regression'` for a sigmoid output compiled with binary crossentropy",
-        "Fix the source that is wrong: the loss or output activation, or `task=`.",
+        why="one of them is wrong; the most trusted source (argument > loss > output > labels) is used",
+        example="`task='regression'` for a sigmoid output compiled with binary crossentropy",
+        fix="Fix the source that is wrong: the loss or output activation, or `task=`.",
         severities=("warning", "info"),
     )
 )

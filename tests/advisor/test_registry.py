@@ -9,7 +9,7 @@ import pathlib
 import pytest
 
 from keras_act.advisor import diagnostics, rules
-from keras_act.advisor.findings import Finding, FindingRule, register
+from keras_act.advisor.findings import REGISTRY, Finding, FindingRule, register
 from keras_act.advisor.registry import RULES, readme_tables
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -47,7 +47,9 @@ def test_no_finding_is_built_outside_its_rule() -> None:
 def test_a_code_cannot_be_registered_twice_with_other_docs() -> None:
     first = next(iter(RULES.values()))
     with pytest.raises(ValueError, match="registered twice"):
-        register(FindingRule(first.code, "info", "model", "x", "x", "x", "x"))
+        register(
+            FindingRule(code=first.code, severity="info", scope="model", fires_when="x", why="x", example="x", fix="x")
+        )
 
 
 def test_a_rule_reports_only_its_severities() -> None:
@@ -55,6 +57,13 @@ def test_a_rule_reports_only_its_severities() -> None:
     assert rule.finding("d", "m") == Finding("softmax-single-unit", "error", "d", "m", rule.fix)
     with pytest.raises(ValueError, match="severity 'info'"):
         rule.finding("d", "m", severity="info")
+
+
+def test_the_list_of_codes_is_what_registers() -> None:
+    from keras_act.advisor.registry import CODES
+
+    assert len(set(CODES)) == len(CODES)
+    assert sorted(CODES) == sorted(REGISTRY)
 
 
 def test_the_documented_tables_are_generated_from_the_registry() -> None:
