@@ -40,7 +40,7 @@ import numpy as np
 from keras_act._messages import quoted
 
 from .findings import Finding, FindingRule, RuleSet, Threshold, register, reported_keras_warnings_silenced
-from .inspection import WEIGHT_LAYERS, ModelView, view
+from .inspection import RECTIFIERS, WEIGHT_LAYERS, ModelView, view
 from .probe import Probe, build_probe, run_probe
 from .sample import ordered_inputs
 
@@ -58,8 +58,8 @@ INPUT_MEAN_TO_STD = 5.0
 
 _WARDAT = "DeepDiagnosis (Wardat et al. 2022) uses 70% of activations, which fires near 50% on a healthy layer"
 
-RECTIFIERS = ("relu", "relu6", "leaky_relu", "prelu")
-# |f'(x)| / max |f'| written in terms of the output y = f(x), so no pre-activation is needed.
+# |f'(x)| / max |f'| of the saturating activations that have one in terms of their output
+# y = f(x), so no pre-activation is needed.
 RELATIVE_DERIVATIVE: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "sigmoid": lambda y: 4.0 * y * (1.0 - y),
     "tanh": lambda y: 1.0 - y * y,

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from .inspection import ModelView
+from .inspection import RELU_FAMILY, ModelView
 
 # A plain stack is "deep" from this many hidden weight layers on: there ReLU's dead units and
 # the vanishing gradients of saturating units start to cost (Klambauer et al. 2017 and Clevert
@@ -28,15 +28,6 @@ DEEP_STACK_DEPTH = 8
 # #10's measurement); from here on saturation makes it a poor bet.
 TANH_CANDIDATE_MAX_DEPTH = 20
 
-# keras_act's learnable activations beyond PReLU and Swish: unbounded, non-saturating curves
-# (ACON-C and PAU start as Swish and Leaky ReLU; Snake is the identity plus a ripple), so the
-# ReLU family for initializers, unless a layer's start says otherwise (a Rational fitted to tanh:
-# see `initializer_for`). A model that uses one chose it: it fits every family the ReLU family fits.
-LEARNABLE = ("rational", "acon", "snake")
-# Rectifiers and their smooth relatives: He-initialized, the family of every published
-# normalized/residual CNN and transformer (ReLU, ReLU6, swish, hard-swish, GELU, ...).
-RELU_FAMILY = ("relu", "relu6", "leaky_relu", "prelu", "elu", "celu", "swish", "hard_swish", "gelu", "mish", *LEARNABLE)
-SATURATING = ("sigmoid", "tanh", "hard_sigmoid", "softsign", "hard_tanh")
 # The architecture families the hidden rules are written for (see `family_of`).
 FAMILIES = ("plain-dense", "plain-cnn", "normalized-residual", "attention", "recurrent")
 # Per family, the hidden activations that fit it: a model that already uses one keeps it.

@@ -18,9 +18,9 @@ import keras
 import numpy as np
 
 from .findings import SEVERITIES, Finding, FindingRule, RuleSet, Threshold
-from .inspection import Head, ModelView
-from .recommend import RELU_FAMILY, SATURATING, initializer_for
-from .task import LossInfo, read_loss
+from .inspection import RELU_FAMILY, SATURATING, Head, ModelView
+from .recommend import initializer_for
+from .task import CATEGORICAL_CROSSENTROPIES, CROSSENTROPY_LOSSES, LossInfo, read_loss
 
 # Saturating hidden activations in a feed-forward stack: sigmoid from this depth on (Glorot &
 # Bengio 2010: sigmoid nets of 5 layers stall with the top hidden layer saturated) ...
@@ -34,16 +34,6 @@ GLOROT_RELU_MAX_DEPTH = 20
 # fan_in mode, a RandomNormal's stddev): He gives 2, LeCun 1. Above this it counts as He-scaled.
 HE_SCALED_VARIANCE = 1.5
 
-CROSSENTROPY_LOSSES = {
-    "binary_crossentropy",
-    "bce",
-    "binary_focal_crossentropy",
-    "categorical_crossentropy",
-    "cce",
-    "sparse_categorical_crossentropy",
-    "scce",
-    "categorical_focal_crossentropy",
-}
 CLASSIFICATION_TASKS = ("binary", "multiclass", "multilabel")
 _HE_NAMES = {"he_normal", "he_uniform"}
 _NOT_HE_NAMES = {"glorot_normal", "glorot_uniform", "lecun_normal", "lecun_uniform", "orthogonal", "identity"}
@@ -154,7 +144,7 @@ def output_loss_mismatch(context: ModelContext) -> Iterator[Finding]:
         if loss is None or head.head.layer is None or loss.name not in CROSSENTROPY_LOSSES:
             continue
         name = head.head.layer.name
-        categorical = "categorical" in loss.name or loss.name in ("cce", "scce")
+        categorical = loss.name in CATEGORICAL_CROSSENTROPIES
         if loss.from_logits and activation in ("softmax", "sigmoid"):
             yield spec.finding(
                 name,
@@ -196,7 +186,7 @@ def _label_problems(activation: str | None, units: int, loss: LossInfo | None, y
         problems.append(f"A {activation} output is never negative but the targets go down to {low:g}.")
     column = labels.ndim == 1 or labels.shape[-1] == 1
     integers = bool(np.all(labels == np.round(labels)))
-    sparse_loss = loss is not None and loss.name in ("sparse_categorical_crossentropy", "scce")
+    sparse_loss = loss is not None and loss.name == "sparse_categorical_crossentropy"
     if sparse_loss and not (column and integers and low >= 0 and high < units):
         problems.append(
             f"Sparse categorical crossentropy needs integer labels in [0, {units}); "

@@ -58,28 +58,36 @@ LOSS_FOR_TASK = {
     "regression": "mean_squared_error",
 }
 
-_BINARY_LOSSES = {"binary_crossentropy", "bce", "binary_focal_crossentropy", "hinge", "squared_hinge"}
-_MULTICLASS_LOSSES = {
-    "categorical_crossentropy",
-    "cce",
-    "sparse_categorical_crossentropy",
-    "scce",
-    "categorical_focal_crossentropy",
-    "categorical_hinge",
+# The loss names, each spelled once. Keras' short names are read as the loss they name
+# (`read_loss` returns the long one), so a rule never lists both.
+LOSS_ALIASES = {
+    "bce": "binary_crossentropy",
+    "cce": "categorical_crossentropy",
+    "scce": "sparse_categorical_crossentropy",
+    "mse": "mean_squared_error",
+    "mae": "mean_absolute_error",
+    "mape": "mean_absolute_percentage_error",
+    "msle": "mean_squared_logarithmic_error",
+    "huber_loss": "huber",
+    "logcosh": "log_cosh",
 }
-_REGRESSION_LOSSES = {
+BINARY_CROSSENTROPIES = {"binary_crossentropy", "binary_focal_crossentropy"}
+CATEGORICAL_CROSSENTROPIES = {
+    "categorical_crossentropy",
+    "sparse_categorical_crossentropy",
+    "categorical_focal_crossentropy",
+}
+# Their output must be probabilities, or logits with from_logits=True.
+CROSSENTROPY_LOSSES = BINARY_CROSSENTROPIES | CATEGORICAL_CROSSENTROPIES
+BINARY_LOSSES = BINARY_CROSSENTROPIES | {"hinge", "squared_hinge"}
+MULTICLASS_LOSSES = CATEGORICAL_CROSSENTROPIES | {"categorical_hinge"}
+REGRESSION_LOSSES = {
     "mean_squared_error",
-    "mse",
     "mean_absolute_error",
-    "mae",
     "mean_absolute_percentage_error",
-    "mape",
     "mean_squared_logarithmic_error",
-    "msle",
     "huber",
-    "huber_loss",
     "log_cosh",
-    "logcosh",
     "poisson",
     "tweedie",
 }
@@ -120,16 +128,22 @@ def read_loss(loss: Any) -> LossInfo | None:
         >>> import keras
         >>> read_loss(keras.losses.CategoricalCrossentropy(from_logits=True))
         LossInfo(name='categorical_crossentropy', from_logits=True)
+        >>> read_loss("mse")  # Keras' short names read as the loss they name
+        LossInfo(name='mean_squared_error', from_logits=False)
     """
     if loss is None or isinstance(loss, (list, tuple, dict)):
         return None  # one head's loss is read at a time (see `advisor.inspection.Head.loss`)
     if isinstance(loss, str):
-        return LossInfo(loss.lower(), False)
+        return LossInfo(_canonical(loss), False)
     if isinstance(loss, keras.losses.Loss):
         config = loss.get_config()
-        return LossInfo(snake_case(type(loss).__name__), bool(config.get("from_logits", False)))
+        return LossInfo(_canonical(snake_case(type(loss).__name__)), bool(config.get("from_logits", False)))
     name = getattr(loss, "__name__", None)
-    return LossInfo(name.lower(), False) if name else None
+    return LossInfo(_canonical(name), False) if name else None
+
+
+def _canonical(name: str) -> str:
+    return LOSS_ALIASES.get(name.lower(), name.lower())
 
 
 def task_from_loss(loss: LossInfo | None, output_units: int | None) -> str | None:
@@ -141,11 +155,11 @@ def task_from_loss(loss: LossInfo | None, output_units: int | None) -> str | Non
     """
     if loss is None:
         return None
-    if loss.name in _BINARY_LOSSES:
+    if loss.name in BINARY_LOSSES:
         return "multilabel" if output_units and output_units > 1 else "binary"
-    if loss.name in _MULTICLASS_LOSSES:
+    if loss.name in MULTICLASS_LOSSES:
         return "multiclass"
-    if loss.name in _REGRESSION_LOSSES:
+    if loss.name in REGRESSION_LOSSES:
         return "regression"
     return None
 

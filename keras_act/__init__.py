@@ -16,34 +16,12 @@ Example:
 import importlib
 from typing import Any
 
+from keras_act._ids import LAYER_CLASS_NAMES
 from keras_act.cli import running_as_the_command
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "ACON",
-    "ActivationLayer",
-    "ELU",
-    "GELU",
-    "LeakyReLU",
-    "Linear",
-    "Mish",
-    "Nearest",
-    "PReLU",
-    "Rational",
-    "ReLU",
-    "SELU",
-    "Sigmoid",
-    "Snake",
-    "Softmax",
-    "Softplus",
-    "Swish",
-    "Tanh",
-    "get",
-    "names",
-    "nearest",
-    "ops",
-]
+__all__ = ["ActivationLayer", *LAYER_CLASS_NAMES.values(), "Nearest", "get", "names", "nearest", "ops"]  # noqa: F405
 # The module that defines each export other than the layers (`keras_act.layers`).
 _EXPORTED_FROM = {"get": "registry", "names": "registry", "nearest": "introspection", "Nearest": "introspection"}
 
@@ -62,23 +40,5 @@ if not running_as_the_command():
     # uses them loads. The command imports them itself, once it needs TensorFlow.
     from keras_act import ops
     from keras_act.introspection import Nearest, nearest
-    from keras_act.layers import (
-        ACON,
-        ELU,
-        GELU,
-        SELU,
-        ActivationLayer,
-        LeakyReLU,
-        Linear,
-        Mish,
-        PReLU,
-        Rational,
-        ReLU,
-        Sigmoid,
-        Snake,
-        Softmax,
-        Softplus,
-        Swish,
-        Tanh,
-    )
+    from keras_act.layers import *  # noqa: F403  (every layer class: keras_act.layers.__all__)
     from keras_act.registry import get, names

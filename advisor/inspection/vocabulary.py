@@ -249,6 +249,19 @@ ROLES = tuple(Role)
 HIDDEN_ROLES = (Role.HIDDEN, Role.FEED_FORWARD, Role.GLU_FEED_FORWARD)
 
 
+# The activation families, each name spelled once; every module reads them from here.
+# Rectifiers: piecewise linear with a flat or shallow negative side, so a unit can die.
+RECTIFIERS = ("relu", "relu6", "leaky_relu", "prelu")
+# keras_act's learnable activations beyond PReLU and Swish: unbounded, non-saturating curves
+# (ACON-C and PAU start as Swish and Leaky ReLU; Snake is the identity plus a ripple), so the
+# ReLU family for initializers, unless a layer's start says otherwise (a Rational fitted to tanh:
+# see `start_of`). A model that uses one chose it: it fits every family the ReLU family fits.
+LEARNABLE = ("rational", "acon", "snake")
+# Rectifiers and their smooth relatives: He-initialized, the family of every published
+# normalized/residual CNN and transformer (ReLU, ReLU6, swish, hard-swish, GELU, ...).
+RELU_FAMILY = (*RECTIFIERS, "elu", "celu", "swish", "hard_swish", "gelu", "mish", *LEARNABLE)
+# Bounded activations whose derivative vanishes away from 0.
+SATURATING = ("sigmoid", "tanh", "hard_sigmoid", "softsign", "hard_tanh")
 # What a self-gated product ``x * g(x)`` computes, by its gate g.
 SELF_GATED = {"sigmoid": "swish", "hard_sigmoid": "hard_swish", "relu6": "hard_swish"}
 
