@@ -14,7 +14,8 @@ from keras_act.plotting import NOT_APPLICABLE, output_path, pyplot, save_figure
 
 from .diagnostics import SiteDiagnostic
 
-# (attribute, panel title, y-axis label, scale, what the measure applies to)
+# (attribute, panel title, y-axis label, scale, what the measure applies to); "auto": log where
+# the values span at least `LOG_SCALE_SPAN`, else linear from 0 (see `scale_for`).
 METRICS = (
     ("dead_fraction", "dead units", "fraction of the layer's units", "linear", "ReLU-family layers"),
     (
@@ -24,8 +25,25 @@ METRICS = (
         "linear",
         "sigmoid/tanh/softsign layers",
     ),
-    ("grad_norm", "kernel gradient norm", "||d loss / d kernel||", "log", "layers with a kernel"),
+    ("grad_norm", "kernel gradient norm", "||d loss / d kernel||", "auto", "layers with a kernel"),
 )
+# A log axis only for values that span a decade or more: on a narrow range (norms 0.733-0.748)
+# it zooms in so far that a 2% difference looks like a factor of 20.
+LOG_SCALE_SPAN = 10.0
+
+
+def scale_for(scale: str, values: Sequence[float | None]) -> str:
+    """The y scale of a panel: `scale`, or for "auto" log when the positive finite values span at
+    least `LOG_SCALE_SPAN` (max / min), else linear.
+
+    Examples:
+        >>> scale_for("auto", [0.733, 0.748, None]), scale_for("auto", [1e-7, 0.5])
+        ('linear', 'log')
+    """
+    if scale != "auto":
+        return scale
+    positive = [v for v in values if v is not None and 0 < v < float("inf")]
+    return "log" if positive and max(positive) >= LOG_SCALE_SPAN * min(positive) else "linear"
 
 
 def plot_diagnostics(diagnostics: Any, path: str | Path, title: str | None = None) -> Path:
@@ -59,6 +77,7 @@ def plot_diagnostics(diagnostics: Any, path: str | Path, title: str | None = Non
     for axis, (key, title_, ylabel, scale, applies_to) in zip(axes, METRICS):
         values = [getattr(row, key) for row in rows]
         positions = range(len(rows))
+        scale = scale_for(scale, values)
         if scale == "log":
             floor = min([v for v in values if v] or [1e-30])
             heights = [v if v else floor for v in values]
@@ -66,10 +85,11 @@ def plot_diagnostics(diagnostics: Any, path: str | Path, title: str | None = Non
             heights = [v or 0.0 for v in values]
         bars = axis.bar(positions, heights, color=["tab:gray" if v is None else "tab:blue" for v in values])
         axis.set_yscale(scale)
+        fraction = key != "grad_norm"
         if scale == "linear":
-            axis.set_ylim(0, 1.08)
+            axis.set_ylim(0, 1.08 if fraction else 1.15 * max([v for v in values if v] or [1.0]))
         for bar, value in zip(bars, values):
-            text = NOT_APPLICABLE if value is None else f"{value:.2g}" if scale == "log" else f"{value:.2f}"
+            text = NOT_APPLICABLE if value is None else f"{value:.2f}" if fraction else f"{value:.3g}"
             axis.annotate(
                 text,
                 (bar.get_x() + bar.get_width() / 2, bar.get_height() if value else 0),
@@ -105,8 +125,10 @@ def plot_history(history: Sequence[dict[str, Any]], path: str | Path) -> Path:
     path = output_path(path)
     plt = pyplot()
     layers = list(dict.fromkeys(record["layer"] for record in history))
+    epochs_seen = sorted({record["epoch"] for record in history})
     figure, axes = plt.subplots(1, 3, figsize=(13, 4.0))
     for axis, (key, title_, ylabel, scale, applies_to) in zip(axes, METRICS):
+        scale = scale_for(scale, [record[key] for record in history])
         absent = []
         for layer in layers:
             points = [(r["epoch"], r[key]) for r in history if r["layer"] == layer and r[key] is not None]
@@ -123,8 +145,12 @@ def plot_history(history: Sequence[dict[str, Any]], path: str | Path) -> Path:
                 label=layer,
             )
         axis.set_yscale(scale)
-        if scale == "linear":
+        if scale == "linear" and key != "grad_norm":
             axis.set_ylim(-0.02, 1.02)
+        elif scale == "linear":
+            axis.set_ylim(0, None)
+        # The epochs, also on a panel with nothing to draw (whose axis would otherwise run 0-1).
+        axis.set_xlim(epochs_seen[0] - 0.5, epochs_seen[-1] + 0.5)
         if absent:
             shown = ", ".join(absent[:6]) + (f" and {len(absent) - 6} more" if len(absent) > 6 else "")
             axis.text(

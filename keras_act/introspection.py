@@ -26,6 +26,10 @@ NEAREST_CANDIDATES = (
     "tanh",
     "linear",
 )
+# leaky_relu is compared at the negative slope that fits best (a PReLU is a leaky ReLU whatever
+# its slope), within these bounds: below the lower one the curve is ReLU's or leaky_relu's
+# default (0.01), at 1 it is the identity.
+LEAKY_SLOPE_RANGE = (0.01, 1.0)
 # Where the curves are compared by default: the fit range, where pre-activations mostly lie.
 NEAREST_GRID = np.linspace(FIT_RANGE[0], FIT_RANGE[1], 601)
 
@@ -40,6 +44,7 @@ class Nearest:
         error: the RMS of ``curve - s * activation`` on the compared points.
         channel: the channel compared, or None for the mean curve over the channels.
         ranking: every candidate as ``(activation_id, scale, error)``, closest first.
+        negative_slope: leaky_relu's fitted negative slope, when it is the closest; else None.
 
     Examples:
         >>> result = Nearest("relu", 1.0, 0.005, None, (("relu", 1.0, 0.005),))
@@ -52,9 +57,20 @@ class Nearest:
     error: float
     channel: int | None
     ranking: tuple[tuple[str, float, float], ...]
+    negative_slope: float | None = None
 
     def __str__(self) -> str:
-        return f"{self.activation_id} (scale {self.scale:.3g}, RMS error {self.error:.2g})"
+        slope = f"negative slope {self.negative_slope:.3g}, " if self.negative_slope is not None else ""
+        return f"{self.activation_id} ({slope}scale {self.scale:.3g}, RMS error {self.error:.2g})"
+
+
+def _leaky_slope(curve: np.ndarray, points: np.ndarray) -> float:
+    """The negative slope of the leaky ReLU that fits `curve` best (least squares on its two
+    sides), within `LEAKY_SLOPE_RANGE`."""
+    sides = np.stack([np.maximum(points, 0.0), np.minimum(points, 0.0)], axis=1)
+    (positive, negative), *_ = np.linalg.lstsq(sides, curve, rcond=None)
+    slope = negative / positive if positive > 0 else LEAKY_SLOPE_RANGE[0]
+    return float(np.clip(slope, *LEAKY_SLOPE_RANGE))
 
 
 def _learned_curve(layer: Any, x: np.ndarray) -> np.ndarray:
@@ -89,6 +105,11 @@ def nearest(layer: Any, x: Any = None, channel: int | None = None) -> Nearest:
         >>> layer.build((None, 4))
         >>> keras_act.nearest(layer).activation_id
         'relu'
+        >>> untrained = keras_act.PReLU()  # slope 0.25: a leaky ReLU
+        >>> untrained.build((None, 4))
+        >>> found = keras_act.nearest(untrained)
+        >>> found.activation_id, round(found.negative_slope, 3), round(found.scale, 3)
+        ('leaky_relu', 0.25, 1.0)
     """
     points = np.asarray(NEAREST_GRID if x is None else x, "float64")
     curves = _learned_curve(layer, points)
@@ -101,9 +122,19 @@ def nearest(layer: Any, x: Any = None, channel: int | None = None) -> Nearest:
             f"nearest: argument `channel` must be None or an index in [0, {curves.shape[1]}) (the layer "
             f"has {curves.shape[1]} parameter sets), received channel={channel!r}."
         )
+    slope = _leaky_slope(curve, points)
+    references = {activation_id: TARGETS[activation_id](points) for activation_id in NEAREST_CANDIDATES}
+    references["leaky_relu"] = np.where(points > 0, points, slope * points)
     ranking = sorted(
-        ((activation_id, *fit_scale(curve, TARGETS[activation_id](points))) for activation_id in NEAREST_CANDIDATES),
+        ((activation_id, *fit_scale(curve, reference)) for activation_id, reference in references.items()),
         key=lambda row: row[2],
     )
     best_id, scale, error = ranking[0]
-    return Nearest(best_id, scale, error, None if channel is None else int(channel), tuple(ranking))
+    return Nearest(
+        best_id,
+        scale,
+        error,
+        None if channel is None else int(channel),
+        tuple(ranking),
+        slope if best_id == "leaky_relu" else None,
+    )

@@ -77,11 +77,11 @@ def plot_learned(
         >>> plot_learned(model, "learned.png")  # doctest: +SKIP
         PosixPath('learned.png')
     """
-    layers = [layer for layer in learned_layers(model) if layer.built]
+    layers = learned_layers(model)
     if not layers:
         raise ValueError(
-            "plot_learned: the model has no built learnable keras_act activation (PReLU, "
-            "Swish, Rational, ACON, Snake); add one, or plot fixed ones with plot_gallery."
+            "plot_learned: the model has no learnable keras_act activation (PReLU, Swish, "
+            "Rational, ACON, Snake); add one, or plot fixed ones with plot_gallery."
         )
     low, high = check_x_range(x_range, "plot_learned")
     path = output_path(path)
@@ -89,8 +89,15 @@ def plot_learned(
     x = np.linspace(low, high, 201)
     columns = min(3, len(layers))
     rows = math.ceil(len(layers) / columns)
-    figure, axes = plt.subplots(rows, columns, figsize=(4.2 * columns, 3.2 * rows), squeeze=False)
+    figure, axes = plt.subplots(rows, columns, figsize=(max(5.0, 4.2 * columns), 3.4 * rows), squeeze=False)
     for ax, layer in zip(axes.flat, layers):
+        name, kind = layer.name, type(layer).__name__
+        untrained = not layer.built
+        if untrained:
+            # An `activation=` layer is built on the model's first real batch: until then it is
+            # its start, drawn from a copy (the model itself is left as it is).
+            layer = type(layer).from_config(layer.get_config())
+            layer.build((None, 1))
         ax.axhline(0, color="0.8", linewidth=0.8)
         ax.axvline(0, color="0.8", linewidth=0.8)
         ax.plot(x, layer.curve(x, start=True).mean(axis=1), color="black", linestyle="--", label="start")
@@ -119,13 +126,14 @@ def plot_learned(
                 )
             if channels > MAX_CHANNELS_DRAWN:
                 ax.plot(x, learned.mean(axis=1), color="tab:red", linewidth=1.5, label="mean of all channels")
-        ax.set_title(f"{layer.name} ({type(layer).__name__})\nnow nearest: {nearest(layer)}", fontsize=9)
+        state = "not run yet, at its start" if untrained else "now"
+        ax.set_title(f"{name} ({kind})\n{state} nearest:\n{nearest(layer)}", fontsize=9)
         ax.set_xlabel("x", fontsize=8)
         ax.set_ylabel("f(x)", fontsize=8)
         ax.grid(alpha=0.3)
-        ax.legend(loc="upper left", fontsize="x-small")
+        ax.legend(loc="best", fontsize="x-small")  # where it covers the least of the curves
     for ax in list(axes.flat)[len(layers) :]:
         ax.axis("off")
-    figure.suptitle("Learned activations (dashed: where training started)")
+    figure.suptitle("Learned activations\n(dashed: where training started)")
     figure.tight_layout()
     return save_figure(figure, path)

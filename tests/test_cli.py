@@ -96,7 +96,7 @@ def test_plot_model_draws_its_learned_activations(tmp_path, capsys):
     "extra, message",
     [
         (["relu"], "plot --model draws the model's own learnable activations; leave out the activation ids"),
-        ([], "the model has no built learnable keras_act activation"),
+        ([], "the model has no learnable keras_act activation"),
     ],
 )
 def test_plot_model_bad_usage_is_one_line(tmp_path, capsys, extra, message):

@@ -92,6 +92,38 @@ def test_plots_are_drawn(tmp_path) -> None:
         plot_diagnostics(advise(net), tmp_path / "none.png")
 
 
+def _drawn_axes(monkeypatch, draw) -> list:
+    """The axes of the figure `draw()` writes (captured before it is closed)."""
+    from keras_act.advisor import plots
+
+    figures = []
+    monkeypatch.setattr(plots, "save_figure", lambda figure, path: figures.append(figure) or path)
+    draw()
+    return figures[0].axes
+
+
+def test_gradient_norms_on_a_narrow_range_get_a_linear_axis_from_zero(tmp_path, monkeypatch) -> None:
+    pytest.importorskip("matplotlib")
+    from keras_act.advisor.diagnostics import SiteDiagnostic
+    from keras_act.advisor.plots import plot_diagnostics, plot_history
+
+    rows = [SiteDiagnostic(f"d{i}", "relu", 8, 0.1, None, norm, None) for i, norm in enumerate([0.733, 0.748])]
+    axes = _drawn_axes(monkeypatch, lambda: plot_diagnostics(rows, tmp_path / "d.png"))
+    assert axes[2].get_yscale() == "linear" and axes[2].get_ylim()[0] == 0
+    wide = [
+        SiteDiagnostic("a", "sigmoid", 8, None, 0.2, 1e-7, None),
+        SiteDiagnostic("b", "sigmoid", 8, None, 0.1, 0.5, None),
+    ]
+    assert _drawn_axes(monkeypatch, lambda: plot_diagnostics(wide, tmp_path / "w.png"))[2].get_yscale() == "log"
+    # Over epochs: a panel with nothing to draw (no saturating layer) still spans the epochs.
+    history = [
+        {"epoch": e, "layer": "d0", "dead_fraction": 0.1, "saturated_fraction": None, "grad_norm": 0.74}
+        for e in (1, 2, 3)
+    ]
+    axes = _drawn_axes(monkeypatch, lambda: plot_history(history, tmp_path / "h.png"))
+    assert axes[1].get_xlim() == (0.5, 3.5) and axes[2].get_yscale() == "linear"
+
+
 def test_learned_curves_are_recorded_each_measured_epoch_and_drawn(tmp_path) -> None:
     import keras_act
 

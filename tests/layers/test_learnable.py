@@ -235,6 +235,16 @@ def test_nearest_finds_the_scale_and_picks_a_channel():
     assert keras_act.nearest(keras_act.GELU()).activation_id == "gelu"
 
 
+@pytest.mark.parametrize("slope", [0.25, 0.6])
+def test_nearest_names_a_prelu_a_leaky_relu_with_its_slope(slope):
+    layer = keras_act.PReLU(alpha_initializer=keras.initializers.Constant(slope))
+    layer.build((None, 3))
+    result = keras_act.nearest(layer)
+    assert (result.activation_id, result.scale) == ("leaky_relu", pytest.approx(1.0, abs=1e-4))
+    assert result.negative_slope == pytest.approx(slope, abs=1e-4) and result.error < 1e-4
+    assert f"negative slope {slope:.3g}" in str(result)
+
+
 @pytest.mark.parametrize("layer", [keras.layers.Dense(2), keras_act.Softmax(), "relu"], ids=["dense", "softmax", "str"])
 def test_nearest_rejects_what_is_not_an_elementwise_keras_act_layer(layer):
     with pytest.raises(TypeError, match="nearest: argument `layer` must be an elementwise keras_act activation layer"):
@@ -257,6 +267,21 @@ def test_learned_layers_finds_layers_activation_arguments_and_nested_models():
     assert [layer.name for layer in learned_layers(outer)] == ["dense_prelu", "inner_snake"]
     with pytest.raises(TypeError, match="`model` must be a keras.Model"):
         learned_layers(keras_act.Snake())
+
+
+def test_plot_learned_draws_an_activation_argument_before_training_without_building_it(tmp_path, monkeypatch):
+    pytest.importorskip("matplotlib")
+    from keras_act import learned
+
+    swish = keras_act.Swish(name="dense_swish")
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4, activation=swish), keras_act.PReLU()])
+    figures = []
+    monkeypatch.setattr(learned, "save_figure", lambda figure, path: figures.append(figure) or path)
+    learned.plot_learned(model, tmp_path / "learned.png")
+    titles = [axis.get_title() for axis in figures[0].axes if axis.get_title()]
+    assert titles[0].startswith("dense_swish (Swish)\nnot run yet, at its start nearest:\nswish")
+    assert "now nearest:\nleaky_relu (negative slope 0.25" in titles[1]
+    assert not swish.built  # drawn from a copy: the model is left as it was
 
 
 @pytest.mark.parametrize("degrees", [(0, 1), (2, 1), (2, 4), (3, 3), (4, 3), (5, 4), (7, 6)])
