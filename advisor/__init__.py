@@ -14,7 +14,7 @@ Example:
 import importlib
 from typing import Any
 
-from keras_act.cli import running_as_the_command
+from keras_act.commands import running_as_the_command
 
 __all__ = [
     "ActivationMonitor",
@@ -34,8 +34,8 @@ _EXPORTED_FROM = {
     "ConfirmResult": "verdict",
     "ConfirmRow": "verdict",
     "Finding": "findings",
-    "advise": "analyze",
-    "apply": "rebuild",
+    "advise": "advise",
+    "apply": "apply",
     "confirm": "confirm",
     "plot_diagnostics": "plots",
 }
@@ -52,10 +52,10 @@ if not running_as_the_command():
     # Imported up front: `keras_act.advisor.confirm` is then the function, whatever imports
     # its module of the same name later.
     from .advice import Advice
-    from .analyze import advise
+    from .advise import advise
+    from .apply import apply
     from .confirm import confirm
     from .findings import Finding
     from .monitor import ActivationMonitor
     from .plots import plot_diagnostics
-    from .rebuild import apply
     from .verdict import ConfirmResult, ConfirmRow

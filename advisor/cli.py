@@ -18,7 +18,7 @@ from typing import Any
 
 from keras_act import __version__
 from keras_act._messages import quoted
-from keras_act.cli import (
+from keras_act.commands import (
     PROG,
     UsageError,
     add_layer_commands,
@@ -159,7 +159,7 @@ def load_data(path: str, keys: tuple[str, ...], required: tuple[str, ...] = ()) 
         >>> load_data("notes.txt", ("x", "y"))
         Traceback (most recent call last):
         ...
-        keras_act.cli.UsageError: --data notes.txt: no such file.
+        keras_act.commands.UsageError: --data notes.txt: no such file.
     """
     import numpy as np
 
@@ -224,7 +224,7 @@ def _advise(args: argparse.Namespace) -> int:
 
     data = load_data(args.data, ("x", "y")) if args.data is not None else {}
     model = load_model(args.model, args.verbose)
-    from .analyze import advise
+    from .advise import advise
 
     try:
         advice = advise(model, task=args.task, x=data.get("x"), y=data.get("y"))
@@ -252,7 +252,7 @@ def _confirm(args: argparse.Namespace) -> int:
             f"(or neither, and 20% of 'x' is held out)."
         )
     model = load_model(args.model, args.verbose)
-    from .analyze import advise
+    from .advise import advise
     from .confirm import confirm
 
     validation = (data["x_val"], data["y_val"]) if validation_keys else None
@@ -293,9 +293,9 @@ def _demo(args: argparse.Namespace) -> int:
     except ImportError as error:
         raise UsageError(f'the demo needs {error.name}: pip install "keras-act[demo]"') from None
     import_tensorflow(args.verbose)
-    from keras_act.demo import run_demo
+    from keras_act.layer_demo import run_demo
 
-    from .demo import run_advisor_demo
+    from .advice_demo import run_advisor_demo
 
     run_demo(epochs=args.epochs, output_dir=args.output_dir, seed=args.seed)
     run_advisor_demo(epochs=args.advisor_epochs, seed=args.seed, confirm_epochs=args.confirm_epochs)

@@ -44,7 +44,7 @@ import keras_act
 from keras_act.paths import writable_folder
 
 from .advice import Advice
-from .analyze import advise
+from .advise import advise
 from .data import IN_MEMORY_LIMIT_BYTES, FitData, StreamedData, read_fit_data
 from .executions import FUSED_WEIGHTS_LIMIT
 from .inspection import KNOWN_ACTIVATIONS, view

@@ -4,7 +4,7 @@ Each code is one `FindingRule`: its severity, when it fires, why that is bad, an
 default fix and its thresholds (named constants with their sources). The model rules
 (`advisor.rules`), the data rules (`advisor.diagnostics`) and the task notes (`advisor.task`)
 all register theirs here, and every finding is made through its rule (`RULE.finding(...)`), so
-a code cannot be reported without its docs; `keras_act.advisor.registry` collects them and renders the
+a code cannot be reported without its docs; `keras_act.advisor.codes` collects them and renders the
 the tables of docs/findings.md.
 """
 

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from keras_act.plotting import NOT_APPLICABLE, output_path, pyplot, save_figure
+from keras_act.figure_files import NOT_APPLICABLE, output_path, pyplot, save_figure
 
 from .diagnostics import SiteDiagnostic
 

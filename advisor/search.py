@@ -23,10 +23,10 @@ import numpy as np
 
 from ._tuner_compat import DeclaresSpace, is_worker, tuner_file
 from .advice import Advice
+from .apply import apply
 from .copies import RowTraining
 from .executions import train_executions
 from .oracles import ACCURACY_PREFIX, EXECUTION_PREFIX, executions_of, last_values, save_state
-from .rebuild import apply
 from .verdict import SEPARATOR
 
 SETTINGS_FILE = "keras_act_confirm.json"

@@ -17,13 +17,13 @@ import importlib
 from typing import Any
 
 from keras_act._ids import LAYER_CLASS_NAMES
-from keras_act.cli import running_as_the_command
+from keras_act.commands import running_as_the_command
 
 __version__ = "0.1.0"
 
 __all__ = ["ActivationLayer", *LAYER_CLASS_NAMES.values(), "Nearest", "get", "names", "nearest", "ops"]  # noqa: F405
 # The module that defines each export other than the layers (`keras_act.layers`).
-_EXPORTED_FROM = {"get": "registry", "names": "registry", "nearest": "introspection", "Nearest": "introspection"}
+_EXPORTED_FROM = {"get": "registry", "names": "registry", "nearest": "matching", "Nearest": "matching"}
 
 
 def __getattr__(name: str) -> Any:
@@ -39,6 +39,6 @@ if not running_as_the_command():
     # `import keras_act` registers every layer with Keras' deserializer, so a saved model that
     # uses them loads. The command imports them itself, once it needs TensorFlow.
     from keras_act import ops
-    from keras_act.introspection import Nearest, nearest
     from keras_act.layers import *  # noqa: F403  (every layer class: keras_act.layers.__all__)
+    from keras_act.matching import Nearest, nearest
     from keras_act.registry import get, names

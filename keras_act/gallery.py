@@ -11,7 +11,7 @@ import numpy as np
 from keras import ops
 
 from keras_act._autodiff import value_and_derivative
-from keras_act.plotting import check_x_range, output_path, pyplot, save_figure
+from keras_act.figure_files import check_x_range, output_path, pyplot, save_figure
 from keras_act.registry import get, names
 
 # Softmax maps a vector to probabilities: its panel shows one of them as a function of one logit.

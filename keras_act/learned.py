@@ -22,9 +22,9 @@ from typing import Any
 import keras
 import numpy as np
 
-from keras_act.introspection import nearest
+from keras_act.figure_files import check_x_range, output_path, pyplot, save_figure
 from keras_act.layers._parametric import CURVE_GRID, ParametricActivation
-from keras_act.plotting import check_x_range, output_path, pyplot, save_figure
+from keras_act.matching import nearest
 
 __all__ = ["CURVE_GRID", "MAX_CHANNELS_DRAWN", "learned_layers", "plot_learned"]
 

@@ -38,7 +38,7 @@ def test_demo_trains_and_writes_the_gallery_then_runs_the_advisor_demo(tmp_path,
     # The advisor's demo itself is tested in tests/advisor/test_demo.py; here, that the command
     # runs it after the layers' demo with the command's settings.
     pytest.importorskip("sklearn")
-    import keras_act.advisor.demo as advisor_demo
+    import keras_act.advisor.advice_demo as advisor_demo
 
     calls = []
     monkeypatch.setattr(advisor_demo, "run_advisor_demo", lambda **kwargs: calls.append(kwargs))

@@ -207,7 +207,7 @@ def test_a_users_own_advisor_module_does_not_shadow_keras_act_advisor(tmp_path) 
         tmp_path,
     )
     assert run.returncode == 0, run.stderr
-    assert run.stdout.split() == ["True", "keras_act.advisor.analyze", "False"]
+    assert run.stdout.split() == ["True", "keras_act.advisor.advise", "False"]
 
 
 def test_importing_keras_act_loads_no_advisor_module(tmp_path) -> None:
@@ -236,7 +236,7 @@ def test_the_command_reads_an_export_on_first_use(tmp_path) -> None:
         argv0="keras-act",
     )
     assert run.returncode == 0, run.stderr
-    assert run.stdout.split()[-3:] == ["False", "PReLU", "keras_act.advisor.analyze"]
+    assert run.stdout.split()[-3:] == ["False", "PReLU", "keras_act.advisor.advise"]
 
 
 def test_the_command_is_quiet_by_default_and_verbose_on_request(tmp_path) -> None:

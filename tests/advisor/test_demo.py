@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from keras_act.advisor.demo import run_advisor_demo
+from keras_act.advisor.advice_demo import run_advisor_demo
 
 pytest.importorskip("sklearn")
 

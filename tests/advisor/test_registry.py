@@ -9,8 +9,8 @@ import pathlib
 import pytest
 
 from keras_act.advisor import diagnostics, rules
+from keras_act.advisor.codes import RULES, readme_tables
 from keras_act.advisor.findings import REGISTRY, Finding, FindingRule, register
-from keras_act.advisor.registry import RULES, readme_tables
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
@@ -60,7 +60,7 @@ def test_a_rule_reports_only_its_severities() -> None:
 
 
 def test_the_list_of_codes_is_what_registers() -> None:
-    from keras_act.advisor.registry import CODES
+    from keras_act.advisor.codes import CODES
 
     assert len(set(CODES)) == len(CODES)
     assert sorted(CODES) == sorted(REGISTRY)
@@ -68,7 +68,7 @@ def test_the_list_of_codes_is_what_registers() -> None:
 
 def test_the_documented_tables_are_generated_from_the_registry() -> None:
     page = (ROOT / "docs" / "findings.md").read_text()
-    start, end = "<!-- findings-tables: python -m keras_act.advisor.registry -->\n", "\n<!-- /findings-tables -->"
+    start, end = "<!-- findings-tables: python -m keras_act.advisor.codes -->\n", "\n<!-- /findings-tables -->"
     assert start in page and end in page, "docs/findings.md lacks the generated findings section"
     section = page.split(start, 1)[1].split(end, 1)[0]
-    assert section == readme_tables(), "docs/findings.md's tables differ: paste `python -m keras_act.advisor.registry`"
+    assert section == readme_tables(), "docs/findings.md's tables differ: paste `python -m keras_act.advisor.codes`"

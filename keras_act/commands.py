@@ -56,7 +56,7 @@ def check_path(check: Callable[..., Path], path: str, flag: str, **options: Any)
         >>> check_path(writable_folder, "/nonexistent", "--output-dir", must_exist=True)
         Traceback (most recent call last):
         ...
-        keras_act.cli.UsageError: --output-dir /nonexistent: no such folder; create it or pass another.
+        keras_act.commands.UsageError: --output-dir /nonexistent: no such folder; create it or pass another.
     """
     try:
         return check(path, flag, **options)
@@ -141,7 +141,7 @@ def run_layer_command(args: argparse.Namespace) -> int:
     unknown = [i for i in args.ids if i not in LAYER_CLASS_NAMES]
     if unknown:
         raise UsageError(f"unknown activation ids {', '.join(unknown)}; valid ids are: {', '.join(LAYER_CLASS_NAMES)}.")
-    from keras_act.plotting import check_x_range, output_path
+    from keras_act.figure_files import check_x_range, output_path
 
     output = args.output or ("learned_activations.png" if args.model else "keras_act_gallery.png")
     check_path(output_path, output, "-o")
@@ -173,7 +173,7 @@ def load_model(path: str, verbose: bool = False) -> Any:
         >>> load_model("missing.keras")
         Traceback (most recent call last):
         ...
-        keras_act.cli.UsageError: MODEL missing.keras: no such file.
+        keras_act.commands.UsageError: MODEL missing.keras: no such file.
     """
     import warnings
 

@@ -2,11 +2,11 @@
 
 The model rules (`advisor.rules`), the data rules (`advisor.diagnostics`) and the task notes
 (`advisor.task`) each register their `FindingRule`s where they are checked; importing this
-module imports them all. ``python -m keras_act.advisor.registry`` prints the findings tables of docs/findings.md
+module imports them all. ``python -m keras_act.advisor.codes`` prints the findings tables of docs/findings.md
 (a test fails when that page differs).
 
 Example:
-    >>> from keras_act.advisor.registry import RULES
+    >>> from keras_act.advisor.codes import RULES
     >>> RULES["dead-units"].scope, RULES["dead-units"].severity
     ('data', 'warning')
 """

@@ -14,10 +14,10 @@ import keras
 
 from keras_act import datasets
 
-from .analyze import advise
+from .advise import advise
+from .apply import apply
 from .confirm import confirm
 from .findings import reported_keras_warnings_silenced
-from .rebuild import apply
 
 FLAWED_DEPTH = 8
 FLAWED_WIDTH = 32
