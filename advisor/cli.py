@@ -89,7 +89,7 @@ def _parser() -> argparse.ArgumentParser:
     confirm.add_argument(
         "--executions",
         type=int,
-        help="trainings per configuration (default: 10 where they train together as independent copies, else 3)",
+        help="trainings per configuration (default: 10 where they train together, else 3)",
     )
     confirm.add_argument(
         "--budget",

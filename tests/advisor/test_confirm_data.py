@@ -8,7 +8,7 @@ import pytest
 import tensorflow as tf
 
 from keras_act.advisor import advise, confirm
-from keras_act.advisor.copies import execution_data, score
+from keras_act.advisor.row_training import execution_data, score
 from tests.advisor.test_real_inputs import LABELS, SENTENCES, text_classifier
 
 L = keras.layers

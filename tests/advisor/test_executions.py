@@ -1,4 +1,5 @@
-"""The executions of a search row: fused copies score exactly as one-by-one trainings do."""
+"""The executions of a search row: every training path scores exactly as one-by-one trainings do,
+and each execution says which path trained it and why the earlier ones were refused."""
 
 from __future__ import annotations
 
@@ -9,14 +10,17 @@ import keras
 import numpy as np
 import pytest
 
-from keras_act.advisor import copies, executions, vectorized
-from keras_act.advisor.copies import Execution, RowTraining, early_stop
+from keras_act.advisor import row_training, vectorized
 from keras_act.advisor.executions import train_executions
+from keras_act.advisor.fused import FUSED
+from keras_act.advisor.row_training import Execution, Job, RowTraining, early_stop
 
 SEED = 7
 EXECUTIONS = 3
-# On PyTorch a fused copy's dropout masks come from another random stream than a lone model's
-# (the copies stay independent; their numbers are not the lone models' to float tolerance).
+# On PyTorch a fused execution's dropout masks come from another random stream than a lone model's
+# (the executions stay independent; their numbers are not the lone models' to float tolerance).
+# The path that trains executions together: vectorized on TensorFlow, fused elsewhere.
+TOGETHER = "vectorized" if keras.backend.backend() == "tensorflow" else "fused"
 DROPOUT = 0.0 if keras.backend.backend() == "torch" else 0.2
 
 
@@ -100,17 +104,18 @@ def assert_same(found: list[Execution], reference: list[tuple[float, int]]) -> N
 
 
 @pytest.mark.parametrize("objective", ["val_loss", "val_accuracy"])
-def test_fused_copies_score_as_one_by_one_fits_with_the_rows_in_order(objective) -> None:
+def test_executions_trained_together_score_as_one_by_one_fits_with_the_rows_in_order(objective) -> None:
     split = data()
     row = spec(objective=objective)
     found = train_executions(row, split, EXECUTIONS, SEED)
     assert_same(found, plain_reference(objective))
+    assert {e.path for e in found} == {TOGETHER}
     if objective == "val_loss":  # (30 validation rows make accuracies tie)
         assert len({e.score for e in found}) == EXECUTIONS  # the seeds give different trainings
 
 
 @pytest.mark.parametrize("objective", ["val_loss", "val_accuracy"])
-def test_weighted_copies_score_as_weighted_one_by_one_fits(objective) -> None:
+def test_weighted_executions_score_as_weighted_one_by_one_fits(objective) -> None:
     x, y, x_val, y_val = data()
     split = (x, y, x_val, y_val, np.where(y_val > 0, 2.0, 1.0).astype("float32"))
     weights = np.where(y > 0, 3.0, 0.5).astype("float32")
@@ -121,51 +126,94 @@ def test_weighted_copies_score_as_weighted_one_by_one_fits(objective) -> None:
         assert [e.score for e in found] != pytest.approx([s for s, _ in plain_reference(objective)], rel=1e-3)
 
 
-def test_a_copy_that_stops_early_is_scored_at_its_own_stop() -> None:
+def test_an_execution_that_stops_early_is_scored_at_its_own_stop() -> None:
     split = data()
     found = train_executions(spec(), split, EXECUTIONS, SEED)
-    assert min(e.epochs for e in found) < 12  # patience 2 stopped at least one copy early
+    assert min(e.epochs for e in found) < 12  # patience 2 stopped at least one execution early
     assert all(e.best_epoch < e.epochs for e in found)
 
 
-def test_groups_of_copies_when_the_model_is_too_large_to_copy_them_all(monkeypatch) -> None:
+def test_groups_of_executions_when_the_model_is_too_large_to_train_them_all_together(monkeypatch) -> None:
     split = data()
     weights = mlp().count_params()
-    monkeypatch.setattr(executions, "FUSED_WEIGHTS_LIMIT", 2 * weights)  # groups of 2, then 1
-    assert_same(train_executions(spec(), split, EXECUTIONS, SEED), plain_reference("val_loss"))
+    monkeypatch.setattr(row_training, "TOGETHER_WEIGHTS_LIMIT", 2 * weights)  # groups of 2, then 1
+    found = train_executions(spec(), split, EXECUTIONS, SEED)
+    assert_same(found, plain_reference("val_loss"))
+    assert [e.path for e in found] == [TOGETHER, TOGETHER, "one by one"]
+    assert dict(found[2].refused)["fused"] == "one execution to train"
 
 
 @pytest.mark.parametrize(
     "row",
     [
-        spec(build=lambda: mlp(regularizer="l2")),  # the copies' own losses would leave the L2 term out
-        spec(optimizer=lambda: keras.optimizers.Adam(0.01, global_clipnorm=0.1)),  # couples the copies
+        spec(build=lambda: mlp(regularizer="l2")),  # the fused executions' own losses would leave the L2 term out
+        spec(optimizer=lambda: keras.optimizers.Adam(0.01, global_clipnorm=0.1)),  # couples the executions
     ],
     ids=["regularized-loss", "global-clipnorm"],
 )
-def test_what_fusing_would_change_trains_one_by_one(row) -> None:
+def test_what_fusing_would_change_trains_another_way(row) -> None:
     split = data()
-    assert_same(train_executions(row, split, EXECUTIONS, SEED), one_by_one(row, split))
+    found = train_executions(row, split, EXECUTIONS, SEED)
+    assert_same(found, one_by_one(row, split))
+    refused = dict(found[0].refused)
+    if row.build is mlp:  # global_clipnorm: neither way of training together applies
+        assert [e.path for e in found] == ["one by one"] * EXECUTIONS
+        assert "global_clipnorm" in refused["vectorized"] and "global_clipnorm" in refused["fused"]
+    else:  # the vectorized executions count their own regularization losses; the fused ones cannot
+        assert "regularization losses" in FUSED.refusal(executions_job(row, split))
+        assert found[0].path == ("vectorized" if TOGETHER == "vectorized" else "one by one")
+
+
+def activity_regularized() -> keras.Model:
+    # Its penalty is a loss term added in call: the built model's `losses` do not show it.
+    return keras.Sequential(
+        [
+            keras.Input((5,)),
+            keras.layers.Dense(8, activation="tanh", activity_regularizer="l2"),
+            keras.layers.Dense(1, activation="sigmoid"),
+        ]
+    )
+
+
+def test_a_path_that_fails_while_training_hands_fresh_models_to_the_next() -> None:
+    # Lamb is refused by the vectorized path; the fused model then trains, finds its total loss
+    # is not the sum of the executions' own (the activity penalty), and is refused: one by one
+    # must start from freshly seeded models, not the ones the fused fit trained.
+    row = spec(build=activity_regularized, optimizer=lambda: keras.optimizers.Lamb(0.01))
+    split = data()
+    found = train_executions(row, split, EXECUTIONS, SEED)
+    assert_same(found, one_by_one(row, split))
+    assert [e.path for e in found] == ["one by one"] * EXECUTIONS
+    refused = dict(found[0].refused)
+    assert "Lamb" in refused["vectorized"] or "TensorFlow" in refused["vectorized"]
+    assert "not the sum of the executions' own losses" in refused["fused"]
+    assert all(dict(e.refused)["fused"] == refused["fused"] for e in found)  # tried once, remembered
 
 
 def test_one_by_one_on_request_gives_the_same_scores() -> None:
     split = data()
-    assert_same(train_executions(spec(), split, EXECUTIONS, SEED, fuse=False), plain_reference("val_loss"))
+    found = train_executions(spec(), split, EXECUTIONS, SEED, fuse=False)
+    assert_same(found, plain_reference("val_loss"))
+    assert all(e.path == "one by one" for e in found)
+    assert dict(found[0].refused) == {
+        "vectorized": "one by one on request (fuse_executions=False)",
+        "fused": "one by one on request (fuse_executions=False)",
+    }
 
 
-def test_with_shuffling_each_copy_draws_its_own_order_every_epoch() -> None:
+def test_with_shuffling_each_execution_draws_its_own_order_every_epoch() -> None:
     rows = 40
     x = np.arange(rows, dtype="float32").reshape(rows, 1)
-    orders = copies.training_batches(
+    orders = row_training.training_batches(
         [x], np.arange(rows), [np.arange(rows)] * 3, batch_size=rows, shuffle=True, seed=SEED
     )
     epochs = [[np.asarray(labels) for labels in next(iter(orders))[1]] for _ in range(2)]
     for epoch in epochs:
         for order in epoch:
             assert sorted(order.tolist()) == list(range(rows))  # every row once per epoch
-        assert len({tuple(order) for order in epoch}) == 3  # copies differ
-    assert all(not np.array_equal(a, b) for a, b in zip(*epochs))  # each copy reshuffles
-    again = copies.training_batches(
+        assert len({tuple(order) for order in epoch}) == 3  # executions differ
+    assert all(not np.array_equal(a, b) for a, b in zip(*epochs))  # each execution reshuffles
+    again = row_training.training_batches(
         [x], np.arange(rows), [np.arange(rows)] * 3, batch_size=rows, shuffle=True, seed=SEED
     )
     np.testing.assert_array_equal(np.asarray(next(iter(again))[1][0]), epochs[0][0])  # seeded
@@ -174,21 +222,22 @@ def test_with_shuffling_each_copy_draws_its_own_order_every_epoch() -> None:
         np.testing.assert_array_equal(np.asarray(features)[:, 0], np.asarray(label))  # x and y stay paired
 
 
-def test_shuffled_fused_copies_still_train_to_sensible_scores() -> None:
+def test_shuffled_executions_trained_together_still_train_to_sensible_scores() -> None:
     split = data()
     found = train_executions(spec(shuffle=True), split, EXECUTIONS, SEED)
     assert all(np.isfinite(e.score) and e.score < 0.69 for e in found)  # learnt beyond chance (ln 2)
     assert [e.score for e in found] != pytest.approx([score for score, _ in plain_reference("val_loss")])
 
 
-def only_vectorized(monkeypatch) -> None:
-    """Fail the test if the copies would train any other way than vectorized."""
+def assert_vectorized(found: list[Execution]) -> None:
+    assert [e.path for e in found] == ["vectorized"] * len(found), [(e.path, e.refused) for e in found]
 
-    def other_way(*args, **kwargs):
-        raise AssertionError("trained without vectorizing")
 
-    monkeypatch.setattr(executions, "_fit_fused", other_way)
-    monkeypatch.setattr(executions, "_fit_alone", other_way)
+def executions_job(row: RowTraining, split: tuple[np.ndarray, ...]) -> Job:
+    """The job `train_executions` hands the paths first."""
+    x, y, x_val, y_val = split
+    own = [row_training.execution_data([x], y, (x_val, y_val), 0.2, SEED + i) for i in range(EXECUTIONS)]
+    return Job(row, [x], y, own, SEED)
 
 
 on_tensorflow = pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="the TensorFlow path")
@@ -196,21 +245,22 @@ on_tensorflow = pytest.mark.skipif(keras.backend.backend() != "tensorflow", reas
 
 @on_tensorflow
 @pytest.mark.parametrize("objective", ["val_loss", "val_accuracy"])
-def test_on_tensorflow_the_copies_train_as_one_vectorized_graph(objective, monkeypatch) -> None:
-    only_vectorized(monkeypatch)  # batch normalization and dropout included
-    assert_same(train_executions(spec(objective=objective), data(), EXECUTIONS, SEED), plain_reference(objective))
+def test_on_tensorflow_the_executions_train_as_one_vectorized_graph(objective) -> None:
+    found = train_executions(spec(objective=objective), data(), EXECUTIONS, SEED)
+    assert_vectorized(found)  # batch normalization and dropout included
+    assert_same(found, plain_reference(objective))
 
 
 @on_tensorflow
-def test_vectorized_copies_count_their_own_regularization_losses(monkeypatch) -> None:
+def test_vectorized_executions_count_their_own_regularization_losses() -> None:
     row, split = spec(build=lambda: mlp(regularizer="l2")), data()
-    reference = one_by_one(row, split)
-    only_vectorized(monkeypatch)
-    assert_same(train_executions(row, split, EXECUTIONS, SEED), reference)
+    found = train_executions(row, split, EXECUTIONS, SEED)
+    assert_vectorized(found)
+    assert_same(found, one_by_one(row, split))
 
 
 @on_tensorflow
-def test_vectorized_copies_build_the_weights_of_a_layer_used_as_an_activation(monkeypatch) -> None:
+def test_vectorized_executions_build_the_weights_of_a_layer_used_as_an_activation() -> None:
     import keras_act
 
     # Dense(activation=Swish()) makes Swish's beta on the Dense's first call, not when the model is built.
@@ -224,51 +274,52 @@ def test_vectorized_copies_build_the_weights_of_a_layer_used_as_an_activation(mo
         )
     )
     split = data()
-    reference = one_by_one(row, split)
-    only_vectorized(monkeypatch)
-    assert_same(train_executions(row, split, EXECUTIONS, SEED), reference)
+    found = train_executions(row, split, EXECUTIONS, SEED)
+    assert_vectorized(found)
+    assert_same(found, one_by_one(row, split))
 
 
 @on_tensorflow
 def test_a_later_round_reuses_the_row_s_traced_step_and_scores_as_a_fresh_trace(monkeypatch) -> None:
-    # A race trains a row in rounds: round two loads its copies into round one's traced step
+    # A race trains a row in rounds: round two loads its executions' models into round one's traced step
     # (batch normalization's statistics, dropout's seeds and Adam's slots start afresh).
     import dataclasses
 
     from keras_act.advisor import vectorized
 
     row, split = dataclasses.replace(spec(build=lambda: mlp(regularizer="l2")), traced={}), data()
-    only_vectorized(monkeypatch)
-    train_executions(row, split, EXECUTIONS, SEED)
+    assert_vectorized(train_executions(row, split, EXECUTIONS, SEED))
     traces = []
     monkeypatch.setattr(vectorized._Trainer, "trace", lambda *args: traces.append(args) or None)
     reused = train_executions(row, split, EXECUTIONS, SEED + EXECUTIONS)
     assert traces == [] and list(row.traced) == [EXECUTIONS]
+    assert_vectorized(reused)
     monkeypatch.undo()
     assert_same(reused, one_by_one(row, split, range(EXECUTIONS, 2 * EXECUTIONS)))
 
 
 @on_tensorflow
-def test_a_stack_that_drops_its_stopped_copies_scores_as_one_by_one_fits(monkeypatch) -> None:
-    # Once copies have stopped, the rest can train on in a smaller stack (weights, batch
-    # normalization's statistics, dropout's seeds and Adam's slots carried over): each copy's
+def test_a_stack_that_drops_its_stopped_executions_scores_as_one_by_one_fits(monkeypatch) -> None:
+    # Once executions have stopped, the rest can train on in a smaller stack (weights, batch
+    # normalization's statistics, dropout's seeds and Adam's slots carried over): each execution's
     # numbers stay a lone fit's.
     from keras_act.advisor import vectorized
 
     row, split, executions = spec(build=lambda: mlp(regularizer="l2")), data(), 6
     reference = one_by_one(row, split, range(executions))
-    assert len({epochs for _, epochs in reference}) > 1  # the copies stop at different epochs
-    only_vectorized(monkeypatch)
-    # Forced: the stack shrinks whenever a copy stops.
+    assert len({epochs for _, epochs in reference}) > 1  # the executions stop at different epochs
+    # Forced: the stack shrinks whenever an execution stops.
     monkeypatch.setattr(vectorized, "_shrink_pays", lambda training, stacked, *costs: training < stacked)
     stacks = []
     subset = vectorized._Trainer.subset
     monkeypatch.setattr(
         vectorized._Trainer, "subset", lambda self, keep, *args: stacks.append(len(keep)) or subset(self, keep, *args)
     )
-    assert_same(train_executions(row, split, executions, SEED), reference)
+    found = train_executions(row, split, executions, SEED)
+    assert_vectorized(found)
+    assert_same(found, reference)
     assert stacks and stacks[0] < executions
-    # Shuffled, the smaller stack goes on with each copy's own orders: the numbers do not depend
+    # Shuffled, the smaller stack goes on with each execution's own orders: the numbers do not depend
     # on whether (or when) the stack shrank.
     shuffled = spec(build=lambda: mlp(regularizer="l2"), shuffle=True)
     shrinks = len(stacks)
@@ -278,7 +329,7 @@ def test_a_stack_that_drops_its_stopped_copies_scores_as_one_by_one_fits(monkeyp
     assert_same(train_executions(shuffled, split, executions, SEED), [(e.score, e.epochs) for e in shrunk])
 
 
-def test_a_smaller_stack_pays_only_when_the_stopped_copies_would_cost_more_than_a_trace() -> None:
+def test_a_smaller_stack_pays_only_when_the_stopped_executions_would_cost_more_than_a_trace() -> None:
     assert vectorized._shrink_pays(3, 10, epoch_seconds=2.0, epochs_left=10, trace_seconds=3.0)
     assert not vectorized._shrink_pays(6, 10, epoch_seconds=2.0, epochs_left=10, trace_seconds=3.0)  # most train
     assert not vectorized._shrink_pays(3, 10, epoch_seconds=0.05, epochs_left=10, trace_seconds=3.0)  # cheap epochs
@@ -299,7 +350,7 @@ def embedding_model() -> keras.Model:
 @pytest.mark.parametrize(
     "row",
     [
-        spec(optimizer=lambda: keras.optimizers.Lamb(0.01)),  # its per-variable norm would mix stacked copies
+        spec(optimizer=lambda: keras.optimizers.Lamb(0.01)),  # its per-variable norm would mix stacked executions
         spec(build=embedding_model),  # Keras squares each looked-up row's sparse gradient: not a dense step
     ],
     ids=["lamb", "embedding"],
@@ -310,11 +361,15 @@ def test_what_vectorizing_would_change_trains_another_way(row) -> None:
         x, x_val = (np.abs(a[:, :4] * 3).astype("int32") % 10 for a in (x, x_val))
         if keras.backend.backend() == "tensorflow":
             models = [row.build() for _ in range(2)]
-            parts = [copies.CopyData(np.arange(len(y)), [x_val], y_val)] * 2
-            assert vectorized.fit_vectorized(row, models, [x], y, parts, SEED, lambda done: None) is None
+            own_data = [row_training.ExecutionData(np.arange(len(y)), [x_val], y_val)] * 2
+            with pytest.raises(row_training.Refused, match="sparse gradient"):
+                vectorized.fit_vectorized(row, models, [x], y, own_data, SEED, lambda done: None)
     else:
-        assert not vectorized.vectorizes(row, row.optimizer())
-    assert_same(train_executions(row, (x, y, x_val, y_val), EXECUTIONS, SEED), one_by_one(row, (x, y, x_val, y_val)))
+        refusal = vectorized.vectorizing_refusal(row, row.optimizer())
+        assert "Lamb" in refusal if TOGETHER == "vectorized" else "TensorFlow" in refusal
+    found = train_executions(row, (x, y, x_val, y_val), EXECUTIONS, SEED)
+    assert_same(found, one_by_one(row, (x, y, x_val, y_val)))
+    assert "vectorized" in dict(found[0].refused) and found[0].path == TOGETHER.replace("vectorized", "fused")
 
 
 def _all_rows() -> tuple[np.ndarray, np.ndarray]:
@@ -328,9 +383,9 @@ def own_rows_reference() -> list[tuple[float, int]]:
     x, y = _all_rows()
     reference = []
     for index in range(EXECUTIONS):
-        part = copies.execution_data([x], y, None, spec().validation_split, SEED + index)
-        rows = part.train_rows
-        reference += one_by_one(spec(), (x[rows], y[rows], part.x_val[0], part.y_val), executions=[index])
+        own = row_training.execution_data([x], y, None, spec().validation_split, SEED + index)
+        rows = own.train_rows
+        reference += one_by_one(spec(), (x[rows], y[rows], own.x_val[0], own.y_val), executions=[index])
     return reference
 
 
@@ -338,16 +393,18 @@ def own_rows_reference() -> list[tuple[float, int]]:
 def test_without_validation_data_each_execution_holds_out_its_own_rows(fuse) -> None:
     x, y = _all_rows()
     assert_same(train_executions(spec(), (x, y, None, None), EXECUTIONS, SEED, fuse=fuse), own_rows_reference())
-    splits = [copies.execution_data([x], y, None, 0.2, SEED + i) for i in range(2)]
+    splits = [row_training.execution_data([x], y, None, 0.2, SEED + i) for i in range(2)]
     assert not np.array_equal(splits[0].train_rows, splits[1].train_rows)  # another split per execution
     assert all(len(s.train_rows) == 72 and len(s.y_val) == 18 for s in splits)
 
 
-def test_stacked_batches_give_each_copy_the_rows_of_its_own_order() -> None:
+def test_stacked_batches_give_each_execution_the_rows_of_its_own_order() -> None:
     rows = 12
     x = np.arange(rows, dtype="float32").reshape(rows, 1)
-    flat = copies.training_batches([x], np.arange(rows), [np.arange(rows)] * 3, batch_size=5, shuffle=True, seed=SEED)
-    stacked = copies.training_batches(
+    flat = row_training.training_batches(
+        [x], np.arange(rows), [np.arange(rows)] * 3, batch_size=5, shuffle=True, seed=SEED
+    )
+    stacked = row_training.training_batches(
         [x], np.arange(rows), [np.arange(rows)] * 3, batch_size=5, shuffle=True, seed=SEED, stacked=True
     )
     for (inputs, labels), (stacked_inputs, stacked_labels) in zip(flat, stacked):
@@ -380,8 +437,8 @@ def test_early_stop_replays_keras_early_stopping(higher) -> None:
 
 
 @on_tensorflow
-def test_after_each_epoch_the_vectorized_copies_predict_as_each_copy_would_alone() -> None:
-    # The atlas scores a test split at each copy's best epoch with this hook: each copy's
+def test_after_each_epoch_the_vectorized_executions_predict_as_each_would_alone() -> None:
+    # The atlas scores a test split at each execution's best epoch with this hook: each one's
     # predictions must be its own model's, with that epoch's weights.
     x, y, x_val, y_val = data()
     row = spec()
@@ -389,14 +446,14 @@ def test_after_each_epoch_the_vectorized_copies_predict_as_each_copy_would_alone
     for index in range(EXECUTIONS):
         keras.utils.set_random_seed(SEED + index)
         models.append(row.build())
-    parts = [copies.CopyData(np.arange(len(x)), [x_val], y_val)] * EXECUTIONS
+    own_data = [row_training.ExecutionData(np.arange(len(x)), [x_val], y_val)] * EXECUTIONS
     predicted = []
     histories = vectorized.fit_vectorized(
         row,
         models,
         [x],
         y,
-        parts,
+        own_data,
         SEED,
         lambda done: None,
         after_epoch=lambda predict: predicted.append(predict([x_val[:7]])),
