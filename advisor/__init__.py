@@ -11,42 +11,34 @@ Example:
     'softmax'
 """
 
-import importlib
-from typing import Any
+from keras_act.commands import exports_on_first_use, running_as_the_command
 
-from keras_act.commands import running_as_the_command
-
-__all__ = [
-    "ActivationMonitor",
-    "Advice",
-    "ConfirmResult",
-    "ConfirmRow",
-    "Finding",
-    "advise",
-    "apply",
-    "confirm",
-    "plot_diagnostics",
-]
-# The module that defines each export.
+# The module that defines each export; read on first use only in the `keras-act` command.
 _EXPORTED_FROM = {
     "ActivationMonitor": "monitor",
     "Advice": "advice",
     "ConfirmResult": "verdict",
     "ConfirmRow": "verdict",
     "Finding": "findings",
+    "PathTaken": "verdict",
     "advise": "advise",
     "apply": "apply",
     "confirm": "confirm",
     "plot_diagnostics": "plots",
 }
-
-
-def __getattr__(name: str) -> Any:
-    """An export read before it is imported (PEP 562): only in the `keras-act` command."""
-    if name not in _EXPORTED_FROM:
-        raise AttributeError(f"module 'keras_act.advisor' has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{_EXPORTED_FROM[name]}"), name)
-
+__all__ = [
+    "ActivationMonitor",
+    "Advice",
+    "ConfirmResult",
+    "ConfirmRow",
+    "Finding",
+    "PathTaken",
+    "advise",
+    "apply",
+    "confirm",
+    "plot_diagnostics",
+]
+__getattr__ = exports_on_first_use(__name__, _EXPORTED_FROM)
 
 if not running_as_the_command():
     # Imported up front: `keras_act.advisor.confirm` is then the function, whatever imports
@@ -58,4 +50,4 @@ if not running_as_the_command():
     from .findings import Finding
     from .monitor import ActivationMonitor
     from .plots import plot_diagnostics
-    from .verdict import ConfirmResult, ConfirmRow
+    from .verdict import ConfirmResult, ConfirmRow, PathTaken

@@ -81,18 +81,16 @@ def output_structure(model: Any) -> Any:
     return getattr(model, "_outputs_struct", None)
 
 
-def build_metrics_first(model: Any, data_batch: tuple[Any, Any, Any]) -> bool:
+def build_metrics_first(model: Any, data_batch: tuple[Any, Any, Any]) -> None:
     """Build a compiled model's metrics on one batch before `fit`, where Keras allows it.
 
     Keras' TensorFlow trainer builds the metrics inside the first traced step, and tf.function
-    then traces that step twice (1.5 s of a 10-copy MLP's 12 s). Without the hook (other
-    backends, other releases) the fit is only slower. Returns whether it ran.
+    then traces that step twice (1.5 s of a 10-execution MLP's 12 s). Without the hook (other
+    backends, other releases) the fit is only slower.
     """
     symbolic_build = getattr(model, "_symbolic_build", None)
-    if symbolic_build is None:
-        return False
-    symbolic_build(data_batch=data_batch)
-    return True
+    if symbolic_build is not None:
+        symbolic_build(data_batch=data_batch)
 
 
 def layer_tree(layer: Any) -> list[Any]:

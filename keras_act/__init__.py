@@ -13,27 +13,25 @@ Example:
     ... ])
 """
 
-import importlib
-from typing import Any
-
 from keras_act._ids import LAYER_CLASS_NAMES
-from keras_act.commands import running_as_the_command
+from keras_act.commands import exports_on_first_use, running_as_the_command
 
 __version__ = "0.1.0"
 
 __all__ = ["ActivationLayer", *LAYER_CLASS_NAMES.values(), "Nearest", "get", "names", "nearest", "ops"]  # noqa: F405
-# The module that defines each export other than the layers (`keras_act.layers`).
-_EXPORTED_FROM = {"get": "registry", "names": "registry", "nearest": "matching", "Nearest": "matching"}
-
-
-def __getattr__(name: str) -> Any:
-    """An export read before it is imported (PEP 562): only in the `keras-act` command."""
-    if name not in __all__:
-        raise AttributeError(f"module 'keras_act' has no attribute {name!r}")
-    if name == "ops":
-        return importlib.import_module("keras_act.ops")
-    return getattr(importlib.import_module(f"keras_act.{_EXPORTED_FROM.get(name, 'layers')}"), name)
-
+# The module that defines each export (the layers: `keras_act.layers`); read on first use only in
+# the `keras-act` command.
+__getattr__ = exports_on_first_use(
+    __name__,
+    {
+        **dict.fromkeys(__all__, "layers"),
+        "get": "registry",
+        "names": "registry",
+        "nearest": "matching",
+        "Nearest": "matching",
+        "ops": None,  # the module itself
+    },
+)
 
 if not running_as_the_command():
     # `import keras_act` registers every layer with Keras' deserializer, so a saved model that

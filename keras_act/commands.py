@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib
 import os
 import sys
 import zipfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,32 @@ def running_as_the_command() -> bool:
     """
     argv = getattr(sys, "argv", None) or [""]
     return Path(argv[0]).stem == PROG
+
+
+def exports_on_first_use(package: str, exported_from: Mapping[str, str | None]) -> Callable[[str], Any]:
+    """A package's module `__getattr__` (PEP 562) for the command: export `name` is read from
+    submodule ``exported_from[name]`` of `package` when first used (None: the export is the
+    submodule `name` itself).
+
+    Examples:
+        >>> lookup = exports_on_first_use("keras_act", {"names": "registry", "ops": None})
+        >>> lookup("names").__name__, lookup("ops").__name__
+        ('names', 'keras_act.ops')
+        >>> lookup("nothing")
+        Traceback (most recent call last):
+        ...
+        AttributeError: module 'keras_act' has no attribute 'nothing'
+    """
+
+    def __getattr__(name: str) -> Any:
+        if name not in exported_from:
+            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        module = exported_from[name]
+        if module is None:
+            return importlib.import_module(f"{package}.{name}")
+        return getattr(importlib.import_module(f"{package}.{module}"), name)
+
+    return __getattr__
 
 
 class UsageError(Exception):

@@ -254,3 +254,15 @@ def test_the_command_is_quiet_by_default_and_verbose_on_request(tmp_path) -> Non
     assert quiet.returncode == 0, quiet.stderr
     assert quiet.stderr.splitlines() == ["keras-act: loading TensorFlow..."]
     assert quiet.stdout.strip() == f"Wrote {tmp_path / 'relu.png'}"
+
+
+@pytest.mark.parametrize("package", ["keras_act", "keras_act.advisor"])
+def test_every_export_read_on_first_use_is_the_one_imported_up_front(package) -> None:
+    # The keras-act command reads the exports through the packages' module __getattr__ (PEP 562);
+    # everywhere else they are imported up front. Both must give the same object for every name.
+    module = importlib.import_module(package)
+    assert module.__all__
+    for name in module.__all__:
+        assert module.__getattr__(name) is getattr(module, name), name
+    with pytest.raises(AttributeError, match=f"module '{package}' has no attribute 'nothing'"):
+        module.__getattr__("nothing")
