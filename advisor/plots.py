@@ -6,6 +6,8 @@ Needs matplotlib (``pip install "keras-act[plot]"``).
 
 from __future__ import annotations
 
+import math
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -14,6 +16,10 @@ from keras_act.figure_files import NOT_APPLICABLE, output_path, pyplot, save_fig
 
 from .diagnostics import SiteDiagnostic
 
+# The "n/a for ..." note's characters per line: a panel of a 13-inch, three-panel figure.
+NOTE_WIDTH = 40
+# Layers per row of the legend below the panels.
+LEGEND_COLUMNS = 6
 # (attribute, panel title, y-axis label, scale, what the measure applies to); "auto": log where
 # the values span at least `LOG_SCALE_SPAN`, else linear from 0 (see `scale_for`).
 METRICS = (
@@ -126,7 +132,12 @@ def plot_history(history: Sequence[dict[str, Any]], path: str | Path) -> Path:
     plt = pyplot()
     layers = list(dict.fromkeys(record["layer"] for record in history))
     epochs_seen = sorted({record["epoch"] for record in history})
-    figure, axes = plt.subplots(1, 3, figsize=(13, 4.0))
+    # One colour per layer in every panel, so that one legend, below the panels, serves all three
+    # (a legend inside a panel covers its curves once there are a few layers).
+    palette = plt.get_cmap("tab10" if len(layers) <= 10 else "tab20")
+    color_of = {layer: palette(index % palette.N) for index, layer in enumerate(layers)}
+    legend_rows = math.ceil(len(layers) / LEGEND_COLUMNS)
+    figure, axes = plt.subplots(1, 3, figsize=(13, 4.0 + 0.2 * legend_rows))
     for axis, (key, title_, ylabel, scale, applies_to) in zip(axes, METRICS):
         scale = scale_for(scale, [record[key] for record in history])
         absent = []
@@ -142,6 +153,7 @@ def plot_history(history: Sequence[dict[str, Any]], path: str | Path) -> Path:
                 [v or floor for v in values] if scale == "log" else values,
                 marker="o",
                 markersize=3,
+                color=color_of[layer],
                 label=layer,
             )
         axis.set_yscale(scale)
@@ -156,21 +168,21 @@ def plot_history(history: Sequence[dict[str, Any]], path: str | Path) -> Path:
             axis.text(
                 0.5,
                 0.5,
-                f"{NOT_APPLICABLE} for {shown}\n(applies to {applies_to})",
+                textwrap.fill(f"{NOT_APPLICABLE} for {shown} (applies to {applies_to})", NOTE_WIDTH),
                 transform=axis.transAxes,
                 ha="center",
                 va="center",
                 fontsize=8,
                 color="tab:gray",
-                wrap=True,
+                bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8},  # legible over a curve
             )
         axis.set_title(title_)
         axis.set_xlabel("epoch")
         axis.set_ylabel(ylabel)
-        if len(absent) < len(layers):
-            axis.legend(fontsize=7, loc="best")
+    handles = [plt.Line2D([], [], color=color_of[layer], marker="o", markersize=3) for layer in layers]
+    figure.legend(handles, layers, loc="lower center", ncol=min(len(layers), LEGEND_COLUMNS), fontsize=7)
     figure.suptitle("Activation diagnostics during training")
-    figure.tight_layout()
+    figure.tight_layout(rect=(0, (0.1 + 0.2 * legend_rows) / figure.get_figheight(), 1, 1))
     return save_figure(figure, path)
 
 

@@ -124,6 +124,32 @@ def test_gradient_norms_on_a_narrow_range_get_a_linear_axis_from_zero(tmp_path, 
     assert axes[1].get_xlim() == (0.5, 3.5) and axes[2].get_yscale() == "linear"
 
 
+def test_the_history_figure_has_one_legend_outside_the_panels_and_wrapped_notes(tmp_path, monkeypatch) -> None:
+    pytest.importorskip("matplotlib")
+    from keras_act.advisor import plots
+
+    layers = [f"relu_dense_with_a_long_name_{i}" for i in range(8)] + ["tanh_gate"]
+    history = [
+        {
+            "epoch": epoch,
+            "layer": layer,
+            "dead_fraction": None if layer == "tanh_gate" else 0.1 * index,
+            "saturated_fraction": 0.2 if layer == "tanh_gate" else None,
+            "grad_norm": 0.5 + 0.01 * index,
+        }
+        for epoch in (1, 2)
+        for index, layer in enumerate(layers)
+    ]
+    axes = _drawn_axes(monkeypatch, lambda: plots.plot_history(history, tmp_path / "h.png"))
+    figure = axes[0].figure
+    assert all(axis.get_legend() is None for axis in axes)  # no legend over a panel's curves
+    assert [t.get_text() for t in figure.legends[0].get_texts()] == layers
+    colours = [{line.get_label(): line.get_color() for line in axis.get_lines()} for axis in axes]
+    assert colours[1]["tanh_gate"] == colours[2]["tanh_gate"]  # a layer keeps its colour across panels
+    notes = [text.get_text() for axis in axes for text in axis.texts]
+    assert len(notes) == 2 and all(len(line) <= plots.NOTE_WIDTH for n in notes for line in n.splitlines())
+
+
 def test_learned_curves_are_recorded_each_measured_epoch_and_drawn(tmp_path) -> None:
     import keras_act
 
