@@ -55,6 +55,19 @@ def test_names_lists_every_id_once():
     ]
 
 
+def test_every_layer_class_is_exported_under_the_name_and_id_its_module_gives_it():
+    # The ids and class names are written once (keras_act._ids); the layers package imports each
+    # class by that name and lists it in __all__: the three must agree.
+    from keras_act import layers
+    from keras_act._ids import LAYER_CLASS_NAMES
+
+    assert sorted(layers.__all__) == sorted(["ActivationLayer", *LAYER_CLASS_NAMES.values()])
+    for activation_id, name in LAYER_CLASS_NAMES.items():
+        cls = getattr(layers, name)
+        assert cls.__name__ == name and cls.activation_id == activation_id
+        assert cls.__module__ == f"keras_act.layers.{activation_id}"
+
+
 @pytest.mark.parametrize("activation_id", ALL_IDS)
 def test_get_by_id_class_name_and_config(activation_id):
     layer = keras_act.get(activation_id)
