@@ -137,3 +137,12 @@ def test_atlas_runs_the_tasks_of_the_sources_asked_for(benchmark) -> None:
     assert select(names) == names
     assert select(names, ["UCR", "sklearn"]) == ["UCR/GunPoint", "UCR/ACSF1", "sklearn/digits"]
     assert select(names, ["MASS", "Ecdat"], 1) == ["MASS/Boston"]
+
+
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="TensorFlow's ELU kernels")
+def test_elu_kernels_prints_each_variant_against_tf_nn_elu(benchmark, capsys) -> None:
+    elu_kernels = benchmark("elu_kernels")
+    elu_kernels.main(["--reps", "1"])
+    out = capsys.readouterr().out
+    assert [line.split(" | ")[0][2:] for line in out.splitlines()[3:]] == list(elu_kernels.VARIANTS)
+    assert table_rows(out, "tf.nn.elu")[0].endswith("| 1.00 |")  # the baseline against itself
