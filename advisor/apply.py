@@ -61,6 +61,7 @@ from typing import Any
 import keras
 
 import keras_act
+from keras_act._messages import quoted
 from keras_act.registry import LAYER_CLASSES
 
 from ._keras_compat import layer_tree, producer
@@ -281,11 +282,9 @@ def _rebuild_from_attributes(
 
 
 def _not_rebuildable(layer: keras.layers.Layer, error: Exception) -> ValueError:
-    lines = str(error).strip().splitlines() or [type(error).__name__]
-    first_line = lines[-1][:200]
     return ValueError(
         f"apply: layer {layer.name!r} ({type(layer).__name__}, from {type(layer).__module__}) cannot be rebuilt "
-        f"from its get_config() ({type(error).__name__}: {first_line}). Give {type(layer).__name__} a get_config() "
+        f"from its get_config() ({type(error).__name__}: {quoted(error, 200, line=-1)}). Give {type(layer).__name__} a get_config() "
         "that returns its constructor arguments, and let __init__ accept **kwargs for Keras' own (name, "
         "trainable, dtype); for a library's layer, report it there."
     )

@@ -22,6 +22,8 @@ from typing import Any
 import keras
 import numpy as np
 
+from keras_act._messages import quoted
+
 from ._keras_compat import TRACE_DIMENSION, inbound_nodes
 from .inspection import UNREADABLE, ModelView, activation_id
 
@@ -157,7 +159,7 @@ def rebuild(layer: keras.layers.Layer, overrides: dict[str, Any] | None = None) 
     warnings.warn(
         f"{layer.name!r} ({type(layer).__name__}, from {type(layer).__module__}) is rebuilt from its "
         f"attributes: its own config does not rebuild it ({type(config_error).__name__}: "
-        f"{str(config_error).strip().splitlines()[-1][:120]}), so a model holding it cannot be saved "
+        f"{quoted(config_error, 120, line=-1)}), so a model holding it cannot be saved "
         "as .keras until its library fixes that.",
         UserWarning,
         stacklevel=2,
@@ -180,7 +182,7 @@ def _why_not_rebuilt(layer: keras.layers.Layer) -> str | None:
             warnings.simplefilter("ignore")  # apply() says it when it rebuilds the layer
             rebuild(layer)
     except Exception as error:  # noqa: BLE001  (a library's layer that neither route rebuilds)
-        return f"{type(error).__name__}: {str(error).strip().splitlines()[-1][:120]}"
+        return f"{type(error).__name__}: {quoted(error, 120, line=-1)}"
     return None
 
 

@@ -28,6 +28,8 @@ from typing import Any
 import keras
 import numpy as np
 
+from keras_act._messages import quoted
+
 from ._keras_compat import as_input_structure
 from .row_training import (
     Execution,
@@ -208,8 +210,9 @@ def fit_vectorized(
                     with _quiet_vectorizing():
                         losses = trainer.train_step(inputs, labels, row_weights)
                 except (TypeError, ValueError, NotImplementedError, tf.errors.OpError) as error:
-                    first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-                    raise Refused(f"tracing the mapped step failed ({type(error).__name__}: {first_line})") from error
+                    raise Refused(
+                        f"tracing the mapped step failed ({type(error).__name__}: {quoted(error)})"
+                    ) from error
                 trainer.stepped, trainer.trace_seconds = True, time.perf_counter() - started
                 if spec.traced is not None:
                     spec.traced[len(active)] = trainer
