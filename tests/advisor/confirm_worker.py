@@ -11,17 +11,17 @@ import os
 import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # run as a script, next to search_setup
+# Run as a script: the repository root on the path, so that the tests' modules import as in pytest.
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
-from search_setup import CANDIDATES, advice, data, model  # noqa: E402
+from keras_act.advisor import ConfirmResult, confirm  # noqa: E402
+from tests.advisor.search_setup import CANDIDATES, advice, data, model  # noqa: E402
 
-from keras_act.advisor import confirm  # noqa: E402
 
-
-def main() -> None:
-    directory, tuner, result_path = sys.argv[1:4]
+def search(directory: str, tuner: str) -> ConfirmResult:
+    """The search every process runs (and the resume test runs again, to finish it)."""
     x, y = data()
-    result = confirm(
+    return confirm(
         model(),
         x,
         y,
@@ -33,6 +33,11 @@ def main() -> None:
         directory=directory,
         verbose=0,
     )
+
+
+def main() -> None:
+    directory, tuner, result_path = sys.argv[1:4]
+    result = search(directory, tuner)
     with open(result_path, "w") as handle:
         json.dump(
             {"ranking": [[r.candidate, r.initializer] for r in result.ranking], "trials_run": result.trials_run}, handle

@@ -20,7 +20,8 @@ import pytest
 
 pytest.importorskip("sklearn")
 from keras_act.advisor import advise, confirm  # noqa: E402
-from tests.advisor.search_setup import CANDIDATES, advice, data, model  # noqa: E402
+from tests.advisor import confirm_worker  # noqa: E402
+from tests.advisor.search_setup import CANDIDATES, data, model  # noqa: E402
 
 # confirm()'s mechanics, on the advice the rules of thumb give.
 pytestmark = pytest.mark.usefixtures("rules_of_thumb")
@@ -94,19 +95,7 @@ def test_a_killed_search_resumes_and_runs_only_the_missing_trials(tmp_path, tune
     process.wait()
     done_before = completed()
     assert 2 <= done_before < 6 and not result_file.exists(), "the search must be killed mid-way"
-    x, y = data()
-    result = confirm(
-        model(),
-        x,
-        y,
-        advice=advice(),
-        candidates=CANDIDATES,
-        tuner=tuner,
-        executions_per_trial=1,
-        epochs=2,
-        directory=tmp_path,
-        verbose=0,
-    )
+    result = confirm_worker.search(str(tmp_path), tuner)  # the killed search, finished
     total = len(CANDIDATES) + 1  # + the model's own sigmoid/glorot_uniform
     assert len(result.ranking) == total
     trials = [json.loads(p.read_text()) for p in project.glob("trial_*/trial.json")]
