@@ -71,11 +71,11 @@ def markdown_table(scope: str) -> str:
     return "\n".join(lines)
 
 
-def readme_tables() -> str:
+def findings_tables() -> str:
     """The findings section of docs/findings.md: one table per scope.
 
     Examples:
-        >>> "`softmax-single-unit`" in readme_tables()
+        >>> "`softmax-single-unit`" in findings_tables()
         True
     """
     return "\n\n".join(
@@ -91,4 +91,4 @@ def readme_tables() -> str:
 
 
 if __name__ == "__main__":
-    print(readme_tables())
+    print(findings_tables())

@@ -1,4 +1,4 @@
-"""One rule registry: every finding code defined once, with its docs; the README's tables come
+"""One rule registry: every finding code defined once, with its docs; docs/findings.md's tables come
 from it."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import pathlib
 import pytest
 
 from keras_act.advisor import diagnostics, rules
-from keras_act.advisor.codes import RULES, readme_tables
+from keras_act.advisor.codes import RULES, findings_tables
 from keras_act.advisor.findings import REGISTRY, Finding, FindingRule, register
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -71,4 +71,4 @@ def test_the_documented_tables_are_generated_from_the_registry() -> None:
     start, end = "<!-- findings-tables: python -m keras_act.advisor.codes -->\n", "\n<!-- /findings-tables -->"
     assert start in page and end in page, "docs/findings.md lacks the generated findings section"
     section = page.split(start, 1)[1].split(end, 1)[0]
-    assert section == readme_tables(), "docs/findings.md's tables differ: paste `python -m keras_act.advisor.codes`"
+    assert section == findings_tables(), "docs/findings.md's tables differ: paste `python -m keras_act.advisor.codes`"
